@@ -1,0 +1,200 @@
+"""Enterprise agents: identity, attributes, and the readable per-agent reference decision.
+
+An :class:`Enterprise` is a Mesa agent placed on a cell of the peer network. Its attributes
+(sector, region, size, ML capacity, risk aversion, primary vendor, stack) are views of the model's
+struct-of-arrays state, so Mesa's ``AgentSet`` selections and groupbys see the live values while
+the quarter's arithmetic runs vectorized in :mod:`sim.kernel`.
+
+:meth:`Enterprise.decide` is the reference path: the same decisions as
+:func:`sim.kernel.decide_quarter`, written one enterprise at a time in plain Python, consuming the
+same pre-drawn random numbers. Tests prove the two agree; it is not used for production runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mesa.discrete_space import FixedAgent
+
+from sim import kernel
+from sim.kernel import CLOSED, FINETUNED, NOT_DEPLOYED, OPEN, STACK_CLOSED, STACK_HYBRID, STACK_OPEN
+from sim.schema import REGIONS, SECTOR_NAMES, SIZES
+
+
+@dataclass
+class EnterpriseDecision:
+    plans_to_expand: bool
+    stack: int
+    deployment: dict[int, int]  # new option of each workload that was (re)placed
+
+
+def _best_open(utility) -> int:
+    return FINETUNED if utility[FINETUNED] > utility[OPEN] else OPEN
+
+
+def _best_any(utility) -> int:
+    best_open = _best_open(utility)
+    return CLOSED if utility[CLOSED] >= utility[best_open] else best_open
+
+
+class Enterprise(FixedAgent):
+    """An enterprise deciding, each quarter, which of its workloads run on which stack."""
+
+    def __init__(self, model, index: int):
+        super().__init__(model)
+        self.index = index
+
+    # --- attributes, read from the model's arrays -------------------------------------------
+    @property
+    def sector(self) -> str:
+        return SECTOR_NAMES[self.model.population.sector[self.index]]
+
+    @property
+    def regulated(self) -> bool:
+        return bool(self.model.population.regulated[self.index])
+
+    @property
+    def region(self) -> str:
+        return REGIONS[self.model.population.region[self.index]]
+
+    @property
+    def size(self) -> str:
+        return SIZES[self.model.population.size[self.index]]
+
+    @property
+    def ml_capacity(self) -> float:
+        return float(self.model.population.ml_capacity[self.index])
+
+    @property
+    def risk_aversion(self) -> float:
+        return float(self.model.population.risk_aversion[self.index])
+
+    @property
+    def primary_vendor(self) -> str:
+        return self.model.vendor_names[self.model.vendors.customer_vendor[self.index]]
+
+    @property
+    def stack(self) -> str | None:
+        code = int(self.model.stack[self.index])
+        return None if code == NOT_DEPLOYED else kernel.STACKS[code]
+
+    @property
+    def workloads(self) -> range:
+        first = self.model.population.first_workload
+        return range(int(first[self.index]), int(first[self.index + 1]))
+
+    # --- the reference decision ----------------------------------------------------------------
+    def _utilities(self, workload: int, context, behaviour) -> tuple[float, float, float]:
+        population, signals = self.model.population, context.signals
+        exposure = 1.0 if self.regulated else behaviour.unregulated_compliance_share
+        return kernel.option_utilities(
+            stakes=population.stakes[workload], frontier_need=population.frontier_need[workload],
+            sensitivity=population.sensitivity[workload],
+            domain_specificity=population.domain_specificity[workload],
+            volume=population.volume[workload],
+            taste_closed=population.taste[workload, CLOSED],
+            taste_open=population.taste[workload, OPEN],
+            taste_finetuned=population.taste[workload, FINETUNED],
+            closed_price=context.closed_price[self.index], open_price=context.open_price,
+            perceived_risk=context.perceived_risk[self.index], risk_aversion=self.risk_aversion,
+            regulatory_pressure=signals.regulatory_pressure[population.region[self.index]],
+            compliance_exposure=exposure,
+            burden_factor=kernel.burden_factor(self.ml_capacity, signals.tooling_maturity, behaviour),
+            signals=signals, behaviour=behaviour)
+
+    def _allocate(self, stack: int, utilities: dict, current: dict, movable: set) -> dict | None:
+        """Best allocation of the workloads under one stack, or None if the stack is infeasible."""
+        allocation = {}
+        for workload, utility in utilities.items():
+            if workload not in movable:
+                allocation[workload] = current[workload]
+            elif stack == STACK_CLOSED:
+                allocation[workload] = CLOSED
+            elif stack == STACK_OPEN:
+                allocation[workload] = _best_open(utility)
+            else:
+                allocation[workload] = _best_any(utility)
+        kinds = [option == CLOSED for option in allocation.values()]
+        if not kinds:
+            return None
+        if stack == STACK_CLOSED:
+            return allocation if all(kinds) else None
+        if stack == STACK_OPEN:
+            return allocation if not any(kinds) else None
+        closed_count = sum(kinds)
+        open_count = len(kinds) - closed_count
+        if closed_count and open_count:
+            return allocation
+        # hybrid needs both kinds: switch the movable workload that loses least
+        missing_closed = closed_count == 0
+        if (open_count if missing_closed else closed_count) < 2:
+            return None
+        best_loss, best_workload = None, None
+        for workload, utility in utilities.items():
+            if workload not in movable:
+                continue
+            best = max(utility[CLOSED], utility[_best_open(utility)])
+            loss = best - (utility[CLOSED] if missing_closed else utility[_best_open(utility)])
+            if best_loss is None or loss < best_loss:
+                best_loss, best_workload = loss, workload
+        if best_workload is None:
+            return None
+        allocation[best_workload] = CLOSED if missing_closed else _best_open(utilities[best_workload])
+        return allocation
+
+    def _stack_values(self, utilities, current, movable, context, switching):
+        values, allocations = [], []
+        for stack in (STACK_CLOSED, STACK_OPEN, STACK_HYBRID):
+            allocation = self._allocate(stack, utilities, current, movable)
+            allocations.append(allocation)
+            if allocation is None:
+                values.append(-float("inf"))
+                continue
+            value = 0.0
+            for workload, option in allocation.items():
+                value += utilities[workload][option]
+            if stack != STACK_CLOSED:
+                value += context.peer[self.index] - context.platform[self.index]
+            value -= switching * (1.0 if stack != context.stack[self.index] else 0.0)
+            values.append(value)
+        return values, allocations
+
+    def decide(self, context, behaviour) -> EnterpriseDecision:
+        """Intentions, then (if reviewing, new to AI, or placing new workloads) a logit choice.
+
+        Mirrors :func:`sim.kernel.decide_quarter` for this one enterprise.
+        """
+        active = [w for w in self.workloads if context.active[w]]
+        current_stack = int(context.stack[self.index])
+        if not active:
+            return EnterpriseDecision(False, current_stack, {})
+        utilities = {w: self._utilities(w, context, behaviour) for w in active}
+        current = {w: int(context.deployment[w]) for w in active}
+        existing = current_stack != NOT_DEPLOYED
+
+        values, allocations = self._stack_values(utilities, current, set(active), context,
+                                                 float(context.switching[self.index]))
+        best = max(range(3), key=lambda stack: (values[stack], -stack))
+        open_now = sum(1 for w in active if current[w] > CLOSED)
+        open_best = sum(1 for option in allocations[best].values() if option > CLOSED)
+        plans = existing and open_best > open_now
+
+        new_workloads = {w for w in active if current[w] == NOT_DEPLOYED}
+        if context.review[self.index] or not existing:
+            movable = set(active)
+        elif new_workloads:
+            movable = new_workloads
+            values, allocations = self._stack_values(utilities, current, movable, context, 0.0)
+        else:
+            return EnterpriseDecision(plans, current_stack, {})
+
+        weights = kernel.logit_weights(values, behaviour.logit_scale)
+        threshold = float(context.choice_uniform[self.index]) * sum(weights)
+        cumulative, chosen = 0.0, 2
+        for stack, weight in enumerate(weights):
+            cumulative += weight
+            if cumulative > threshold:
+                chosen = stack
+                break
+        return EnterpriseDecision(plans, chosen,
+                                  {w: allocations[chosen][w] for w in active if w in movable})

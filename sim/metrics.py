@@ -1,0 +1,116 @@
+"""Quarterly metrics, overall and by segment, aggregated with bincount over integer cell codes.
+
+Every workload belongs to one cell (sector x region x size x workload class) and every enterprise
+to one cell (sector x region x size). Each quarter one bincount per quantity fills the cells; the
+segments ("all", "sector=banking", "region=eu", "size=large", "class=privacy_sensitive") are
+margins of those small cubes. Values are kept as a (quarters, metrics, segments) array per
+replication; segments a metric does not have, or with nothing to measure, stay NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.kernel import NOT_DEPLOYED, OPTIONS, STACKS
+from sim.schema import EVENT_TYPES, REGIONS, SECTOR_NAMES, SIZES, WORKLOAD_CLASSES
+
+ENTERPRISE_DIMENSIONS = (("sector", SECTOR_NAMES), ("region", REGIONS), ("size", SIZES))
+WORKLOAD_DIMENSIONS = ENTERPRISE_DIMENSIONS + (("class", WORKLOAD_CLASSES),)
+SEGMENTS = (("all",)
+            + tuple(f"{dim}={value}" for dim, values in WORKLOAD_DIMENSIONS for value in values)
+            + tuple(f"event={kind}" for kind in EVENT_TYPES))
+_WORKLOAD_SEGMENTS = 1 + sum(len(values) for _, values in WORKLOAD_DIMENSIONS)
+_ENTERPRISE_SEGMENTS = 1 + sum(len(values) for _, values in ENTERPRISE_DIMENSIONS)
+_REGION_SEGMENTS = [SEGMENTS.index(f"region={region}") for region in REGIONS]
+_EVENT_SEGMENTS = [SEGMENTS.index(f"event={kind}") for kind in EVENT_TYPES]
+
+WORKLOAD_METRICS = (
+    tuple(f"workload_share_{option}" for option in OPTIONS + ("open_any",))
+    + tuple(f"volume_share_{option}" for option in OPTIONS + ("open_any",))
+    + ("cost_per_mtok", "workloads"))
+ENTERPRISE_METRICS = (tuple(f"stack_share_{stack}" for stack in STACKS)
+                      + ("plans_to_expand_open", "switches", "enterprises_using_ai"))
+SIGNAL_METRICS = ("signal_benchmark_gap", "signal_task_parity", "signal_frontier_gap",
+                  "signal_closed_price_index", "signal_open_cost_ratio",
+                  "signal_hardware_cost_index", "signal_tooling_maturity",
+                  "signal_regulatory_pressure")
+METRICS = WORKLOAD_METRICS + ENTERPRISE_METRICS + ("vendor_events",) + SIGNAL_METRICS
+METRIC_INDEX = {name: i for i, name in enumerate(METRICS)}
+
+
+def margins(cube: np.ndarray, dimensions: int) -> np.ndarray:
+    """Totals of a (d1, ..., dk, extra) cube: overall, then per value of each dimension in turn."""
+    axes = tuple(range(dimensions))
+    parts = [cube.sum(axis=axes)[None]]
+    for keep in axes:
+        parts.append(cube.sum(axis=tuple(a for a in axes if a != keep)))
+    return np.concatenate(parts, axis=0)
+
+
+def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    return np.divide(part, whole, out=np.full(np.broadcast(part, whole).shape, np.nan),
+                     where=whole > 0)
+
+
+class MetricCollector:
+    """Collects one replication's metrics, quarter by quarter, into ``values``."""
+
+    def __init__(self, population, quarters: int):
+        self.population = population
+        self.values = np.full((quarters, len(METRICS), len(SEGMENTS)), np.nan)
+        enterprise_cell = ((population.sector.astype(np.int64) * len(REGIONS) + population.region)
+                           * len(SIZES) + population.size)
+        self.enterprise_cell = enterprise_cell
+        self.workload_cell = (enterprise_cell[population.owner] * len(WORKLOAD_CLASSES)
+                              + population.workload_class)
+        self.enterprise_shape = (len(SECTOR_NAMES), len(REGIONS), len(SIZES))
+        self.workload_shape = self.enterprise_shape + (len(WORKLOAD_CLASSES),)
+
+    def _workload_cube(self, state: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+        """Margins of per-cell sums over the three options (state 3 = not deployed)."""
+        cells = int(np.prod(self.workload_shape))
+        code = self.workload_cell * 4 + state
+        cube = np.bincount(code, weights=weights, minlength=cells * 4).reshape(self.workload_shape + (4,))
+        return margins(cube[..., :3], len(self.workload_shape))
+
+    def collect(self, quarter: int, *, deployment, stack, stack_before, plans, switched,
+                closed_price, open_price, events, signals) -> None:
+        """Record quarter ``quarter`` (0 = horizon start) from the state after its choices."""
+        row = self.values[quarter]
+        population = self.population
+        state = np.where(deployment == NOT_DEPLOYED, 3, deployment)
+        counts = self._workload_cube(state, None)
+        volumes = self._workload_cube(state, population.volume)
+        unit_price = np.where(deployment == 0, closed_price[population.owner], open_price)
+        spend = self._workload_cube(state, population.volume * unit_price).sum(axis=1)
+        segments = slice(0, _WORKLOAD_SEGMENTS)
+        for per_option, prefix in ((counts, "workload_share"), (volumes, "volume_share")):
+            total = per_option.sum(axis=1)
+            for option, name in enumerate(OPTIONS):
+                row[METRIC_INDEX[f"{prefix}_{name}"], segments] = _share(per_option[:, option], total)
+            row[METRIC_INDEX[f"{prefix}_open_any"], segments] = _share(per_option[:, 1:].sum(axis=1), total)
+        row[METRIC_INDEX["cost_per_mtok"], segments] = _share(spend, volumes.sum(axis=1))
+        row[METRIC_INDEX["workloads"], segments] = counts.sum(axis=1)
+
+        cells = int(np.prod(self.enterprise_shape))
+        by_stack = np.bincount(self.enterprise_cell * 4 + (stack + 1), minlength=cells * 4)
+        by_stack = margins(by_stack.reshape(self.enterprise_shape + (4,))[..., 1:], 3)
+        existing = stack_before != NOT_DEPLOYED
+        per_cell = np.column_stack([
+            np.bincount(self.enterprise_cell, weights=weights, minlength=cells)
+            for weights in (plans & existing, existing, switched)]).reshape(self.enterprise_shape + (3,))
+        plans_cube = margins(per_cell, 3)
+        segments = slice(0, _ENTERPRISE_SEGMENTS)
+        using = by_stack.sum(axis=1)
+        for code, name in enumerate(STACKS):
+            row[METRIC_INDEX[f"stack_share_{name}"], segments] = _share(by_stack[:, code], using)
+        row[METRIC_INDEX["plans_to_expand_open"], segments] = _share(plans_cube[:, 0], plans_cube[:, 1])
+        row[METRIC_INDEX["switches"], segments] = plans_cube[:, 2]
+        row[METRIC_INDEX["enterprises_using_ai"], segments] = using
+
+        kinds = [event.type for event in events]
+        row[METRIC_INDEX["vendor_events"], 0] = len(kinds)
+        row[METRIC_INDEX["vendor_events"], _EVENT_SEGMENTS] = [kinds.count(kind) for kind in EVENT_TYPES]
+        for name in SIGNAL_METRICS[:-1]:
+            row[METRIC_INDEX[name], 0] = getattr(signals, name.removeprefix("signal_"))
+        row[METRIC_INDEX["signal_regulatory_pressure"], _REGION_SEGMENTS] = signals.regulatory_pressure

@@ -1,0 +1,186 @@
+"""The adoption model: a Mesa model of enterprises choosing closed, open and hybrid AI stacks.
+
+:class:`AdoptionModel` owns the population (Mesa agents on a peer network, with their attributes
+and workloads as struct-of-arrays), the signal paths, the vendor market and the random streams,
+and runs one quarter per :meth:`AdoptionModel.step` in the order its docstring gives. It knows
+nothing of files, the command line or plots.
+"""
+
+from __future__ import annotations
+
+import mesa
+import networkx as nx
+import numpy as np
+from mesa.discrete_space import Network
+
+from sim import kernel
+from sim.agents import Enterprise
+from sim.kernel import NOT_DEPLOYED, STACK_CLOSED, QuarterContext, QuarterDecision
+from sim.metrics import MetricCollector
+from sim.population import build_population
+from sim.schema import SIZES, Scenario
+from sim.signals import signal_paths
+from sim.vendors import VendorMarket
+
+STREAMS = ("population", "network", "signals", "vendor_events", "reviews", "choice", "growth", "mesa")
+ENGINES = ("vectorized", "reference")
+
+
+def random_streams(seed: int | np.random.SeedSequence) -> dict[str, np.random.Generator]:
+    """One independent generator per purpose, spawned from the replication's seed.
+
+    Separate streams keep draws aligned across scenarios (common random numbers): changing how
+    enterprises weigh prices does not change who exists, who reviews when, or which events occur.
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        sequence = np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key)
+    else:
+        sequence = np.random.SeedSequence(seed)
+    return {name: np.random.Generator(np.random.PCG64(child))
+            for name, child in zip(STREAMS, sequence.spawn(len(STREAMS)))}
+
+
+def peer_graph(sector: np.ndarray, neighbours: int, rewire_probability: float,
+               rng: np.random.Generator) -> nx.Graph:
+    """A Watts-Strogatz small world whose ring is ordered by sector, so that most ties link
+    enterprises of the same sector, relabelled so that node ``i`` is enterprise ``i``."""
+    ring_order = np.lexsort((rng.random(sector.size), sector))
+    ring = nx.watts_strogatz_graph(sector.size, neighbours, rewire_probability,
+                                   seed=int(rng.integers(2**31)))
+    return nx.relabel_nodes(ring, dict(enumerate(ring_order.tolist())))
+
+
+def adjacency(graph: nx.Graph, nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Compressed-sparse-row neighbour lists (offsets, neighbours) of a graph on nodes 0..n-1."""
+    edges = np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)
+    source = np.concatenate([edges[:, 0], edges[:, 1]])
+    target = np.concatenate([edges[:, 1], edges[:, 0]])
+    order = np.argsort(source, kind="stable")
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(source, minlength=nodes))])
+    return offsets, target[order]
+
+
+class AdoptionModel(mesa.Model):
+    """Enterprises choosing among closed, open and hybrid AI stacks, one quarter per step.
+
+    Args:
+        scenario: a validated scenario.
+        seed: the replication's seed (an int or a spawned ``SeedSequence``).
+        engine: "vectorized" (the numpy kernel) or "reference" (each agent's ``decide``).
+    """
+
+    def __init__(self, scenario: Scenario, seed: int | np.random.SeedSequence = 0,
+                 engine: str = "vectorized"):
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+        self.streams = random_streams(seed)
+        super().__init__(rng=self.streams["mesa"])
+        self.scenario = scenario
+        self.behaviour = scenario.behaviour
+        self.engine = engine
+        self.population = build_population(scenario, self.streams["population"], self.streams["growth"])
+        self.signals = signal_paths(scenario, self.streams["signals"])
+        self.vendor_names = tuple(scenario.vendors)
+        self.vendors = VendorMarket(scenario, self.population.vendor.copy(), self.population.region,
+                                    self.streams["vendor_events"])
+
+        n, workloads = self.population.enterprises, self.population.workloads
+        graph = peer_graph(self.population.sector, scenario.population.network.neighbours,
+                           scenario.population.network.rewire_probability, self.streams["network"])
+        self.network = Network(graph, random=self.random)
+        self.peer_offsets, self.peer_neighbours = adjacency(graph, n)
+        for agent in Enterprise.create_agents(self, n, index=np.arange(n)):
+            agent.cell = self.network[agent.index]
+        self.enterprise_agents = self.agents_by_type[Enterprise]
+
+        self.platform_multiplier = np.array(
+            [scenario.population.sizes[name].platform_cost_multiplier for name in SIZES])[self.population.size]
+        self.deployment = np.full(workloads, NOT_DEPLOYED, dtype=np.int8)
+        self.stack = np.full(n, NOT_DEPLOYED, dtype=np.int8)
+        self.plans_to_expand = np.zeros(n, dtype=bool)
+        self.quarter = -scenario.burn_in_quarters
+        self.metrics = MetricCollector(self.population, scenario.horizon.quarters)
+        while self.quarter < 0:
+            self.step()
+
+    @property
+    def quarters(self) -> int:
+        return self.scenario.horizon.quarters
+
+    def peer_share(self) -> np.ndarray:
+        """Share of each enterprise's neighbours running open models (open or hybrid stack),
+        read from the previous quarter's state: social proof, the imitation term of diffusion."""
+        runs_open = (self.stack != NOT_DEPLOYED) & (self.stack != STACK_CLOSED)
+        counts = np.add.reduceat(runs_open[self.peer_neighbours].astype(np.int64), self.peer_offsets[:-1])
+        degree = np.diff(self.peer_offsets)
+        return np.where(degree > 0, counts / np.maximum(degree, 1), 0.0)
+
+    def step(self) -> None:
+        """One quarter, in this order (the burn-in holds the world at the horizon start):
+
+        1. advance the signals to this quarter;
+        2. draw and apply vendor events (prices, forced reviews, perceived risk);
+        3. entry: enterprises that start using AI; growth: new workloads join portfolios;
+        4. compute every workload's utility for every option, and every enterprise's stack values;
+        5. intentions: every enterprise's best response, compared with what it runs;
+        6. reviews: who reviews this quarter (periodic draw, plus forced by vendor events);
+        7. reviewing enterprises choose a stack by logit and reallocate; new workloads are placed;
+        8. collect metrics (reported quarters only).
+
+        Peer shares are read from the previous quarter's state, so agent order never matters.
+        """
+        behaviour, population = self.behaviour, self.population
+        reported = self.quarter >= 0
+        now = max(self.quarter, 0)
+        signals = self.signals.at(now)                                            # 1
+        events = self.vendors.step(self.quarter, draw_random=reported)            # 2
+        active = population.arrival_quarter <= now                                # 3
+        closed_price = (behaviour.closed_price_usd_per_mtok * signals.closed_price_index
+                        * self.vendors.closed_price_multiplier())
+        open_price = (behaviour.closed_price_usd_per_mtok * signals.open_cost_ratio
+                      * signals.hardware_cost_index)
+        review_draw = self.streams["reviews"].random(population.enterprises)      # 6
+        context = QuarterContext(
+            signals=signals, active=active, deployment=self.deployment, stack=self.stack,
+            closed_price=closed_price, open_price=open_price,
+            perceived_risk=self.vendors.perceived_risk,
+            platform=kernel.platform_cost(self.platform_multiplier, population.ml_capacity,
+                                          signals.tooling_maturity, behaviour),
+            peer=behaviour.peer_weight * self.peer_share(),
+            switching=np.where(self.stack != NOT_DEPLOYED,
+                               behaviour.switching_cost * (1.0 - events.switching_relief), 0.0),
+            review=(review_draw < behaviour.review_rate) | events.forced_review,
+            choice_uniform=self.streams["choice"].random(population.enterprises))
+        decision = self._decide(context)                                          # 4, 5, 7
+        stack_before = self.stack
+        self.deployment, self.stack = decision.deployment, decision.stack
+        self.plans_to_expand = decision.plans_to_expand
+        if reported:                                                              # 8
+            self.metrics.collect(
+                self.quarter, deployment=self.deployment, stack=self.stack, stack_before=stack_before,
+                plans=decision.plans_to_expand, switched=decision.switched,
+                closed_price=closed_price, open_price=open_price, events=events.events,
+                signals=signals)
+        self.quarter += 1
+
+    def _decide(self, context: QuarterContext) -> QuarterDecision:
+        if self.engine == "vectorized":
+            return kernel.decide_quarter(self.population, context, self.behaviour)
+        deployment = context.deployment.copy()
+        stack = context.stack.copy()
+        plans = np.zeros(stack.size, dtype=bool)
+        for agent in self.enterprise_agents:
+            decision = agent.decide(context, self.behaviour)
+            plans[agent.index] = decision.plans_to_expand
+            stack[agent.index] = decision.stack
+            for workload, option in decision.deployment.items():
+                deployment[workload] = option
+        switched = (context.stack != NOT_DEPLOYED) & (stack != context.stack)
+        return QuarterDecision(utilities=None, plans_to_expand=plans, deployment=deployment,
+                               stack=stack, switched=switched)
+
+    def run(self) -> np.ndarray:
+        """Run every reported quarter; return the (quarters, metrics, segments) values."""
+        while self.quarter < self.quarters:
+            self.step()
+        return self.metrics.values

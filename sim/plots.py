@@ -1,0 +1,508 @@
+"""Trend plots of one simulated run, drawn from a tidy results frame and saved as PNG.
+
+The input is a tidy :class:`pandas.DataFrame` with columns ``scenario``, ``replication``,
+``quarter`` ("2025Q4"), ``metric``, ``segment`` ("all", "sector=banking", "class=...", ...) and
+``value``. Every trend is drawn the same way: the mean over replications as a line and the
+5th-95th percentile band over replications as a shaded area (:func:`band_table` computes both).
+
+Public API
+----------
+``DEPLOYMENT_COLOURS`` / ``DEPLOYMENT_LABELS``  closed, open and open_finetuned workloads.
+``STACK_COLOURS`` / ``STACK_LABELS``            closed-only, open-only and hybrid enterprises.
+``scenario_colours(names)``                      a stable colour per scenario name.
+``band_table(frame, metric, segment)``           mean, p5 and p95 by quarter.
+``plot_run(frame, folder)``                      writes the run's PNGs and returns their paths.
+
+Colours follow the Okabe-Ito colour-blind-safe palette; the same deployment or stack has the same
+colour in every figure. matplotlib is imported inside the drawing functions (with the
+non-interactive "Agg" backend), so ``import sim.plots`` stays instant; the look is seaborn's
+white grid, set through matplotlib settings so seaborn is not needed. This module knows nothing of
+the model and touches no file except the PNGs it writes into the folder it is given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+# --- palette and words ------------------------------------------------------------------------
+
+#: The Okabe-Ito palette (Okabe & Ito 2008), safe for the common forms of colour blindness.
+OKABE_ITO = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "bluish_green": "#009E73",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "sky_blue": "#56B4E9",
+    "yellow": "#F0E442",
+    "black": "#000000",
+}
+
+DEPLOYMENT_COLOURS = {
+    "closed": OKABE_ITO["blue"],
+    "open": OKABE_ITO["orange"],
+    "open_finetuned": OKABE_ITO["vermillion"],
+}
+DEPLOYMENT_LABELS = {
+    "closed": "Closed API",
+    "open": "Open weights, self-hosted",
+    "open_finetuned": "Open weights, fine-tuned",
+}
+STACK_COLOURS = {
+    "closed": OKABE_ITO["blue"],
+    "open": OKABE_ITO["orange"],
+    "hybrid": OKABE_ITO["bluish_green"],
+}
+STACK_LABELS = {
+    "closed": "Closed only",
+    "open": "Open only",
+    "hybrid": "Hybrid",
+}
+
+REGION_COLOURS = {
+    "eu": OKABE_ITO["reddish_purple"],
+    "north_america": OKABE_ITO["sky_blue"],
+    "apac": OKABE_ITO["black"],
+}
+REGION_LABELS = {"eu": "EU", "north_america": "North America", "apac": "Asia-Pacific"}
+
+# Order in which scenario_colours hands out colours (yellow late: it is faint on white).
+_SCENARIO_PALETTE = tuple(OKABE_ITO[name] for name in (
+    "blue", "orange", "bluish_green", "vermillion", "reddish_purple", "sky_blue", "black", "yellow",
+))
+
+# --- figure settings --------------------------------------------------------------------------
+
+DPI = 120
+BAND_LOW, BAND_HIGH = 0.05, 0.95
+_BAND_ALPHA = 0.2
+_LINE_WIDTH = 2.0
+_SINGLE_PANEL_SIZE = (8.0, 4.8)
+_SIGNALS_SIZE = (12.0, 8.5)
+_SMALL_MULTIPLE_SIZE = (4.2, 3.4)
+_SMALL_MULTIPLE_COLUMNS = 3
+_MAX_YEAR_TICKS = 10
+_REQUIRED_COLUMNS = ("replication", "quarter", "metric", "segment", "value")
+
+_THEME = {
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "axes.edgecolor": "0.8",
+    "axes.linewidth": 1.25,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "axes.labelcolor": "0.15",
+    "axes.titlesize": 13,
+    "axes.titleweight": "semibold",
+    "axes.labelsize": 12,
+    "grid.color": "0.88",
+    "grid.linestyle": "-",
+    "grid.linewidth": 1.0,
+    "text.color": "0.15",
+    "xtick.color": "0.15",
+    "ytick.color": "0.15",
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "xtick.minor.visible": True,
+    "legend.fontsize": 11,
+    "legend.edgecolor": "0.8",
+    "font.size": 12,
+    "lines.solid_capstyle": "round",
+}
+
+DEPLOYMENTS = tuple(DEPLOYMENT_COLOURS)
+STACKS = tuple(STACK_COLOURS)
+
+
+def scenario_colours(names: Iterable[str]) -> dict[str, str]:
+    """Return a colour (hex string) for each scenario name, stable across calls and plots.
+
+    Each name prefers the palette slot given by a hash of the name, so a scenario keeps its
+    colour when others are added or removed; a clash within ``names`` moves the later name (in
+    sorted order) to the next free slot. Names are only guaranteed distinct colours while there
+    are no more of them than the palette's eight colours; beyond that colours repeat.
+    """
+    unique = sorted(set(names))
+    taken: set[int] = set()
+    colours: dict[str, str] = {}
+    slots = len(_SCENARIO_PALETTE)
+    for name in unique:
+        preferred = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:4], "big") % slots
+        slot = preferred
+        if len(taken) < slots:
+            while slot in taken:
+                slot = (slot + 1) % slots
+        taken.add(slot)
+        colours[name] = _SCENARIO_PALETTE[slot]
+    return colours
+
+
+# --- bands ------------------------------------------------------------------------------------
+
+def band_table(frame: pd.DataFrame, metric: str, segment: str = "all",
+               scenario: str | None = None) -> pd.DataFrame:
+    """Mean and 5th/95th percentiles of ``metric`` over replications, one row per quarter.
+
+    Returns a frame indexed by quarter (sorted) with float columns ``mean``, ``p5`` and ``p95``
+    (percentiles by linear interpolation, as :meth:`pandas.Series.quantile`). ``scenario``
+    optionally restricts a multi-scenario frame to one scenario. Raises :class:`KeyError` when
+    the frame holds no rows for the metric and segment.
+    """
+    mask = (frame["metric"] == metric) & (frame["segment"] == segment)
+    if scenario is not None:
+        mask &= frame["scenario"] == scenario
+    rows = frame.loc[mask, ["replication", "quarter", "value"]]
+    if rows.empty:
+        where = f" in scenario '{scenario}'" if scenario is not None else ""
+        raise KeyError(f"no rows for metric '{metric}', segment '{segment}'{where}")
+    return _bands(rows)
+
+
+def _bands(rows: pd.DataFrame) -> pd.DataFrame:
+    """Band table of rows with columns ``quarter`` and ``value`` (one row per replication)."""
+    grouped = rows.groupby("quarter", sort=True)["value"]
+    quantiles = grouped.quantile([BAND_LOW, BAND_HIGH]).unstack()
+    table = pd.DataFrame({
+        "mean": grouped.mean(),
+        "p5": quantiles[BAND_LOW],
+        "p95": quantiles[BAND_HIGH],
+    }).astype(float)
+    table.index.name = "quarter"
+    return table
+
+
+def _product_bands(frame: pd.DataFrame, first: str, second: str,
+                   segment: str = "all") -> pd.DataFrame:
+    """Band table of ``first * second``, multiplied within each replication and quarter."""
+    def values(metric: str) -> pd.Series:
+        selected = frame[(frame["metric"] == metric) & (frame["segment"] == segment)]
+        return selected.groupby(["replication", "quarter"])["value"].mean()
+
+    product = (values(first) * values(second)).dropna()
+    if product.empty:
+        raise KeyError(f"no replication and quarter holds both '{first}' and '{second}'")
+    return _bands(product.rename("value").reset_index())
+
+
+# --- drawing helpers --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Series:
+    """One line of a plot: which metric and segment, and how to draw it."""
+
+    metric: str
+    segment: str
+    label: str
+    colour: str
+    linestyle: str = "-"
+
+
+def _quarter_dates(quarters: Sequence[str]) -> pd.DatetimeIndex:
+    """First day of each "YYYYQn" quarter, for a date x axis."""
+    return pd.PeriodIndex(list(quarters), freq="Q").to_timestamp(how="start")
+
+
+def _draw_band(ax: Any, table: pd.DataFrame, *, label: str, colour: str,
+               linestyle: str = "-") -> None:
+    """Draw a band table: the mean as a line, the 5-95% range as a shaded band."""
+    dates = _quarter_dates(table.index)
+    if (table["p95"] > table["p5"]).any():
+        ax.fill_between(dates, table["p5"], table["p95"], color=colour, alpha=_BAND_ALPHA,
+                        linewidth=0)
+    ax.plot(dates, table["mean"], color=colour, linestyle=linestyle, linewidth=_LINE_WIDTH,
+            label=label)
+
+
+def _draw_series(ax: Any, frame: pd.DataFrame, series: Iterable[_Series]) -> int:
+    """Draw every series present in ``frame`` on ``ax``; return how many were drawn."""
+    drawn = 0
+    for line in series:
+        try:
+            table = band_table(frame, line.metric, line.segment)
+        except KeyError:
+            continue
+        _draw_band(ax, table, label=line.label, colour=line.colour, linestyle=line.linestyle)
+        drawn += 1
+    return drawn
+
+
+def _format_time_axis(ax: Any, quarters: Sequence[str]) -> None:
+    """Dates on the x axis, labelled by year (every year, or every few years on long ranges).
+
+    Ticks are fixed at year starts (major) and quarter starts (minor) rather than found by
+    matplotlib's date locators, which are several times slower to draw.
+    """
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FixedFormatter, FixedLocator
+
+    dates = _quarter_dates(quarters)
+    first, last = dates[0].year, dates[-1].year
+    step = max(1, math.ceil((last - first + 1) / _MAX_YEAR_TICKS))
+    years = [year for year in range(first, last + 1, step) if pd.Timestamp(year, 1, 1) >= dates[0]]
+    ax.xaxis.set_major_locator(FixedLocator(mdates.date2num([pd.Timestamp(y, 1, 1) for y in years])))
+    ax.xaxis.set_major_formatter(FixedFormatter([str(year) for year in years]))
+    ax.xaxis.set_minor_locator(FixedLocator(mdates.date2num(dates)))
+    ax.set_xlim(dates[0], dates[-1] + pd.offsets.QuarterEnd(0))
+    ax.set_xlabel("")
+
+
+def _format_share_axis(ax: Any, label: str, whole: bool = True) -> None:
+    """Percent y axis for values stored as fractions; ``whole`` pins it to 0-100%."""
+    from matplotlib.ticker import PercentFormatter
+
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    if whole:
+        ax.set_ylim(0.0, 1.0)
+    else:
+        ax.set_ylim(bottom=0.0)
+    ax.set_ylabel(label)
+
+
+def _caption(frame: pd.DataFrame) -> str:
+    """Footnote: scenario, and what the line and band show."""
+    runs = frame["replication"].nunique()
+    if runs > 1:
+        text = (f"Line: mean of {runs} replications; band: {BAND_LOW:.0%}-{BAND_HIGH:.0%} "
+                "range across replications")
+    else:
+        text = "One replication"
+    if "scenario" in frame.columns and frame["scenario"].nunique() == 1:
+        text = f"Scenario: {frame['scenario'].iloc[0]}.  {text}"
+    return text
+
+
+def _new_figure(title: str, caption: str, nrows: int = 1, ncols: int = 1,
+                figsize: tuple[float, float] = _SINGLE_PANEL_SIZE, **subplot_options: Any):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, layout="constrained", squeeze=False,
+                             **subplot_options)
+    fig.suptitle(title, fontsize="x-large", fontweight="bold")
+    fig.supxlabel(caption, fontsize="small", color="0.35")
+    return fig, axes
+
+
+def _save(fig: Any, path: Path) -> Path:
+    """Save ``fig`` as PNG atomically (temporary file in the same folder, then rename); close it."""
+    import matplotlib.pyplot as plt
+
+    handle, temporary = tempfile.mkstemp(suffix=".png", prefix=f".{path.stem}-", dir=path.parent)
+    os.close(handle)
+    try:
+        fig.savefig(temporary, format="png", dpi=DPI)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    finally:
+        plt.close(fig)
+    return path
+
+
+def _theme() -> dict[str, Any]:
+    """A white-grid look at readable sizes (seaborn's "whitegrid" style, without importing
+    seaborn, which costs a second); applied through ``rc_context`` so global settings stay."""
+    return dict(_THEME)
+
+
+def _has(frame: pd.DataFrame, metrics: Iterable[str], segment: str | None = "all") -> bool:
+    """Whether any of ``metrics`` has rows (in ``segment``; any segment when it is None)."""
+    mask = frame["metric"].isin(list(metrics))
+    if segment is not None:
+        mask &= frame["segment"] == segment
+    return bool(mask.any())
+
+
+def _segments(frame: pd.DataFrame, metrics: Iterable[str], prefix: str) -> list[str]:
+    """Segments starting with ``prefix`` (e.g. "class=") of ``metrics``, in order of appearance."""
+    rows = frame[frame["metric"].isin(list(metrics))]
+    return [s for s in pd.unique(rows["segment"]) if str(s).startswith(prefix)]
+
+
+def _humanise(segment: str, labels: dict[str, str] | None = None) -> str:
+    """"class=privacy_sensitive" -> "Privacy sensitive" (or the label given for the value)."""
+    value = segment.split("=", 1)[-1]
+    if labels and value in labels:
+        return labels[value]
+    return value.replace("_", " ").capitalize()
+
+
+def _quarters(frame: pd.DataFrame) -> list[str]:
+    return sorted(pd.unique(frame["quarter"]))
+
+
+# --- the figures ------------------------------------------------------------------------------
+
+def _deployment_series(segment: str) -> list[_Series]:
+    return [_Series(f"workload_share_{kind}", segment, DEPLOYMENT_LABELS[kind],
+                    DEPLOYMENT_COLOURS[kind]) for kind in DEPLOYMENTS]
+
+
+def _stack_series() -> list[_Series]:
+    return [_Series(f"stack_share_{kind}", "all", STACK_LABELS[kind], STACK_COLOURS[kind])
+            for kind in STACKS]
+
+
+def _single_panel(frame: pd.DataFrame, path: Path, *, title: str, ylabel: str,
+                  series: list[_Series], whole: bool = True) -> Path | None:
+    """A one-axes trend figure of ``series``; None when none of them is in the frame."""
+    if not _has(frame, [line.metric for line in series]):
+        return None
+    fig, axes = _new_figure(title, _caption(frame))
+    ax = axes[0, 0]
+    _draw_series(ax, frame, series)
+    _format_time_axis(ax, _quarters(frame))
+    _format_share_axis(ax, ylabel, whole=whole)
+    if len(series) > 1:
+        ax.legend(loc="best", frameon=True, framealpha=0.9)
+    return _save(fig, path)
+
+
+def _plot_signals(frame: pd.DataFrame, path: Path) -> Path | None:
+    """2x2 panel of the exogenous forces; None when the frame holds no signals."""
+    signal_rows = frame[frame["metric"].str.startswith("signal_")]
+    if signal_rows.empty:
+        return None
+    quarters = _quarters(frame)
+    fig, axes = _new_figure("Forces behind the choice: capability, price, tooling, regulation",
+                            _caption(frame), 2, 2, figsize=_SIGNALS_SIZE, sharex=True)
+    (gap_ax, price_ax), (tooling_ax, regulation_ax) = axes
+
+    _draw_series(gap_ax, frame, [
+        _Series("signal_benchmark_gap", "all", "Benchmark gap (MMLU)", OKABE_ITO["black"]),
+        _Series("signal_frontier_gap", "all", "Frontier gap (complex reasoning)",
+                OKABE_ITO["reddish_purple"], "--"),
+    ])
+    gap_ax.set_title("Capability gap, closed minus open")
+    gap_ax.set_ylabel("MMLU points")
+    gap_ax.set_ylim(bottom=0.0)
+
+    _draw_series(price_ax, frame, [_Series("signal_closed_price_index", "all",
+                                           "Closed API price", DEPLOYMENT_COLOURS["closed"])])
+    try:
+        open_cost = _product_bands(frame, "signal_open_cost_ratio", "signal_hardware_cost_index")
+    except KeyError:
+        pass
+    else:
+        _draw_band(price_ax, open_cost, label="Open weights, self-hosted cost",
+                   colour=DEPLOYMENT_COLOURS["open"])
+    price_ax.set_title("Price per token")
+    price_ax.set_ylabel(f"Relative to {quarters[0]} closed price")
+    price_ax.set_ylim(bottom=0.0)
+
+    _draw_series(tooling_ax, frame, [_Series("signal_tooling_maturity", "all",
+                                             "Tooling maturity", OKABE_ITO["black"])])
+    tooling_ax.set_title("Open-model tooling maturity")
+    tooling_ax.set_ylabel("Maturity (0-1)")
+    tooling_ax.set_ylim(0.0, 1.0)
+
+    regions = _segments(frame, ["signal_regulatory_pressure"], "region=")
+    _draw_series(regulation_ax, frame, [
+        _Series("signal_regulatory_pressure", segment, _humanise(segment, REGION_LABELS),
+                REGION_COLOURS.get(segment.split("=", 1)[-1], OKABE_ITO["yellow"]), style)
+        for segment, style in zip(regions, ["-", "--", ":", "-."] * len(regions))
+    ])
+    regulation_ax.set_title("Regulatory pressure by region")
+    regulation_ax.set_ylabel("Pressure (0-1)")
+    regulation_ax.set_ylim(0.0, 1.0)
+
+    for ax in axes.flat:
+        _format_time_axis(ax, quarters)
+        if ax.lines:
+            ax.legend(loc="best", fontsize="small", frameon=True, framealpha=0.9)
+        else:
+            ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center",
+                    color="0.5")
+    return _save(fig, path)
+
+
+def _plot_workload_classes(frame: pd.DataFrame, path: Path) -> Path | None:
+    """Small multiples: the three deployment shares within each workload class."""
+    metrics = [f"workload_share_{kind}" for kind in DEPLOYMENTS]
+    classes = _segments(frame, metrics, "class=")
+    if not classes:
+        return None
+    columns = min(_SMALL_MULTIPLE_COLUMNS, len(classes))
+    rows = math.ceil(len(classes) / columns)
+    width, height = _SMALL_MULTIPLE_SIZE
+    fig, axes = _new_figure("Deployment by workload class", _caption(frame), rows, columns,
+                            figsize=(width * columns, height * rows + 1.2),
+                            sharex=True, sharey=True)
+    quarters = _quarters(frame)
+    for ax, segment in zip(axes.flat, classes):
+        _draw_series(ax, frame, _deployment_series(segment))
+        ax.set_title(_humanise(segment))
+        _format_time_axis(ax, quarters)
+        _format_share_axis(ax, "Share of workloads" if ax.get_subplotspec().is_first_col() else "")
+    for ax in list(axes.flat)[len(classes):]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper center", ncol=len(labels), frameon=False)
+    return _save(fig, path)
+
+
+def plot_run(frame: pd.DataFrame, folder: str | os.PathLike[str]) -> list[Path]:
+    """Draw one run's trend figures into ``folder`` (created if needed); return the PNG paths.
+
+    Writes, each only when the frame holds its metrics:
+
+    * ``workload_shares.png``  share of deployed workloads by deployment (closed, open,
+      open fine-tuned);
+    * ``stack_shares.png``     share of AI-using enterprises by stack (closed only, open only,
+      hybrid);
+    * ``plans_to_expand.png``  share of enterprises planning to expand open-source use;
+    * ``signals.png``          capability gap, prices, tooling maturity, regulatory pressure;
+    * ``workload_classes.png`` deployment shares in each workload class (one panel per class).
+
+    Each line is the mean over replications and its band the 5-95% range across them. The frame
+    must hold one scenario; filter a multi-scenario frame first.
+    """
+    missing = [column for column in _REQUIRED_COLUMNS if column not in frame.columns]
+    if missing:
+        raise ValueError(f"the frame lacks column(s) {', '.join(missing)}; "
+                         f"a tidy results frame has {', '.join(_REQUIRED_COLUMNS)}")
+    if "scenario" in frame.columns and frame["scenario"].nunique() > 1:
+        names = ", ".join(sorted(map(str, pd.unique(frame["scenario"]))))
+        raise ValueError(f"plot_run draws one scenario but the frame holds several ({names}); "
+                         "select one first, e.g. frame[frame.scenario == name]")
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    if frame.empty:
+        return []
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    drawers = [
+        lambda: _single_panel(
+            frame, out / "workload_shares.png", title="Share of deployed enterprise workloads",
+            ylabel="Share of workloads", series=_deployment_series("all")),
+        lambda: _single_panel(
+            frame, out / "stack_shares.png", title="Enterprises by AI stack",
+            ylabel="Share of AI-using enterprises", series=_stack_series()),
+        lambda: _single_panel(
+            frame, out / "plans_to_expand.png", title="Plans to expand open-source use",
+            ylabel="Share of enterprises planning to expand", whole=False,
+            series=[_Series("plans_to_expand_open", "all", "Plans to expand open use",
+                            DEPLOYMENT_COLOURS["open"])]),
+        lambda: _plot_signals(frame, out / "signals.png"),
+        lambda: _plot_workload_classes(frame, out / "workload_classes.png"),
+    ]
+    written: list[Path] = []
+    with plt.rc_context(_theme()):
+        for draw in drawers:
+            path = draw()
+            if path is not None:
+                written.append(path)
+    return written

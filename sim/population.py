@@ -1,0 +1,174 @@
+"""The synthetic population: enterprises and their workload portfolios, as struct-of-arrays.
+
+Enterprises get a sector, region and size from the scenario's mix, ML engineering capacity that
+grows with size, a risk aversion, a primary closed vendor, and a quarter at which they start
+using generative AI (a logistic diffusion per size band: large enterprises first). Their
+workloads are generated up front, each with the quarter it joins the portfolio, so growth is data
+rather than state. Workloads of one enterprise are contiguous and ordered by arrival.
+
+Attributes come from the ``population`` random stream; entry and portfolio growth from the
+``growth`` stream, so changing a behaviour parameter never changes who exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.quarters import parse_quarter
+from sim.schema import REGIONS, SECTOR_NAMES, SIZES, WORKLOAD_CLASSES, Scenario
+
+PRIVACY_SENSITIVE = WORKLOAD_CLASSES.index("privacy_sensitive")
+WORKLOAD_ATTRIBUTES = ("stakes", "frontier_need", "sensitivity", "domain_specificity")
+
+
+@dataclass
+class Population:
+    """Enterprise arrays have length ``n``; workload arrays length ``W``.
+
+    ``entry_quarter`` and ``arrival_quarter`` count quarters from the horizon start (0 = first
+    reported quarter; values <= 0 are active at the start, ``quarters`` means never).
+    """
+
+    sector: np.ndarray          # index into SECTOR_NAMES
+    regulated: np.ndarray       # bool
+    region: np.ndarray          # index into REGIONS
+    size: np.ndarray            # index into SIZES
+    ml_capacity: np.ndarray     # 0..1
+    risk_aversion: np.ndarray   # 0..1
+    vendor: np.ndarray          # index into the scenario's vendors
+    entry_quarter: np.ndarray
+    first_workload: np.ndarray  # (n + 1) offsets into the workload arrays
+    owner: np.ndarray
+    workload_class: np.ndarray  # index into WORKLOAD_CLASSES
+    arrival_quarter: np.ndarray
+    volume: np.ndarray          # millions of tokens per quarter
+    stakes: np.ndarray
+    frontier_need: np.ndarray
+    sensitivity: np.ndarray
+    domain_specificity: np.ndarray
+    taste: np.ndarray           # (W, 3) standard-normal persistent tastes per option
+
+    @property
+    def enterprises(self) -> int:
+        return self.sector.size
+
+    @property
+    def workloads(self) -> int:
+        return self.owner.size
+
+
+def _categorical(rng: np.random.Generator, names: tuple[str, ...], shares: dict[str, float],
+                 count: int) -> np.ndarray:
+    probabilities = np.array([shares.get(name, 0.0) for name in names])
+    cumulative = np.cumsum(probabilities / probabilities.sum())
+    draws = np.searchsorted(cumulative, rng.random(count), side="right")
+    return np.minimum(draws, len(names) - 1).astype(np.int8)
+
+
+def _beta(rng: np.random.Generator, mean: np.ndarray | float, concentration: float,
+          count: int) -> np.ndarray:
+    mean = np.broadcast_to(mean, (count,))
+    return rng.beta(mean * concentration, (1.0 - mean) * concentration)
+
+
+def ai_use_curve(scenario: Scenario, size: str) -> np.ndarray:
+    """Share of a size band using generative AI at each quarter of the horizon.
+
+    A logistic diffusion rescaled to start at ``ai_use_at_start`` and approach ``ai_use_ceiling``.
+    """
+    band = scenario.population.sizes[size]
+    start = parse_quarter(scenario.horizon.start)
+    years = (np.arange(scenario.horizon.quarters) + start - parse_quarter(band.ai_use_midpoint)) / 4.0
+    logistic = 1.0 / (1.0 + np.exp(-band.ai_use_steepness * years))
+    progress = np.clip((logistic - logistic[0]) / (1.0 - logistic[0]), 0.0, 1.0)
+    return band.ai_use_at_start + (band.ai_use_ceiling - band.ai_use_at_start) * np.maximum(progress, 0.0)
+
+
+def _entry_quarters(scenario: Scenario, size: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Quarter each enterprise starts using AI: the first quarter its size band's adoption share
+    exceeds the enterprise's own threshold (0 if already using AI, ``quarters`` if never)."""
+    quarters = scenario.horizon.quarters
+    thresholds = rng.random(size.size)
+    entry = np.full(size.size, quarters, dtype=np.int32)
+    for code, name in enumerate(SIZES):
+        members = size == code
+        curve = ai_use_curve(scenario, name)
+        entry[members] = np.searchsorted(np.maximum.accumulate(curve), thresholds[members], side="right")
+    return entry
+
+
+def _workload_counts(scenario: Scenario, size: np.ndarray, entry: np.ndarray,
+                     rng: np.random.Generator) -> np.ndarray:
+    """(n, quarters + 1) count of workloads joining each enterprise at each quarter; the last
+    column holds the single dormant workload of enterprises that never enter."""
+    quarters = scenario.horizon.quarters
+    bands = [scenario.population.sizes[name] for name in SIZES]
+    initial_mean = np.array([band.initial_workloads for band in bands])[size]
+    growth_rate = np.array([band.new_workloads_per_year / 4.0 for band in bands])[size]
+    initial = 1 + rng.poisson(initial_mean)
+    growth = rng.poisson(np.repeat(growth_rate[:, None], quarters, axis=1))
+    quarter_index = np.arange(quarters)[None, :]
+    counts = np.zeros((size.size, quarters + 1), dtype=np.int64)
+    counts[:, :quarters] = np.where(quarter_index > entry[:, None], growth, 0)
+    counts[np.arange(size.size), np.minimum(entry, quarters)] += np.where(entry < quarters, initial, 1)
+    return counts
+
+
+def _workload_classes(scenario: Scenario, regulated_owner: np.ndarray,
+                      rng: np.random.Generator) -> np.ndarray:
+    """Draw each workload's class; regulated sectors hold more privacy-sensitive work."""
+    classes = scenario.population.workload_classes
+    base = np.array([classes[name].share for name in WORKLOAD_CLASSES])
+    tilted = base.copy()
+    tilted[PRIVACY_SENSITIVE] *= scenario.population.regulated_privacy_multiplier
+    cumulative = np.cumsum(np.vstack([base / base.sum(), tilted / tilted.sum()]), axis=1)
+    rows = cumulative[regulated_owner.astype(np.intp)]
+    draws = (rows <= rng.random(regulated_owner.size)[:, None]).sum(axis=1)
+    return np.minimum(draws, len(WORKLOAD_CLASSES) - 1).astype(np.int8)
+
+
+def build_population(scenario: Scenario, population_rng: np.random.Generator,
+                     growth_rng: np.random.Generator) -> Population:
+    """Draw the enterprises (population stream) and their portfolios (growth stream)."""
+    mix = scenario.population
+    n = mix.enterprises
+    sector = _categorical(population_rng, SECTOR_NAMES, {k: v.share for k, v in mix.sectors.items()}, n)
+    regulated_by_sector = np.array([mix.sectors[name].regulated if name in mix.sectors else False
+                                    for name in SECTOR_NAMES])
+    region = _categorical(population_rng, REGIONS, mix.regions, n)
+    size = _categorical(population_rng, SIZES, {k: v.share for k, v in mix.sizes.items()}, n)
+    ml_mean = np.array([mix.sizes[name].ml_capacity_mean for name in SIZES])[size]
+    ml_capacity = _beta(population_rng, ml_mean, mix.ml_capacity_concentration, n)
+    risk_aversion = _beta(population_rng, mix.risk_aversion_mean, mix.risk_aversion_concentration, n)
+    vendor_names = tuple(scenario.vendors)
+    vendor = _categorical(population_rng, vendor_names,
+                          {k: v.market_share for k, v in scenario.vendors.items()}, n)
+
+    entry = _entry_quarters(scenario, size, growth_rng)
+    counts = _workload_counts(scenario, size, entry, growth_rng)
+    per_enterprise = counts.sum(axis=1)
+    first_workload = np.concatenate([[0], np.cumsum(per_enterprise)])
+    owner = np.repeat(np.arange(n, dtype=np.int32), per_enterprise)
+    arrival = np.repeat(np.tile(np.arange(counts.shape[1], dtype=np.int32), n), counts.ravel())
+    regulated = regulated_by_sector[sector]
+    workload_class = _workload_classes(scenario, regulated[owner], growth_rng)
+
+    class_specs = [mix.workload_classes[name] for name in WORKLOAD_CLASSES]
+    spread = np.array([spec.attribute_spread for spec in class_specs])[workload_class]
+    attributes = {
+        name: np.clip(np.array([getattr(spec, name) for spec in class_specs])[workload_class]
+                      + spread * growth_rng.standard_normal(owner.size), 0.0, 1.0)
+        for name in WORKLOAD_ATTRIBUTES}
+    median = np.array([spec.volume_mtok_median for spec in class_specs])[workload_class]
+    log_sd = np.array([spec.volume_log_sd for spec in class_specs])[workload_class]
+    size_volume = np.array([mix.sizes[name].volume_multiplier for name in SIZES])[size]
+    volume = median * size_volume[owner] * np.exp(log_sd * growth_rng.standard_normal(owner.size))
+    taste = growth_rng.standard_normal((owner.size, 3))
+
+    return Population(
+        sector=sector, regulated=regulated, region=region, size=size, ml_capacity=ml_capacity,
+        risk_aversion=risk_aversion, vendor=vendor, entry_quarter=entry,
+        first_workload=first_workload, owner=owner, workload_class=workload_class,
+        arrival_quarter=arrival, volume=volume, taste=taste, **attributes)

@@ -1,0 +1,410 @@
+"""The scenario schema: every setting a scenario file may hold, its type, range and meaning.
+
+Parameters are validated here and nowhere else. Each block says which force of the source article
+it carries. Data (population mix, signal paths, vendor hazards) has no defaults in code: it lives
+in ``scenarios/`` files with a ``source`` and ``confidence``. Loading files (``extends:``,
+``--set``, error messages with file and line) is :mod:`sim.scenario`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from sim.quarters import parse_quarter
+
+SECTOR_NAMES = (
+    "banking", "insurance", "healthcare", "defence",
+    "technology", "retail", "manufacturing", "professional_services",
+)
+REGIONS = ("eu", "north_america", "apac")
+SIZES = ("small", "mid", "large")
+WORKLOAD_CLASSES = (
+    "customer_facing", "exploratory", "internal_high_volume", "privacy_sensitive", "domain_specific",
+)
+EVENT_TYPES = ("price_change", "deprecation", "policy_change", "withdrawal")
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Confidence = Literal["high", "medium", "low", "claimed", "assumption"]
+QuarterText = Annotated[str, Field(pattern=r"^\d{4}Q[1-4]$", description="a quarter, YYYYQn")]
+
+_MIX_TOLERANCE = 1e-6
+
+
+class Strict(BaseModel):
+    """Base for every block: unknown keys are errors, values are checked on assignment too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Provenance(Strict):
+    """Where a sourced figure comes from, so a reader can tell measured numbers from claims."""
+
+    source: str | None = None
+    confidence: Confidence | None = None
+
+
+def _check_mix(shares: dict[str, float], what: str) -> None:
+    total = sum(shares.values())
+    if abs(total - 1.0) > _MIX_TOLERANCE:
+        raise ValueError(f"{what} shares must sum to 1 (they sum to {total:.6g})")
+
+
+class Horizon(Strict):
+    start: QuarterText = "2024Q1"
+    end: QuarterText = "2030Q4"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Horizon:
+        if parse_quarter(self.end) < parse_quarter(self.start):
+            raise ValueError(f"horizon end {self.end} is before start {self.start}")
+        return self
+
+    @property
+    def quarters(self) -> int:
+        return parse_quarter(self.end) - parse_quarter(self.start) + 1
+
+
+# --- population -------------------------------------------------------------------------------
+
+class Sector(Strict):
+    """A sector's weight in the population; regulated sectors (banking, insurance, healthcare,
+    defence) face data-sovereignty duties that penalise closed APIs for sensitive data."""
+
+    share: Share
+    regulated: bool
+
+
+class Size(Provenance):
+    """Enterprise size band: share, in-house ML capacity, AI entry timing and portfolio growth."""
+
+    share: Share
+    ml_capacity_mean: Annotated[float, Field(gt=0.0, lt=1.0)]
+    platform_cost_multiplier: Positive = Field(
+        description="scales the fixed cost of running an open platform (falls with size)")
+    volume_multiplier: Positive = Field(description="scales every workload's token volume")
+    initial_workloads: NonNegative = Field(description="mean extra workloads at AI entry (beyond one)")
+    new_workloads_per_year: NonNegative
+    ai_use_at_start: Share = Field(description="share using generative AI at the horizon start")
+    ai_use_ceiling: Share = Field(description="share that eventually uses generative AI")
+    ai_use_midpoint: QuarterText = Field(description="quarter at which half the ceiling is reached")
+    ai_use_steepness: Positive = Field(description="logistic steepness of AI entry, per year")
+
+
+class WorkloadClass(Provenance):
+    """One of the article's five workload classes and its typical attributes (0..1 scales)."""
+
+    share: Share
+    stakes: Share = Field(description="how much capability matters")
+    frontier_need: Share = Field(description="how much complex multi-step reasoning matters")
+    sensitivity: Share = Field(description="data sensitivity (drives the compliance penalty)")
+    domain_specificity: Share = Field(description="how much fine-tuning on own data helps")
+    volume_mtok_median: Positive = Field(description="median token volume, millions per quarter")
+    volume_log_sd: NonNegative = Field(description="log-normal spread of the token volume")
+    attribute_spread: NonNegative = Field(
+        0.1, description="standard deviation of each workload's stakes/sensitivity/domain draws")
+
+
+class Network(Strict):
+    """Peer network: a small world clustered by sector (neighbours on the ring share a sector)."""
+
+    neighbours: Annotated[int, Field(ge=2, le=50)] = 6
+    rewire_probability: Share = 0.1
+
+
+class Population(Strict):
+    enterprises: Annotated[int, Field(ge=10, le=2_000_000)]
+    sectors: dict[str, Sector]
+    regions: dict[str, Share]
+    sizes: dict[str, Size]
+    workload_classes: dict[str, WorkloadClass]
+    ml_capacity_concentration: Positive = Field(
+        description="beta concentration of ML capacity around its size mean")
+    risk_aversion_mean: Annotated[float, Field(gt=0.0, lt=1.0)]
+    risk_aversion_concentration: Positive
+    regulated_privacy_multiplier: Positive = Field(
+        description="how much more often regulated sectors' workloads are privacy-sensitive")
+    network: Network = Network()
+    source: str | None = None
+    confidence: Confidence | None = None
+
+    @field_validator("sectors")
+    @classmethod
+    def _sectors(cls, sectors: dict[str, Sector]) -> dict[str, Sector]:
+        _check_keys(sectors, SECTOR_NAMES, "sector")
+        _check_mix({k: v.share for k, v in sectors.items()}, "sector")
+        return sectors
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, regions: dict[str, float]) -> dict[str, float]:
+        _check_keys(regions, REGIONS, "region", require_all=True)
+        _check_mix(regions, "region")
+        return regions
+
+    @field_validator("sizes")
+    @classmethod
+    def _sizes(cls, sizes: dict[str, Size]) -> dict[str, Size]:
+        _check_keys(sizes, SIZES, "size", require_all=True)
+        _check_mix({k: v.share for k, v in sizes.items()}, "size")
+        return sizes
+
+    @field_validator("workload_classes")
+    @classmethod
+    def _classes(cls, classes: dict[str, WorkloadClass]) -> dict[str, WorkloadClass]:
+        _check_keys(classes, WORKLOAD_CLASSES, "workload class", require_all=True)
+        _check_mix({k: v.share for k, v in classes.items()}, "workload class")
+        return classes
+
+
+def _check_keys(mapping: dict, allowed: tuple[str, ...], what: str, require_all: bool = False) -> None:
+    unknown = [k for k in mapping if k not in allowed]
+    if unknown:
+        raise ValueError(f"unknown {what} '{unknown[0]}'; allowed: {', '.join(allowed)}")
+    if require_all:
+        missing = [k for k in allowed if k not in mapping]
+        if missing:
+            raise ValueError(f"missing {what} '{missing[0]}'; give all of: {', '.join(allowed)}")
+
+
+# --- signals ----------------------------------------------------------------------------------
+
+class Trend(Strict):
+    """value(t) = start_value * (1 + annual_rate) ** years (exponential) or
+    start_value + annual_rate * years (linear), years counted from ``start``."""
+
+    start: QuarterText
+    start_value: float
+    annual_rate: float
+    form: Literal["exponential", "linear"] = "exponential"
+
+
+class Logistic(Strict):
+    """value(t) = lower + (upper - lower) / (1 + exp(-steepness * (years - midpoint)))."""
+
+    lower: float
+    upper: float
+    midpoint: QuarterText
+    steepness: Positive = Field(description="per year")
+
+
+class Extension(Strict):
+    """How a dated-points path continues after its last point."""
+
+    annual_rate: float
+    form: Literal["exponential", "linear"] = "exponential"
+
+
+class Noise(Strict):
+    """Seeded AR(1) noise around the path; additive or multiplicative (log-scale)."""
+
+    sd: NonNegative
+    persistence: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.7
+    form: Literal["additive", "multiplicative"] = "additive"
+
+
+class Signal(Provenance):
+    """An exogenous quarterly path in the article's own units. Exactly one of ``points`` (dated
+    values, linearly interpolated, held flat before the first), ``trend`` or ``logistic``."""
+
+    unit: str | None = None
+    points: dict[QuarterText, float] | None = None
+    extend: Extension | None = None
+    trend: Trend | None = None
+    logistic: Logistic | None = None
+    noise: Noise | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Signal:
+        forms = [name for name in ("points", "trend", "logistic") if getattr(self, name) is not None]
+        if len(forms) != 1:
+            raise ValueError("give exactly one of points, trend or logistic"
+                             + (f" (got {', '.join(forms)})" if forms else ""))
+        if self.extend is not None and self.points is None:
+            raise ValueError("extend continues a points path; it needs points")
+        if self.points is not None and not self.points:
+            raise ValueError("points needs at least one dated value")
+        return self
+
+
+class Signals(Strict):
+    """The article's forces as exogenous paths.
+
+    benchmark_gap: best-closed minus best-open MMLU points (17.5 early 2024 -> <1 end 2025).
+    task_parity: open's share of closed performance on typical enterprise tasks (0.85-0.90).
+    frontier_gap: closed lead on complex multi-step reasoning, points.
+    closed_price_index: closed API price per token, 1 = horizon start.
+    open_cost_ratio: self-hosted variable cost per token over the closed price at the start
+        (0.2-0.4, i.e. 60-80% lower).
+    hardware_cost_index: inference hardware cost, 1 = horizon start; scales open's cost.
+    tooling_maturity: open fine-tuning and deployment tooling, 0..1.
+    regulatory_pressure: data-sovereignty pressure by region, 0..1.
+    """
+
+    benchmark_gap: Signal
+    task_parity: Signal
+    frontier_gap: Signal
+    closed_price_index: Signal
+    open_cost_ratio: Signal
+    hardware_cost_index: Signal
+    tooling_maturity: Signal
+    regulatory_pressure: dict[str, Signal]
+
+    @field_validator("regulatory_pressure")
+    @classmethod
+    def _regions(cls, pressure: dict[str, Signal]) -> dict[str, Signal]:
+        _check_keys(pressure, REGIONS, "region", require_all=True)
+        return pressure
+
+
+# --- vendors ----------------------------------------------------------------------------------
+
+class Hazards(Strict):
+    """Per-quarter probability of each kind of vendor event."""
+
+    price_change: Share = 0.0
+    deprecation: Share = 0.0
+    policy_change: Share = 0.0
+    withdrawal: Share = 0.0
+
+
+class Vendor(Provenance):
+    """A closed-model vendor: its market share among enterprises and its event hazards."""
+
+    market_share: Share
+    hazards: Hazards
+
+
+class EventEffect(Provenance):
+    """What one kind of vendor event does: perceived-risk shock to the vendor's customers
+    (``severity``) and to everyone (``severity * spillover``), whether it forces customers to
+    review their stack, and the share of the switching cost it waives for them (a deprecation
+    means re-engineering anyway)."""
+
+    severity: NonNegative
+    forced_review: bool
+    switching_cost_relief: Share = 0.0
+
+
+class PriceChange(EventEffect):
+    """A random price move: multiplier drawn log-uniformly between the bounds."""
+
+    multiplier_low: Positive = 0.5
+    multiplier_high: Positive = 1.5
+
+    @model_validator(mode="after")
+    def _bounds(self) -> PriceChange:
+        if self.multiplier_high < self.multiplier_low:
+            raise ValueError("multiplier_high must be at least multiplier_low")
+        return self
+
+
+class EventEffects(Strict):
+    price_change: PriceChange
+    deprecation: EventEffect
+    policy_change: EventEffect
+    withdrawal: EventEffect
+    spillover: Share = Field(description="share of a shock felt by other vendors' customers")
+    risk_decay: Share = Field(description="share of perceived vendor risk left after a quarter")
+
+
+class ScheduledEvent(Strict):
+    """An event fixed in time by the scenario (for example a price hike or a regional withdrawal)."""
+
+    quarter: QuarterText
+    vendor: str
+    type: Literal["price_change", "deprecation", "policy_change", "withdrawal"]
+    price_multiplier: Positive | None = None
+    region: Literal["all", "eu", "north_america", "apac"] = "all"
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _multiplier(self) -> ScheduledEvent:
+        if self.type == "price_change" and self.price_multiplier is None:
+            raise ValueError("a scheduled price_change needs price_multiplier")
+        if self.type != "price_change" and self.price_multiplier is not None:
+            raise ValueError("price_multiplier only applies to price_change events")
+        return self
+
+
+# --- behaviour --------------------------------------------------------------------------------
+
+class Behaviour(Strict):
+    """How enterprises weigh the forces. Utility units are arbitrary; costs are in thousands of
+    USD per quarter times ``cost_weight``. The calibrated values live in scenarios/."""
+
+    closed_preference: float = Field(description="per-workload constant favouring closed APIs "
+                                     "(SLAs, managed infrastructure, habit)")
+    capability_weight: NonNegative = Field(description="value of full capability at stakes 1")
+    gap_sensitivity: NonNegative = Field(description="relative capability lost per benchmark-gap point")
+    frontier_sensitivity: NonNegative = Field(description="relative capability lost per frontier-gap "
+                                              "point, at frontier need 1")
+    finetune_gain: NonNegative = Field(description="capability fine-tuning adds at domain "
+                                       "specificity 1 and tooling maturity 1")
+    closed_price_usd_per_mtok: Positive = Field(description="blended closed API price at the start")
+    cost_weight: NonNegative = Field(description="utility per thousand USD per quarter")
+    vendor_risk_weight: NonNegative
+    base_vendor_risk: NonNegative = Field(description="perceived concentration risk with no events")
+    compliance_weight: NonNegative
+    unregulated_compliance_share: Share = Field(
+        description="share of the compliance penalty unregulated sectors feel")
+    ops_burden: NonNegative = Field(description="per-workload operational burden of self-hosting")
+    finetune_burden: NonNegative = Field(description="extra burden of running a fine-tuned model")
+    ml_capacity_relief: Share = Field(description="share of burden removed at ML capacity 1")
+    tooling_relief: Share = Field(description="share of burden removed at tooling maturity 1")
+    platform_cost: NonNegative = Field(description="fixed quarterly cost of an open platform")
+    switching_cost: NonNegative
+    peer_weight: NonNegative = Field(description="utility of open and hybrid stacks when every "
+                                     "neighbour runs open")
+    review_rate: Share = Field(description="per-quarter probability of a periodic stack review")
+    logit_scale: Positive = Field(description="scale of the stack choice's logit noise")
+    workload_taste_sd: NonNegative = Field(description="spread of persistent workload-level tastes")
+
+
+class Scenario(Strict):
+    """A complete, resolved scenario."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
+    description: str = ""
+    seed: Annotated[int, Field(ge=0)] = 0
+    replications: Annotated[int, Field(ge=1, le=10_000)] = 20
+    horizon: Horizon = Horizon()
+    burn_in_quarters: Annotated[int, Field(ge=0, le=40)] = 8
+    population: Population
+    signals: Signals
+    vendors: dict[str, Vendor]
+    vendor_events: EventEffects
+    scheduled_events: list[ScheduledEvent] = []
+    behaviour: Behaviour
+
+    @field_validator("vendors")
+    @classmethod
+    def _vendors(cls, vendors: dict[str, Vendor]) -> dict[str, Vendor]:
+        if not vendors:
+            raise ValueError("name at least one closed vendor")
+        _check_mix({k: v.market_share for k, v in vendors.items()}, "vendor market")
+        return vendors
+
+    @field_validator("scheduled_events")
+    @classmethod
+    def _events(cls, events: list[ScheduledEvent], info: ValidationInfo) -> list[ScheduledEvent]:
+        vendors, horizon = info.data.get("vendors"), info.data.get("horizon")
+        for index, event in enumerate(events):
+            if vendors is not None and event.vendor not in vendors:
+                raise ValueError(f"event {index} names unknown vendor '{event.vendor}'; "
+                                 f"vendors: {', '.join(vendors)}")
+            if horizon is not None and not (parse_quarter(horizon.start) <= parse_quarter(event.quarter)
+                                            <= parse_quarter(horizon.end)):
+                raise ValueError(f"event {index} at {event.quarter} is outside the horizon "
+                                 f"{horizon.start}..{horizon.end}")
+        return events
+
+    @property
+    def quarters(self) -> list[str]:
+        from sim.quarters import quarter_range
+
+        return quarter_range(self.horizon.start, self.horizon.end)

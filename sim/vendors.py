@@ -1,0 +1,135 @@
+"""Closed-model vendors and their events: the article's vendor-dependency force.
+
+"Closed model providers retain the right to change pricing, deprecate model versions, alter
+acceptable-use policies, and in extreme cases withdraw access entirely." Each quarter every vendor
+may draw each kind of event (per-quarter hazards), and the scenario may schedule events. An event
+
+* hits the vendor's customers (in one region for a withdrawal): a perceived-risk shock, a forced
+  review of their stack when the event type forces one, and part of the switching cost waived
+  (they must re-engineer anyway);
+* raises perceived vendor risk for everyone else by a smaller ``spillover`` share;
+* a price change multiplies the vendor's price; a withdrawal removes the vendor from a region and
+  its customers there move to another vendor (skipped if it is the last vendor in the region).
+
+Perceived risk decays geometrically (``risk_decay`` per quarter). Draws come from the
+``vendor_events`` stream in fixed-size blocks each quarter, so they do not depend on the state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.quarters import parse_quarter
+from sim.schema import EVENT_TYPES, REGIONS, Scenario
+
+ALL_REGIONS = -1
+
+
+@dataclass
+class VendorEvent:
+    vendor: int
+    type: str
+    region: int = ALL_REGIONS
+    price_multiplier: float = 1.0
+
+
+@dataclass
+class QuarterEvents:
+    """What this quarter's events did to the enterprises."""
+
+    events: list[VendorEvent] = field(default_factory=list)
+    forced_review: np.ndarray | None = None       # bool per enterprise
+    switching_relief: np.ndarray | None = None    # share of switching cost waived per enterprise
+
+
+class VendorMarket:
+    """Vendor prices, availability by region, and every enterprise's perceived vendor risk."""
+
+    def __init__(self, scenario: Scenario, customer_vendor: np.ndarray, region: np.ndarray,
+                 rng: np.random.Generator):
+        self.names = tuple(scenario.vendors)
+        self.effects = scenario.vendor_events
+        self.market_share = np.array([v.market_share for v in scenario.vendors.values()])
+        self.hazards = np.array([[getattr(v.hazards, kind) for kind in EVENT_TYPES]
+                                 for v in scenario.vendors.values()])
+        start = parse_quarter(scenario.horizon.start)
+        self.scheduled: dict[int, list[VendorEvent]] = {}
+        for event in scenario.scheduled_events:
+            self.scheduled.setdefault(parse_quarter(event.quarter) - start, []).append(VendorEvent(
+                vendor=self.names.index(event.vendor), type=event.type,
+                region=ALL_REGIONS if event.region == "all" else REGIONS.index(event.region),
+                price_multiplier=event.price_multiplier or 1.0))
+        self.customer_vendor = customer_vendor
+        self.region = region
+        self.rng = rng
+        self.price_multiplier = np.ones(len(self.names))
+        self.available = np.ones((len(self.names), len(REGIONS)), dtype=bool)
+        self.perceived_risk = np.zeros(customer_vendor.size)
+
+    def closed_price_multiplier(self) -> np.ndarray:
+        """Each enterprise's current price multiplier from its vendor's price moves."""
+        return self.price_multiplier[self.customer_vendor]
+
+    def _random_events(self) -> list[VendorEvent]:
+        occurs = self.rng.random(self.hazards.shape) < self.hazards
+        magnitude = self.rng.random(len(self.names))
+        region = self.rng.integers(0, len(REGIONS), len(self.names))
+        low = self.effects.price_change.multiplier_low
+        high = self.effects.price_change.multiplier_high
+        multiplier = np.exp(np.log(low) + (np.log(high) - np.log(low)) * magnitude)
+        events = []
+        for vendor, kind in zip(*np.nonzero(occurs)):
+            kind = EVENT_TYPES[kind]
+            events.append(VendorEvent(
+                vendor=int(vendor), type=kind,
+                region=int(region[vendor]) if kind == "withdrawal" else ALL_REGIONS,
+                price_multiplier=float(multiplier[vendor]) if kind == "price_change" else 1.0))
+        return events
+
+    def _hit(self, event: VendorEvent) -> np.ndarray:
+        customers = self.customer_vendor == event.vendor
+        if event.region != ALL_REGIONS:
+            customers &= self.region == event.region
+        return customers
+
+    def _withdraw(self, event: VendorEvent, customers: np.ndarray, uniforms: np.ndarray) -> bool:
+        remaining = self.available[:, event.region].copy()
+        remaining[event.vendor] = False
+        if not remaining.any():
+            return False
+        self.available[event.vendor, event.region] = False
+        shares = np.where(remaining, self.market_share, 0.0)
+        cumulative = np.cumsum(shares / shares.sum())
+        new_vendor = np.minimum(np.searchsorted(cumulative, uniforms[customers], side="right"),
+                                len(self.names) - 1)
+        self.customer_vendor[customers] = new_vendor
+        return True
+
+    def step(self, quarter: int, draw_random: bool = True) -> QuarterEvents:
+        """Decay perceived risk, draw this quarter's events and apply them.
+
+        ``draw_random`` is False during the burn-in, when the world is held at its start.
+        """
+        self.perceived_risk *= self.effects.risk_decay
+        random_events = self._random_events()
+        reassignment = self.rng.random(self.customer_vendor.size)
+        events = (random_events if draw_random else []) + self.scheduled.get(quarter, [])
+        forced = np.zeros(self.customer_vendor.size, dtype=bool)
+        relief = np.zeros(self.customer_vendor.size)
+        applied = []
+        for event in events:
+            effect = getattr(self.effects, event.type)
+            customers = self._hit(event)
+            if event.type == "withdrawal" and not self._withdraw(event, customers, reassignment):
+                continue
+            if event.type == "price_change":
+                self.price_multiplier[event.vendor] *= event.price_multiplier
+            self.perceived_risk += np.where(customers, effect.severity,
+                                            effect.severity * self.effects.spillover)
+            if effect.forced_review:
+                forced |= customers
+            relief = np.where(customers, np.maximum(relief, effect.switching_cost_relief), relief)
+            applied.append(event)
+        return QuarterEvents(events=applied, forced_review=forced, switching_relief=relief)
