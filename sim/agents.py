@@ -142,7 +142,8 @@ class Enterprise(FixedAgent):
         allocation[best_workload] = CLOSED if missing_closed else _best_open(utilities[best_workload])
         return allocation
 
-    def _stack_values(self, utilities, current, movable, context, switching):
+    def _stack_values(self, utilities, current, movable, context):
+        """Each stack's value (workload utilities, platform cost, peers) and its allocation."""
         values, allocations = [], []
         for stack in (STACK_CLOSED, STACK_OPEN, STACK_HYBRID):
             allocation = self._allocate(stack, utilities, current, movable)
@@ -155,7 +156,6 @@ class Enterprise(FixedAgent):
                 value += utilities[workload][option]
             if stack != STACK_CLOSED:
                 value += context.peer[self.index] - context.platform[self.index]
-            value -= switching * (1.0 if stack != context.stack[self.index] else 0.0)
             values.append(value)
         return values, allocations
 
@@ -172,19 +172,21 @@ class Enterprise(FixedAgent):
         current = {w: int(context.deployment[w]) for w in active}
         existing = current_stack != NOT_DEPLOYED
 
-        values, allocations = self._stack_values(utilities, current, set(active), context,
-                                                 float(context.switching[self.index]))
-        best = max(range(3), key=lambda stack: (values[stack], -stack))
+        values, allocations = self._stack_values(utilities, current, set(active), context)
+        preferred = max(range(3), key=lambda stack: (values[stack], -stack))
         open_now = sum(1 for w in active if current[w] > CLOSED)
-        open_best = sum(1 for option in allocations[best].values() if option > CLOSED)
-        plans = existing and open_best > open_now
+        open_preferred = sum(1 for option in allocations[preferred].values() if option > CLOSED)
+        plans = existing and open_preferred > open_now
 
         new_workloads = {w for w in active if current[w] == NOT_DEPLOYED}
         if context.review[self.index] or not existing:
             movable = set(active)
+            switching = float(context.switching[self.index])
+            values = [value - switching * (1.0 if stack != current_stack else 0.0)
+                      for stack, value in enumerate(values)]
         elif new_workloads:
             movable = new_workloads
-            values, allocations = self._stack_values(utilities, current, movable, context, 0.0)
+            values, allocations = self._stack_values(utilities, current, movable, context)
         else:
             return EnterpriseDecision(plans, current_stack, {})
 

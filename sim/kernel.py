@@ -122,67 +122,59 @@ class StackOptions:
     allocation: np.ndarray   # (W, 3) option of each workload under each stack
 
 
-def stack_of(deployment, owner, n_enterprises):
-    """Stack of each enterprise from its workloads' deployments (NOT_DEPLOYED if none)."""
-    deployed = deployment != NOT_DEPLOYED
-    closed = np.bincount(owner[deployed & (deployment == CLOSED)], minlength=n_enterprises)
-    open_ = np.bincount(owner[deployed & (deployment != CLOSED)], minlength=n_enterprises)
-    return stack_from_counts(closed, open_)
+def _segment_first_minimum(loss, owner, n_enterprises):
+    """Per enterprise, the index of its first workload with the smallest finite loss (or -1).
 
-
-def stack_from_counts(closed_count, open_count):
-    """closed only -> closed, open only -> open, both -> hybrid, neither -> NOT_DEPLOYED."""
-    return np.where(closed_count > 0,
-                    np.where(open_count > 0, STACK_HYBRID, STACK_CLOSED),
-                    np.where(open_count > 0, STACK_OPEN, NOT_DEPLOYED)).astype(np.int8)
-
-
-def _segment_first_minimum(loss, owner, first_workload):
-    """Per enterprise, the index of its first workload with the smallest finite loss (or -1)."""
-    minimum = np.minimum.reduceat(loss, first_workload[:-1])
-    is_minimum = (loss == minimum[owner]) & np.isfinite(loss)
-    candidates = np.flatnonzero(is_minimum)
-    chosen = np.full(first_workload.size - 1, -1, dtype=np.int64)
-    owners, first = np.unique(owner[candidates], return_index=True)
-    chosen[owners] = candidates[first]
+    ``owner`` must be sorted (each enterprise's workloads contiguous)."""
+    chosen = np.full(n_enterprises, -1, dtype=np.int64)
+    finite = np.flatnonzero(np.isfinite(loss))
+    if finite.size == 0:
+        return chosen
+    owners = owner[finite]
+    starts = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
+    minimum = np.minimum.reduceat(loss[finite], starts)
+    at_minimum = finite[loss[finite] == np.repeat(minimum, np.diff(np.append(starts, finite.size)))]
+    first = np.concatenate([[True], owner[at_minimum][1:] != owner[at_minimum][:-1]])
+    chosen[owner[at_minimum[first]]] = at_minimum[first]
     return chosen
 
 
-def stack_options(utilities, owner, first_workload, active, movable, deployment,
-                  platform, peer, current_stack, switching):
+def _count(owner, mask, n_enterprises):
+    return np.bincount(owner[mask], minlength=n_enterprises)
+
+
+def stack_options(utilities, owner, n_enterprises, movable, deployment, platform, peer):
     """Value of each stack for every enterprise, and its best allocation.
 
-    ``movable`` workloads may be (re)placed; other active workloads keep ``deployment`` and make a
-    stack infeasible if they do not fit it. A hybrid stack needs at least one closed and one open
-    workload: when the unconstrained best has only one kind, the movable workload that loses least
-    by switching kind is switched. ``platform`` is subtracted and ``peer`` added for open and
-    hybrid stacks; ``switching`` is each enterprise's cost of a stack other than
-    ``current_stack`` (give zero where it has none).
+    The workloads given are active ones, sorted by ``owner``. ``movable`` workloads may be
+    (re)placed; the others keep ``deployment`` and make a stack infeasible if they do not fit
+    it. A hybrid stack needs at least one closed and one open workload: when the unconstrained
+    best has only one kind, the movable workload that loses least by switching kind is switched.
+    ``platform`` is subtracted and ``peer`` added for open and hybrid stacks. Enterprises without
+    workloads here get -inf for every stack.
     """
-    n = first_workload.size - 1
+    n = n_enterprises
     u_closed, u_open, u_finetuned = utilities[:, CLOSED], utilities[:, OPEN], utilities[:, FINETUNED]
     best_open_option = np.where(u_finetuned > u_open, FINETUNED, OPEN).astype(np.int8)
     best_open = np.maximum(u_open, u_finetuned)
+    best_any = np.maximum(u_closed, best_open)
     best_any_option = np.where(u_closed >= best_open, CLOSED, best_open_option).astype(np.int8)
 
-    frozen = active & ~movable
-    frozen_closed = np.bincount(owner[frozen & (deployment == CLOSED)], minlength=n) > 0
-    frozen_open = np.bincount(owner[frozen & (deployment > CLOSED)], minlength=n) > 0
-    has_active = np.bincount(owner[active], minlength=n) > 0
+    frozen = ~movable
+    frozen_closed = _count(owner, frozen & (deployment == CLOSED), n) > 0
+    frozen_open = _count(owner, frozen & (deployment > CLOSED), n) > 0
+    has_workloads = np.bincount(owner, minlength=n) > 0
 
     allocation = np.empty((owner.size, 3), dtype=np.int8)
     allocation[:, STACK_CLOSED] = np.where(movable, CLOSED, deployment)
     allocation[:, STACK_OPEN] = np.where(movable, best_open_option, deployment)
     hybrid = np.where(movable, best_any_option, deployment)
-    closed_count = np.bincount(owner[active & (hybrid == CLOSED)], minlength=n)
-    open_count = np.bincount(owner[active & (hybrid > CLOSED)], minlength=n)
-    candidates = active & movable
-    needs_closed = (closed_count == 0)[owner] & candidates
-    needs_open = (open_count == 0)[owner] & candidates
+    closed_count = _count(owner, hybrid == CLOSED, n)
+    open_count = _count(owner, hybrid > CLOSED, n)
     to_closed = _segment_first_minimum(
-        np.where(needs_closed, np.maximum(u_closed, best_open) - u_closed, np.inf), owner, first_workload)
+        np.where(movable & (closed_count == 0)[owner], best_any - u_closed, np.inf), owner, n)
     to_open = _segment_first_minimum(
-        np.where(needs_open, np.maximum(u_closed, best_open) - best_open, np.inf), owner, first_workload)
+        np.where(movable & (open_count == 0)[owner], best_any - best_open, np.inf), owner, n)
     hybrid[to_closed[to_closed >= 0]] = CLOSED
     flip_open = to_open[to_open >= 0]
     hybrid[flip_open] = best_open_option[flip_open]
@@ -191,17 +183,22 @@ def stack_options(utilities, owner, first_workload, active, movable, deployment,
                        | ((to_closed >= 0) & (open_count >= 2))
                        | ((to_open >= 0) & (closed_count >= 2)))
 
-    chosen_utility = np.take_along_axis(utilities, allocation.astype(np.intp), axis=1)
-    chosen_utility[~active] = 0.0
-    values = np.column_stack([
-        np.bincount(owner, weights=chosen_utility[:, stack], minlength=n) for stack in range(3)])
+    rows = np.arange(owner.size)
+    values = np.empty((n, 3))
+    for stack in range(3):
+        values[:, stack] = np.bincount(owner, weights=utilities[rows, allocation[:, stack]], minlength=n)
     values[:, STACK_OPEN] += peer - platform
     values[:, STACK_HYBRID] += peer - platform
-    values -= switching[:, None] * (np.arange(3)[None, :] != current_stack[:, None])
-    feasible = np.column_stack([has_active & ~frozen_open, has_active & ~frozen_closed,
-                                has_active & hybrid_feasible])
+    feasible = np.column_stack([has_workloads & ~frozen_open, has_workloads & ~frozen_closed,
+                                has_workloads & hybrid_feasible])
     values[~feasible] = -np.inf
     return StackOptions(values=values, allocation=allocation)
+
+
+def with_switching_cost(values, current_stack, switching):
+    """Stack values less each enterprise's cost of leaving its current stack (zero where it has
+    none): the inertia of re-platforming."""
+    return values - switching[:, None] * (np.arange(3)[None, :] != current_stack[:, None])
 
 
 @dataclass
@@ -224,24 +221,26 @@ class QuarterContext:
 
 @dataclass
 class QuarterDecision:
-    utilities: np.ndarray        # (W, 3)
-    plans_to_expand: np.ndarray  # (n,) best response runs more open workloads than now
+    utilities: np.ndarray | None  # (active workloads, 3); None from the reference path
+    plans_to_expand: np.ndarray  # (n,) preferred allocation runs more open workloads than now
     deployment: np.ndarray       # (W,) after the quarter's choices
     stack: np.ndarray            # (n,)
     switched: np.ndarray         # (n,) an enterprise that ran a stack changed it
 
 
-def workload_utilities(population, context: QuarterContext, behaviour) -> np.ndarray:
-    """(W, 3) utility of each option for every workload (inactive ones included)."""
-    owner = population.owner
+def workload_utilities(population, context: QuarterContext, behaviour, workloads) -> np.ndarray:
+    """(len(workloads), 3) utility of each option for the given workload indices."""
+    owner = population.owner[workloads]
     signals = context.signals
     exposure = np.where(population.regulated, 1.0, behaviour.unregulated_compliance_share)
     burden = burden_factor(population.ml_capacity, signals.tooling_maturity, behaviour)
+    taste = population.taste[workloads]
     closed, open_, finetuned = option_utilities(
-        stakes=population.stakes, frontier_need=population.frontier_need,
-        sensitivity=population.sensitivity, domain_specificity=population.domain_specificity,
-        volume=population.volume, taste_closed=population.taste[:, CLOSED],
-        taste_open=population.taste[:, OPEN], taste_finetuned=population.taste[:, FINETUNED],
+        stakes=population.stakes[workloads], frontier_need=population.frontier_need[workloads],
+        sensitivity=population.sensitivity[workloads],
+        domain_specificity=population.domain_specificity[workloads],
+        volume=population.volume[workloads], taste_closed=taste[:, CLOSED],
+        taste_open=taste[:, OPEN], taste_finetuned=taste[:, FINETUNED],
         closed_price=context.closed_price[owner], open_price=context.open_price,
         perceived_risk=context.perceived_risk[owner], risk_aversion=population.risk_aversion[owner],
         regulatory_pressure=signals.regulatory_pressure[population.region][owner],
@@ -253,44 +252,50 @@ def workload_utilities(population, context: QuarterContext, behaviour) -> np.nda
 def decide_quarter(population, context: QuarterContext, behaviour) -> QuarterDecision:
     """Steps 4, 5 and 7 of a quarter for every enterprise at once.
 
-    Intentions: each enterprise's best response (the stack of highest value over all its active
-    workloads, switching cost included) and whether it holds more open workloads than now.
-    Choice: reviewing enterprises and those new to AI choose among all stacks by logit; the
-    others place only their new workloads (no switching cost; existing ones stay put).
+    Intentions: each enterprise's preferred stack (the highest value over all its active
+    workloads, frictions aside) and whether it holds more open workloads than it runs now.
+    Choice: reviewing enterprises and those new to AI choose among all stacks by logit, paying
+    the switching cost to leave their stack; the others place only their new workloads (existing
+    ones stay put).
     """
-    owner, first = population.owner, population.first_workload
-    n = first.size - 1
-    active, deployment = context.active, context.deployment
-    utilities = workload_utilities(population, context, behaviour)
+    n = population.enterprises
+    workloads = np.flatnonzero(context.active)
+    owner = population.owner[workloads]
+    deployment = context.deployment[workloads]
+    utilities = workload_utilities(population, context, behaviour, workloads)
 
-    every = stack_options(utilities, owner, first, active, active, deployment,
-                          context.platform, context.peer, context.stack, context.switching)
-    has_active = np.isfinite(every.values).any(axis=1)
-    best = np.argmax(every.values, axis=1)
-    best_allocation = every.allocation[np.arange(owner.size), best[owner]]
-    open_now = np.bincount(owner[active & (deployment > CLOSED)], minlength=n)
-    open_best = np.bincount(owner[active & (best_allocation > CLOSED)], minlength=n)
+    every = stack_options(utilities, owner, n, np.ones(workloads.size, dtype=bool), deployment,
+                          context.platform, context.peer)
+    has_workloads = np.isfinite(every.values).any(axis=1)
+    preferred = np.argmax(every.values, axis=1)
+    preferred_allocation = every.allocation[np.arange(workloads.size), preferred[owner]]
+    open_now = _count(owner, deployment > CLOSED, n)
+    open_preferred = _count(owner, preferred_allocation > CLOSED, n)
     existing = context.stack != NOT_DEPLOYED
-    plans = existing & (open_best > open_now)
+    plans = existing & (open_preferred > open_now)
 
-    new_workload = active & (deployment == NOT_DEPLOYED)
-    free_choice = has_active & (context.review | ~existing)
-    placing = existing & ~free_choice & (np.bincount(owner[new_workload], minlength=n) > 0)
-    placed = stack_options(utilities, owner, first, active, new_workload, deployment,
-                           context.platform, context.peer, context.stack, np.zeros(n))
-    values = np.where(free_choice[:, None], every.values, placed.values)
+    new_workload = deployment == NOT_DEPLOYED
+    free_choice = has_workloads & (context.review | ~existing)
+    placing = existing & ~free_choice & (_count(owner, new_workload, n) > 0)
+    in_placing = placing[owner]
+    placed = stack_options(utilities[in_placing], owner[in_placing], n, new_workload[in_placing],
+                           deployment[in_placing], context.platform, context.peer)
+    values = np.where(free_choice[:, None],
+                      with_switching_cost(every.values, context.stack, context.switching),
+                      placed.values)
     chooser = free_choice | placing
     chosen = np.full(n, NOT_DEPLOYED, dtype=np.int64)
     chosen[chooser] = draw_from_weights(logit_weights(values[chooser], behaviour.logit_scale),
                                         context.choice_uniform[chooser])
 
-    new_deployment = deployment.copy()
-    workload_index = np.arange(owner.size)
-    chosen_stack = chosen[owner]
-    moves_all = free_choice[owner] & active
-    moves_new = placing[owner] & new_workload
-    new_deployment[moves_all] = every.allocation[workload_index[moves_all], chosen_stack[moves_all]]
-    new_deployment[moves_new] = placed.allocation[workload_index[moves_new], chosen_stack[moves_new]]
+    new_deployment = context.deployment.copy()
+    moves_all = free_choice[owner]
+    new_deployment[workloads[moves_all]] = every.allocation[np.flatnonzero(moves_all),
+                                                            chosen[owner[moves_all]]]
+    placed_workloads = np.flatnonzero(new_workload[in_placing])
+    placed_owner = owner[in_placing][placed_workloads]
+    new_deployment[workloads[in_placing][placed_workloads]] = placed.allocation[
+        placed_workloads, chosen[placed_owner]]
     new_stack = np.where(chooser, chosen, context.stack).astype(np.int8)
     return QuarterDecision(utilities=utilities, plans_to_expand=plans, deployment=new_deployment,
                            stack=new_stack, switched=existing & (new_stack != context.stack))

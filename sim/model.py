@@ -41,22 +41,23 @@ def random_streams(seed: int | np.random.SeedSequence) -> dict[str, np.random.Ge
 
 
 def peer_graph(sector: np.ndarray, neighbours: int, rewire_probability: float,
-               rng: np.random.Generator) -> nx.Graph:
+               rng: np.random.Generator) -> tuple[nx.Graph, np.ndarray]:
     """A Watts-Strogatz small world whose ring is ordered by sector, so that most ties link
-    enterprises of the same sector, relabelled so that node ``i`` is enterprise ``i``."""
-    ring_order = np.lexsort((rng.random(sector.size), sector))
+    enterprises of the same sector. Returns the graph (nodes are ring positions) and
+    ``enterprise_at``: the enterprise sitting at each ring position."""
+    enterprise_at = np.lexsort((rng.random(sector.size), sector))
     ring = nx.watts_strogatz_graph(sector.size, neighbours, rewire_probability,
                                    seed=int(rng.integers(2**31)))
-    return nx.relabel_nodes(ring, dict(enumerate(ring_order.tolist())))
+    return ring, enterprise_at
 
 
-def adjacency(graph: nx.Graph, nodes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Compressed-sparse-row neighbour lists (offsets, neighbours) of a graph on nodes 0..n-1."""
-    edges = np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)
+def adjacency(graph: nx.Graph, enterprise_at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Compressed-sparse-row neighbour lists (offsets, neighbours) indexed by enterprise."""
+    edges = enterprise_at[np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)]
     source = np.concatenate([edges[:, 0], edges[:, 1]])
     target = np.concatenate([edges[:, 1], edges[:, 0]])
     order = np.argsort(source, kind="stable")
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(source, minlength=nodes))])
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(source, minlength=enterprise_at.size))])
     return offsets, target[order]
 
 
@@ -85,12 +86,14 @@ class AdoptionModel(mesa.Model):
                                     self.streams["vendor_events"])
 
         n, workloads = self.population.enterprises, self.population.workloads
-        graph = peer_graph(self.population.sector, scenario.population.network.neighbours,
-                           scenario.population.network.rewire_probability, self.streams["network"])
+        graph, enterprise_at = peer_graph(self.population.sector, scenario.population.network.neighbours,
+                                          scenario.population.network.rewire_probability,
+                                          self.streams["network"])
         self.network = Network(graph, random=self.random)
-        self.peer_offsets, self.peer_neighbours = adjacency(graph, n)
-        for agent in Enterprise.create_agents(self, n, index=np.arange(n)):
-            agent.cell = self.network[agent.index]
+        self.peer_offsets, self.peer_neighbours = adjacency(graph, enterprise_at)
+        agents = list(Enterprise.create_agents(self, n, index=np.arange(n)))
+        for position, enterprise in enumerate(enterprise_at.tolist()):
+            agents[enterprise].cell = self.network[position]
         self.enterprise_agents = self.agents_by_type[Enterprise]
 
         self.platform_multiplier = np.array(

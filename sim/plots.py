@@ -93,6 +93,8 @@ _SMALL_MULTIPLE_COLUMNS = 3
 _MAX_YEAR_TICKS = 10
 _REQUIRED_COLUMNS = ("replication", "quarter", "metric", "segment", "value")
 
+# seaborn's "whitegrid" look at readable sizes, without importing seaborn (a second of start-up);
+# applied through rc_context, so matplotlib's global settings are left as they were.
 _THEME = {
     "figure.facecolor": "white",
     "axes.facecolor": "white",
@@ -102,7 +104,6 @@ _THEME = {
     "axes.axisbelow": True,
     "axes.labelcolor": "0.15",
     "axes.titlesize": 13,
-    "axes.titleweight": "semibold",
     "axes.labelsize": 12,
     "grid.color": "0.88",
     "grid.linestyle": "-",
@@ -169,7 +170,7 @@ def band_table(frame: pd.DataFrame, metric: str, segment: str = "all",
 
 def _bands(rows: pd.DataFrame) -> pd.DataFrame:
     """Band table of rows with columns ``quarter`` and ``value`` (one row per replication)."""
-    grouped = rows.groupby("quarter", sort=True)["value"]
+    grouped = rows.groupby("quarter", sort=True, observed=True)["value"]
     quantiles = grouped.quantile([BAND_LOW, BAND_HIGH]).unstack()
     table = pd.DataFrame({
         "mean": grouped.mean(),
@@ -185,7 +186,7 @@ def _product_bands(frame: pd.DataFrame, first: str, second: str,
     """Band table of ``first * second``, multiplied within each replication and quarter."""
     def values(metric: str) -> pd.Series:
         selected = frame[(frame["metric"] == metric) & (frame["segment"] == segment)]
-        return selected.groupby(["replication", "quarter"])["value"].mean()
+        return selected.groupby(["replication", "quarter"], observed=True)["value"].mean()
 
     product = (values(first) * values(second)).dropna()
     if product.empty:
@@ -222,17 +223,14 @@ def _draw_band(ax: Any, table: pd.DataFrame, *, label: str, colour: str,
             label=label)
 
 
-def _draw_series(ax: Any, frame: pd.DataFrame, series: Iterable[_Series]) -> int:
-    """Draw every series present in ``frame`` on ``ax``; return how many were drawn."""
-    drawn = 0
+def _draw_series(ax: Any, frame: pd.DataFrame, series: Iterable[_Series]) -> None:
+    """Draw each of ``series`` that ``frame`` holds on ``ax`` (absent ones are left out)."""
     for line in series:
         try:
             table = band_table(frame, line.metric, line.segment)
         except KeyError:
             continue
         _draw_band(ax, table, label=line.label, colour=line.colour, linestyle=line.linestyle)
-        drawn += 1
-    return drawn
 
 
 def _format_time_axis(ax: Any, quarters: Sequence[str]) -> None:
@@ -247,9 +245,10 @@ def _format_time_axis(ax: Any, quarters: Sequence[str]) -> None:
     dates = _quarter_dates(quarters)
     first, last = dates[0].year, dates[-1].year
     step = max(1, math.ceil((last - first + 1) / _MAX_YEAR_TICKS))
-    years = [year for year in range(first, last + 1, step) if pd.Timestamp(year, 1, 1) >= dates[0]]
-    ax.xaxis.set_major_locator(FixedLocator(mdates.date2num([pd.Timestamp(y, 1, 1) for y in years])))
-    ax.xaxis.set_major_formatter(FixedFormatter([str(year) for year in years]))
+    year_starts = [pd.Timestamp(year, 1, 1) for year in range(first, last + 1, step)]
+    year_starts = [start for start in year_starts if start >= dates[0]]
+    ax.xaxis.set_major_locator(FixedLocator(mdates.date2num(year_starts)))
+    ax.xaxis.set_major_formatter(FixedFormatter([str(start.year) for start in year_starts]))
     ax.xaxis.set_minor_locator(FixedLocator(mdates.date2num(dates)))
     ax.set_xlim(dates[0], dates[-1] + pd.offsets.QuarterEnd(0))
     ax.set_xlabel("")
@@ -308,18 +307,9 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
-def _theme() -> dict[str, Any]:
-    """A white-grid look at readable sizes (seaborn's "whitegrid" style, without importing
-    seaborn, which costs a second); applied through ``rc_context`` so global settings stay."""
-    return dict(_THEME)
-
-
-def _has(frame: pd.DataFrame, metrics: Iterable[str], segment: str | None = "all") -> bool:
-    """Whether any of ``metrics`` has rows (in ``segment``; any segment when it is None)."""
-    mask = frame["metric"].isin(list(metrics))
-    if segment is not None:
-        mask &= frame["segment"] == segment
-    return bool(mask.any())
+def _has(frame: pd.DataFrame, metrics: Iterable[str], segment: str = "all") -> bool:
+    """Whether any of ``metrics`` has rows in ``segment``."""
+    return bool((frame["metric"].isin(list(metrics)) & (frame["segment"] == segment)).any())
 
 
 def _segments(frame: pd.DataFrame, metrics: Iterable[str], prefix: str) -> list[str]:
@@ -337,6 +327,7 @@ def _humanise(segment: str, labels: dict[str, str] | None = None) -> str:
 
 
 def _quarters(frame: pd.DataFrame) -> list[str]:
+    """Every quarter of the run, in order, so all panels share one time axis."""
     return sorted(pd.unique(frame["quarter"]))
 
 
@@ -438,15 +429,23 @@ def _plot_workload_classes(frame: pd.DataFrame, path: Path) -> Path | None:
                             figsize=(width * columns, height * rows + 1.2),
                             sharex=True, sharey=True)
     quarters = _quarters(frame)
-    for ax, segment in zip(axes.flat, classes):
+    panels = list(axes.flat)
+    for index, (ax, segment) in enumerate(zip(panels, classes)):
         _draw_series(ax, frame, _deployment_series(segment))
         ax.set_title(_humanise(segment))
         _format_time_axis(ax, quarters)
         _format_share_axis(ax, "Share of workloads" if ax.get_subplotspec().is_first_col() else "")
-    for ax in list(axes.flat)[len(classes):]:
-        ax.set_visible(False)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside upper center", ncol=len(labels), frameon=False)
+        if index + columns >= len(classes):  # lowest panel of its column: label the years
+            ax.tick_params(axis="x", labelbottom=True)
+    spare = panels[len(classes):]
+    for ax in spare:
+        ax.set_axis_off()
+    handles, labels = panels[0].get_legend_handles_labels()
+    if spare:  # the legend fills the first empty slot of the grid
+        spare[0].legend(handles, labels, loc="center", frameon=False, title="Deployment")
+    else:  # a full grid: inside the last panel (an outside legend would collide with titles)
+        panels[len(classes) - 1].legend(handles, labels, loc="best", fontsize="small",
+                                        frameon=True, framealpha=0.9)
     return _save(fig, path)
 
 
@@ -493,14 +492,14 @@ def plot_run(frame: pd.DataFrame, folder: str | os.PathLike[str]) -> list[Path]:
             ylabel="Share of AI-using enterprises", series=_stack_series()),
         lambda: _single_panel(
             frame, out / "plans_to_expand.png", title="Plans to expand open-source use",
-            ylabel="Share of enterprises planning to expand", whole=False,
+            ylabel="Share of enterprises", whole=False,
             series=[_Series("plans_to_expand_open", "all", "Plans to expand open use",
                             DEPLOYMENT_COLOURS["open"])]),
         lambda: _plot_signals(frame, out / "signals.png"),
         lambda: _plot_workload_classes(frame, out / "workload_classes.png"),
     ]
     written: list[Path] = []
-    with plt.rc_context(_theme()):
+    with plt.rc_context(_THEME):
         for draw in drawers:
             path = draw()
             if path is not None:

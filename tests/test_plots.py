@@ -73,7 +73,8 @@ def test_band_table_mean_and_quantiles(frame):
     assert list(table.columns) == ["mean", "p5", "p95"]
     assert list(table.index) == QUARTERS
     low = [base_value(i, 0.3) for i in range(len(QUARTERS))]
-    # Two replications a and a + d: mean a + d/2; linear-interpolated quantiles a + 0.05d, a + 0.95d.
+    # Two replications a and a + d: mean a + d/2; linearly interpolated quantiles
+    # a + 0.05 d and a + 0.95 d.
     assert table["mean"].tolist() == pytest.approx([v + 0.05 for v in low], abs=1e-12)
     assert table["p5"].tolist() == pytest.approx([v + 0.005 for v in low], abs=1e-12)
     assert table["p95"].tolist() == pytest.approx([v + 0.095 for v in low], abs=1e-12)
