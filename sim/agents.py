@@ -159,8 +159,9 @@ class Enterprise(FixedAgent):
             values.append(value)
         return values, allocations
 
-    def decide(self, context, behaviour) -> EnterpriseDecision:
-        """Intentions, then (if reviewing, new to AI, or placing new workloads) a logit choice.
+    def decide(self, context, behaviour, outlook=None) -> EnterpriseDecision:
+        """Intentions (under ``outlook``, the market expected ahead, if given), then (if
+        reviewing, new to AI, or placing new workloads) a logit choice.
 
         Mirrors :func:`sim.kernel.decide_quarter` for this one enterprise.
         """
@@ -173,9 +174,15 @@ class Enterprise(FixedAgent):
         existing = current_stack != NOT_DEPLOYED
 
         values, allocations = self._stack_values(utilities, current, set(active), context)
-        preferred = max(range(3), key=lambda stack: (values[stack], -stack))
+        planned_values, planned_allocations = values, allocations
+        if outlook is not None:
+            expected = {w: self._utilities(w, outlook, behaviour) for w in active}
+            planned_values, planned_allocations = self._stack_values(expected, current, set(active),
+                                                                     outlook)
+        preferred = max(range(3), key=lambda stack: (planned_values[stack], -stack))
         open_now = sum(1 for w in active if current[w] > CLOSED)
-        open_preferred = sum(1 for option in allocations[preferred].values() if option > CLOSED)
+        open_preferred = sum(1 for option in planned_allocations[preferred].values()
+                             if option > CLOSED)
         plans = existing and open_preferred > open_now
 
         new_workloads = {w for w in active if current[w] == NOT_DEPLOYED}

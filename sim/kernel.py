@@ -249,11 +249,14 @@ def workload_utilities(population, context: QuarterContext, behaviour, workloads
     return np.column_stack([closed, open_, finetuned])
 
 
-def decide_quarter(population, context: QuarterContext, behaviour) -> QuarterDecision:
+def decide_quarter(population, context: QuarterContext, behaviour,
+                   outlook: QuarterContext | None = None) -> QuarterDecision:
     """Steps 4, 5 and 7 of a quarter for every enterprise at once.
 
     Intentions: each enterprise's preferred stack (the highest value over all its active
-    workloads, frictions aside) and whether it holds more open workloads than it runs now.
+    workloads, frictions aside) under the market it expects (``outlook``: the same quarter with
+    the signals expected some quarters ahead; None plans on today's market), and whether that
+    allocation holds more open workloads than it runs now.
     Choice: reviewing enterprises and those new to AI choose among all stacks by logit, paying
     the switching cost to leave their stack; the others place only their new workloads (existing
     ones stay put).
@@ -267,8 +270,11 @@ def decide_quarter(population, context: QuarterContext, behaviour) -> QuarterDec
     every = stack_options(utilities, owner, n, np.ones(workloads.size, dtype=bool), deployment,
                           context.platform, context.peer)
     has_workloads = np.isfinite(every.values).any(axis=1)
-    preferred = np.argmax(every.values, axis=1)
-    preferred_allocation = every.allocation[np.arange(workloads.size), preferred[owner]]
+    planned = every if outlook is None else stack_options(
+        workload_utilities(population, outlook, behaviour, workloads), owner, n,
+        np.ones(workloads.size, dtype=bool), deployment, outlook.platform, outlook.peer)
+    preferred = np.argmax(planned.values, axis=1)
+    preferred_allocation = planned.allocation[np.arange(workloads.size), preferred[owner]]
     open_now = _count(owner, deployment > CLOSED, n)
     open_preferred = _count(owner, preferred_allocation > CLOSED, n)
     existing = context.stack != NOT_DEPLOYED

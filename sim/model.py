@@ -8,6 +8,8 @@ nothing of files, the command line or plots.
 
 from __future__ import annotations
 
+import dataclasses
+
 import mesa
 import networkx as nx
 import numpy as np
@@ -19,7 +21,7 @@ from sim.kernel import NOT_DEPLOYED, STACK_CLOSED, QuarterContext, QuarterDecisi
 from sim.metrics import MetricCollector
 from sim.population import build_population
 from sim.schema import SIZES, Scenario
-from sim.signals import signal_paths
+from sim.signals import expected_signal_paths, signal_paths
 from sim.vendors import VendorMarket
 
 STREAMS = ("population", "network", "signals", "vendor_events", "reviews", "choice", "growth", "mesa")
@@ -81,6 +83,7 @@ class AdoptionModel(mesa.Model):
         self.engine = engine
         self.population = build_population(scenario, self.streams["population"], self.streams["growth"])
         self.signals = signal_paths(scenario, self.streams["signals"])
+        self.expected_signals = expected_signal_paths(scenario)
         self.vendor_names = tuple(scenario.vendors)
         self.vendors = VendorMarket(scenario, self.population.vendor.copy(), self.population.region,
                                     self.streams["vendor_events"])
@@ -125,7 +128,8 @@ class AdoptionModel(mesa.Model):
         2. draw and apply vendor events (prices, forced reviews, perceived risk);
         3. entry: enterprises that start using AI; growth: new workloads join portfolios;
         4. compute every workload's utility for every option, and every enterprise's stack values;
-        5. intentions: every enterprise's best response, compared with what it runs;
+        5. intentions: every enterprise's preferred allocation under the signals it expects
+           ``planning_horizon`` quarters ahead, compared with what it runs;
         6. reviews: who reviews this quarter (periodic draw, plus forced by vendor events);
         7. reviewing enterprises choose a stack by logit and reallocate; new workloads are placed;
         8. collect metrics (reported quarters only).
@@ -138,23 +142,21 @@ class AdoptionModel(mesa.Model):
         signals = self.signals.at(now)                                            # 1
         events = self.vendors.step(self.quarter, draw_random=reported)            # 2
         active = population.arrival_quarter <= now                                # 3
-        closed_price = (behaviour.closed_price_usd_per_mtok * signals.closed_price_index
-                        * self.vendors.closed_price_multiplier())
-        open_price = (behaviour.closed_price_usd_per_mtok * signals.open_cost_ratio
-                      * signals.hardware_cost_index)
+        market = self._market(signals)
         review_draw = self.streams["reviews"].random(population.enterprises)      # 6
         context = QuarterContext(
-            signals=signals, active=active, deployment=self.deployment, stack=self.stack,
-            closed_price=closed_price, open_price=open_price,
+            **market, active=active, deployment=self.deployment, stack=self.stack,
             perceived_risk=self.vendors.perceived_risk,
-            platform=kernel.platform_cost(self.platform_multiplier, population.ml_capacity,
-                                          signals.tooling_maturity, behaviour),
             peer=behaviour.peer_weight * self.peer_share(),
             switching=np.where(self.stack != NOT_DEPLOYED,
                                behaviour.switching_cost * (1.0 - events.switching_relief), 0.0),
             review=(review_draw < behaviour.review_rate) | events.forced_review,
             choice_uniform=self.streams["choice"].random(population.enterprises))
-        decision = self._decide(context)                                          # 4, 5, 7
+        outlook = None
+        if behaviour.planning_horizon:                                            # 5
+            ahead = self.expected_signals.at(now + behaviour.planning_horizon)
+            outlook = dataclasses.replace(context, **self._market(ahead))
+        decision = self._decide(context, outlook)                                 # 4, 5, 7
         stack_before = self.stack
         self.deployment, self.stack = decision.deployment, decision.stack
         self.plans_to_expand = decision.plans_to_expand
@@ -162,18 +164,31 @@ class AdoptionModel(mesa.Model):
             self.metrics.collect(
                 self.quarter, deployment=self.deployment, stack=self.stack, stack_before=stack_before,
                 plans=decision.plans_to_expand, switched=decision.switched,
-                closed_price=closed_price, open_price=open_price, events=events.events,
+                closed_price=market["closed_price"], open_price=market["open_price"], events=events.events,
                 signals=signals)
         self.quarter += 1
 
-    def _decide(self, context: QuarterContext) -> QuarterDecision:
+    def _market(self, signals) -> dict:
+        """Prices and platform cost under some signals: the market an enterprise faces."""
+        behaviour = self.behaviour
+        return {
+            "signals": signals,
+            "closed_price": (behaviour.closed_price_usd_per_mtok * signals.closed_price_index
+                             * self.vendors.closed_price_multiplier()),
+            "open_price": (behaviour.closed_price_usd_per_mtok * signals.open_cost_ratio
+                           * signals.hardware_cost_index),
+            "platform": kernel.platform_cost(self.platform_multiplier, self.population.ml_capacity,
+                                             signals.tooling_maturity, behaviour),
+        }
+
+    def _decide(self, context: QuarterContext, outlook: QuarterContext | None) -> QuarterDecision:
         if self.engine == "vectorized":
-            return kernel.decide_quarter(self.population, context, self.behaviour)
+            return kernel.decide_quarter(self.population, context, self.behaviour, outlook)
         deployment = context.deployment.copy()
         stack = context.stack.copy()
         plans = np.zeros(stack.size, dtype=bool)
         for agent in self.enterprise_agents:
-            decision = agent.decide(context, self.behaviour)
+            decision = agent.decide(context, self.behaviour, outlook)
             plans[agent.index] = decision.plans_to_expand
             stack[agent.index] = decision.stack
             for workload, option in decision.deployment.items():
@@ -182,8 +197,10 @@ class AdoptionModel(mesa.Model):
         return QuarterDecision(utilities=None, plans_to_expand=plans, deployment=deployment,
                                stack=stack, switched=switched)
 
-    def run(self) -> np.ndarray:
-        """Run every reported quarter; return the (quarters, metrics, segments) values."""
-        while self.quarter < self.quarters:
+    def run(self, quarters: int | None = None) -> np.ndarray:
+        """Run the first ``quarters`` reported quarters (default: all); return the
+        (quarters, metrics, segments) values, NaN for quarters not run."""
+        stop = self.quarters if quarters is None else min(quarters, self.quarters)
+        while self.quarter < stop:
             self.step()
         return self.metrics.values

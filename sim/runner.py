@@ -8,6 +8,7 @@ objects. Nothing here writes files or draws plots.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -28,14 +29,23 @@ def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequen
     return np.random.SeedSequence(seed).spawn(replications)
 
 
-def simulate(scenario: Scenario, seed: int | np.random.SeedSequence, engine: str = "vectorized") -> np.ndarray:
-    """One replication: build the model, run every quarter, return its metric values."""
-    return AdoptionModel(scenario, seed=seed, engine=engine).run()
+def simulate(scenario: Scenario, seed: int | np.random.SeedSequence, engine: str = "vectorized",
+             quarters: int | None = None) -> np.ndarray:
+    """One replication: build the model, run its first ``quarters`` (default all), return its
+    metric values. Stopping early gives exactly the first quarters of the full run."""
+    return AdoptionModel(scenario, seed=seed, engine=engine).run(quarters)
 
 
 def _simulate_task(task: tuple[Scenario, np.random.SeedSequence]) -> np.ndarray:
     scenario, seed = task
     return simulate(scenario, seed)
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool whose workers are forked from this process, so they start with the
+    imports already done. (Importing Mesa sets the global start method to "spawn", which would
+    re-import everything in every worker.)"""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
 
 
 def default_workers() -> int:
@@ -68,7 +78,7 @@ def run_replications(scenario: Scenario, workers: int | None = None, progress=No
             if progress:
                 progress(len(results))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with process_pool(workers) as pool:
             for result in pool.map(_simulate_task, tasks):
                 results.append(result)
                 if progress:

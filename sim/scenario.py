@@ -19,7 +19,7 @@ import json
 import types
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple, Union, get_args, get_origin
+from typing import Annotated, Any, NamedTuple, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -29,6 +29,7 @@ from sim.schema import Scenario
 MAX_LISTED_ERRORS = 10
 
 KeyPath = tuple[str, ...]
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class ScenarioError(Exception):
@@ -92,6 +93,16 @@ def load_scenario(source: str | Path | dict | Scenario, overrides: Sequence[str]
         raise _from_validation_error(error, origins) from None
 
 
+def load_model_file(path: str | Path, model: type[Model]) -> Model:
+    """Load any YAML settings file (targets, sweeps) into a pydantic ``model``, with the same
+    readable errors as scenarios (file, line, key path, did-you-mean). No ``extends`` here."""
+    raw, origins = _parse_yaml(_read_text(Path(path)), str(path))
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        raise _from_validation_error(error, origins, model) from None
+
+
 def canonical_json(scenario: Scenario) -> str:
     """The scenario as compact JSON with sorted keys: equal scenarios give equal text."""
     return json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
@@ -111,14 +122,17 @@ def scenario_to_yaml(scenario: Scenario) -> str:
 
 def _load_file(path: Path, chain: tuple[Path, ...]) -> tuple[dict, Origins]:
     """Parse one file and, recursively, the files it extends."""
+    raw, origins = _parse_yaml(_read_text(path), str(path))
+    return _resolve_extends(raw, origins, path, chain + (path,))
+
+
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError("file not found", file=str(path)) from None
     except OSError as error:
         raise ScenarioError(f"cannot read file: {error.strerror}", file=str(path)) from None
-    raw, origins = _parse_yaml(text, str(path))
-    return _resolve_extends(raw, origins, path, chain + (path,))
 
 
 def _parse_yaml(text: str, file: str) -> tuple[dict, Origins]:
@@ -162,24 +176,40 @@ def _from_yaml_error(error: yaml.MarkedYAMLError, file: str) -> ScenarioError:
 
 def _resolve_extends(raw: dict, origins: Origins, path: Path | None, chain: tuple[Path, ...]
                      ) -> tuple[dict, Origins]:
-    """Merge ``raw`` over the file its top-level ``extends`` names (relative to ``path``)."""
+    """Merge ``raw`` over the file(s) its top-level ``extends`` names (relative to ``path``).
+
+    ``extends`` is one file or a list of files, merged in order (later ones win)."""
     if "extends" not in raw:
         return raw, origins
-    target = raw.pop("extends")
+    targets = raw.pop("extends")
     here = origins.pop(("extends",), origins[()])
-    if not isinstance(target, str) or not target.strip():
-        raise ScenarioError("extends must name a scenario file", here.file, here.line, "extends")
+    targets = [targets] if isinstance(targets, str) else targets
+    if not isinstance(targets, list) or not targets or not all(
+            isinstance(target, str) and target.strip() for target in targets):
+        raise ScenarioError("extends must name a scenario file or a list of them",
+                            here.file, here.line, "extends")
+    merged, merged_origins = {}, {}
+    for target in targets:
+        base, base_origins = _load_file(_extends_target(target, path, chain, here), chain)
+        merged, merged_origins = _merge_with_origins(merged, merged_origins, base, base_origins)
+    return _merge_with_origins(merged, merged_origins, raw, origins)
+
+
+def _extends_target(target: str, path: Path | None, chain: tuple[Path, ...], here: _Origin) -> Path:
     base_path = (path.parent if path else Path.cwd()) / target
     if any(base_path.resolve() == seen.resolve() for seen in chain):
         names = " -> ".join(str(p) for p in (*chain, base_path))
         raise ScenarioError(f"extends cycle: {names}", here.file, here.line, "extends")
     if not base_path.is_file():
-        message = f"extends target not found: {base_path}"
-        raise ScenarioError(message, here.file, here.line, "extends")
-    base, base_origins = _load_file(base_path, chain)
+        raise ScenarioError(f"extends target not found: {base_path}", here.file, here.line, "extends")
+    return base_path
+
+
+def _merge_with_origins(base: dict, base_origins: Origins, over: dict, over_origins: Origins
+                        ) -> tuple[dict, Origins]:
     replaced: set[KeyPath] = set()
-    merged = _deep_merge(base, raw, (), replaced)
-    return merged, {**_without_below(base_origins, replaced), **origins}
+    merged = _deep_merge(base, over, (), replaced)
+    return merged, {**_without_below(base_origins, replaced), **over_origins}
 
 
 def _deep_merge(base: Any, over: Any, path: KeyPath, replaced: set[KeyPath]) -> Any:
@@ -242,23 +272,24 @@ def _slot(container: Any, keys: KeyPath, origin: _Origin) -> str | int:
 
 # --- validation errors ------------------------------------------------------------------------
 
-def _from_validation_error(error: ValidationError, origins: Origins) -> ScenarioError:
-    first, *others = (_problem(detail, origins) for detail in error.errors())
+def _from_validation_error(error: ValidationError, origins: Origins,
+                           root: type[BaseModel] = Scenario) -> ScenarioError:
+    first, *others = (_problem(detail, origins, root) for detail in error.errors())
     first.others = tuple(others)
     return first
 
 
-def _problem(detail: dict, origins: Origins) -> ScenarioError:
+def _problem(detail: dict, origins: Origins, root: type[BaseModel]) -> ScenarioError:
     loc = tuple(str(part) for part in detail["loc"] if part != "[key]")
     origin = next(origins[loc[:depth]] for depth in range(len(loc), -1, -1)
                   if loc[:depth] in origins)
-    return ScenarioError(_describe(detail, loc), origin.file, origin.line, ".".join(loc) or None)
+    return ScenarioError(_describe(detail, loc, root), origin.file, origin.line, ".".join(loc) or None)
 
 
-def _describe(detail: dict, loc: KeyPath) -> str:
+def _describe(detail: dict, loc: KeyPath, root: type[BaseModel]) -> str:
     kind = detail["type"]
     if kind == "extra_forbidden":
-        return _unknown_key(loc)
+        return _unknown_key(loc, root)
     if kind == "missing":
         return "missing required key"
     if kind == "value_error":
@@ -266,8 +297,8 @@ def _describe(detail: dict, loc: KeyPath) -> str:
     return f"{detail['msg']} (got {_short(detail['input'])})"
 
 
-def _unknown_key(loc: KeyPath) -> str:
-    model = _model_at(loc[:-1])
+def _unknown_key(loc: KeyPath, root: type[BaseModel]) -> str:
+    model = _model_at(loc[:-1], root)
     if model is None:
         return "unknown key"
     allowed = list(model.model_fields)
@@ -276,9 +307,9 @@ def _unknown_key(loc: KeyPath) -> str:
     return f"unknown key{hint} allowed: {', '.join(allowed)}"
 
 
-def _model_at(loc: KeyPath) -> type[BaseModel] | None:
-    """The schema model that validates the mapping at ``loc``, if there is one."""
-    annotation: Any = Scenario
+def _model_at(loc: KeyPath, root: type[BaseModel]) -> type[BaseModel] | None:
+    """The schema model that validates the mapping at ``loc`` under ``root``, if there is one."""
+    annotation: Any = root
     for part in loc:
         annotation = _unwrap(annotation)
         if _is_model(annotation):

@@ -32,6 +32,7 @@ Confidence = Literal["high", "medium", "low", "claimed", "assumption"]
 QuarterText = Annotated[str, Field(pattern=r"^\d{4}Q[1-4]$", description="a quarter, YYYYQn")]
 
 _MIX_TOLERANCE = 1e-6
+MAX_PLANNING_HORIZON = 12
 
 
 class Strict(BaseModel):
@@ -280,14 +281,16 @@ class Vendor(Provenance):
 
 
 class EventEffect(Provenance):
-    """What one kind of vendor event does: perceived-risk shock to the vendor's customers
-    (``severity``) and to everyone (``severity * spillover``), whether it forces customers to
+    """What one kind of vendor event does to the customers it reaches: a perceived-risk shock
+    (``severity``; everyone else feels ``severity * spillover``), whether it forces them to
     review their stack, and the share of the switching cost it waives for them (a deprecation
     means re-engineering anyway)."""
 
     severity: NonNegative
     forced_review: bool
     switching_cost_relief: Share = 0.0
+    reach: Share = Field(1.0, description="share of the vendor's customers an event reaches "
+                         "(for a deprecation: those using the retired model)")
 
 
 class PriceChange(EventEffect):
@@ -361,6 +364,8 @@ class Behaviour(Strict):
     peer_weight: NonNegative = Field(description="utility of open and hybrid stacks when every "
                                      "neighbour runs open")
     review_rate: Share = Field(description="per-quarter probability of a periodic stack review")
+    planning_horizon: Annotated[int, Field(ge=0, le=MAX_PLANNING_HORIZON)] = Field(
+        description="quarters ahead whose expected signals intentions are formed on")
     logit_scale: Positive = Field(description="scale of the stack choice's logit noise")
     workload_taste_sd: NonNegative = Field(description="spread of persistent workload-level tastes")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.quarters import parse_quarter
-from sim.schema import REGIONS, Scenario, Signal
+from sim.schema import MAX_PLANNING_HORIZON, REGIONS, Scenario, Signal
 
 # Physical bounds of each signal; noise never pushes a path outside them.
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -101,21 +101,36 @@ def _with_noise(path: np.ndarray, signal: Signal, rng: np.random.Generator) -> n
     return path + errors
 
 
+def expected_signal_paths(scenario: Scenario) -> SignalPaths:
+    """The noise-free paths over the horizon and ``MAX_PLANNING_HORIZON`` quarters beyond it:
+    the trend enterprises plan on when they form intentions."""
+    start = parse_quarter(scenario.horizon.start)
+    quarters = np.arange(start, start + scenario.horizon.quarters + MAX_PLANNING_HORIZON, dtype=float)
+
+    def evaluate(name: str, signal: Signal) -> np.ndarray:
+        return np.clip(deterministic_path(signal, quarters), *BOUNDS[name])
+
+    return _collect(scenario, evaluate)
+
+
+def _collect(scenario: Scenario, evaluate) -> SignalPaths:
+    signals = scenario.signals
+    paths = {name: evaluate(name, getattr(signals, name)) for name in SCALAR_SIGNALS}
+    pressure = np.column_stack([evaluate("regulatory_pressure", signals.regulatory_pressure[region])
+                                for region in REGIONS])
+    return SignalPaths(**paths, regulatory_pressure=pressure)
+
+
 def signal_paths(scenario: Scenario, rng: np.random.Generator) -> SignalPaths:
     """Evaluate every signal of the scenario over its horizon.
 
     Each signal consumes the same number of draws from ``rng`` whether or not it has noise, so
     switching noise on for one signal leaves every other signal's draws in place.
     """
-    signals = scenario.signals
     start = parse_quarter(scenario.horizon.start)
     quarters = np.arange(start, start + scenario.horizon.quarters, dtype=float)
 
     def evaluate(name: str, signal: Signal) -> np.ndarray:
-        low, high = BOUNDS[name]
-        return np.clip(_with_noise(deterministic_path(signal, quarters), signal, rng), low, high)
+        return np.clip(_with_noise(deterministic_path(signal, quarters), signal, rng), *BOUNDS[name])
 
-    paths = {name: evaluate(name, getattr(signals, name)) for name in SCALAR_SIGNALS}
-    pressure = np.column_stack([evaluate("regulatory_pressure", signals.regulatory_pressure[region])
-                                for region in REGIONS])
-    return SignalPaths(**paths, regulatory_pressure=pressure)
+    return _collect(scenario, evaluate)

@@ -4,9 +4,10 @@
 acceptable-use policies, and in extreme cases withdraw access entirely." Each quarter every vendor
 may draw each kind of event (per-quarter hazards), and the scenario may schedule events. An event
 
-* hits the vendor's customers (in one region for a withdrawal): a perceived-risk shock, a forced
-  review of their stack when the event type forces one, and part of the switching cost waived
-  (they must re-engineer anyway);
+* hits the vendor's customers it reaches (all of them in one region for a withdrawal; for a
+  deprecation only those using the retired model): a perceived-risk shock, a forced review of
+  their stack when the event type forces one, and part of the switching cost waived (they must
+  re-engineer anyway);
 * raises perceived vendor risk for everyone else by a smaller ``spillover`` share;
 * a price change multiplies the vendor's price; a withdrawal removes the vendor from a region and
   its customers there move to another vendor (skipped if it is the last vendor in the region).
@@ -88,8 +89,8 @@ class VendorMarket:
                 price_multiplier=float(multiplier[vendor]) if kind == "price_change" else 1.0))
         return events
 
-    def _hit(self, event: VendorEvent) -> np.ndarray:
-        customers = self.customer_vendor == event.vendor
+    def _hit(self, event: VendorEvent, reach: float, reach_draw: np.ndarray) -> np.ndarray:
+        customers = (self.customer_vendor == event.vendor) & (reach_draw < reach)
         if event.region != ALL_REGIONS:
             customers &= self.region == event.region
         return customers
@@ -115,13 +116,14 @@ class VendorMarket:
         self.perceived_risk *= self.effects.risk_decay
         random_events = self._random_events()
         reassignment = self.rng.random(self.customer_vendor.size)
+        reach_draw = self.rng.random(self.customer_vendor.size)
         events = (random_events if draw_random else []) + self.scheduled.get(quarter, [])
         forced = np.zeros(self.customer_vendor.size, dtype=bool)
         relief = np.zeros(self.customer_vendor.size)
         applied = []
         for event in events:
             effect = getattr(self.effects, event.type)
-            customers = self._hit(event)
+            customers = self._hit(event, effect.reach, reach_draw)
             if event.type == "withdrawal" and not self._withdraw(event, customers, reassignment):
                 continue
             if event.type == "price_change":

@@ -1,0 +1,238 @@
+"""Tests for sim.model: kernel-vs-reference equivalence, determinism, state invariants, Mesa
+wiring, burn-in and common random numbers."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import numpy as np
+import pytest
+from conftest import baseline
+
+from sim.agents import Enterprise
+from sim.kernel import CLOSED, NOT_DEPLOYED, STACK_CLOSED, STACK_HYBRID, STACK_OPEN
+from sim.metrics import METRIC_INDEX, SEGMENTS
+from sim.model import AdoptionModel
+from sim.quarters import parse_quarter
+
+EVENTS = ("scheduled_events=["
+          "{quarter: 2025Q3, vendor: vendor_b, type: policy_change},"
+          "{quarter: 2026Q1, vendor: vendor_a, type: withdrawal, region: eu},"
+          "{quarter: 2026Q3, vendor: vendor_c, type: price_change, price_multiplier: 2.5},"
+          "{quarter: 2027Q2, vendor: vendor_b, type: deprecation}]")
+
+
+def value(values: np.ndarray, metric: str, segment: str = "all") -> np.ndarray:
+    return values[..., METRIC_INDEX[metric], SEGMENTS.index(segment)]
+
+
+def run(scenario, seed, engine="vectorized") -> AdoptionModel:
+    model = AdoptionModel(scenario, seed=seed, engine=engine)
+    model.run()
+    return model
+
+
+# --- (a) the vectorized kernel and the per-agent reference agree ---------------------------------
+
+@pytest.mark.parametrize("seed", [3, 2024])
+def test_vectorized_and_reference_engines_agree_every_quarter(seed):
+    scenario = baseline(EVENTS, enterprises=300)
+    fast = AdoptionModel(scenario, seed=seed, engine="vectorized")
+    slow = AdoptionModel(scenario, seed=seed, engine="reference")
+    # the burn-in already ran in both
+    np.testing.assert_array_equal(fast.deployment, slow.deployment)
+    np.testing.assert_array_equal(fast.stack, slow.stack)
+    changed_quarters = 0
+    while fast.quarter < fast.quarters:
+        before = fast.deployment.copy()
+        fast.step()
+        slow.step()
+        quarter = fast.quarter - 1
+        np.testing.assert_array_equal(fast.deployment, slow.deployment, err_msg=f"quarter {quarter}")
+        np.testing.assert_array_equal(fast.stack, slow.stack, err_msg=f"quarter {quarter}")
+        np.testing.assert_array_equal(fast.plans_to_expand, slow.plans_to_expand,
+                                      err_msg=f"quarter {quarter}")
+        changed_quarters += int(np.any(before != fast.deployment))
+    assert slow.quarter == slow.quarters
+    np.testing.assert_array_equal(fast.metrics.values, slow.metrics.values)
+    # the comparison covered real dynamics: choices changed, all stacks occur, plans exist,
+    # and the scheduled vendor events happened
+    assert changed_quarters >= fast.quarters - 2
+    assert set(np.unique(fast.stack)) >= {STACK_CLOSED, STACK_OPEN, STACK_HYBRID}
+    assert value(fast.metrics.values, "plans_to_expand_open").max() > 0
+    assert not fast.vendors.available[0, 0]
+    for quarter, kind in (("2025Q3", "policy_change"), ("2026Q1", "withdrawal"),
+                          ("2026Q3", "price_change"), ("2027Q2", "deprecation")):
+        row = fast.metrics.values[scenario.quarters.index(quarter)]
+        assert value(row, "vendor_events", f"event={kind}") >= 1, (quarter, kind)
+
+
+# --- (b) determinism ----------------------------------------------------------------------------
+
+def test_same_seed_same_metrics_different_seed_different(small_baseline):
+    first = run(small_baseline, 11).metrics.values
+    again = run(small_baseline, 11).metrics.values
+    other = run(small_baseline, 12).metrics.values
+    np.testing.assert_array_equal(first, again)
+    assert not np.allclose(value(first, "workload_share_closed"), value(other, "workload_share_closed"))
+
+
+def test_seed_sequence_and_int_seed_are_both_accepted(small_baseline):
+    sequence = np.random.SeedSequence(5).spawn(2)[1]
+    first = run(small_baseline, sequence).metrics.values
+    again = run(small_baseline, np.random.SeedSequence(5).spawn(2)[1]).metrics.values
+    np.testing.assert_array_equal(first, again)
+
+
+def test_unknown_engine_is_rejected(small_baseline):
+    with pytest.raises(ValueError, match="engine"):
+        AdoptionModel(small_baseline, seed=1, engine="turbo")
+
+
+# --- (c) state invariants -----------------------------------------------------------------------
+
+def expected_stacks(model: AdoptionModel) -> np.ndarray:
+    population = model.population
+    now = min(model.quarter - 1, model.quarters - 1)
+    active = population.arrival_quarter <= max(now, 0)
+    n = population.enterprises
+    closed = np.bincount(population.owner[active & (model.deployment == CLOSED)], minlength=n)
+    opened = np.bincount(population.owner[active & (model.deployment > CLOSED)], minlength=n)
+    return np.select([(closed > 0) & (opened > 0), closed > 0, opened > 0],
+                     [STACK_HYBRID, STACK_CLOSED, STACK_OPEN], NOT_DEPLOYED)
+
+
+def test_stacks_are_derived_from_deployments(small_baseline):
+    model = AdoptionModel(small_baseline, seed=8)
+    population = model.population
+    while model.quarter < model.quarters:
+        model.step()
+        quarter = model.quarter - 1
+        active = population.arrival_quarter <= quarter
+        # every active workload is deployed, inactive ones are not
+        assert np.all(model.deployment[active] != NOT_DEPLOYED), quarter
+        assert np.all(model.deployment[~active] == NOT_DEPLOYED), quarter
+        np.testing.assert_array_equal(model.stack, expected_stacks(model), err_msg=f"quarter {quarter}")
+        # metrics agree with the state
+        stacks = model.stack[model.stack != NOT_DEPLOYED]
+        row = model.metrics.values[quarter]
+        assert value(row, "enterprises_using_ai") == stacks.size
+        assert value(row, "stack_share_hybrid") == pytest.approx(np.mean(stacks == STACK_HYBRID))
+        assert value(row, "workloads") == active.sum()
+        assert value(row, "workload_share_closed") == pytest.approx(
+            np.mean(model.deployment[active] == CLOSED))
+
+
+def test_enterprise_entry_follows_entry_quarter(small_baseline):
+    model = AdoptionModel(small_baseline, seed=4)
+    entry = model.population.entry_quarter
+    for _ in range(6):
+        model.step()
+        quarter = model.quarter - 1
+        using = model.stack != NOT_DEPLOYED
+        np.testing.assert_array_equal(using, entry <= quarter)
+
+
+# --- (d) Mesa wiring ----------------------------------------------------------------------------
+
+def test_one_agent_per_enterprise_on_its_own_network_cell(small_baseline):
+    model = AdoptionModel(small_baseline, seed=6)
+    n = model.population.enterprises
+    agents = list(model.agents)
+    assert len(agents) == n
+    assert all(isinstance(agent, Enterprise) for agent in agents)
+    assert sorted(agent.index for agent in agents) == list(range(n))
+    assert len(model.agents_by_type[Enterprise]) == n
+    cells = [agent.cell for agent in agents]
+    assert len({id(cell) for cell in cells}) == n
+    assert len(list(model.network.all_cells)) == n
+    for agent in agents:
+        assert agent in agent.cell.agents
+    # attribute views read the live arrays
+    agent = agents[0]
+    assert agent.sector in small_baseline.population.sectors
+    assert agent.stack in {"closed", "open", "hybrid", None}
+    assert agent.ml_capacity == pytest.approx(model.population.ml_capacity[agent.index])
+
+
+def test_network_neighbours_are_the_peer_lists_and_mostly_share_a_sector(small_baseline):
+    model = AdoptionModel(small_baseline, seed=6)
+    population = model.population
+    same, ties = 0, 0
+    for agent in model.agents:
+        neighbours = {other.index for other in agent.cell.neighborhood.agents}
+        start, end = model.peer_offsets[agent.index], model.peer_offsets[agent.index + 1]
+        assert neighbours == set(model.peer_neighbours[start:end].tolist())
+        assert len(neighbours) >= small_baseline.population.network.neighbours // 2
+        same += sum(population.sector[other] == population.sector[agent.index] for other in neighbours)
+        ties += len(neighbours)
+    shares = np.bincount(population.sector, minlength=8) / population.enterprises
+    chance = float(np.sum(shares ** 2))
+    assert chance < 0.2
+    assert same / ties > 0.75  # with rewiring 0.1 about 0.9 of ties; chance is about 0.15
+
+
+def test_peer_share_counts_neighbours_running_open(small_baseline):
+    model = AdoptionModel(small_baseline, seed=6)
+    model.stack[:] = STACK_CLOSED
+    np.testing.assert_array_equal(model.peer_share(), 0.0)
+    model.stack[:] = STACK_HYBRID
+    np.testing.assert_array_equal(model.peer_share(), 1.0)
+    model.stack[:] = NOT_DEPLOYED
+    model.stack[0] = STACK_OPEN
+    expected = np.zeros(model.population.enterprises)
+    for i in range(expected.size):
+        neighbours = model.peer_neighbours[model.peer_offsets[i]:model.peer_offsets[i + 1]]
+        expected[i] = np.mean(neighbours == 0)
+    np.testing.assert_allclose(model.peer_share(), expected)
+
+
+# --- (e) burn-in --------------------------------------------------------------------------------
+
+def test_burn_in_starts_from_the_choice_rule(small_baseline):
+    model = AdoptionModel(small_baseline, seed=9)
+    assert model.quarter == 0
+    assert np.isnan(model.metrics.values).all()  # the burn-in is not reported
+    model.step()
+    row = model.metrics.values[0]
+    closed_share = value(row, "stack_share_closed")
+    assert 0.0 < closed_share < 0.95
+    assert value(row, "stack_share_open") + value(row, "stack_share_hybrid") > 0.05
+    assert value(row, "workload_share_open_any") > 0.05
+    # without a burn-in the first quarter is also the first choice: all enterprises using AI
+    # at the start have a stack either way
+    cold = AdoptionModel(baseline("burn_in_quarters=0"), seed=9)
+    assert (cold.stack == NOT_DEPLOYED).all()
+    cold.step()
+    np.testing.assert_array_equal(cold.stack != NOT_DEPLOYED, model.stack != NOT_DEPLOYED)
+
+
+def test_burn_in_holds_the_world_at_the_start():
+    """No reported quarter and no random vendor event before quarter 0; the burn-in's signals
+    are the first quarter's."""
+    scenario = baseline("burn_in_quarters=6")
+    model = AdoptionModel(scenario, seed=2)
+    assert (model.vendors.price_multiplier == 1.0).all()
+    assert model.vendors.available.all()
+    start = parse_quarter(scenario.horizon.start)
+    assert start == parse_quarter(scenario.quarters[0])
+
+
+# --- (f) common random numbers -----------------------------------------------------------------
+
+def population_arrays(model: AdoptionModel) -> dict[str, np.ndarray]:
+    return {field.name: getattr(model.population, field.name) for field in fields(model.population)}
+
+
+@pytest.mark.parametrize("override", ["behaviour.cost_weight=0.3", "behaviour.review_rate=0.6",
+                                      "signals.tooling_maturity={points: {2024Q1: 0.9}}"])
+def test_behaviour_changes_leave_the_population_identical(override):
+    reference = AdoptionModel(baseline(), seed=21)
+    changed = AdoptionModel(baseline(override), seed=21)
+    for name, array in population_arrays(reference).items():
+        np.testing.assert_array_equal(array, population_arrays(changed)[name], err_msg=name)
+    np.testing.assert_array_equal(reference.peer_neighbours, changed.peer_neighbours)
+    reference.run()
+    changed.run()
+    # ... while the outcome does change
+    assert not np.array_equal(reference.deployment, changed.deployment)

@@ -1,0 +1,170 @@
+"""Tests for sim.signals: deterministic path forms, extension, and seeded, bounded, aligned noise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import baseline
+
+from sim.quarters import parse_quarter, quarter_range
+from sim.schema import Signal
+from sim.signals import BOUNDS, SCALAR_SIGNALS, deterministic_path, signal_paths
+
+
+def at(*quarters: str) -> np.ndarray:
+    return np.array([parse_quarter(q) for q in quarters], dtype=float)
+
+
+def span(start: str, end: str) -> np.ndarray:
+    return at(*quarter_range(start, end))
+
+
+def paths(overrides=(), seed: int = 7):
+    return signal_paths(baseline(*overrides), np.random.default_rng(seed))
+
+
+# --- deterministic forms -----------------------------------------------------------------------
+
+def test_points_interpolate_linearly_between_points():
+    signal = Signal(points={"2025Q1": 4.0, "2024Q1": 0.0, "2026Q1": 2.0})  # order does not matter
+    values = deterministic_path(signal, span("2024Q1", "2026Q1"))
+    np.testing.assert_allclose(values, [0, 1, 2, 3, 4, 3.5, 3, 2.5, 2])
+
+
+def test_points_flat_before_first_and_after_last():
+    signal = Signal(points={"2025Q1": 4.0, "2026Q1": 2.0})
+    values = deterministic_path(signal, at("2023Q1", "2024Q4", "2025Q1", "2026Q1", "2027Q3", "2030Q4"))
+    np.testing.assert_allclose(values, [4, 4, 4, 2, 2, 2])
+
+
+def test_single_point_is_constant():
+    values = deterministic_path(Signal(points={"2025Q2": 0.875}), span("2024Q1", "2030Q4"))
+    np.testing.assert_allclose(values, 0.875)
+
+
+def test_extend_exponential_continues_after_last_point():
+    signal = Signal(points={"2024Q1": 1.0, "2025Q1": 2.0}, extend={"annual_rate": 0.5})
+    values = deterministic_path(signal, at("2023Q1", "2024Q3", "2025Q1", "2025Q3", "2026Q1", "2027Q1"))
+    np.testing.assert_allclose(values, [1.0, 1.5, 2.0, 2.0 * 1.5 ** 0.5, 3.0, 4.5])
+
+
+def test_extend_linear_continues_after_last_point():
+    signal = Signal(points={"2024Q1": 1.0, "2025Q1": 2.0},
+                    extend={"annual_rate": -0.4, "form": "linear"})
+    values = deterministic_path(signal, at("2023Q1", "2024Q3", "2025Q1", "2025Q3", "2026Q1", "2027Q1"))
+    np.testing.assert_allclose(values, [1.0, 1.5, 2.0, 1.8, 1.6, 1.2])
+
+
+def test_exponential_trend_counts_years_from_its_start():
+    signal = Signal(trend={"start": "2025Q1", "start_value": 2.0, "annual_rate": -0.5})
+    values = deterministic_path(signal, at("2024Q1", "2025Q1", "2025Q3", "2026Q1", "2027Q1"))
+    np.testing.assert_allclose(values, [4.0, 2.0, 2.0 * 0.5 ** 0.5, 1.0, 0.5])
+
+
+def test_linear_trend_counts_years_from_its_start():
+    signal = Signal(trend={"start": "2025Q1", "start_value": 1.0, "annual_rate": 0.2,
+                           "form": "linear"})
+    values = deterministic_path(signal, at("2024Q1", "2025Q1", "2025Q2", "2027Q1"))
+    np.testing.assert_allclose(values, [0.8, 1.0, 1.05, 1.4])
+
+
+def test_logistic_midpoint_and_asymptotes():
+    signal = Signal(logistic={"lower": 0.1, "upper": 0.9, "midpoint": "2026Q2", "steepness": 0.8})
+    values = deterministic_path(signal, span("2010Q1", "2045Q4"))
+    quarters = span("2010Q1", "2045Q4")
+    middle = values[quarters == parse_quarter("2026Q2")][0]
+    assert middle == pytest.approx(0.5)
+    assert np.all(np.diff(values) > 0)
+    assert values[0] == pytest.approx(0.1, abs=1e-4) and values[-1] == pytest.approx(0.9, abs=1e-4)
+    # symmetric around the midpoint
+    before = deterministic_path(signal, at("2025Q2"))[0]
+    after = deterministic_path(signal, at("2027Q2"))[0]
+    assert before + after == pytest.approx(0.1 + 0.9)
+    assert after == pytest.approx(0.1 + 0.8 / (1 + np.exp(-0.8)))
+
+
+def test_decreasing_logistic():
+    signal = Signal(logistic={"lower": 5.0, "upper": 1.0, "midpoint": "2025Q1", "steepness": 2.0})
+    values = deterministic_path(signal, span("2020Q1", "2030Q4"))
+    assert np.all(np.diff(values) < 0)
+    assert deterministic_path(signal, at("2025Q1"))[0] == pytest.approx(3.0)
+
+
+# --- signal_paths over a scenario ----------------------------------------------------------------
+
+def test_signal_paths_follow_the_scenario_without_noise():
+    scenario = baseline()
+    result = signal_paths(scenario, np.random.default_rng(0))
+    quarters = scenario.quarters
+    assert result.benchmark_gap.shape == (len(quarters),)
+    assert result.regulatory_pressure.shape == (len(quarters), 3)
+    assert result.benchmark_gap[0] == pytest.approx(17.5)
+    assert result.benchmark_gap[quarters.index("2025Q4")] == pytest.approx(0.9)
+    assert result.benchmark_gap[-1] == pytest.approx(0.9)
+    assert result.closed_price_index[quarters.index("2025Q1")] == pytest.approx(0.75)
+    assert result.regulatory_pressure[quarters.index("2027Q4"), 0] == pytest.approx(0.80)
+    assert result.regulatory_pressure[-1, 1] == pytest.approx(0.30)
+    one = result.at(quarters.index("2025Q4"))
+    assert one.benchmark_gap == pytest.approx(0.9)
+    assert one.regulatory_pressure.shape == (3,)
+
+
+def test_noise_is_seeded():
+    overrides = ["signals.benchmark_gap.noise={sd: 2.0}",
+                 "signals.closed_price_index.noise={sd: 0.2, form: multiplicative}"]
+    first, again, other = paths(overrides, seed=3), paths(overrides, seed=3), paths(overrides, seed=4)
+    np.testing.assert_array_equal(first.benchmark_gap, again.benchmark_gap)
+    np.testing.assert_array_equal(first.closed_price_index, again.closed_price_index)
+    assert not np.allclose(first.benchmark_gap, other.benchmark_gap)
+    clean = paths()
+    assert not np.allclose(first.benchmark_gap, clean.benchmark_gap)
+    assert not np.allclose(first.closed_price_index, clean.closed_price_index)
+
+
+def test_multiplicative_noise_scales_the_path():
+    noisy = paths(["signals.closed_price_index.noise={sd: 0.3, form: multiplicative}"])
+    clean = paths()
+    ratio = noisy.closed_price_index / clean.closed_price_index
+    assert np.all(ratio > 0)
+    assert np.std(np.log(ratio)) > 0.05
+
+
+def test_noise_is_clipped_to_bounds():
+    overrides = ["signals.tooling_maturity.noise={sd: 5.0, persistence: 0.0}",
+                 "signals.benchmark_gap.noise={sd: 50.0, persistence: 0.0}",
+                 "signals.regulatory_pressure.eu.noise={sd: 5.0, persistence: 0.0}"]
+    for seed in range(5):
+        result = paths(overrides, seed=seed)
+        for name, values in (("tooling_maturity", result.tooling_maturity),
+                             ("benchmark_gap", result.benchmark_gap),
+                             ("regulatory_pressure", result.regulatory_pressure[:, 0])):
+            low, high = BOUNDS[name]
+            assert values.min() >= low and values.max() <= high, name
+    # with such large noise, the clip is actually hit
+    result = paths(overrides, seed=0)
+    assert np.any(result.tooling_maturity == 0.0) and np.any(result.tooling_maturity == 1.0)
+
+
+def test_zero_sd_noise_leaves_the_path_unchanged():
+    clean = paths(seed=11)
+    zero = paths(["signals.benchmark_gap.noise={sd: 0.0}",
+                  "signals.tooling_maturity.noise={sd: 0.0, form: multiplicative}"], seed=11)
+    for name in SCALAR_SIGNALS + ("regulatory_pressure",):
+        np.testing.assert_array_equal(getattr(zero, name), getattr(clean, name), err_msg=name)
+
+
+def test_noise_on_one_signal_leaves_the_others_in_place():
+    """Each signal consumes the same draws with or without noise: switching noise on for
+    benchmark_gap (evaluated first) must not shift the noise of later signals."""
+    shared = ["signals.tooling_maturity.noise={sd: 0.1}",
+              "signals.closed_price_index.noise={sd: 0.1, form: multiplicative}",
+              "signals.regulatory_pressure.apac.noise={sd: 0.05}"]
+    without = paths(shared, seed=5)
+    with_noise = paths(shared + ["signals.benchmark_gap.noise={sd: 2.0}"], seed=5)
+    assert not np.array_equal(with_noise.benchmark_gap, without.benchmark_gap)
+    for name in SCALAR_SIGNALS + ("regulatory_pressure",):
+        if name != "benchmark_gap":
+            np.testing.assert_array_equal(getattr(with_noise, name), getattr(without, name),
+                                          err_msg=name)
+    # and the later signals really are noisy (so the comparison above means something)
+    assert not np.allclose(without.tooling_maturity, paths(seed=5).tooling_maturity)
