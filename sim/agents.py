@@ -12,6 +12,8 @@ same pre-drawn random numbers. Tests prove the two agree; it is not used for pro
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from dataclasses import dataclass
 
 from mesa.discrete_space import FixedAgent
@@ -37,8 +39,21 @@ def _best_any(utility) -> int:
     return CLOSED if utility[CLOSED] >= utility[best_open] else best_open
 
 
+class _IdCounters(weakref.WeakKeyDictionary):
+    """Per-model counters of agent ids that forget a model once it is gone. (Mesa 3.3 keeps them
+    in a plain dict on ``Agent``, which keeps every model ever built alive: a leak of megabytes
+    per replication in long calibrations and sweeps.)"""
+
+    def __getitem__(self, model):
+        if model not in self:
+            self[model] = itertools.count(1)
+        return super().__getitem__(model)
+
+
 class Enterprise(FixedAgent):
     """An enterprise deciding, each quarter, which of its workloads run on which stack."""
+
+    _ids = _IdCounters()
 
     def __init__(self, model, index: int):
         super().__init__(model)

@@ -58,6 +58,99 @@ def command_run(args) -> int:
     return 0
 
 
+def command_calibrate(args) -> int:
+    from tqdm import tqdm
+
+    from sim.workflows import calibrate_scenario
+
+    bar = tqdm(desc="calibrating", unit="eval", disable=args.quiet or not sys.stderr.isatty())
+
+    def progress(objective) -> None:
+        bar.update(len(objective.history) - bar.n)
+        bar.set_postfix(best=f"{objective.best().objective:.3g}")
+
+    try:
+        result = calibrate_scenario(args.scenario, args.targets, quick=args.quick,
+                                    workers=args.workers, out=args.out, progress=progress)
+    finally:
+        bar.close()
+    calibration = result.calibration
+    print(f"Calibration report: {result.folder}")
+    if result.wrote:
+        print(f"Fitted values written to {result.wrote}")
+    print(f"Objective {calibration.best.objective:.4f} after {calibration.evaluations} evaluations "
+          f"({calibration.wall_seconds:.0f} s)\n")
+    print(result.fit[["label", "target", "tolerance", "mean", "p5", "p95", "within_tolerance"]]
+          .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print()
+    for name, value in zip(calibration.names, calibration.best.parameters):
+        note = "  (at a bound)" if name in calibration.at_bounds else ""
+        print(f"{name} = {value:.4g}{note}")
+    return 0
+
+
+def command_report(args) -> int:
+    from sim.report import build_report
+
+    print(f"Report: {build_report(args.folder)}")
+    return 0
+
+
+def command_sweep(args) -> int:
+    from sim.analysis import analyze_sweep
+    from sim.sweep import ProgressReporter, load_sweep, run_sweep
+
+    sweep = load_sweep(args.sweep)
+    progress = ProgressReporter(sweep.spec.name, quiet=args.quiet)
+    try:
+        result = run_sweep(sweep, executor=args.executor, scheduler=args.scheduler,
+                           workers=args.workers, out=args.out, retry_failed=args.retry_failed,
+                           progress=progress)
+    finally:
+        progress.close()
+    print(f"Sweep folder: {result.folder}")
+    print(f"{sweep.spec.name}: {result.runs} runs, {result.finished} finished, {result.failed} failed"
+          f" ({result.executed} run now, {result.wall_seconds:.1f} s)")
+    if result.failed:
+        print(f"Tracebacks of the failed runs: {result.folder / 'failures'} "
+              "(--retry-failed runs them again)")
+    if not args.no_analysis:
+        _print_analysis(analyze_sweep(result.folder))
+    return 1 if result.failed else 0
+
+
+def command_analyze(args) -> int:
+    from sim.analysis import analyze_sweep
+
+    _print_analysis(analyze_sweep(args.folder, prim=args.prim, plots=not args.no_plots))
+    return 0
+
+
+def _print_analysis(analysis) -> None:
+    print(f"Analysis: {analysis.folder} ({len(analysis.files)} files)")
+    for note in analysis.notes:
+        print(f"  note: {note}")
+    for box in analysis.prim:
+        stats = box.stats
+        print(f"  PRIM {box.condition}: coverage {stats['coverage']:.0%}, density "
+              f"{stats['density']:.0%}, restricts "
+              + (", ".join(box.box().query("restricted").index) or "nothing"))
+
+
+def command_compare(args) -> int:
+    from sim.workflows import DEFAULT_COMPARE_DATES, comparison_display, compare_scenarios
+
+    dates = args.at or list(DEFAULT_COMPARE_DATES)
+    result = compare_scenarios(args.scenarios, reference=args.reference, dates=dates,
+                               replications=args.replications, workers=args.workers, out=args.out,
+                               reuse=not args.no_reuse,
+                               progress=lambda name: print(f"  {name}: done", file=sys.stderr))
+    reference = result.table["scenario"].iloc[0]
+    print(f"Comparison folder: {result.folder}")
+    print(comparison_display(result.table, reference))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="adoptsim",
@@ -74,6 +167,60 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.set_defaults(handler=command_run)
 
+    calibrate = commands.add_parser("calibrate", help="fit behaviour parameters to the 2025 targets")
+    calibrate.add_argument("scenario", nargs="?", default="scenarios/baseline.yaml",
+                           help="scenario to calibrate (default: scenarios/baseline.yaml)")
+    calibrate.add_argument("--targets", default="scenarios/targets.yaml",
+                           help="targets and calibration settings (default: scenarios/targets.yaml)")
+    calibrate.add_argument("--quick", action="store_true",
+                           help="small population and short search; writes the report only")
+    calibrate.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    calibrate.add_argument("--out", default="outputs", help="output folder (default: outputs)")
+    calibrate.add_argument("--quiet", action="store_true", help="no progress bar")
+    calibrate.set_defaults(handler=command_calibrate)
+
+    report = commands.add_parser("report", help="(re)build the HTML report of an output folder")
+    report.add_argument("folder", help="a run folder (outputs/<scenario>/<timestamp>-<hash>/) or a "
+                                       "sweep folder (outputs/sweeps/<name>/<hash>/)")
+    report.set_defaults(handler=command_report)
+
+    sweep = commands.add_parser("sweep", help="run a batch sweep (grid, LHS, Sobol, Morris) and analyse it")
+    sweep.add_argument("sweep", help="sweep YAML file (see scenarios/sweeps/)")
+    sweep.add_argument("--executor", choices=("local", "dask"), default="local",
+                       help="local process pool (default) or Dask")
+    sweep.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="Dask scheduler address (default: a local cluster on 127.0.0.1)")
+    sweep.add_argument("--workers", type=int,
+                       help="worker processes, local pool or local Dask cluster (default: all cores)")
+    sweep.add_argument("--out", default="outputs",
+                       help="output folder; the sweep goes to OUT/sweeps/NAME/HASH8 (default: outputs)")
+    sweep.add_argument("--retry-failed", action="store_true", help="run recorded failures again")
+    sweep.add_argument("--no-analysis", action="store_true", help="skip the analysis at the end")
+    sweep.add_argument("--quiet", action="store_true", help="log lines instead of a progress bar")
+    sweep.set_defaults(handler=command_sweep)
+
+    analyze = commands.add_parser("analyze", help="sensitivity, grid plots and PRIM of a sweep folder")
+    analyze.add_argument("folder", help="a sweep folder (outputs/sweeps/NAME/HASH8/)")
+    analyze.add_argument("--prim", action="append", default=[], metavar="CONDITION",
+                         help="scenario discovery for a condition, e.g. "
+                              "'workload_share_open_any@2030Q4 >= 0.25' (repeatable)")
+    analyze.add_argument("--no-plots", action="store_true", help="tables only")
+    analyze.set_defaults(handler=command_analyze)
+
+    compare = commands.add_parser("compare", help="run scenarios side by side with common random numbers")
+    compare.add_argument("scenarios", nargs="+", help="scenario YAML files")
+    compare.add_argument("--reference", default="scenarios/baseline.yaml",
+                         help="the scenario differences are taken against (default: the baseline)")
+    compare.add_argument("--at", action="append", metavar="QUARTER",
+                         help="a date for the table, e.g. 2028Q4 (repeatable; default 2026Q4, 2028Q4, 2030Q4)")
+    compare.add_argument("--replications", type=int, help="replications for every scenario "
+                         "(default: the reference's)")
+    compare.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    compare.add_argument("--out", default="outputs", help="output folder (default: outputs)")
+    compare.add_argument("--no-reuse", action="store_true",
+                         help="run every scenario even if a run folder with the same hash exists")
+    compare.set_defaults(handler=command_compare)
+
     validate = commands.add_parser("validate", help="check a scenario without running it")
     _scenario_options(validate)
     validate.set_defaults(handler=command_validate)
@@ -82,11 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from sim.report import ReportError
     from sim.scenario import ScenarioError
 
     try:
         return args.handler(args)
-    except ScenarioError as error:
+    except (ScenarioError, ReportError) as error:
         print(f"adoptsim: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:

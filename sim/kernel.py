@@ -221,7 +221,7 @@ class QuarterContext:
 
 @dataclass
 class QuarterDecision:
-    utilities: np.ndarray | None  # (active workloads, 3); None from the reference path
+    utilities: np.ndarray | None  # (active workloads, 3) if kept; None from both engines
     plans_to_expand: np.ndarray  # (n,) preferred allocation runs more open workloads than now
     deployment: np.ndarray       # (W,) after the quarter's choices
     stack: np.ndarray            # (n,)
@@ -250,7 +250,8 @@ def workload_utilities(population, context: QuarterContext, behaviour, workloads
 
 
 def decide_quarter(population, context: QuarterContext, behaviour,
-                   outlook: QuarterContext | None = None) -> QuarterDecision:
+                   outlook: QuarterContext | None = None,
+                   cache: KernelCache | None = None) -> QuarterDecision:
     """Steps 4, 5 and 7 of a quarter for every enterprise at once.
 
     Intentions: each enterprise's preferred stack (the highest value over all its active
@@ -260,48 +261,466 @@ def decide_quarter(population, context: QuarterContext, behaviour,
     Choice: reviewing enterprises and those new to AI choose among all stacks by logit, paying
     the switching cost to leave their stack; the others place only their new workloads (existing
     ones stay put).
+
+    This is :func:`workload_utilities` and :func:`stack_options` rearranged for speed, with the
+    same floating-point operations in the same order, so the decisions are exactly those of the
+    readable versions and of :meth:`sim.agents.Enterprise.decide`:
+
+    * every decision belongs to one enterprise, so enterprises are processed in blocks of
+      contiguous workloads (:class:`KernelCache`), small enough that the block's arrays stay in
+      the CPU cache instead of streaming a million-element temporary per operation;
+    * terms that do not change during a run are computed once (``KernelCache``), and open's
+      relative capability is kept while the signals it depends on hold still;
+    * only what the decisions need is computed: for instance the hybrid fix needs the least loss
+      per enterprise, not a per-stack allocation array.
     """
-    n = population.enterprises
-    workloads = np.flatnonzero(context.active)
-    owner = population.owner[workloads]
-    deployment = context.deployment[workloads]
-    utilities = workload_utilities(population, context, behaviour, workloads)
-
-    every = stack_options(utilities, owner, n, np.ones(workloads.size, dtype=bool), deployment,
-                          context.platform, context.peer)
-    has_workloads = np.isfinite(every.values).any(axis=1)
-    planned = every if outlook is None else stack_options(
-        workload_utilities(population, outlook, behaviour, workloads), owner, n,
-        np.ones(workloads.size, dtype=bool), deployment, outlook.platform, outlook.peer)
-    preferred = np.argmax(planned.values, axis=1)
-    preferred_allocation = planned.allocation[np.arange(workloads.size), preferred[owner]]
-    open_now = _count(owner, deployment > CLOSED, n)
-    open_preferred = _count(owner, preferred_allocation > CLOSED, n)
+    if cache is None or not cache.serves(population, behaviour):
+        cache = KernelCache(population, behaviour)
+    capability_now = cache.capability(context, "now")
+    capability_outlook = None if outlook is None else cache.capability(outlook, "outlook")
+    plans = np.zeros(population.enterprises, dtype=bool)
+    stack = context.stack.copy()
+    deployment = context.deployment.copy()
+    for block in cache.blocks:
+        _decide_block(block, context, outlook, behaviour, capability_now, capability_outlook,
+                      plans, stack, deployment)
     existing = context.stack != NOT_DEPLOYED
-    plans = existing & (open_preferred > open_now)
+    return QuarterDecision(utilities=None, plans_to_expand=plans, deployment=deployment,
+                           stack=stack, switched=existing & (stack != context.stack))
 
-    new_workload = deployment == NOT_DEPLOYED
-    free_choice = has_workloads & (context.review | ~existing)
-    placing = existing & ~free_choice & (_count(owner, new_workload, n) > 0)
-    in_placing = placing[owner]
-    placed = stack_options(utilities[in_placing], owner[in_placing], n, new_workload[in_placing],
-                           deployment[in_placing], context.platform, context.peer)
-    values = np.where(free_choice[:, None],
-                      with_switching_cost(every.values, context.stack, context.switching),
-                      placed.values)
+
+# --- the fast path's machinery ----------------------------------------------------------------
+
+BLOCK_WORKLOADS = 1 << 17   # workloads per block: a block's arrays fit the CPU cache
+
+
+@dataclass
+class Block:
+    """Enterprises ``enterprises`` and their workloads ``workloads`` (contiguous ranges)."""
+
+    enterprises: slice
+    workloads: slice
+    first: np.ndarray        # (m + 1,) each enterprise's first workload, relative to the block
+    owner: np.ndarray        # (workloads,) enterprise of each workload, relative to the block
+    enterprise: dict         # per-enterprise population arrays, sliced to the block
+    terms: dict              # KernelCache.terms, sliced to the block
+
+
+@dataclass
+class ActiveWorkloads:
+    """The active workloads of one block, in workload order (each enterprise's contiguous)."""
+
+    position: np.ndarray  # (K,) positions in the block's workloads, ascending
+    owner: np.ndarray     # (K,) enterprise of each, relative to the block (intp)
+    offsets: np.ndarray   # (m + 1,) enterprise i's active workloads are [offsets[i], offsets[i+1])
+    count: np.ndarray     # (m,) active workloads per enterprise
+    terms: dict           # the block's terms for these workloads
+
+
+def _subset(active: ActiveWorkloads, keep) -> tuple[ActiveWorkloads, np.ndarray]:
+    """The active workloads of the enterprises ``keep`` only, and their rows in ``active``."""
+    count = np.where(keep, active.count, 0)
+    rows = _ranges(active.offsets[:-1][keep], count[keep])
+    offsets = np.zeros(count.size + 1, dtype=np.int64)
+    np.cumsum(count, out=offsets[1:])
+    return ActiveWorkloads(
+        position=active.position.take(rows), owner=active.owner.take(rows), offsets=offsets,
+        count=count, terms={name: values.take(rows) for name, values in active.terms.items()}), rows
+
+
+class KernelCache:
+    """What the vectorized kernel keeps between the quarters of one model.
+
+    * Terms of the utility formula that do not change during a run (a behaviour constant times a
+      workload attribute), each computed exactly as :func:`option_utilities` computes it, for all
+      workloads once.
+    * The blocks: contiguous runs of enterprises with about :data:`BLOCK_WORKLOADS` workloads.
+    * Open's relative capability and its capability value for every workload, computed once the
+      signals they depend on (benchmark gap, task parity, frontier gap) hold still for a second
+      quarter and kept while they do (the burn-in; the projection once the gap has closed).
+    """
+
+    def __init__(self, population, behaviour, block_workloads: int = BLOCK_WORKLOADS):
+        b = behaviour
+        self.population, self.behaviour = population, behaviour
+        capability = b.capability_weight * population.stakes
+        exposure = np.where(population.regulated, 1.0, b.unregulated_compliance_share)
+        self.terms = {
+            "capability": capability,
+            "closed_base": b.closed_preference + capability,
+            "frontier_need": population.frontier_need,
+            "finetune_gain": b.finetune_gain * population.domain_specificity,
+            "cost": b.cost_weight * population.volume,
+            "compliance": b.compliance_weight * population.sensitivity,
+            "exposure": exposure[population.owner],
+            "taste_closed": b.workload_taste_sd * population.taste[:, CLOSED],
+            "taste_open": b.workload_taste_sd * population.taste[:, OPEN],
+            "taste_finetuned": b.workload_taste_sd * population.taste[:, FINETUNED],
+        }
+        self.blocks = self._blocks(block_workloads)
+        self._last_key: dict[str, tuple] = {}
+        self._capability: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+    def serves(self, population, behaviour) -> bool:
+        return self.population is population and self.behaviour is behaviour
+
+    def _blocks(self, block_workloads: int) -> list[Block]:
+        population = self.population
+        first = population.first_workload
+        cuts = np.searchsorted(first, np.arange(block_workloads, first[-1], block_workloads))
+        bounds = np.unique(np.concatenate([[0], cuts, [population.enterprises]]))
+        owner = population.owner.astype(np.intp)
+        blocks = []
+        for e0, e1 in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            w0, w1 = int(first[e0]), int(first[e1])
+            workloads = slice(w0, w1)
+            blocks.append(Block(
+                enterprises=slice(e0, e1), workloads=workloads, first=first[e0:e1 + 1] - w0,
+                owner=owner[workloads] - e0,
+                enterprise={"ml_capacity": population.ml_capacity[e0:e1],
+                            "risk_aversion": population.risk_aversion[e0:e1],
+                            "region": population.region[e0:e1]},
+                terms={name: values[workloads] for name, values in self.terms.items()}))
+        return blocks
+
+    def capability(self, context: QuarterContext, role: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(relative capability, open capability value) of every workload under this context's
+        signals, if they held still since the last quarter this role was asked; else None (the
+        blocks compute them for their active workloads only)."""
+        signals = context.signals
+        key = (float(signals.benchmark_gap), float(signals.task_parity), float(signals.frontier_gap))
+        previous, self._last_key[role] = self._last_key.get(role), key
+        if key != previous:
+            return None
+        if key not in self._capability:
+            if len(self._capability) >= 2:
+                self._capability.pop(next(iter(self._capability)))
+            relative = _relative_capability(self.terms["frontier_need"], signals, self.behaviour)
+            self._capability[key] = (relative, self.terms["capability"] * relative)
+        return self._capability[key]
+
+
+def _relative_capability(frontier_need, signals, behaviour) -> np.ndarray:
+    """:func:`open_relative_capability`, operation by operation."""
+    b = behaviour
+    relative = np.multiply(frontier_need, b.frontier_sensitivity * signals.frontier_gap)
+    np.subtract(-b.gap_sensitivity * signals.benchmark_gap, relative, out=relative)
+    np.exp(relative, out=relative)
+    np.multiply(signals.task_parity, relative, out=relative)
+    return relative
+
+
+def _decide_block(block: Block, context: QuarterContext, outlook, behaviour, capability_now,
+                  capability_outlook, plans, stack, deployment_out) -> None:
+    """:func:`decide_quarter` for one block; writes its results into the output arrays."""
+    e, w = block.enterprises, block.workloads
+    m = e.stop - e.start
+    position = np.flatnonzero(context.active[w])
+    if position.size == 0:
+        return   # no active workload: no plans, no choice, nothing moves
+    offsets = np.searchsorted(position, block.first)
+    count = np.diff(offsets)
+    active = ActiveWorkloads(
+        position=position, owner=block.owner.take(position), offsets=offsets, count=count,
+        terms={name: values.take(position) for name, values in block.terms.items()})
+    deployment = context.deployment[w].take(position)
+    current_stack = context.stack[e]
+    open_now = _segment_count(deployment > CLOSED, active)
+    new_count = np.bincount(active.owner.take(np.flatnonzero(deployment == NOT_DEPLOYED)), minlength=m)
+    existing = current_stack != NOT_DEPLOYED
+    # 7. (who chooses) free choice: reviewing, or new to AI; placing: new workloads only
+    free_choice = (count > 0) & (context.review[e] | ~existing)
+    placing = existing & ~free_choice & (new_count > 0)
     chooser = free_choice | placing
-    chosen = np.full(n, NOT_DEPLOYED, dtype=np.int64)
-    chosen[chooser] = draw_from_weights(logit_weights(values[chooser], behaviour.logit_scale),
-                                        context.choice_uniform[chooser])
 
-    new_deployment = context.deployment.copy()
-    moves_all = free_choice[owner]
-    new_deployment[workloads[moves_all]] = every.allocation[np.flatnonzero(moves_all),
-                                                            chosen[owner[moves_all]]]
-    placed_workloads = np.flatnonzero(new_workload[in_placing])
-    placed_owner = owner[in_placing][placed_workloads]
-    new_deployment[workloads[in_placing][placed_workloads]] = placed.allocation[
-        placed_workloads, chosen[placed_owner]]
-    new_stack = np.where(chooser, chosen, context.stack).astype(np.int8)
-    return QuarterDecision(utilities=utilities, plans_to_expand=plans, deployment=new_deployment,
-                           stack=new_stack, switched=existing & (new_stack != context.stack))
+    if outlook is None:
+        now = planned = _every_options(
+            _option_utilities(block, active, context, behaviour, capability_now),
+            active, m, context.platform[e], context.peer[e])
+    else:
+        planned = _every_options(
+            _option_utilities(block, active, outlook, behaviour, capability_outlook),
+            active, m, outlook.platform[e], outlook.peer[e])
+    # 5. intentions: open workloads in the preferred allocation against those running now
+    preferred = np.argmax(planned.values, axis=1)
+    open_preferred = np.select(
+        [preferred == STACK_OPEN, preferred == STACK_HYBRID],
+        [count, planned.open_count + (planned.flip_to_open >= 0) - (planned.flip_to_closed >= 0)],
+        0)
+    plans[e] = existing & (open_preferred > open_now)
+    if not chooser.any():
+        return
+
+    # 4. (for those who choose) today's options; intentions on the outlook did not need them
+    if outlook is not None:
+        if not np.array_equal(chooser, count > 0):
+            active, rows = _subset(active, chooser)
+            deployment = deployment.take(rows)
+        now = _every_options(_option_utilities(block, active, context, behaviour, capability_now),
+                             active, m, context.platform[e], context.peer[e])
+    owner, position = active.owner, active.position
+    new_position = np.flatnonzero(deployment == NOT_DEPLOYED)
+    new_owner = owner.take(new_position)
+    placed = _placed_options(now, deployment, active, m, placing, open_now, new_position,
+                             new_owner, new_count, context.platform[e], context.peer[e])
+    values = np.where(free_choice[:, None],
+                      with_switching_cost(now.values, current_stack, context.switching[e]),
+                      placed.values)
+    chosen = np.full(m, NOT_DEPLOYED, dtype=np.int64)
+    chosen[chooser] = draw_from_weights(logit_weights(values[chooser], behaviour.logit_scale),
+                                        context.choice_uniform[e][chooser])
+    stack[e][chooser] = chosen[chooser]
+
+    # the chosen allocation: every workload of a free chooser, the new ones of a placer
+    finetune_better = now.utilities[FINETUNED] > now.utilities[OPEN]
+    best_open_option = finetune_better.view(np.uint8) + np.uint8(OPEN)
+    best_any_option = best_open_option * ~now.closed_best
+    stack_of = np.where(free_choice, chosen, NOT_DEPLOYED).astype(np.int8).take(owner)
+    option = best_open_option * (stack_of == STACK_OPEN)
+    option += best_any_option * (stack_of == STACK_HYBRID)
+    _apply_flips(option, best_open_option, now.flip_to_open, now.flip_to_closed,
+                 free_choice & (chosen == STACK_HYBRID))
+    moved = deployment.copy()
+    np.copyto(moved, option.view(np.int8), where=free_choice.take(owner))
+    placing_new = new_position[placing.take(new_owner)]
+    placing_stack = chosen.take(owner.take(placing_new))
+    moved[placing_new] = np.select(
+        [placing_stack == STACK_OPEN, placing_stack == STACK_HYBRID],
+        [best_open_option.take(placing_new), best_any_option.take(placing_new)],
+        CLOSED).astype(np.int8)
+    _apply_flips(moved.view(np.uint8), best_open_option, placed.flip_to_open, placed.flip_to_closed,
+                 placing & (chosen == STACK_HYBRID))
+    deployment_out[w][position] = moved
+
+
+def _option_utilities(block: Block, active: ActiveWorkloads, context: QuarterContext, behaviour,
+                      capability) -> np.ndarray:
+    """(3, K) utility of (closed, open, open_finetuned) for a block's active workloads:
+    :func:`option_utilities` written with the constant terms of :class:`KernelCache` and the
+    per-enterprise terms taken per workload; same operations, same order, so bit-identical."""
+    b, signals, terms, owner = behaviour, context.signals, active.terms, active.owner
+    e, enterprise = block.enterprises, block.enterprise
+    utilities = np.empty((3, owner.size))
+    closed, open_, finetuned = utilities
+    # capability: open's relative capability, then the capability values
+    if capability is None:
+        relative = _relative_capability(terms["frontier_need"], signals, b)
+        np.multiply(terms["capability"], relative, out=open_)                # capability_open
+    else:
+        relative = capability[0][block.workloads].take(active.position)
+        capability[1][block.workloads].take(active.position, out=open_)
+    relative += terms["finetune_gain"] * signals.tooling_maturity           # relative + finetune_lift
+    np.multiply(terms["capability"], relative, out=finetuned)               # capability_finetuned
+    # token cost of open (one price for all), then burden, then taste
+    cost_open = np.multiply(terms["cost"], context.open_price, out=relative)
+    cost_open /= 1000.0
+    open_ -= cost_open
+    finetuned -= cost_open
+    burden = burden_factor(enterprise["ml_capacity"], signals.tooling_maturity, b)
+    open_ -= (b.ops_burden * burden).take(owner)
+    finetuned -= ((b.ops_burden + b.finetune_burden) * burden).take(owner)
+    open_ += terms["taste_open"]
+    finetuned += terms["taste_finetuned"]
+    # closed: preference and capability, token cost, vendor risk, compliance, taste
+    cost_closed = np.multiply(terms["cost"], context.closed_price[e].take(owner), out=relative)
+    cost_closed /= 1000.0
+    np.subtract(terms["closed_base"], cost_closed, out=closed)
+    vendor_risk = (b.vendor_risk_weight * enterprise["risk_aversion"]
+                   * (b.base_vendor_risk + context.perceived_risk[e]))
+    closed -= vendor_risk.take(owner)
+    pressure = np.asarray(signals.regulatory_pressure)[enterprise["region"]]
+    compliance = np.multiply(terms["compliance"], pressure.take(owner), out=relative)
+    compliance *= terms["exposure"]
+    closed -= compliance
+    closed += terms["taste_closed"]
+    return utilities
+
+
+@dataclass
+class EveryOptions:
+    """Stack values with every active workload movable, and what building them found."""
+
+    utilities: np.ndarray        # (3, K)
+    best_open: np.ndarray        # (K,) utility of the better open option
+    closed_best: np.ndarray      # (K,) closed is (one of) the best options
+    best_any: np.ndarray         # (K,) utility of the best option
+    open_count: np.ndarray       # (m,) workloads whose best option is open
+    flip_to_open: np.ndarray     # (m,) position switched to open to make a hybrid, or -1
+    flip_to_closed: np.ndarray   # (m,) position switched to closed to make a hybrid, or -1
+    values: np.ndarray           # (m, 3)
+
+
+def _every_options(utilities, active: ActiveWorkloads, n, platform, peer) -> EveryOptions:
+    """:func:`stack_options` with every workload movable, for the active workloads.
+
+    The hybrid fix needs, for an enterprise whose workloads all prefer one kind, the workload
+    that loses least by switching kind: ``best_any - closed`` or ``best_any - best_open``, which
+    for such an enterprise are both exactly ``|closed - best_open|``.
+    """
+    closed, open_, finetuned = utilities
+    owner, count = active.owner, active.count
+    best_open = np.maximum(open_, finetuned)
+    closed_best = closed >= best_open
+    best_any = np.maximum(closed, best_open)
+    closed_count = _segment_count(closed_best, active)
+    open_count = count - closed_count
+    wants_open = (open_count == 0) & (closed_count >= 2)
+    wants_closed = (closed_count == 0) & (open_count >= 2)
+    flip = _first_minimum(closed, best_open, active, n, wants_open | wants_closed)
+    flip_to_open = np.where(wants_open, flip, -1)
+    flip_to_closed = np.where(wants_closed, flip, -1)
+
+    values = np.empty((n, 3))
+    values[:, STACK_CLOSED] = np.bincount(owner, weights=closed, minlength=n)
+    values[:, STACK_OPEN] = np.bincount(owner, weights=best_open, minlength=n)
+    values[:, STACK_HYBRID] = _hybrid_sum(best_any, owner, n, flip_to_open, best_open,
+                                          flip_to_closed, closed)
+    shared = peer - platform
+    values[:, STACK_OPEN] += shared
+    values[:, STACK_HYBRID] += shared
+    hybrid_feasible = ((closed_count > 0) & (open_count > 0)) | wants_open | wants_closed
+    values[~hybrid_feasible, STACK_HYBRID] = -np.inf
+    values[count == 0] = -np.inf
+    return EveryOptions(utilities=utilities, best_open=best_open, closed_best=closed_best, best_any=best_any, open_count=open_count,
+                        flip_to_open=flip_to_open, flip_to_closed=flip_to_closed, values=values)
+
+
+def _hybrid_sum(per_workload, owner, n, to_open, open_value, to_closed, closed_value):
+    """Per-enterprise sum of ``per_workload`` with the flipped workloads' values replaced
+    (temporarily, in place: no copy of the long array)."""
+    to_open, to_closed = to_open[to_open >= 0], to_closed[to_closed >= 0]
+    saved_open, saved_closed = per_workload[to_open], per_workload[to_closed]
+    per_workload[to_open] = open_value[to_open]
+    per_workload[to_closed] = closed_value[to_closed]
+    try:
+        return np.bincount(owner, weights=per_workload, minlength=n)
+    finally:
+        per_workload[to_open] = saved_open
+        per_workload[to_closed] = saved_closed
+
+
+@dataclass
+class PlacedOptions:
+    values: np.ndarray           # (m, 3); meaningful for placing enterprises
+    flip_to_open: np.ndarray     # (m,) position (into the active arrays) or -1
+    flip_to_closed: np.ndarray
+
+
+def _placed_options(every: EveryOptions, deployment, active: ActiveWorkloads, n, placing,
+                    open_now, new_position, new_owner, new_count, platform, peer) -> PlacedOptions:
+    """:func:`stack_options` for the placing enterprises, only their new workloads movable.
+
+    The closed stack is feasible only if every placed workload runs closed, and then its value is
+    the sum of closed utilities, exactly the free choice's closed value. The open and hybrid
+    values sum the deployed option's utility for placed workloads and the stack's best for new
+    ones, in workload order; the hybrid fix may switch only a new workload.
+    """
+    count = active.count
+    closed_now = count - open_now - new_count
+    new_closed = np.bincount(new_owner, weights=every.closed_best.take(new_position),
+                             minlength=n).astype(np.int64)
+    closed_count = closed_now + new_closed
+    open_count = open_now + new_count - new_closed
+    wants_open = placing & (open_count == 0) & (closed_count >= 2)
+    wants_closed = placing & (closed_count == 0) & (open_count >= 2)
+    flip = _first_minimum_of(_loss(every.utilities[CLOSED], every.best_open, new_position),
+                             new_position, new_owner, n, wants_open | wants_closed)
+    flip_to_open = np.where(wants_open, flip, -1)
+    flip_to_closed = np.where(wants_closed, flip, -1)
+
+    values = np.full((n, 3), -np.inf)
+    closed_feasible = placing & (open_now == 0)
+    values[closed_feasible, STACK_CLOSED] = every.values[closed_feasible, STACK_CLOSED]
+    rows = _ranges(active.offsets[:-1][placing], count[placing])
+    if rows.size:
+        owner = active.owner.take(rows)
+        dep = deployment.take(rows)
+        flat = np.maximum(dep, CLOSED).astype(np.intp)
+        flat *= active.owner.size
+        flat += rows
+        current = every.utilities.ravel().take(flat)        # utility of the deployed option
+        new_here = np.flatnonzero(dep == NOT_DEPLOYED)
+        new_rows = rows.take(new_here)
+        as_open = current.copy()
+        as_open[new_here] = every.best_open.take(new_rows)
+        current[new_here] = every.best_any.take(new_rows)
+        # positions of the flips within ``rows`` (both are sorted)
+        to_open = np.searchsorted(rows, flip_to_open[flip_to_open >= 0])
+        to_closed = np.searchsorted(rows, flip_to_closed[flip_to_closed >= 0])
+        current[to_open] = every.best_open.take(rows.take(to_open))
+        current[to_closed] = every.utilities[CLOSED].take(rows.take(to_closed))
+        shared = peer - platform
+        open_value = np.bincount(owner, weights=as_open, minlength=n) + shared
+        hybrid_value = np.bincount(owner, weights=current, minlength=n) + shared
+        open_feasible = placing & (closed_now == 0)
+        values[open_feasible, STACK_OPEN] = open_value[open_feasible]
+        hybrid_feasible = placing & (((closed_count > 0) & (open_count > 0)) | wants_open | wants_closed)
+        values[hybrid_feasible, STACK_HYBRID] = hybrid_value[hybrid_feasible]
+    return PlacedOptions(values=values, flip_to_open=flip_to_open, flip_to_closed=flip_to_closed)
+
+
+def _apply_flips(option, best_open_option, to_open, to_closed, where):
+    """Write the hybrid fix into ``option`` (uint8, per active workload) for enterprises ``where``."""
+    to_open = to_open[where & (to_open >= 0)]
+    option[to_open] = best_open_option[to_open]
+    option[to_closed[where & (to_closed >= 0)]] = CLOSED
+
+
+def _segment_count(mask, active: ActiveWorkloads) -> np.ndarray:
+    """Per enterprise, how many of its active workloads ``mask`` holds."""
+    running = np.empty(mask.size + 1, dtype=np.int64)
+    running[0] = 0
+    np.cumsum(mask, out=running[1:])
+    return running.take(active.offsets[1:]) - running.take(active.offsets[:-1])
+
+
+def _loss(closed, best_open, rows) -> np.ndarray:
+    """|closed - best open| of the given workloads: for an enterprise whose workloads all prefer
+    one kind, what switching a workload to the other kind loses (``best_any - closed`` or
+    ``best_any - best_open`` of :func:`stack_options`, exactly)."""
+    loss = np.subtract(closed.take(rows), best_open.take(rows))
+    return np.abs(loss, out=loss)
+
+
+def _first_minimum(closed, best_open, active: ActiveWorkloads, n, wanted) -> np.ndarray:
+    """Per enterprise in ``wanted`` (each with an active workload), the position of its first
+    active workload with the smallest loss (:func:`_loss`); -1 elsewhere."""
+    chosen = np.full(n, -1, dtype=np.int64)
+    which = np.flatnonzero(wanted)
+    if which.size == 0:
+        return chosen
+    counts = active.count.take(which)
+    rows = _ranges(active.offsets.take(which), counts)
+    loss = _loss(closed, best_open, rows)
+    minimum = np.minimum.reduceat(loss, np.cumsum(counts) - counts)
+    hits = np.flatnonzero(loss == np.repeat(minimum, counts))
+    owners = active.owner.take(rows.take(hits))
+    first = np.ones(hits.size, dtype=bool)
+    np.not_equal(owners[1:], owners[:-1], out=first[1:])
+    chosen[owners[first]] = rows.take(hits[first])
+    return chosen
+
+
+def _first_minimum_of(loss, position, owner, n, wanted) -> np.ndarray:
+    """As :func:`_first_minimum` over a subset: ``position`` ascending, ``owner`` its owners."""
+    chosen = np.full(n, -1, dtype=np.int64)
+    keep = wanted.take(owner)
+    if not keep.any():
+        return chosen
+    loss, position, owner = loss[keep], position[keep], owner[keep]
+    starts = np.flatnonzero(np.concatenate([[True], owner[1:] != owner[:-1]]))
+    minimum = np.minimum.reduceat(loss, starts)
+    at_minimum = loss == np.repeat(minimum, np.diff(np.append(starts, loss.size)))
+    hits, owners = position[at_minimum], owner[at_minimum]
+    first = np.concatenate([[True], owners[1:] != owners[:-1]])
+    chosen[owners[first]] = hits[first]
+    return chosen
+
+
+def _ranges(starts, counts) -> np.ndarray:
+    """Concatenated ``arange(start, start + count)`` for each pair."""
+    total = int(counts.sum())
+    index = np.arange(total, dtype=np.intp)
+    if total:
+        index += np.repeat(starts - (np.cumsum(counts) - counts), counts)
+    return index

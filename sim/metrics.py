@@ -3,7 +3,8 @@
 Every workload belongs to one cell (sector x region x size x workload class) and every enterprise
 to one cell (sector x region x size). Each quarter one bincount per quantity fills the cells; the
 segments ("all", "sector=banking", "region=eu", "size=large", "class=privacy_sensitive") are
-margins of those small cubes. Values are kept as a (quarters, metrics, segments) array per
+margins of those small cubes. Workload sums run over the workloads that have arrived (a superset
+of those deployed), in workload order; no pandas, no per-segment loops over workloads. Values are kept as a (quarters, metrics, segments) array per
 replication; segments a metric does not have, or with nothing to measure, stay NaN.
 """
 
@@ -65,11 +66,22 @@ class MetricCollector:
                               + population.workload_class)
         self.enterprise_shape = (len(SECTOR_NAMES), len(REGIONS), len(SIZES))
         self.workload_shape = self.enterprise_shape + (len(WORKLOAD_CLASSES),)
+        self._arrived: tuple | None = None   # (index, cell code * 4, volume, owner) of arrived workloads
 
-    def _workload_cube(self, state: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-        """Margins of per-cell sums over the three options (state 3 = not deployed)."""
+    def _arrived_workloads(self, quarter: int) -> tuple:
+        """The workloads that have arrived by ``quarter`` (every deployed one is among them), with
+        their cell codes, volumes and owners; kept while the set does not change."""
+        index = self.population.active_workloads(max(quarter, 0))
+        if self._arrived is None or self._arrived[0] is not index:
+            population = self.population
+            self._arrived = (index, self.workload_cell.take(index) * 4, population.volume.take(index),
+                             population.owner.take(index))
+        return self._arrived
+
+    def _workload_cube(self, code: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+        """Margins of per-cell sums over the three options (``code`` = cell * 4 + state, state 3 =
+        not deployed)."""
         cells = int(np.prod(self.workload_shape))
-        code = self.workload_cell * 4 + state
         cube = np.bincount(code, weights=weights, minlength=cells * 4).reshape(self.workload_shape + (4,))
         return margins(cube[..., :3], len(self.workload_shape))
 
@@ -77,12 +89,14 @@ class MetricCollector:
                 closed_price, open_price, events, signals) -> None:
         """Record quarter ``quarter`` (0 = horizon start) from the state after its choices."""
         row = self.values[quarter]
-        population = self.population
-        state = np.where(deployment == NOT_DEPLOYED, 3, deployment)
-        counts = self._workload_cube(state, None)
-        volumes = self._workload_cube(state, population.volume)
-        unit_price = np.where(deployment == 0, closed_price[population.owner], open_price)
-        spend = self._workload_cube(state, population.volume * unit_price).sum(axis=1)
+        index, cell_code, volume, owner = self._arrived_workloads(quarter)
+        deployment = deployment.take(index)
+        code = deployment.view(np.uint8) & np.uint8(3)        # state: NOT_DEPLOYED (-1) -> 3
+        code = np.add(cell_code, code, dtype=np.int64)
+        counts = self._workload_cube(code, None)
+        volumes = self._workload_cube(code, volume)
+        unit_price = np.where(deployment == 0, closed_price.take(owner), open_price)
+        spend = self._workload_cube(code, volume * unit_price).sum(axis=1)
         segments = slice(0, _WORKLOAD_SEGMENTS)
         for per_option, prefix in ((counts, "workload_share"), (volumes, "volume_share")):
             total = per_option.sum(axis=1)

@@ -9,10 +9,16 @@ nothing of files, the command line or plots.
 from __future__ import annotations
 
 import dataclasses
+import gc
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import chain
 
 import mesa
 import networkx as nx
 import numpy as np
+from mesa.agent import AgentSet
 from mesa.discrete_space import Network
 
 from sim import kernel
@@ -48,14 +54,86 @@ def peer_graph(sector: np.ndarray, neighbours: int, rewire_probability: float,
     enterprises of the same sector. Returns the graph (nodes are ring positions) and
     ``enterprise_at``: the enterprise sitting at each ring position."""
     enterprise_at = np.lexsort((rng.random(sector.size), sector))
-    ring = nx.watts_strogatz_graph(sector.size, neighbours, rewire_probability,
-                                   seed=int(rng.integers(2**31)))
+    seed = int(rng.integers(2**31))
+    if neighbours >= sector.size:   # degenerate sizes: networkx's own rules (error or complete graph)
+        return nx.watts_strogatz_graph(sector.size, neighbours, rewire_probability, seed=seed), enterprise_at
+    ring = nx.Graph()
+    ring.add_nodes_from(range(sector.size))
+    # the adjacency dicts in place of the empty ones: no per-edge call (nx.Graph keeps its
+    # adjacency in ``_adj``, node -> {neighbour: edge data}, one data dict shared by both ends)
+    ring._adj.update(enumerate(watts_strogatz_adjacency(sector.size, neighbours, rewire_probability,
+                                                        seed)))
     return ring, enterprise_at
 
 
+def watts_strogatz_adjacency(n: int, k: int, p: float, seed: int) -> list[dict[int, dict]]:
+    """The adjacency of ``networkx.watts_strogatz_graph(n, k, p, seed=seed)`` (n > k): the same
+    algorithm making the same draws from ``random.Random(seed)``, so the same graph with the same
+    neighbour order, but on plain dicts (networkx's per-edge method calls cost about 1 s at
+    100,000 nodes; this takes about a tenth of that)."""
+    rng = random.Random(seed)
+    adjacency: list[dict[int, dict]] = [{} for _ in range(n)]
+    for j in range(1, k // 2 + 1):              # the ring: each node to its k/2 next neighbours
+        for u in range(n):
+            v = (u + j) % n
+            edge = adjacency[u].get(v, {})
+            adjacency[u][v] = edge
+            adjacency[v][u] = edge
+    nodes = list(range(n))
+    draw, choice = rng.random, rng.choice
+    for j in range(1, k // 2 + 1):              # rewire each ring edge with probability p
+        for u in range(n):
+            if draw() < p:
+                near = adjacency[u]
+                w = choice(nodes)
+                while w == u or w in near:      # no self loops or multiple edges
+                    w = choice(nodes)
+                    if len(near) >= n - 1:
+                        break                   # skip this rewiring
+                else:
+                    v = (u + j) % n
+                    del near[v]
+                    del adjacency[v][u]
+                    edge = {}
+                    near[w] = edge
+                    adjacency[w][u] = edge
+    return adjacency
+
+
+class PeerNetwork(Network):
+    """Mesa's network space, with each cell's connections set in one go from the graph (the
+    base class connects them one call at a time, each clearing a neighbourhood cache that does
+    not exist yet: about 1.5 s at 100,000 cells)."""
+
+    def _connect_cells(self) -> None:
+        cells, neighbours = self._cells, self.G.neighbors
+        for coordinate, cell in cells.items():
+            cell.connections = {node: cells[node] for node in neighbours(coordinate)}
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many long-lived objects at once."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def adjacency(graph: nx.Graph, enterprise_at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Compressed-sparse-row neighbour lists (offsets, neighbours) indexed by enterprise."""
-    edges = enterprise_at[np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)]
+    """Compressed-sparse-row neighbour lists (offsets, neighbours) indexed by enterprise.
+
+    ``graph``'s nodes are the ring positions 0..n-1 in order; its edges are read in
+    ``graph.edges()`` order (each edge from its lower end) without iterating the edge view."""
+    lists = [neighbours for _, neighbours in graph.adjacency()]
+    degree = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    neighbour = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(degree.sum()))
+    node = np.repeat(np.arange(len(lists), dtype=np.int64), degree)
+    lower = neighbour > node
+    edges = enterprise_at[np.column_stack([node[lower], neighbour[lower]])]
     source = np.concatenate([edges[:, 0], edges[:, 1]])
     target = np.concatenate([edges[:, 1], edges[:, 0]])
     order = np.argsort(source, kind="stable")
@@ -89,14 +167,16 @@ class AdoptionModel(mesa.Model):
                                     self.streams["vendor_events"])
 
         n, workloads = self.population.enterprises, self.population.workloads
-        graph, enterprise_at = peer_graph(self.population.sector, scenario.population.network.neighbours,
-                                          scenario.population.network.rewire_probability,
-                                          self.streams["network"])
-        self.network = Network(graph, random=self.random)
-        self.peer_offsets, self.peer_neighbours = adjacency(graph, enterprise_at)
-        agents = list(Enterprise.create_agents(self, n, index=np.arange(n)))
-        for position, enterprise in enumerate(enterprise_at.tolist()):
-            agents[enterprise].cell = self.network[position]
+        with _collection_paused():
+            graph, enterprise_at = peer_graph(self.population.sector,
+                                              scenario.population.network.neighbours,
+                                              scenario.population.network.rewire_probability,
+                                              self.streams["network"])
+            self.network = PeerNetwork(graph, random=self.random)
+            self.peer_offsets, self.peer_neighbours = adjacency(graph, enterprise_at)
+            agents = self._create_enterprises(n)
+            for position, enterprise in enumerate(enterprise_at.tolist()):
+                agents[enterprise].cell = self.network[position]
         self.enterprise_agents = self.agents_by_type[Enterprise]
 
         self.platform_multiplier = np.array(
@@ -105,9 +185,44 @@ class AdoptionModel(mesa.Model):
         self.stack = np.full(n, NOT_DEPLOYED, dtype=np.int8)
         self.plans_to_expand = np.zeros(n, dtype=bool)
         self.quarter = -scenario.burn_in_quarters
+        self._kernel_cache: kernel.KernelCache | None = None
         self.metrics = MetricCollector(self.population, scenario.horizon.quarters)
         while self.quarter < 0:
             self.step()
+
+    _pending_agents: list | None = None
+
+    def register_agent(self, agent) -> None:
+        """Mesa's registration of a new agent; while :meth:`_create_enterprises` runs, the
+        agents are collected and registered together at its end."""
+        if self._pending_agents is not None:
+            self._pending_agents.append(agent)
+        else:
+            super().register_agent(agent)
+
+    def _create_enterprises(self, n: int) -> list[Enterprise]:
+        """One :class:`Enterprise` agent per enterprise (unique ids 1..n in index order),
+        registered with the model as ``Model.register_agent`` would register each, but in bulk:
+        one dict update and one ``AgentSet`` per set instead of 100,000 weak-reference inserts
+        and log-message formats."""
+        self._pending_agents = agents = []
+        try:
+            for index in range(n):
+                Enterprise(self, index)
+        finally:
+            self._pending_agents = None
+        self._agents.update(dict.fromkeys(agents))
+        if Enterprise in self._agents_by_type:
+            for agent in agents:
+                self._agents_by_type[Enterprise].add(agent)
+        else:
+            self._agents_by_type[Enterprise] = AgentSet(agents, random=self.random)
+        if len(self._all_agents) == 0:
+            self._all_agents = AgentSet(agents, random=self.random)
+        else:
+            for agent in agents:
+                self._all_agents.add(agent)
+        return agents
 
     @property
     def quarters(self) -> int:
@@ -183,7 +298,10 @@ class AdoptionModel(mesa.Model):
 
     def _decide(self, context: QuarterContext, outlook: QuarterContext | None) -> QuarterDecision:
         if self.engine == "vectorized":
-            return kernel.decide_quarter(self.population, context, self.behaviour, outlook)
+            if self._kernel_cache is None:
+                self._kernel_cache = kernel.KernelCache(self.population, self.behaviour)
+            return kernel.decide_quarter(self.population, context, self.behaviour, outlook,
+                                         cache=self._kernel_cache)
         deployment = context.deployment.copy()
         stack = context.stack.copy()
         plans = np.zeros(stack.size, dtype=bool)

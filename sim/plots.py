@@ -505,3 +505,169 @@ def plot_run(frame: pd.DataFrame, folder: str | os.PathLike[str]) -> list[Path]:
             if path is not None:
                 written.append(path)
     return written
+
+
+# --- calibration ------------------------------------------------------------------------------
+
+def plot_calibration(fit: pd.DataFrame, paths: pd.DataFrame, profiles: pd.DataFrame,
+                     folder: str | Path) -> list[Path]:
+    """Figures of a calibration, written into ``folder``:
+
+    * ``targets.png``: each target (with its tolerance) against the simulated mean and 5-95%
+      range over replications; ``fit`` has columns label, target, tolerance, mean, p5, p95;
+    * ``target_paths.png``: the simulated path of each targeted metric up to its quarter, with
+      the target marked; ``paths`` has columns label, replication, quarter, value;
+    * ``profiles.png``: the objective along each free parameter's range, the others at the
+      optimum (a flat profile means the targets do not identify the parameter); ``profiles`` has
+      columns parameter, value, objective, optimum.
+    """
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context(_THEME):
+        return [_plot_target_fit(fit, out / "targets.png"),
+                _plot_target_paths(paths, fit, out / "target_paths.png"),
+                _plot_profiles(profiles, out / "profiles.png")]
+
+
+def _plot_target_fit(fit: pd.DataFrame, path: Path) -> Path:
+    fig, axes = _new_figure("Calibration targets and the calibrated model",
+                            "Bar: target ± tolerance.  Dot and whisker: simulated mean and "
+                            f"{BAND_LOW:.0%}-{BAND_HIGH:.0%} range across replications",
+                            figsize=(8.0, 1.2 + 1.1 * len(fit)))
+    ax = axes[0, 0]
+    rows = range(len(fit))
+    ax.barh(rows, 2 * fit["tolerance"], left=fit["target"] - fit["tolerance"], height=0.5,
+            color=OKABE_ITO["sky_blue"], alpha=0.5, label="Target ± tolerance")
+    ax.errorbar(fit["mean"], rows, xerr=[fit["mean"] - fit["p5"], fit["p95"] - fit["mean"]],
+                fmt="o", color=DEPLOYMENT_COLOURS["closed"], capsize=4, label="Simulated")
+    ax.set_yticks(list(rows), fit["label"])
+    ax.invert_yaxis()
+    _format_share_axis(ax, "", whole=False)
+    ax.xaxis.set_major_formatter(ax.yaxis.get_major_formatter())
+    ax.set_ylabel("")
+    ax.set_xlabel("Share")
+    ax.legend(loc="lower right")
+    return _save(fig, path)
+
+
+def _plot_target_paths(paths: pd.DataFrame, fit: pd.DataFrame, path: Path) -> Path:
+    labels = list(fit["label"])
+    fig, axes = _new_figure("Targeted metrics over the calibration window", _paths_caption(paths),
+                            nrows=1, ncols=len(labels), figsize=(4.4 * len(labels), 3.8))
+    for ax, (_, row) in zip(axes[0], fit.iterrows()):
+        table = _bands(paths[paths["label"] == row["label"]])
+        _draw_band(ax, table, label="Simulated", colour=DEPLOYMENT_COLOURS["closed"])
+        quarter = row["label"].rsplit("@", 1)[1]
+        ax.errorbar(_quarter_dates([quarter]), [row["target"]], yerr=[row["tolerance"]], fmt="D",
+                    color=DEPLOYMENT_COLOURS["open_finetuned"], capsize=4, label="Target")
+        _format_time_axis(ax, list(table.index))
+        _format_share_axis(ax, "", whole=False)
+        ax.set_title(row["label"], fontsize="medium")
+        ax.legend(loc="best", fontsize="small")
+    return _save(fig, path)
+
+
+def _paths_caption(paths: pd.DataFrame) -> str:
+    runs = paths["replication"].nunique()
+    return f"Line: mean of {runs} replications; band: {BAND_LOW:.0%}-{BAND_HIGH:.0%} range"
+
+
+def _plot_profiles(profiles: pd.DataFrame, path: Path) -> Path:
+    names = list(dict.fromkeys(profiles["parameter"]))
+    columns = min(len(names), _SMALL_MULTIPLE_COLUMNS)
+    rows = math.ceil(len(names) / columns)
+    fig, axes = _new_figure("How well the targets pin down each parameter",
+                            "Objective along each parameter, the others at the optimum "
+                            "(dashed line). A flat curve means the parameter is weakly identified",
+                            nrows=rows, ncols=columns,
+                            figsize=(_SMALL_MULTIPLE_SIZE[0] * columns, _SMALL_MULTIPLE_SIZE[1] * rows))
+    for ax, name in zip(axes.flat, names):
+        curve = profiles[profiles["parameter"] == name]
+        ax.plot(curve["value"], curve["objective"], marker="o", color=DEPLOYMENT_COLOURS["closed"])
+        ax.axvline(curve["optimum"].iloc[0], color="0.3", linestyle="--")
+        ax.set_yscale("symlog", linthresh=1.0)
+        ax.set_title(name.rsplit(".", 1)[-1].replace("_", " "), fontsize="medium")
+        ax.set_ylabel("Objective")
+    for ax in list(axes.flat)[len(names):]:
+        ax.set_visible(False)
+    return _save(fig, path)
+
+
+# --- comparison -------------------------------------------------------------------------------
+
+def plot_comparison(frame: pd.DataFrame, table: pd.DataFrame, metrics: Sequence[tuple[str, str]],
+                    folder: str | Path, matrix=None, matrix_quarter: str | None = None) -> list[Path]:
+    """Figures of a scenario comparison, written into ``folder``:
+
+    * ``fan_<metric>.png`` for each (metric, title) of ``metrics``: one band per scenario (mean
+      line, 5-95% range over replications), each scenario in its own colour everywhere;
+    * ``matrix.png`` when ``matrix`` is given (rows, columns, cells: the what-to-watch 2x2): the
+      open workload share and the hybrid enterprise share at ``matrix_quarter`` in each cell.
+    """
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(dict.fromkeys(frame["scenario"]))
+    colours = scenario_colours(names)
+    written = []
+    with plt.rc_context(_THEME):
+        for metric, title in metrics:
+            written.append(_plot_fan(frame, metric, title, names, colours, out / f"fan_{metric}.png"))
+        if matrix is not None:
+            written.append(_plot_matrix(table, matrix, matrix_quarter, out / "matrix.png"))
+    return written
+
+
+def _plot_fan(frame: pd.DataFrame, metric: str, title: str, names: list[str],
+              colours: dict[str, str], path: Path) -> Path:
+    fig, axes = _new_figure(title, _caption(frame[frame["scenario"] == names[0]]).split(".  ")[-1],
+                            figsize=(9.0, 5.2))
+    ax = axes[0, 0]
+    quarters = []
+    for name in names:
+        try:
+            table = band_table(frame, metric, scenario=name)
+        except KeyError:
+            continue
+        quarters = list(table.index)
+        _draw_band(ax, table, label=name, colour=colours[name])
+    _format_time_axis(ax, quarters)
+    _format_share_axis(ax, "Share", whole=False)
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small")
+    return _save(fig, path)
+
+
+_MATRIX_METRICS = (("workload_share_open_any", "Workloads on open weights (self-hosted or fine-tuned)"),
+                   ("stack_share_hybrid", "Enterprises running hybrid stacks"))
+
+
+def _plot_matrix(table: pd.DataFrame, matrix, quarter: str, path: Path) -> Path:
+    row_axis, row_positions = matrix.rows
+    column_axis, column_positions = matrix.columns
+    fig, axes = _new_figure(f"The two dynamics to watch, {quarter}",
+                            "Cell: mean over replications [5%-95% range]", ncols=len(_MATRIX_METRICS),
+                            figsize=(6.0 * len(_MATRIX_METRICS), 4.8))
+    for ax, (metric, title) in zip(axes[0], _MATRIX_METRICS):
+        rows = table[(table["metric"] == metric) & (table["quarter"] == quarter)].set_index("scenario")
+        grid = [[rows.loc[matrix.cells[(r, c)]] for c in column_positions] for r in row_positions]
+        means = [[cell["mean"] for cell in line] for line in grid]
+        image = ax.imshow(means, cmap="cividis", vmin=0.0, vmax=max(max(line) for line in means) * 1.15)
+        for i, line in enumerate(grid):
+            for j, cell in enumerate(line):
+                ax.text(j, i, f"{cell['mean']:.1%}\n[{cell['p5']:.1%}, {cell['p95']:.1%}]",
+                        ha="center", va="center", fontsize="medium",
+                        color="white" if cell["mean"] < 0.6 * image.get_clim()[1] else "black")
+        ax.set_xticks(range(len(column_positions)), [f"{column_axis}: {p}" for p in column_positions])
+        ax.set_yticks(range(len(row_positions)), [f"{row_axis}: {p}" for p in row_positions])
+        ax.set_title(title, fontsize="medium")
+        ax.grid(False)
+    return _save(fig, path)

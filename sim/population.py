@@ -58,6 +58,15 @@ class Population:
     def workloads(self) -> int:
         return self.owner.size
 
+    def active_workloads(self, quarter: int) -> np.ndarray:
+        """Indices (ascending) of the workloads in a portfolio at ``quarter``. The last answer
+        is kept, so every user in a quarter shares one array."""
+        cached = self.__dict__.get("_active_workloads")
+        if cached is None or cached[0] != quarter:
+            cached = (quarter, np.flatnonzero(self.arrival_quarter <= quarter))
+            self.__dict__["_active_workloads"] = cached
+        return cached[1]
+
 
 def _categorical(rng: np.random.Generator, names: tuple[str, ...], shares: dict[str, float],
                  count: int) -> np.ndarray:
@@ -69,8 +78,13 @@ def _categorical(rng: np.random.Generator, names: tuple[str, ...], shares: dict[
 
 def _beta(rng: np.random.Generator, mean: np.ndarray | float, concentration: float,
           count: int) -> np.ndarray:
+    """Beta draws by inverting the CDF of one uniform each, so the stream advances by ``count``
+    whatever the parameters (numpy's beta sampler uses a varying number of draws, which would
+    reshuffle every attribute drawn after it when a mean changes)."""
+    from scipy.special import betaincinv
+
     mean = np.broadcast_to(mean, (count,))
-    return rng.beta(mean * concentration, (1.0 - mean) * concentration)
+    return betaincinv(mean * concentration, (1.0 - mean) * concentration, rng.random(count))
 
 
 def ai_use_curve(scenario: Scenario, size: str) -> np.ndarray:

@@ -93,7 +93,7 @@ def tidy(values: np.ndarray, scenario: Scenario) -> pd.DataFrame:
     replication, quarter, metric, segment = np.nonzero(~np.isnan(values))
     quarters = np.array(scenario.quarters, dtype=object)
     return pd.DataFrame({
-        "scenario": pd.Series(scenario.name, index=range(replication.size), dtype=object),
+        "scenario": np.full(replication.size, scenario.name, dtype=object),
         "replication": replication.astype(np.int32),
         "quarter": quarters[quarter],
         "metric": np.array(METRICS, dtype=object)[metric],

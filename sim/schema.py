@@ -132,6 +132,13 @@ class Population(Strict):
     source: str | None = None
     confidence: Confidence | None = None
 
+    @model_validator(mode="after")
+    def _network_fits(self) -> Population:
+        if self.network.neighbours >= self.enterprises:
+            raise ValueError(f"network.neighbours ({self.network.neighbours}) must be below the "
+                             f"number of enterprises ({self.enterprises})")
+        return self
+
     @field_validator("sectors")
     @classmethod
     def _sectors(cls, sectors: dict[str, Sector]) -> dict[str, Sector]:
@@ -207,9 +214,19 @@ class Noise(Strict):
     form: Literal["additive", "multiplicative"] = "additive"
 
 
+class Revision(Strict):
+    """From ``quarter`` on, the signal follows ``path`` instead: a future that departs from the
+    history. A points path without a point the quarter before ``quarter`` starts from the
+    original path's value there, so the departure is continuous."""
+
+    quarter: QuarterText
+    path: Signal
+
+
 class Signal(Provenance):
     """An exogenous quarterly path in the article's own units. Exactly one of ``points`` (dated
-    values, linearly interpolated, held flat before the first), ``trend`` or ``logistic``."""
+    values, linearly interpolated, held flat before the first), ``trend`` or ``logistic``;
+    optionally revised from some quarter on (``after``)."""
 
     unit: str | None = None
     points: dict[QuarterText, float] | None = None
@@ -217,6 +234,7 @@ class Signal(Provenance):
     trend: Trend | None = None
     logistic: Logistic | None = None
     noise: Noise | None = None
+    after: Revision | None = None
     note: str | None = None
 
     @model_validator(mode="after")
@@ -230,6 +248,9 @@ class Signal(Provenance):
         if self.points is not None and not self.points:
             raise ValueError("points needs at least one dated value")
         return self
+
+
+Revision.model_rebuild()
 
 
 class Signals(Strict):
@@ -375,6 +396,9 @@ class Scenario(Strict):
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
     description: str = ""
+    axes: dict[str, str] = Field(default_factory=dict, description=(
+        "where the scenario sits on the what-to-watch axes, e.g. {tooling: fast, gap: reopens}; "
+        "`adoptsim compare` draws a matrix over two axes"))
     seed: Annotated[int, Field(ge=0)] = 0
     replications: Annotated[int, Field(ge=1, le=10_000)] = 20
     horizon: Horizon = Horizon()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.quarters import parse_quarter
+from sim.quarters import format_quarter, parse_quarter
 from sim.schema import MAX_PLANNING_HORIZON, REGIONS, Scenario, Signal
 
 # Physical bounds of each signal; noise never pushes a path outside them.
@@ -65,7 +65,23 @@ def _grow(start_value: float, rate: float, years: np.ndarray, form: str) -> np.n
 
 
 def deterministic_path(signal: Signal, quarters: np.ndarray) -> np.ndarray:
-    """The noise-free path of one signal at the given absolute quarters."""
+    """The noise-free path of one signal at the given absolute quarters, revisions applied."""
+    path = _base_path(signal, quarters)
+    if signal.after is None:
+        return path
+    start = parse_quarter(signal.after.quarter)
+    revised = signal.after.path
+    anchor = format_quarter(start - 1)
+    if revised.points is not None and anchor not in revised.points:
+        anchor_value = float(deterministic_path(signal.model_copy(update={"after": None}),
+                                                np.array([start - 1.0]))[0])
+        revised = revised.model_copy(update={"points": {anchor: anchor_value, **revised.points}})
+    later = quarters >= start
+    path[later] = deterministic_path(revised, quarters[later])
+    return path
+
+
+def _base_path(signal: Signal, quarters: np.ndarray) -> np.ndarray:
     if signal.trend is not None:
         trend = signal.trend
         return _grow(trend.start_value, trend.annual_rate, _years_since(quarters, trend.start), trend.form)

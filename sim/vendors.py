@@ -10,7 +10,7 @@ may draw each kind of event (per-quarter hazards), and the scenario may schedule
   re-engineer anyway);
 * raises perceived vendor risk for everyone else by a smaller ``spillover`` share;
 * a price change multiplies the vendor's price; a withdrawal removes the vendor from a region and
-  its customers there move to another vendor (skipped if it is the last vendor in the region).
+  its customers there move to another vendor (not in a region where it is the last vendor).
 
 Perceived risk decays geometrically (``risk_decay`` per quarter). Draws come from the
 ``vendor_events`` stream in fixed-size blocks each quarter, so they do not depend on the state.
@@ -95,18 +95,25 @@ class VendorMarket:
             customers &= self.region == event.region
         return customers
 
-    def _withdraw(self, event: VendorEvent, customers: np.ndarray, uniforms: np.ndarray) -> bool:
-        remaining = self.available[:, event.region].copy()
-        remaining[event.vendor] = False
-        if not remaining.any():
-            return False
-        self.available[event.vendor, event.region] = False
-        shares = np.where(remaining, self.market_share, 0.0)
-        cumulative = np.cumsum(shares / shares.sum())
-        new_vendor = np.minimum(np.searchsorted(cumulative, uniforms[customers], side="right"),
-                                len(self.names) - 1)
-        self.customer_vendor[customers] = new_vendor
-        return True
+    def _withdraw(self, event: VendorEvent, customers: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+        """Remove the vendor from the event's region(s) and move its customers there to another
+        vendor available in their region, by market share. A region where it is the last vendor
+        keeps it. Returns the customers that moved."""
+        regions = range(len(REGIONS)) if event.region == ALL_REGIONS else [event.region]
+        moved = np.zeros_like(customers)
+        for region in regions:
+            remaining = self.available[:, region].copy()
+            remaining[event.vendor] = False
+            if not remaining.any():
+                continue
+            self.available[event.vendor, region] = False
+            here = customers & (self.region == region)
+            shares = np.where(remaining, self.market_share, 0.0)
+            cumulative = np.cumsum(shares / shares.sum())
+            self.customer_vendor[here] = np.minimum(
+                np.searchsorted(cumulative, uniforms[here], side="right"), len(self.names) - 1)
+            moved |= here
+        return moved
 
     def step(self, quarter: int, draw_random: bool = True) -> QuarterEvents:
         """Decay perceived risk, draw this quarter's events and apply them.
@@ -124,8 +131,10 @@ class VendorMarket:
         for event in events:
             effect = getattr(self.effects, event.type)
             customers = self._hit(event, effect.reach, reach_draw)
-            if event.type == "withdrawal" and not self._withdraw(event, customers, reassignment):
-                continue
+            if event.type == "withdrawal":
+                customers = self._withdraw(event, customers, reassignment)
+                if not customers.any():
+                    continue
             if event.type == "price_change":
                 self.price_multiplier[event.vendor] *= event.price_multiplier
             self.perceived_risk += np.where(customers, effect.severity,

@@ -15,11 +15,12 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim import runner, storage
 from sim.quarters import parse_quarter
-from sim.scenario import load_scenario, scenario_hash
+from sim.scenario import ScenarioError, load_scenario, scenario_hash
 from sim.schema import Scenario
 
 HEADLINE_METRICS = (
@@ -112,7 +113,8 @@ def run_scenario(source, *, replications: int | None = None, seed: int | None = 
     """Run a scenario's replications and (unless ``out`` is None) write its run folder.
 
     Returns the tidy DataFrame (columns scenario, replication, quarter, metric, segment, value),
-    the summary at 2025Q4 and the horizon end, and the run folder's path.
+    the summary at 2025Q4 and the horizon end, and the run folder's path. The folder holds
+    ``report.html``, the run's self-contained report (:func:`sim.report.build_report`).
     """
     scenario = resolve(source, replications=replications, seed=seed, overrides=overrides)
     result = runner.run_replications(scenario, workers=workers, progress=progress)
@@ -131,4 +133,263 @@ def run_scenario(source, *, replications: int | None = None, seed: int | None = 
             from sim.plots import plot_run
 
             plot_run(frame, folder.staging / "plots")
+        from sim.report import build_report
+
+        build_report(folder.staging)
     return RunResult(scenario, frame, summary, folder.path, info)
+
+
+@dataclass
+class CalibrationResult:
+    calibration: object          # sim.calibration.Calibration
+    fit: pd.DataFrame            # one row per target
+    folder: Path | None
+    wrote: Path | None           # the scenario fragment updated with the fitted values
+
+
+def calibration_tables(calibration) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The fit per target, the targeted paths (long), and the parameter profiles (long)."""
+    moments = calibration.best.moments
+    fit = pd.DataFrame({
+        "label": [t.label for t in calibration.targets],
+        "metric": [t.metric for t in calibration.targets],
+        "segment": [t.segment for t in calibration.targets],
+        "quarter": [t.quarter for t in calibration.targets],
+        "target": [t.value for t in calibration.targets],
+        "tolerance": [t.tolerance for t in calibration.targets],
+        "mean": moments.mean(axis=0),
+        "p5": np.quantile(moments, 0.05, axis=0),
+        "p95": np.quantile(moments, 0.95, axis=0),
+        "source": [t.source for t in calibration.targets],
+        "confidence": [t.confidence for t in calibration.targets],
+    })
+    fit["within_tolerance"] = (fit["mean"] - fit["target"]).abs() <= fit["tolerance"]
+    replications, quarters, targets = calibration.paths.shape
+    quarter_names = calibration.scenario.quarters[:quarters]
+    paths = pd.DataFrame({
+        "label": np.tile(fit["label"].to_numpy(), replications * quarters),
+        "replication": np.repeat(np.arange(replications), quarters * targets),
+        "quarter": np.tile(np.repeat(quarter_names, targets), replications),
+        "value": calibration.paths.reshape(-1),
+    })
+    optimum = dict(zip(calibration.names, calibration.best.parameters))
+    profiles = pd.DataFrame([
+        {"parameter": name, "value": value, "objective": objective, "optimum": optimum[name]}
+        for name, (grid, objectives) in calibration.profiles.items()
+        for value, objective in zip(grid, objectives)])
+    return fit, paths, profiles
+
+
+def calibration_summary(calibration, fit: pd.DataFrame, quick: bool) -> dict:
+    at_bounds = set(calibration.at_bounds)
+    return {
+        "quick": quick,
+        "objective": calibration.best.objective,
+        "evaluations": calibration.evaluations,
+        "replications": len(calibration.seeds),
+        "seeds": [{"entropy": s.entropy, "spawn_key": list(s.spawn_key)} for s in calibration.seeds],
+        "targets": fit.to_dict(orient="records"),
+        "parameters": [
+            {"name": name, "fitted": float(value), "prior": float(prior), "low": float(low),
+             "high": float(high), "at_bound": name in at_bounds}
+            for name, value, prior, (low, high) in zip(calibration.names, calibration.best.parameters,
+                                                       calibration.prior, calibration.bounds)],
+        "scenario_hash": scenario_hash(calibration.scenario),
+        "versions": _versions(),
+        "git_commit": _git_commit(),
+        "wall_seconds": round(calibration.wall_seconds, 1),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def calibration_markdown(summary: dict) -> str:
+    lines = ["# Calibration", "",
+             f"Objective {summary['objective']:.3f} after {summary['evaluations']} evaluations of "
+             f"{summary['replications']} replications each ({summary['wall_seconds']} s)"
+             + (" — quick mode, not a real calibration." if summary["quick"] else "."), "",
+             "## Targets", "", "| target | value | simulated mean | 90% interval | within tolerance | source |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for t in summary["targets"]:
+        lines.append(f"| {t['label']} | {t['target']:.3f} ± {t['tolerance']:.3f} | {t['mean']:.3f} | "
+                     f"[{t['p5']:.3f}, {t['p95']:.3f}] | {'yes' if t['within_tolerance'] else 'NO'} | "
+                     f"{t['source']} ({t['confidence']}) |")
+    lines += ["", "## Fitted parameters", "", "| parameter | fitted | hand-set prior | bounds | note |",
+              "| --- | --- | --- | --- | --- |"]
+    for p in summary["parameters"]:
+        note = "at a bound: the data push it to the edge of its range" if p["at_bound"] else ""
+        lines.append(f"| {p['name']} | {p['fitted']:.4g} | {p['prior']:.4g} | "
+                     f"[{p['low']:.4g}, {p['high']:.4g}] | {note} |")
+    lines += ["", "Plots: `targets.png` (fit), `target_paths.png` (paths to the target quarter), "
+              "`profiles.png` (objective along each parameter: how well it is identified).", ""]
+    return "\n".join(lines)
+
+
+def _fragment(names: list[str], values) -> dict:
+    fragment: dict = {}
+    for name, value in zip(names, values):
+        *parents, leaf = name.split(".")
+        node = fragment
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = round(float(value), 6)
+    return fragment
+
+
+def write_calibrated(path: Path, calibration, scenario_source, summary: dict) -> Path:
+    """Write the fitted values to the scenario fragment the baseline extends; check that the
+    baseline then resolves to them (no file later in its chain shadows a fitted key)."""
+    import yaml
+
+    from sim.calibration import read_parameter
+
+    previous = path.read_text(encoding="utf-8") if path.exists() else None
+    header = (f"# Written by `adoptsim calibrate` on {summary['created']}: objective "
+              f"{summary['objective']:.4f}, {summary['evaluations']} evaluations.\n"
+              "# Do not edit by hand; recalibrate instead (see README, Calibration).\n")
+    storage.write_text(path, header + yaml.safe_dump(_fragment(calibration.names,
+                                                               calibration.best.parameters)))
+    resolved = load_scenario(scenario_source)
+    shadowed = [name for name, value in zip(calibration.names, calibration.best.parameters)
+                if abs(read_parameter(resolved, name) - round(float(value), 6)) > 1e-9]
+    if shadowed:
+        if previous is None:
+            path.unlink()
+        else:
+            storage.write_text(path, previous)
+        raise ScenarioError(f"the scenario does not take {', '.join(shadowed)} from {path}: it must "
+                            "extend that file, and no file after it may set those keys "
+                            "(nothing was changed)", file=str(scenario_source))
+    return path
+
+
+def calibrate_scenario(scenario_source="scenarios/baseline.yaml", targets="scenarios/targets.yaml",
+                       *, quick: bool = False, workers: int | None = None,
+                       out: str | Path | None = "outputs", write: bool | None = None,
+                       progress=None) -> CalibrationResult:
+    """Fit the targets file's free parameters, write the report folder
+    (``outputs/calibration/<timestamp>-<hash8>/``) and, unless ``quick`` (or ``write=False``),
+    the fitted values to the fragment the targets file names (``calibration.writes``)."""
+    from sim.calibration import calibrate, load_targets
+
+    calibration = calibrate(scenario_source, targets, quick=quick, workers=workers, progress=progress)
+    fit, paths, profiles = calibration_tables(calibration)
+    summary = calibration_summary(calibration, fit, quick)
+    folder = None
+    if out is not None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        with storage.new_folder(Path(out) / "calibration",
+                                f"{stamp}-{summary['scenario_hash'][:8]}") as staging:
+            storage.write_json(staging.staging / "calibration.json", summary)
+            storage.write_text(staging.staging / "calibration.md", calibration_markdown(summary))
+            from sim.plots import plot_calibration
+
+            plot_calibration(fit, paths, profiles, staging.staging)
+        folder = staging.path
+    wrote = None
+    if write if write is not None else not quick:
+        fragment = Path(targets).parent / load_targets(targets).calibration.writes
+        wrote = write_calibrated(fragment, calibration, scenario_source, summary)
+    return CalibrationResult(calibration, fit, folder, wrote)
+
+
+COMPARE_METRICS = (
+    ("workload_share_closed", "Share of workloads on closed APIs"),
+    ("workload_share_open_any", "Share of workloads on open weights (self-hosted or fine-tuned)"),
+    ("stack_share_hybrid", "Share of enterprises running hybrid stacks"),
+    ("stack_share_closed", "Share of enterprises on closed APIs only"),
+    ("plans_to_expand_open", "Share of enterprises planning to expand open use"),
+)
+DEFAULT_COMPARE_DATES = ("2026Q4", "2028Q4", "2030Q4")
+
+
+@dataclass
+class ComparisonResult:
+    frame: pd.DataFrame          # tidy, every scenario
+    table: pd.DataFrame          # the comparison table (see sim.compare.comparison_table)
+    folder: Path | None
+    runs: dict                   # scenario name -> run folder used (reused or new)
+
+
+def find_run(scenario: Scenario, out: str | Path) -> Path | None:
+    """An existing complete run folder of exactly this resolved scenario (same hash), if any."""
+    import json
+
+    digest = scenario_hash(scenario)
+    for manifest in sorted(Path(out, scenario.name).glob(f"*-{digest[:8]}*/manifest.json")):
+        if json.loads(manifest.read_text()).get("scenario_hash") == digest:
+            if (manifest.parent / "quarterly.parquet").exists():
+                return manifest.parent
+    return None
+
+
+def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEFAULT_COMPARE_DATES,
+                      replications: int | None = None, workers: int | None = None,
+                      out: str | Path | None = "outputs", reuse: bool = True,
+                      progress=None) -> ComparisonResult:
+    """Run (or reuse) each scenario and the reference with the same seeds; write
+    ``outputs/compare/<timestamp>-<hash8>/`` with the tidy table, the comparison table, fan
+    charts and, when the scenarios span the what-to-watch 2x2, the matrix figure."""
+    import hashlib
+
+    from sim import compare
+
+    reference_scenario = resolve(reference, replications=replications)
+    scenarios = compare.aligned([resolve(source) for source in sources], reference_scenario)
+    everything = [reference_scenario] + [s for s in scenarios if s.name != reference_scenario.name]
+    for quarter in dates:
+        if quarter not in reference_scenario.quarters:
+            raise ScenarioError(f"--at {quarter} is outside the horizon {reference_scenario.horizon.start}.."
+                                f"{reference_scenario.horizon.end}", file=str(reference))
+    frames, runs = [], {}
+    for scenario in everything:
+        folder = find_run(scenario, out) if (reuse and out is not None) else None
+        if folder is not None:
+            frames.append(pd.read_parquet(folder / "quarterly.parquet"))
+        else:
+            result = run_scenario(scenario, workers=workers, out=out)
+            frames.append(result.frame)
+            folder = result.folder
+        runs[scenario.name] = str(folder) if folder else None
+        if progress:
+            progress(scenario.name)
+    frame = pd.concat(frames, ignore_index=True)
+    table = compare.comparison_table(frame, reference_scenario.name,
+                                     [metric for metric, _ in COMPARE_METRICS], list(dates))
+    if out is None:
+        return ComparisonResult(frame, table, None, runs)
+    digest = hashlib.sha256("".join(scenario_hash(s) for s in everything).encode()
+                            + ",".join(dates).encode()).hexdigest()
+    with storage.new_folder(Path(out) / "compare", f"{time.strftime('%Y%m%d-%H%M%S')}-{digest[:8]}") as folder:
+        storage.write_parquet(folder.staging / "comparison.parquet", frame)
+        storage.write_csv(folder.staging / "comparison.csv", table)
+        storage.write_json(folder.staging / "manifest.json", {
+            "reference": reference_scenario.name, "dates": list(dates),
+            "scenarios": {s.name: {"scenario_hash": scenario_hash(s), "run_folder": runs[s.name],
+                                   "description": s.description, "axes": s.axes} for s in everything},
+            "seed": reference_scenario.seed, "replications": reference_scenario.replications,
+            "versions": _versions(), "git_commit": _git_commit(),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+        from sim.plots import plot_comparison
+
+        plot_comparison(frame, table, COMPARE_METRICS, folder.staging / "plots",
+                        matrix=compare.watch_matrix(everything), matrix_quarter=reference_scenario.horizon.end)
+    return ComparisonResult(frame, table, folder.path, runs)
+
+
+def comparison_display(table: pd.DataFrame, reference: str) -> str:
+    """The comparison table for a terminal: mean [5-95%] and paired difference [90% CI]."""
+    labels = dict(COMPARE_METRICS)
+    lines = []
+    for metric, rows in table.groupby("metric", sort=False):
+        lines.append(f"\n{labels.get(metric, metric)}")
+        shown = rows.assign(
+            level=rows.apply(lambda r: f"{r['mean']:6.1%} [{r['p5']:.1%}, {r['p95']:.1%}]", axis=1),
+            change=rows.apply(lambda r: "" if r["scenario"] == reference else
+                              f"{r['difference']:+6.1%} [{r['difference_low']:+.1%}, {r['difference_high']:+.1%}]",
+                              axis=1))
+        lines.append(shown.pivot(index="scenario", columns="quarter", values="level")
+                     .reindex(list(dict.fromkeys(rows["scenario"]))).to_string())
+        lines.append(f"  change vs {reference} (paired, 90% CI):")
+        lines.append(shown[shown["scenario"] != reference].pivot(index="scenario", columns="quarter", values="change")
+                     .reindex([s for s in dict.fromkeys(rows["scenario"]) if s != reference]).to_string())
+    return "\n".join(lines)

@@ -7,13 +7,13 @@ from dataclasses import fields
 
 import numpy as np
 import pytest
-from conftest import baseline
+from conftest import BASELINE, baseline
 
 from sim.agents import Enterprise
 from sim.kernel import CLOSED, NOT_DEPLOYED, STACK_CLOSED, STACK_HYBRID, STACK_OPEN
 from sim.metrics import METRIC_INDEX, SEGMENTS
 from sim.model import AdoptionModel
-from sim.quarters import parse_quarter
+from sim.scenario import ScenarioError, load_scenario
 
 EVENTS = ("scheduled_events=["
           "{quarter: 2025Q3, vendor: vendor_b, type: policy_change},"
@@ -91,10 +91,10 @@ def test_unknown_engine_is_rejected(small_baseline):
 
 # --- (c) state invariants -----------------------------------------------------------------------
 
-def expected_stacks(model: AdoptionModel) -> np.ndarray:
+def expected_stacks(model: AdoptionModel, quarter: int) -> np.ndarray:
+    """Each enterprise's stack recomputed from the deployment of its active workloads."""
     population = model.population
-    now = min(model.quarter - 1, model.quarters - 1)
-    active = population.arrival_quarter <= max(now, 0)
+    active = population.arrival_quarter <= quarter
     n = population.enterprises
     closed = np.bincount(population.owner[active & (model.deployment == CLOSED)], minlength=n)
     opened = np.bincount(population.owner[active & (model.deployment > CLOSED)], minlength=n)
@@ -112,7 +112,7 @@ def test_stacks_are_derived_from_deployments(small_baseline):
         # every active workload is deployed, inactive ones are not
         assert np.all(model.deployment[active] != NOT_DEPLOYED), quarter
         assert np.all(model.deployment[~active] == NOT_DEPLOYED), quarter
-        np.testing.assert_array_equal(model.stack, expected_stacks(model), err_msg=f"quarter {quarter}")
+        np.testing.assert_array_equal(model.stack, expected_stacks(model, quarter), err_msg=f"quarter {quarter}")
         # metrics agree with the state
         stacks = model.stack[model.stack != NOT_DEPLOYED]
         row = model.metrics.values[quarter]
@@ -207,15 +207,15 @@ def test_burn_in_starts_from_the_choice_rule(small_baseline):
     np.testing.assert_array_equal(cold.stack != NOT_DEPLOYED, model.stack != NOT_DEPLOYED)
 
 
-def test_burn_in_holds_the_world_at_the_start():
-    """No reported quarter and no random vendor event before quarter 0; the burn-in's signals
-    are the first quarter's."""
-    scenario = baseline("burn_in_quarters=6")
-    model = AdoptionModel(scenario, seed=2)
+def test_burn_in_draws_no_random_vendor_events():
+    """The burn-in holds the world at its start: with hazards of several events a quarter, six
+    burn-in quarters leave prices, availability and perceived risk untouched."""
+    model = AdoptionModel(baseline("burn_in_quarters=6"), seed=2)
+    assert model.vendors.hazards.sum() > 0.5
     assert (model.vendors.price_multiplier == 1.0).all()
     assert model.vendors.available.all()
-    start = parse_quarter(scenario.horizon.start)
-    assert start == parse_quarter(scenario.quarters[0])
+    assert (model.vendors.perceived_risk == 0.0).all()
+    np.testing.assert_array_equal(model.vendors.customer_vendor, model.population.vendor)
 
 
 # --- (f) common random numbers -----------------------------------------------------------------
@@ -236,3 +236,21 @@ def test_behaviour_changes_leave_the_population_identical(override):
     changed.run()
     # ... while the outcome does change
     assert not np.array_equal(reference.deployment, changed.deployment)
+
+
+def test_population_draws_stay_aligned_when_a_mix_parameter_changes():
+    """Changing the ML capacity of a size band changes ML capacity only: risk aversion, vendors
+    and portfolios are drawn from the same positions of their streams."""
+    base = load_scenario(BASELINE, ["population.enterprises=300"])
+    changed = load_scenario(base, ["population.sizes.small.ml_capacity_mean=0.5"])
+    first, second = AdoptionModel(base, seed=5).population, AdoptionModel(changed, seed=5).population
+    small = first.size == 0
+    assert (second.ml_capacity[small] > first.ml_capacity[small]).mean() > 0.9
+    np.testing.assert_array_equal(first.ml_capacity[~small], second.ml_capacity[~small])
+    for name in ("risk_aversion", "vendor", "sector", "region", "owner", "volume", "workload_class"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(second, name))
+
+
+def test_a_network_larger_than_the_population_is_a_scenario_error():
+    with pytest.raises(ScenarioError, match="network.neighbours"):
+        load_scenario(BASELINE, ["population.enterprises=10", "population.network.neighbours=20"])

@@ -1,0 +1,46 @@
+"""Analysis of finished sweeps: sensitivity (SALib), grid plots and scenario discovery (PRIM).
+
+* :mod:`sim.analysis.data`: a sweep folder read back (:func:`load_sweep_data`);
+* :mod:`sim.analysis.sensitivity`: :func:`sobol` and :func:`morris`, one call signature;
+* :mod:`sim.analysis.prim`: :func:`find_box` on any table, :func:`discover` on a sweep;
+* :mod:`sim.analysis.plots`: the figures;
+* :mod:`sim.analysis.analyze`: :func:`analyze_sweep`, what ``adoptsim analyze`` does.
+
+From Python (a notebook)::
+
+    from sim.analysis import analyze_sweep, load_sweep_data, discover
+    analysis = analyze_sweep("outputs/sweeps/watch-grid/1a2b3c4d")
+    data = load_sweep_data("outputs/sweeps/watch-grid/1a2b3c4d")
+    box = discover(data, "workload_share_open_any@2030Q4 >= 0.25")
+    box.trajectory, box.box()
+
+Names are loaded on first use, so importing the package costs nothing until then.
+"""
+
+from importlib import import_module
+
+_PUBLIC = {
+    "analyze_sweep": "sim.analysis.analyze",
+    "point_summary": "sim.analysis.analyze",
+    "SweepAnalysis": "sim.analysis.analyze",
+    "load_sweep_data": "sim.analysis.data",
+    "SweepData": "sim.analysis.data",
+    "sobol": "sim.analysis.sensitivity",
+    "morris": "sim.analysis.sensitivity",
+    "sensitivity_table": "sim.analysis.sensitivity",
+    "find_box": "sim.analysis.prim",
+    "discover": "sim.analysis.prim",
+    "PrimResult": "sim.analysis.prim",
+    "plot_sensitivity": "sim.analysis.plots",
+    "plot_heatmap": "sim.analysis.plots",
+    "plot_lines": "sim.analysis.plots",
+    "plot_prim": "sim.analysis.plots",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'sim.analysis' has no attribute {name!r}")

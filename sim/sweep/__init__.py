@@ -1,0 +1,49 @@
+"""Batch sweeps: experiment designs over scenario parameters, run locally or on Dask, resumable.
+
+The layers, each its own module (the sweep layer knows nothing of analysis or plotting, which
+live in :mod:`sim.analysis`):
+
+* :mod:`sim.sweep.spec`: the sweep file's schema, outcomes (``metric[segment]@quarter``) and
+  conditions;
+* :mod:`sim.sweep.design`: grid, Latin hypercube, Sobol (Saltelli) and Morris designs; run seeds;
+* :mod:`sim.sweep.executors`: one interface over a local process pool and a Dask cluster;
+* :mod:`sim.sweep.store`: run files, failure records, and the results table streamed from them;
+* :mod:`sim.sweep.sweep`: the orchestrator, :func:`run_sweep`;
+* :mod:`sim.sweep.progress`: the progress bar or log lines of the command line.
+
+From Python (a notebook), the same as ``adoptsim sweep``::
+
+    from sim.sweep import run_sweep
+    result = run_sweep("scenarios/sweeps/watch-grid.yaml", workers=2)
+    result.folder     # outputs/sweeps/watch-grid/<hash8>/, with results.parquet
+
+Names are loaded on first use, so importing the package costs nothing until then.
+"""
+
+from importlib import import_module
+
+_PUBLIC = {
+    "run_sweep": "sim.sweep.sweep",
+    "load_sweep": "sim.sweep.sweep",
+    "plan_runs": "sim.sweep.sweep",
+    "Sweep": "sim.sweep.sweep",
+    "SweepResult": "sim.sweep.sweep",
+    "SweepError": "sim.sweep.spec",
+    "SweepSpec": "sim.sweep.spec",
+    "load_sweep_spec": "sim.sweep.spec",
+    "parse_outcome": "sim.sweep.spec",
+    "parse_condition": "sim.sweep.spec",
+    "Design": "sim.sweep.design",
+    "build_design": "sim.sweep.design",
+    "make_executor": "sim.sweep.executors",
+    "SweepStore": "sim.sweep.store",
+    "ProgressReporter": "sim.sweep.progress",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'sim.sweep' has no attribute {name!r}")

@@ -1,0 +1,158 @@
+"""Executors: one interface to run a function over many tasks, locally or on a Dask cluster.
+
+An executor is a context manager with :meth:`Executor.map_unordered`, which yields
+``(task, result)`` pairs as tasks finish, keeping at most a few tasks per worker in flight, so
+memory stays flat however many tasks there are. ``result`` is what the function returned, or
+the exception raised when the executor lost the task (a Dask worker that died running it).
+Results come in completion order; callers that need an order (the results table) impose it
+themselves, so the output never depends on the executor or the number of workers.
+
+* :class:`LocalExecutor`: a process pool (``workers=1`` runs in this process);
+* :class:`DaskExecutor`: a ``distributed`` client on a scheduler address, or on a local cluster
+  on 127.0.0.1 without dashboard. Dask is an optional extra (``pip install -e ".[dask]"``). The
+  workers must be able to import ``sim``; they only compute: files are written by the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from functools import partial
+from itertools import islice
+from typing import Any
+
+from sim.runner import default_workers
+from sim.sweep.spec import SweepError
+
+EXECUTORS = ("local", "dask")
+TASKS_PER_WORKER = 2
+DASK_MIN_IN_FLIGHT = 32  # a remote cluster may still be adding workers when the sweep starts
+DASK_MISSING = ("the dask executor needs Dask's distributed scheduler, an optional extra: "
+                "pip install -e \".[dask]\" (or pip install \"dask[distributed]\")")
+
+
+class Executor:
+    """Runs tasks; use as a context manager. ``workers`` is how many run at once."""
+
+    workers: int = 1
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the workers."""
+
+    def map_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+        """Yield ``(task, fn(task))`` for every task, in completion order."""
+        raise NotImplementedError
+
+
+def _windowed(submit: Callable[[Any], Any], tasks: Iterable[Any], window: int,
+              wait_first: Callable[[list], Iterable]) -> Iterator[tuple[Any, Any]]:
+    """Submit tasks keeping at most ``window`` in flight; yield ``(task, future)`` as each ends.
+    ``wait_first`` blocks until at least one of the futures it is given is done."""
+    tasks = iter(tasks)
+    pending = {submit(task): task for task in islice(tasks, window)}
+    while pending:
+        for future in list(wait_first(list(pending))):
+            yield pending.pop(future), future
+            for task in islice(tasks, 1):
+                pending[submit(task)] = task
+
+
+def _first_done(futures: list) -> set:
+    return wait(futures, return_when=FIRST_COMPLETED).done
+
+
+def _ignore_interrupts() -> None:
+    """Pool workers leave Ctrl-C to the parent, which stops the sweep cleanly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class LocalExecutor(Executor):
+    """A pool of ``workers`` processes (default: all cores); one worker runs in this process."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or default_workers()
+        # forked workers start with the imports done (see sim.runner.process_pool)
+        self._pool = (ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+                                          initializer=_ignore_interrupts)
+                      if self.workers > 1 else None)
+
+    def __exit__(self, kind, error, trace) -> None:
+        if self._pool is not None and error is not None:  # interrupted: drop queued tasks
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def map_unordered(self, fn, tasks):
+        if self._pool is None:
+            yield from ((task, fn(task)) for task in tasks)
+            return
+        for task, future in _windowed(partial(self._pool.submit, fn), tasks,
+                                      self.workers * TASKS_PER_WORKER, _first_done):
+            yield task, future.result()
+
+
+class DaskExecutor(Executor):
+    """A Dask ``distributed`` client on ``scheduler`` ("tcp://host:port"), or, without one, on a
+    local cluster of ``workers`` single-threaded processes on 127.0.0.1 (no dashboard)."""
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None):
+        try:
+            import distributed
+        except ImportError:
+            raise SweepError(DASK_MISSING) from None
+        self._distributed = distributed
+        self._cluster = None
+        try:
+            if scheduler:
+                self._client = distributed.Client(scheduler, timeout="20s")
+            else:
+                self._cluster = distributed.LocalCluster(
+                    n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
+                    host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
+                self._client = distributed.Client(self._cluster)
+        except OSError as error:
+            self.close()
+            raise SweepError(f"cannot reach the Dask scheduler: {error}", file=scheduler) from None
+        self.workers = max(1, sum(self._client.nthreads().values()))
+
+    def _first_done(self, futures: list) -> set:
+        return self._distributed.wait(futures, return_when="FIRST_COMPLETED").done
+
+    def close(self) -> None:
+        for part in (getattr(self, "_client", None), self._cluster):
+            if part is not None:
+                part.close()
+
+    def map_unordered(self, fn, tasks):
+        submit = partial(self._client.submit, fn, pure=False)
+        in_flight = max(self.workers * TASKS_PER_WORKER, DASK_MIN_IN_FLIGHT)
+        for task, future in _windowed(submit, tasks, in_flight, self._first_done):
+            try:
+                yield task, future.result()
+            except Exception as error:  # the task was lost with its worker (KilledWorker, ...)
+                yield task, error
+            future.release()
+
+
+def make_executor(name: str = "local", *, workers: int | None = None,
+                  scheduler: str | None = None) -> Executor:
+    """The executor called ``name`` ("local" or "dask"); ``scheduler`` is for Dask only."""
+    if name not in EXECUTORS:
+        raise SweepError(f"unknown executor '{name}'; choose one of {', '.join(EXECUTORS)}")
+    if name == "dask":
+        return DaskExecutor(scheduler, workers)
+    if scheduler:
+        raise SweepError("a scheduler address is for the dask executor; add --executor dask")
+    return LocalExecutor(workers)

@@ -1,0 +1,126 @@
+"""End-to-end tests of the command line (``adoptsim`` and ``python -m sim``) in subprocesses."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import BASELINE, ROOT
+
+from sim.scenario import load_scenario, scenario_hash
+
+ADOPTSIM = Path(sys.executable).parent / "adoptsim"
+PYTHON_M_SIM = [sys.executable, "-m", "sim"]
+
+
+def cli(*args: str, cwd: Path, script: bool = False) -> subprocess.CompletedProcess:
+    command = [str(ADOPTSIM)] if script else PYTHON_M_SIM
+    return subprocess.run([*command, *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def files_under(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*")] if folder.exists() else []
+
+
+def test_help():
+    for command in ([*PYTHON_M_SIM, "--help"], [str(ADOPTSIM), "--help"]):
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert "usage: adoptsim" in result.stdout
+        assert "run" in result.stdout and "validate" in result.stdout
+
+
+def test_run_writes_one_folder_and_prints_the_headline(tmp_path):
+    out = tmp_path / "out"
+    overrides = ["population.enterprises=200"]
+    result = cli("run", BASELINE, "--set", overrides[0], "--replications", "2", "--workers", "1",
+                 "--out", out, "--no-plots", cwd=tmp_path, script=True)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    folders = [path for path in (out / "baseline").iterdir()]
+    assert len(folders) == 1
+    folder = folders[0]
+    digest = scenario_hash(load_scenario(BASELINE, overrides + ["replications=2"]))
+    assert re.fullmatch(r"\d{8}-\d{6}-" + digest[:8], folder.name)
+    names = {path.name for path in folder.iterdir()}
+    assert {"manifest.json", "quarterly.parquet", "summary.csv"} <= names
+    assert "plots" not in names  # --no-plots
+    assert [folder] == [p for p in out.rglob("*") if p.is_dir() and p.parent.name == "baseline"]
+    stdout = result.stdout
+    assert f"Run folder: {folder}" in stdout
+    assert "2 replications, 200 enterprises" in stdout
+    header = next(line for line in stdout.splitlines() if "2025Q4" in line)
+    assert "2030Q4" in header and header.index("2025Q4") < header.index("2030Q4")
+    for label in ("Workloads on closed APIs", "Enterprises hybrid",
+                  "Enterprises planning to expand open use"):
+        row = next(line for line in stdout.splitlines() if line.startswith(label))
+        assert len(re.findall(r"\d+\.\d%\s*\[\d+\.\d%, \d+\.\d%\]", row)) == 2, row
+
+
+def test_validate_baseline(tmp_path):
+    result = cli("validate", BASELINE, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "valid scenario 'baseline'" in result.stdout
+    assert result.stderr == ""
+
+
+BAD_SCENARIOS = {
+    "misspelt_key": ("extends: {base}\nbehaviour:\n  review_rat: 0.3\n",
+                     ["review_rat", "unknown key", "did you mean 'review_rate'"], 3),
+    "syntax_error": ("extends: {base}\nbehaviour: {{review_rate: 0.3\nname: broken\n",
+                     ["invalid YAML"], None),
+    "share_out_of_range": ("extends: {base}\nbehaviour:\n  review_rate: 1.5\n",
+                           ["behaviour.review_rate", "1.5"], 3),
+    "unknown_vendor": ("extends: {base}\nscheduled_events:\n"
+                       "  - {{quarter: 2026Q1, vendor: vendor_z, type: withdrawal}}\n",
+                       ["unknown vendor 'vendor_z'"], None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SCENARIOS))
+def test_bad_scenario_exits_2_with_one_readable_message(tmp_path, case):
+    text, expected, line = BAD_SCENARIOS[case]
+    bad = tmp_path / f"{case}.yaml"
+    bad.write_text(text.format(base=BASELINE.as_posix()), encoding="utf-8")
+    out = tmp_path / "out"
+    result = cli("run", bad, "--out", out, "--workers", "1", "--no-plots", cwd=tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1, message
+    assert message.startswith("adoptsim: error: ")
+    assert str(bad) in message
+    if line is not None:
+        assert f"{bad}:{line}:" in message
+    for fragment in expected:
+        assert fragment in message, message
+    assert files_under(out) == []
+    assert "Run folder" not in result.stdout
+
+
+def test_validate_reports_the_same_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"extends: {BASELINE.as_posix()}\nbehaviour:\n  review_rat: 0.3\n", encoding="utf-8")
+    result = cli("validate", bad, cwd=tmp_path, script=True)
+    assert result.returncode == 2
+    assert f"{bad}:3:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_file_and_bad_override_exit_2(tmp_path):
+    missing = cli("run", tmp_path / "nowhere.yaml", "--out", tmp_path / "out", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "nowhere.yaml" in missing.stderr and "file not found" in missing.stderr
+    override = cli("validate", BASELINE, "--set", "behaviour.review_rate=2", cwd=tmp_path)
+    assert override.returncode == 2
+    assert "--set behaviour.review_rate=2" in override.stderr
+    assert "Traceback" not in missing.stderr + override.stderr
+    assert files_under(tmp_path / "out") == []
+
+
+def test_relative_paths_resolve_from_the_working_directory(tmp_path):
+    result = cli("validate", "scenarios/baseline.yaml", cwd=ROOT)
+    assert result.returncode == 0, result.stderr

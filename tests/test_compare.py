@@ -1,0 +1,150 @@
+"""The what-to-watch library moves adoption the way each story says, measured with paired
+differences against the baseline under common random numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.compare import comparison_table, watch_matrix
+from sim.model import AdoptionModel
+from sim.scenario import load_scenario
+from sim.workflows import compare_scenarios
+
+ROOT = Path(__file__).resolve().parents[1]
+WATCH = ROOT / "scenarios" / "watch"
+SMALL = ["population.enterprises=500", "replications=4"]
+END = "2030Q4"
+
+
+def small(path: Path):
+    return load_scenario(path, SMALL)
+
+
+@pytest.fixture(scope="module")
+def library() -> pd.DataFrame:
+    """Every watch scenario and the baseline, small, same seeds; tidy frame of all of them."""
+    scenarios = [small(path) for path in sorted(WATCH.glob("*.yaml"))]
+    result = compare_scenarios(scenarios, reference=small(ROOT / "scenarios" / "baseline.yaml"),
+                               dates=("2026Q4", END), workers=2, out=None)
+    return result.frame
+
+
+def paired_change(frame: pd.DataFrame, scenario: str, metric: str, segment: str = "all",
+                  quarter: str = END, reference: str = "baseline") -> np.ndarray:
+    def values(name: str) -> np.ndarray:
+        rows = frame[(frame["scenario"] == name) & (frame["metric"] == metric)
+                     & (frame["segment"] == segment) & (frame["quarter"] == quarter)]
+        return rows.sort_values("replication")["value"].to_numpy()
+
+    return values(scenario) - values(reference)
+
+
+def assert_moves(frame, scenario, metric, direction, segment="all", reference="baseline", margin=0.005):
+    change = paired_change(frame, scenario, metric, segment, reference=reference)
+    assert np.sign(change.mean()) == direction and abs(change.mean()) > margin, (
+        scenario, metric, segment, change)
+
+
+def test_every_scenario_in_the_library_validates_and_ran(library):
+    names = {load_scenario(path).name for path in WATCH.glob("*.yaml")}
+    assert len(names) == 13
+    assert names | {"baseline"} == set(library["scenario"])
+
+
+def test_tooling_axis(library):
+    assert_moves(library, "tooling-fast", "workload_share_open_any", +1)
+    assert_moves(library, "tooling-stall", "workload_share_open_any", -1)
+    for metric in ("workload_share_open_any", "stack_share_hybrid"):
+        assert_moves(library, "tooling-fast", metric, +1, reference="tooling-stall")
+
+
+def test_gap_axis(library):
+    assert_moves(library, "gap-reopens", "workload_share_closed", +1)
+    assert_moves(library, "gap-tracks", "workload_share_closed", -1)
+    assert_moves(library, "gap-reopens", "workload_share_closed", +1, reference="gap-tracks")
+
+
+def test_the_two_by_two_orders_as_the_stories_say(library):
+    for gap in ("tracks", "reopens"):
+        assert_moves(library, f"tooling-fast-gap-{gap}", "workload_share_open_any", +1,
+                     reference=f"tooling-stall-gap-{gap}")
+    for tooling in ("fast", "stall"):
+        assert_moves(library, f"tooling-{tooling}-gap-reopens", "workload_share_closed", +1,
+                     reference=f"tooling-{tooling}-gap-tracks")
+
+
+def test_shocks(library):
+    assert_moves(library, "eu-sovereignty", "workload_share_open_any", +1, segment="region=eu")
+    eu_gain = paired_change(library, "eu-sovereignty", "workload_share_open_any", "region=eu").mean()
+    elsewhere = paired_change(library, "eu-sovereignty", "workload_share_open_any",
+                              "region=north_america").mean()
+    assert eu_gain > elsewhere + 0.005
+    assert_moves(library, "hardware-deflation", "workload_share_open_any", +1)
+    assert_moves(library, "hardware-deflation", "volume_share_open_any", +1)
+    assert_moves(library, "closed-breakthrough", "workload_share_closed", +1)
+
+
+def _open_share_of(model: AdoptionModel, customers: np.ndarray) -> float:
+    mine = customers[model.population.owner] & (model.deployment >= 0)
+    return float((model.deployment[mine] > 0).mean())
+
+
+@pytest.mark.parametrize("story, event_quarter, vendor, region", [
+    ("price-hike", 10, 0, None),        # vendor_a raises prices in 2026Q3
+    ("withdrawal-eu", 9, 1, 0),         # vendor_b leaves the EU in 2026Q2
+])
+def test_a_vendor_shock_moves_its_customers_after_the_shock_and_not_before(story, event_quarter,
+                                                                          vendor, region):
+    base = small(ROOT / "scenarios" / "baseline.yaml")
+    shocked = small(WATCH / f"{story}.yaml")
+    gains = []
+    for seed in range(4):
+        models = [AdoptionModel(scenario, seed=seed) for scenario in (base, shocked)]
+        population = models[0].population
+        customers = population.vendor == vendor
+        if region is not None:
+            customers &= population.region == region
+        for model in models:
+            model.run(event_quarter)
+        np.testing.assert_array_equal(models[0].deployment, models[1].deployment)
+        np.testing.assert_array_equal(models[0].stack, models[1].stack)
+        for model in models:
+            model.run(event_quarter + 4)
+        gains.append(_open_share_of(models[1], customers) - _open_share_of(models[0], customers))
+    assert np.mean(gains) > 0.01, gains
+
+
+def test_paired_intervals_are_narrower_than_unpaired(library):
+    table = comparison_table(library, "baseline", ["workload_share_closed"], [END])
+    row = table[table["scenario"] == "gap-reopens"].iloc[0]
+    paired = row["difference_high"] - row["difference_low"]
+    unpaired = row["unpaired_high"] - row["unpaired_low"]
+    assert paired < unpaired / 2
+
+
+def test_the_watch_matrix_is_found_from_the_axes():
+    scenarios = [load_scenario(path) for path in sorted(WATCH.glob("tooling-*-gap-*.yaml"))]
+    matrix = watch_matrix(scenarios)
+    assert matrix.rows == ("gap", ["reopens", "tracks"])
+    assert matrix.columns == ("tooling", ["fast", "stall"])
+    assert matrix.cells[("reopens", "stall")] == "tooling-stall-gap-reopens"
+    assert watch_matrix(scenarios[:3]) is None
+
+
+def test_compare_writes_a_folder_and_reuses_runs_by_hash(tmp_path):
+    reference = load_scenario(ROOT / "scenarios" / "baseline.yaml",
+                              ["population.enterprises=150", "replications=2"])
+    variant = load_scenario(reference, ["name=cheap-hardware",
+                                        "signals.hardware_cost_index.trend.annual_rate=-0.6"])
+    first = compare_scenarios([variant], reference=reference, dates=(END,), workers=1, out=tmp_path)
+    files = {path.name for path in first.folder.iterdir()}
+    assert {"comparison.parquet", "comparison.csv", "manifest.json", "plots"} <= files
+    assert (first.folder / "plots" / "fan_workload_share_closed.png").exists()
+    second = compare_scenarios([variant], reference=reference, dates=(END,), workers=1, out=tmp_path)
+    assert second.runs == first.runs and second.folder != first.folder
+    pd.testing.assert_frame_equal(first.table, second.table)
+    assert len(list((tmp_path / "baseline").iterdir())) == 1

@@ -1,0 +1,398 @@
+"""Tests for sim.report: the run report's contents, its self-containment, and `adoptsim report`.
+
+One tiny run (200 enterprises, 2 replications) is made per module; every expected number is read
+back from that run's own files, never typed in.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+import sim
+from sim import report
+from sim.cli import main
+from sim.plots import REGION_LABELS
+
+from conftest import BASELINE
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+WORD_BREAK = "\0"
+LINKING_ATTRIBUTES = {"src", "href", "srcset", "data", "action", "poster", "background"}
+
+
+class Page(HTMLParser):
+    """A parsed report: tags with attributes, visible text per section, and tables per section."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.section_text: dict[str, list[str]] = {}
+        self.tables: dict[str, list[list[list[str]]]] = {}
+        self._section: str | None = None
+        self._cell: list[str] | None = None
+        self._in_pre = False
+        self.pre: list[str] = []
+        self.source = text
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.tags.append((tag, attributes))
+        if tag in ("section", "header"):
+            self._section = attributes.get("id", tag)
+            self.section_text[self._section] = []
+            self.tables[self._section] = []
+        elif tag == "table":
+            self.tables.setdefault(self._section, []).append([])
+        elif tag == "tr":
+            self.tables[self._section][-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "wbr" and self._cell is not None:
+            self._cell.append(WORD_BREAK)
+        elif tag == "pre":
+            self._in_pre = True
+            self.pre.append("")
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            text = " ".join(self._cell).replace(f" {WORD_BREAK} ", "")
+            self.tables[self._section][-1][-1].append(" ".join(text.split()))
+            self._cell = None
+        elif tag in ("section", "header"):
+            self._section = None
+        elif tag == "pre":
+            self._in_pre = False
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._section is not None:
+            self.section_text[self._section].append(data)
+        if self._in_pre:
+            self.pre[-1] += data
+
+    def text(self, section: str) -> str:
+        return " ".join("".join(self.section_text[section]).split())
+
+    def rows(self, section: str, title: str | None = None) -> dict[str, list[str]]:
+        """First cell -> the row's other cells, over the section's tables (those whose first
+        header cell is ``title``, when given)."""
+        return {row[0]: row[1:] for table in self.tables[section]
+                if title is None or table[0][0] == title for row in table if row}
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory) -> Path:
+    result = sim.run_scenario(BASELINE, replications=2, workers=1, out=tmp_path_factory.mktemp("runs"),
+                              overrides=["population.enterprises=200"])
+    return result.folder
+
+
+@pytest.fixture(scope="module")
+def page(run_folder) -> Page:
+    return Page((run_folder / "report.html").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def summary(run_folder) -> pd.DataFrame:
+    return pd.read_csv(run_folder / "summary.csv")
+
+
+@pytest.fixture(scope="module")
+def manifest(run_folder) -> dict:
+    return json.loads((run_folder / "manifest.json").read_text())
+
+
+def copy_run(run_folder: Path, destination: Path) -> Path:
+    target = destination / "run"
+    shutil.copytree(run_folder, target)
+    (target / "report.html").unlink()
+    return target
+
+
+def mean_at(summary: pd.DataFrame, metric: str, quarter: str, segment: str = "all") -> float:
+    row = summary[(summary.metric == metric) & (summary.segment == segment) & (summary.quarter == quarter)]
+    assert len(row) == 1
+    return float(row["mean"].iloc[0])
+
+
+# --- self-contained ---------------------------------------------------------------------------
+
+def test_every_run_folder_gets_a_report(run_folder):
+    assert (run_folder / "report.html").is_file()
+    assert not list(run_folder.glob(".report.html*"))  # the atomic write left no temporary
+
+
+def test_report_embeds_every_plot_and_links_nothing(run_folder, page):
+    images = [attributes for tag, attributes in page.tags if tag == "img"]
+    pngs = sorted((run_folder / "plots").glob("*.png"))
+    assert len(pngs) >= 5 and len(images) == len(pngs)
+    embedded = set()
+    for attributes in images:
+        prefix, _, data = attributes["src"].partition(",")
+        assert prefix == "data:image/png;base64"
+        embedded.add(base64.b64decode(data))
+        assert attributes.get("alt")
+    assert embedded == {png.read_bytes() for png in pngs}
+    assert all(blob.startswith(PNG_SIGNATURE) for blob in embedded)
+
+    assert not [tag for tag, _ in page.tags if tag in ("script", "iframe", "object", "embed")]
+    for tag, attributes in page.tags:
+        for name, value in attributes.items():
+            if name in LINKING_ATTRIBUTES and value:
+                assert value.startswith(("data:", "#")), (tag, name, value[:80])
+    stylesheets = [a for tag, a in page.tags if tag == "link" and a.get("rel") == "stylesheet"]
+    assert not stylesheets
+
+
+def test_page_is_responsive_and_printable(run_folder):
+    text = (run_folder / "report.html").read_text()
+    assert 'name="viewport"' in text and "@media print" in text
+    assert "overflow-x: auto" in text and "Content-Security-Policy" in text
+
+
+# --- contents ---------------------------------------------------------------------------------
+
+def test_headline_states_the_assumptions_and_the_numbers(page, summary, manifest):
+    header = page.text("header")
+    description = " ".join(manifest["resolved_scenario"]["description"].split())
+    assert description in header
+    for quarter in ("2025Q4", "2030Q4"):
+        closed = mean_at(summary, "workload_share_closed", quarter)
+        hybrid = mean_at(summary, "stack_share_hybrid", quarter)
+        assert f"{closed * 100:.0f}%" in header and f"{hybrid * 100:.0f}%" in header
+        assert f"({quarter})" in header
+    assert "90% interval" in header
+
+
+def test_key_figures_table_matches_the_summary(page, summary):
+    rows = page.rows("key-figures")
+    assert rows["Figure"] == ["2025Q4", "2030Q4"]
+    for metric in report.KEY_METRICS:
+        cells = rows[report.METRIC_LABELS[metric]]
+        for cell, quarter in zip(cells, ["2025Q4", "2030Q4"]):
+            row = summary[(summary.metric == metric) & (summary.segment == "all")
+                          & (summary.quarter == quarter)].iloc[0]
+            assert cell == f"{row['mean'] * 100:.1f}% {row.p5 * 100:.1f}–{row.p95 * 100:.1f}"
+
+
+def test_every_figure_has_a_caption_that_points_somewhere(run_folder, page):
+    captions = [" ".join(c.split()) for c in page.source.split("<figcaption>")[1:]]
+    assert len(captions) == len(list((run_folder / "plots").glob("*.png")))
+    for caption in captions:
+        assert len(caption) > 80
+    assert sum("Look at" in c or "Look for" in c for c in captions) >= 4
+
+
+def test_workload_caption_quotes_the_run(page, run_folder):
+    frame = pd.read_parquet(run_folder / "quarterly.parquet")
+    closed = frame[(frame.metric == "workload_share_closed") & (frame.segment == "all")]
+    by_quarter = closed.groupby("quarter")["value"].mean()
+    caption = page.text("trends")
+    assert (f"from {by_quarter.iloc[0] * 100:.0f}% in {by_quarter.index[0]} to "
+            f"{by_quarter.iloc[-1] * 100:.0f}% in {by_quarter.index[-1]}") in caption
+
+
+def test_segment_tables_cover_every_segment(page, summary):
+    rows = page.rows("segments", "Workloads")
+    for dimension in ("sector", "region", "size", "class"):
+        segments = [s for s in summary.segment.unique() if s.startswith(f"{dimension}=")]
+        assert segments
+        for segment in segments:
+            value = segment.split("=", 1)[1]
+            name = REGION_LABELS.get(value, value.replace("_", " ")).lower()
+            assert [label for label in rows if label.lower().startswith(name)], segment
+    banking = rows["Banking (regulated)"]
+    expected = [mean_at(summary, f"workload_share_{kind}", quarter, "sector=banking")
+                for quarter in ("2025Q4", "2030Q4") for kind in ("closed", "open", "open_finetuned")]
+    assert [cell.split("%")[0] for cell in banking[:6]] == [f"{v * 100:.1f}" for v in expected]
+
+
+def test_settings_block_round_trips_to_the_resolved_scenario(page, manifest):
+    assert "<details>" in page.source
+    assert yaml.safe_load(page.pre[0]) == manifest["resolved_scenario"]
+
+
+def test_provenance_names_hash_seeds_versions_and_sources(page, manifest):
+    text = page.text("provenance")
+    for value in (manifest["scenario_hash"], str(manifest["seed"]), manifest["versions"]["adoptsim"],
+                  manifest["created"]):
+        assert value in text
+    if manifest.get("git_commit"):
+        assert manifest["git_commit"] in text
+    rows = page.rows("provenance")
+    signals = manifest["resolved_scenario"]["signals"]
+    sourced = {f"signals.{name}": spec for name, spec in signals.items() if "confidence" in spec}
+    assert sourced
+    for path, spec in sourced.items():
+        assert rows[path][-1] == spec["confidence"]
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+def test_targets_section_compares_targets_with_the_run(run_folder, summary, tmp_path):
+    hit = mean_at(summary, "stack_share_hybrid", "2025Q4")
+    segment_value = mean_at(summary, "workload_share_closed", "2030Q4", "region=eu")
+    targets = tmp_path / "targets.yaml"
+    targets.write_text(yaml.safe_dump({"targets": [
+        {"metric": "stack_share_hybrid", "segment": "all", "quarter": "2025Q4", "value": hit,
+         "tolerance": 0.01, "source": "test source A", "confidence": "claimed"},
+        {"metric": "workload_share_closed", "segment": "region=eu", "quarter": "2030Q4",
+         "value": segment_value + 0.2, "tolerance": 0.01, "source": "test source B"},
+        {"metric": "workload_share_closed", "quarter": "2035Q4", "value": 0.5},   # not in the run
+        {"metric": "no_value_given"},                                             # malformed
+    ]}))
+    folder = copy_run(run_folder, tmp_path)
+    rendered = Page(report.build_report(folder, targets=targets).read_text())
+    rows = rendered.rows("targets")
+    hybrid = rows[report.METRIC_LABELS["stack_share_hybrid"]]
+    assert hybrid[:2] == ["2025Q4", f"{hit * 100:.1f}% ± 1.0%"] and hybrid[3] == "within"
+    assert hybrid[4] == "test source A (confidence: claimed)"
+    eu = rows[f"{report.METRIC_LABELS['workload_share_closed']} (EU)"]
+    assert eu[3] == "outside" and eu[2].startswith(f"{segment_value * 100:.1f}%")
+    assert len(rows) == 3  # header + the two targets the run can be judged on
+    assert "1 of 2 targets" in rendered.text("header")
+
+
+@pytest.mark.parametrize("content", [None, "targets: [unclosed", "just text"])
+def test_missing_or_unreadable_targets_leave_the_section_out(run_folder, tmp_path, content):
+    targets = tmp_path / "targets.yaml"
+    if content is not None:
+        targets.write_text(content)
+    folder = copy_run(run_folder, tmp_path)
+    rendered = Page(report.build_report(folder, targets=targets).read_text())
+    assert "targets" not in rendered.section_text
+    assert 'href="#targets"' not in rendered.source
+
+
+# --- other folders and edge cases --------------------------------------------------------------
+
+def test_text_from_the_scenario_is_escaped(run_folder, tmp_path):
+    folder = copy_run(run_folder, tmp_path)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["resolved_scenario"]["description"] = "Prices <script>alert(1)</script> & more"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    text = report.build_report(folder).read_text()
+    assert "<script>" not in text and "Prices &lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in text
+
+
+def test_short_horizon_without_summary_or_plots(run_folder, tmp_path):
+    folder = copy_run(run_folder, tmp_path)
+    frame = pd.read_parquet(folder / "quarterly.parquet")
+    frame[frame.quarter <= "2025Q2"].to_parquet(folder / "quarterly.parquet")
+    (folder / "summary.csv").unlink()
+    shutil.rmtree(folder / "plots")
+    rendered = Page(report.build_report(folder).read_text())
+    assert rendered.rows("key-figures")["Figure"] == ["2025Q2"]
+    closed = frame[(frame.metric == "workload_share_closed") & (frame.segment == "all")
+                   & (frame.quarter == "2025Q2")]["value"].mean()
+    assert (f"At the second quarter of 2025 (2025Q2), closed AI APIs run {closed * 100:.0f}%"
+            in rendered.text("header"))
+    assert "no plots" in rendered.text("trends")
+    assert not [tag for tag, _ in rendered.tags if tag == "img"]
+
+
+def test_cli_rebuilds_the_same_report(run_folder, tmp_path, capsys):
+    folder = copy_run(run_folder, tmp_path)
+    assert main(["report", str(folder)]) == 0
+    assert str(folder / "report.html") in capsys.readouterr().out
+    assert (folder / "report.html").read_text() == (run_folder / "report.html").read_text()
+
+
+@pytest.mark.parametrize("make", [lambda tmp: tmp / "missing", lambda tmp: tmp])
+def test_cli_rejects_a_folder_that_is_not_an_output(tmp_path, capsys, make):
+    folder = make(tmp_path)
+    assert main(["report", str(folder)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"adoptsim: error: {folder}") and error.count("\n") == 1
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_cli_error_has_no_traceback(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "sim", "report", str(tmp_path / "nope")],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "no such folder" in done.stderr
+
+
+def test_import_is_light():
+    code = ("import sys, sim.report; "
+            "assert not {'pandas', 'matplotlib', 'mesa'} & set(sys.modules), sorted(sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- sweep folders ----------------------------------------------------------------------------
+
+SWEEP_PARAMETERS = {
+    "behaviour.switching_cost": {"range": [3.0, 25.0], "label": "Switching cost"},
+    "behaviour.peer_weight": {"range": [0.0, 8.0], "label": "Peer influence"},
+}
+SWEEP_OUTCOME = "workload_share_open_any@2030Q4"
+
+
+@pytest.fixture(scope="module")
+def sweep_folder(tmp_path_factory) -> Path:
+    """A tiny Morris sweep (2 trajectories x 3 points, 100 enterprises), analysed, reported."""
+    from sim.analysis import analyze_sweep
+    from sim.sweep import run_sweep
+
+    scratch = tmp_path_factory.mktemp("sweep")
+    spec = scratch / "tiny.yaml"
+    spec.write_text(yaml.safe_dump({
+        "name": "tiny", "description": "a test sweep", "base": str(BASELINE.resolve()),
+        "set": ["population.enterprises=100"], "parameters": SWEEP_PARAMETERS,
+        "design": {"method": "morris", "samples": 2, "seed": 3}, "replications": 1,
+        "outcomes": [SWEEP_OUTCOME, "stack_share_hybrid@2030Q4"],
+    }, sort_keys=False))
+    folder = run_sweep(spec, out=scratch, workers=1).folder
+    values = pd.read_parquet(folder / "results.parquet")[SWEEP_OUTCOME]
+    analyze_sweep(folder, prim=[f"{SWEEP_OUTCOME} >= {values.median():.4f}"])
+    report.build_report(folder)
+    return folder
+
+
+def test_sweep_report_shows_design_outcomes_sensitivity_and_prim(sweep_folder):
+    page = Page((sweep_folder / "report.html").read_text())
+    design = page.rows("design")
+    for name, parameter in SWEEP_PARAMETERS.items():
+        low, high = parameter["range"]
+        assert design[parameter["label"]] == [name, f"{low:g} to {high:g} (uniform)"]
+
+    results = pd.read_parquet(sweep_folder / "results.parquet")
+    outcome = page.rows("outcomes")[report.outcome_label(SWEEP_OUTCOME)]
+    assert outcome[0] == f"{results[SWEEP_OUTCOME].mean() * 100:.1f}%"
+    assert outcome[3:] == [f"{results[SWEEP_OUTCOME].min() * 100:.1f}%",
+                           f"{results[SWEEP_OUTCOME].max() * 100:.1f}%"]
+
+    indices = pd.read_csv(sweep_folder / "analysis" / "sensitivity.csv")
+    strongest = indices[indices.outcome == SWEEP_OUTCOME].sort_values("mu_star").iloc[-1]
+    label = SWEEP_PARAMETERS[strongest.parameter]["label"]
+    assert f"{label} moves {report.outcome_label(SWEEP_OUTCOME)} most" in page.text("header")
+    sensitivity = page.tables["sensitivity"][0]
+    assert sensitivity[1][:2] == [label, f"{strongest.mu_star:.3f}"]
+
+    assert "prim" in page.tables and page.rows("prim")["Parameter"] == ["Box", "Restricted"]
+    pngs = {png.read_bytes() for png in (sweep_folder / "analysis").glob("*.png")}
+    images = [base64.b64decode(a["src"].partition(",")[2]) for tag, a in page.tags if tag == "img"]
+    assert len(pngs) >= 3 and set(images) == pngs
+
+
+def test_unanalysed_sweep_says_how_to_analyse(sweep_folder, tmp_path):
+    folder = tmp_path / "sweep"
+    shutil.copytree(sweep_folder, folder, ignore=shutil.ignore_patterns("analysis", "report.html"))
+    assert report.folder_kind(folder).name == "sweep"
+    page = Page(report.build_report(folder).read_text())
+    assert "not been analysed yet" in page.text("analysis")
+    assert "sensitivity" not in page.section_text and "prim" not in page.section_text

@@ -1,0 +1,244 @@
+"""Running sweeps: the folder, byte-identical results across executors and worker counts,
+resuming after kill -9, failing design points, and user errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from sim.cli import main
+from sim.sweep import ProgressReporter, SweepError, load_sweep, run_sweep
+from sim.sweep.store import SweepStore
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+SMALL = ["population.enterprises=100", "horizon.end=2025Q4", "scheduled_events=[]",
+         "burn_in_quarters=2"]
+GRID = """
+parameters:
+  behaviour.peer_weight: {levels: [0.5, 2.0, 5.0, 8.0]}
+  parity:
+    categories:
+      flat: {signals.task_parity.points: {2024Q1: 0.85}}
+      rising: {signals.task_parity.points: {2024Q1: 0.8, 2025Q4: 0.95}}
+design: {method: grid, seed: 3}
+replications: 3
+outcomes:
+  - workload_share_open_any@2025Q4
+  - stack_share_hybrid[region=eu]@2025Q4
+  - plans_to_expand_open@2025Q2
+"""
+GRID_RUNS = 4 * 2 * 3
+
+
+def write_sweep(folder: Path, name: str, body: str, settings=SMALL) -> Path:
+    """A sweep file on the baseline with a small population and short horizon."""
+    path = folder / f"{name}.yaml"
+    path.write_text(f"name: {name}\nbase: {BASELINE}\nset: {json.dumps(list(settings))}\n{body}",
+                    encoding="utf-8")
+    return path
+
+
+def finished_files(runs: Path) -> int:
+    """Run files with their final name (temporaries start with a dot)."""
+    return sum(1 for path in runs.glob("*.parquet") if not path.name.startswith("."))
+
+
+def results_bytes(folder: Path) -> bytes:
+    return (folder / "results.parquet").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The grid sweep run uninterrupted in this process (one worker)."""
+    folder = tmp_path_factory.mktemp("reference")
+    spec = write_sweep(folder, "grid", GRID)
+    return spec, run_sweep(spec, workers=1, out=folder / "out")
+
+
+def test_sweep_writes_the_folder(reference):
+    spec, result = reference
+    assert result.folder == load_sweep(spec).folder(result.folder.parents[2])
+    assert result.folder.parent.name == "grid" and len(result.folder.name) == 8
+    counts = (result.runs, result.finished, result.failed, result.executed)
+    assert counts == (GRID_RUNS, GRID_RUNS, 0, GRID_RUNS)
+    design = pd.read_parquet(result.folder / "design.parquet")
+    assert list(design.columns[:4]) == ["run_id", "design_point", "replication", "seed"]
+    assert len(design) == GRID_RUNS and design["run_key"].is_unique
+    assert sorted(p.stem for p in (result.folder / "runs").iterdir()) == sorted(design["run_key"])
+    results = pd.read_parquet(result.folder / "results.parquet")
+    assert list(results["run_id"]) == list(range(GRID_RUNS))
+    assert set(results["status"]) == {"finished"}
+    outcomes = ["workload_share_open_any@2025Q4", "stack_share_hybrid[region=eu]@2025Q4",
+                "plans_to_expand_open@2025Q2"]
+    assert results[outcomes].notna().all().all()
+    assert results[outcomes].apply(lambda column: column.between(0, 1)).all().all()
+    manifest = json.loads((result.folder / "manifest.json").read_text())
+    assert manifest["runs"] == {"total": GRID_RUNS, "finished": GRID_RUNS, "failed": 0,
+                                "executed_last": GRID_RUNS}
+    assert yaml.safe_load((result.folder / "sweep.yaml").read_text())["outcomes"] == outcomes
+
+
+def test_run_file_holds_the_quarterly_series(reference):
+    _, result = reference
+    run = pd.read_parquet(next((result.folder / "runs").iterdir()))
+    assert list(run.columns) == ["quarter", "metric", "segment", "value"]
+    assert run["quarter"].min() == "2024Q1" and run["quarter"].max() == "2025Q4"
+
+
+def test_running_again_runs_nothing_and_gives_the_same_results(reference):
+    spec, result = reference
+    before = results_bytes(result.folder)
+    again = run_sweep(spec, workers=1, out=result.folder.parents[2])
+    assert again.executed == 0 and again.finished == GRID_RUNS
+    assert results_bytes(again.folder) == before
+
+
+def test_two_workers_give_identical_results(reference, tmp_path):
+    spec, result = reference
+    parallel = run_sweep(spec, workers=2, out=tmp_path)
+    assert results_bytes(parallel.folder) == results_bytes(result.folder)
+
+
+def test_dask_local_cluster_gives_identical_results(reference, tmp_path):
+    pytest.importorskip("distributed")
+    spec, result = reference
+    on_dask = run_sweep(spec, executor="dask", workers=1, out=tmp_path)
+    assert results_bytes(on_dask.folder) == results_bytes(result.folder)
+
+
+def test_killed_sweep_resumes_to_the_same_results(reference, tmp_path):
+    spec, result = reference
+    command = [sys.executable, "-m", "sim", "sweep", str(spec), "--workers", "2",
+               "--out", str(tmp_path), "--quiet", "--no-analysis"]
+    folder = load_sweep(spec).folder(tmp_path)
+    runs = folder / "runs"
+    process = subprocess.Popen(command, cwd=tmp_path, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while finished_files(runs) < 3:
+        assert process.poll() is None, "the sweep ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    finished = finished_files(runs)
+    assert 3 <= finished < GRID_RUNS
+    assert not (folder / "results.parquet").exists()
+    (runs / ".half-written.parquet.x1y2.parquet").write_bytes(b"PAR1 and then nothing")
+
+    resumed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["runs"]["executed_last"] == GRID_RUNS - finished
+    assert not list(runs.glob(".*"))
+    assert results_bytes(folder) == results_bytes(result.folder)
+
+
+FAILING = """
+parameters:
+  population.network.neighbours: {levels: [4, 40]}
+design: {method: grid}
+outcomes: [workload_share_open_any@2025Q4]
+"""
+
+
+def test_a_failing_design_point_is_recorded_and_the_others_finish(tmp_path, capsys):
+    # 40 neighbours among 20 enterprises: the peer network cannot be built, the run raises
+    spec = write_sweep(tmp_path, "failing", FAILING, [*SMALL, "population.enterprises=20"])
+    arguments = ["sweep", str(spec), "--workers", "1", "--out", str(tmp_path), "--no-analysis"]
+    assert main(arguments) == 1
+    printed = capsys.readouterr().out
+    assert "2 runs, 1 finished, 1 failed" in printed
+    folder = load_sweep(spec).folder(tmp_path)
+    failures = list((folder / "failures").iterdir())
+    assert len(failures) == 1 and "Traceback" in failures[0].read_text()
+    results = pd.read_parquet(folder / "results.parquet")
+    assert list(results["status"]) == ["finished", "failed"]
+    assert results["workload_share_open_any@2025Q4"].isna().tolist() == [False, True]
+
+    assert run_sweep(spec, workers=1, out=tmp_path).executed == 0  # failures are not retried
+    retried = run_sweep(spec, workers=1, out=tmp_path, retry_failed=True)
+    assert (retried.executed, retried.failed) == (1, 1)
+
+
+def test_a_changed_design_in_the_folder_is_not_overwritten(reference, tmp_path):
+    spec, result = reference
+    copy = load_sweep(spec).folder(tmp_path)
+    shutil.copytree(result.folder, copy)
+    design_file = copy / "design.parquet"
+    tampered = pd.read_parquet(design_file).assign(seed=1)
+    tampered.to_parquet(design_file, index=False)
+    with pytest.raises(SweepError, match="different design"):
+        run_sweep(spec, workers=1, out=tmp_path)
+    assert pd.read_parquet(design_file).equals(tampered)
+
+
+def test_a_busy_folder_is_refused(reference, tmp_path):
+    spec, _ = reference
+    folder = load_sweep(spec).folder(tmp_path)
+    with SweepStore(folder).lock(), pytest.raises(SweepError, match="another sweep is running"):
+        run_sweep(spec, workers=1, out=tmp_path)
+
+
+def test_missing_dask_is_a_clear_error(reference, tmp_path, monkeypatch):
+    spec, _ = reference
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(SweepError, match=r"pip install -e \"\.\[dask\]\""):
+        run_sweep(spec, executor="dask", out=tmp_path)
+
+
+@pytest.mark.parametrize("body, message", [
+    (GRID.replace("behaviour.peer_weight", "behaviour.peer_wieght"),
+     "{name}.yaml:6: parameters.behaviour.peer_wieght: 0.5 does not fit the base scenario: "
+     "behaviour.peer_wieght: unknown key; did you mean 'peer_weight'?"),
+    (GRID.replace("levels: [0.5", "levels: [-0.5"),
+     "{name}.yaml:6: parameters.behaviour.peer_weight: -0.5 does not fit the base scenario"),
+    (GRID.replace("method: grid", "method: sobol, samples: 6"),
+     "{name}.yaml:11: design: sobol samples must be a power of two (got 6)"),
+    (GRID.replace("{levels: [0.5, 2.0, 5.0, 8.0]}", "{range: [0.5, 8.0]}"),
+     "{name}.yaml:11: design: a grid needs levels or categories"),
+    (GRID.replace("plans_to_expand_open@2025Q2", "plans_to_expand_open[region=mars]@2025Q2"),
+     "{name}.yaml:16: outcomes.2: unknown segment 'region=mars'"),
+    (GRID.replace("plans_to_expand_open@2025Q2", "plans_to_expand_open@2029Q2"),
+     "{name}.yaml:16: outcomes.2: 'plans_to_expand_open@2029Q2' is outside the base scenario's horizon"),
+    (GRID + "replicates: 2\n", "{name}.yaml:17: replicates: unknown key; did you mean 'replications'?"),
+])
+def test_bad_sweep_files_exit_2_with_one_message(tmp_path, capsys, body, message):
+    spec = write_sweep(tmp_path, "bad", body)
+    assert main(["sweep", str(spec), "--out", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("adoptsim: error: " + message.format(name=tmp_path / "bad"))
+    assert "Traceback" not in captured.err
+    assert not (tmp_path / "sweeps").exists()
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios" / "sweeps").glob("*.yaml")),
+                         ids=lambda path: path.stem)
+def test_example_sweeps_are_valid(path):
+    sweep = load_sweep(path)
+    assert len(sweep.design) > 0 and sweep.outcomes
+
+
+def test_progress_logs_runs_failures_rate_and_eta():
+    stream = io.StringIO()
+    progress = ProgressReporter("grid", stream=stream)
+    progress(0, 0, 10)
+    progress(3, 1, 10)
+    progress(9, 1, 10)
+    progress.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("sweep grid: 0/10 runs done, 0 failed")
+    assert lines[-1].startswith("sweep grid: 10/10 runs done, 1 failed, ")
+    assert "runs/s, ETA 0:00:00" in lines[-1]
