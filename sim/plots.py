@@ -129,13 +129,15 @@ def scenario_colours(names: Iterable[str]) -> dict[str, str]:
 
     Each name prefers the palette slot given by a hash of the name, so a scenario keeps its
     colour when others are added or removed; a clash within ``names`` moves the later name (in
-    sorted order) to the next free slot. Names are only guaranteed distinct colours while there
-    are no more of them than the palette's eight colours; beyond that colours repeat.
+    sorted order) to the next free slot. Okabe-Ito yellow is never handed out (a line or swatch
+    in it is unreadable on white), so names are only guaranteed distinct colours while there are
+    no more of them than the remaining seven colours; beyond that colours repeat.
     """
+    palette = [colour for colour in _SCENARIO_PALETTE if colour != OKABE_ITO["yellow"]]
     unique = sorted(set(names))
     taken: set[int] = set()
     colours: dict[str, str] = {}
-    slots = len(_SCENARIO_PALETTE)
+    slots = len(palette)
     for name in unique:
         preferred = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:4], "big") % slots
         slot = preferred
@@ -143,7 +145,7 @@ def scenario_colours(names: Iterable[str]) -> dict[str, str]:
             while slot in taken:
                 slot = (slot + 1) % slots
         taken.add(slot)
-        colours[name] = _SCENARIO_PALETTE[slot]
+        colours[name] = palette[slot]
     return colours
 
 

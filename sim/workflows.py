@@ -328,7 +328,8 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
                       progress=None) -> ComparisonResult:
     """Run (or reuse) each scenario and the reference with the same seeds; write
     ``outputs/compare/<timestamp>-<hash8>/`` with the tidy table, the comparison table, fan
-    charts and, when the scenarios span the what-to-watch 2x2, the matrix figure."""
+    charts, when the scenarios span the what-to-watch 2x2 the matrix figure, and ``report.html``
+    (:func:`sim.report.build_report`)."""
     import hashlib
 
     from sim import compare
@@ -373,6 +374,9 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
 
         plot_comparison(frame, table, COMPARE_METRICS, folder.staging / "plots",
                         matrix=compare.watch_matrix(everything), matrix_quarter=reference_scenario.horizon.end)
+        from sim.report import build_report
+
+        build_report(folder.staging)
     return ComparisonResult(frame, table, folder.path, runs)
 
 

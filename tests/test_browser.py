@@ -1,7 +1,7 @@
-"""A generated run report opened in real headless Chromium (Debian's ``chromium`` and
-``chromium-driver``, driven by selenium): every image decodes, the console stays clean, nothing is
-fetched but the file itself, and at phone width nothing overflows horizontally. Full-page
-screenshots are saved in each test's temporary folder for a human to look at.
+"""Generated reports (a run's and a comparison's) opened in real headless Chromium (Debian's
+``chromium`` and ``chromium-driver``, driven by selenium): every image decodes, the console stays
+clean, nothing is fetched but the file itself, and at phone width nothing overflows horizontally.
+Full-page screenshots are saved in each test's temporary folder for a human to look at.
 
 Skipped only when chromium or chromedriver is not installed (``.ci/run`` installs both).
 """
@@ -17,6 +17,7 @@ import pytest
 import sim
 
 from conftest import BASELINE
+from test_report import build_comparison
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -32,11 +33,22 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="session")
-def report_path(tmp_path_factory) -> Path:
+def run_report(tmp_path_factory) -> Path:
     result = sim.run_scenario(BASELINE, replications=2, workers=1,
                               out=tmp_path_factory.mktemp("browser-run"),
                               overrides=["population.enterprises=200"])
     return result.folder / "report.html"
+
+
+@pytest.fixture(scope="session")
+def comparison_report(tmp_path_factory) -> Path:
+    return build_comparison(tmp_path_factory.mktemp("browser-compare")) / "report.html"
+
+
+@pytest.fixture(params=["run", "comparison"])
+def report_path(request) -> Path:
+    """Each kind of report the checks below apply to."""
+    return request.getfixturevalue(f"{request.param}_report")
 
 
 @pytest.fixture

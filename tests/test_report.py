@@ -1,7 +1,8 @@
-"""Tests for sim.report: the run report's contents, its self-containment, and `adoptsim report`.
+"""Tests for sim.report: the run, sweep and comparison reports' contents, their self-containment,
+and `adoptsim report`.
 
-One tiny run (200 enterprises, 2 replications) is made per module; every expected number is read
-back from that run's own files, never typed in.
+One tiny run (200 enterprises, 2 replications), one tiny sweep and one tiny comparison are made
+per module; every expected number is read back from their own files, never typed in.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import sim
 from sim import report
 from sim.cli import main
 from sim.plots import REGION_LABELS
+from sim.scenario import load_scenario
+from sim.workflows import compare_scenarios
 
 from conftest import BASELINE
 
@@ -115,9 +118,10 @@ def manifest(run_folder) -> dict:
     return json.loads((run_folder / "manifest.json").read_text())
 
 
-def copy_run(run_folder: Path, destination: Path) -> Path:
-    target = destination / "run"
-    shutil.copytree(run_folder, target)
+def copy_without_report(folder: Path, destination: Path) -> Path:
+    """A copy of an output folder, minus its report, inside ``destination``."""
+    target = destination / folder.parent.name
+    shutil.copytree(folder, target)
     (target / "report.html").unlink()
     return target
 
@@ -135,10 +139,10 @@ def test_every_run_folder_gets_a_report(run_folder):
     assert not list(run_folder.glob(".report.html*"))  # the atomic write left no temporary
 
 
-def test_report_embeds_every_plot_and_links_nothing(run_folder, page):
+def assert_embeds_exactly(page: Page, pngs: list[Path]) -> None:
+    """Every image is one of ``pngs`` as a base64 data URL with alt text, and every PNG is shown."""
     images = [attributes for tag, attributes in page.tags if tag == "img"]
-    pngs = sorted((run_folder / "plots").glob("*.png"))
-    assert len(pngs) >= 5 and len(images) == len(pngs)
+    assert len(images) == len(pngs)
     embedded = set()
     for attributes in images:
         prefix, _, data = attributes["src"].partition(",")
@@ -148,6 +152,9 @@ def test_report_embeds_every_plot_and_links_nothing(run_folder, page):
     assert embedded == {png.read_bytes() for png in pngs}
     assert all(blob.startswith(PNG_SIGNATURE) for blob in embedded)
 
+
+def assert_links_nothing(page: Page) -> None:
+    """No script or embedded object, no stylesheet, and no attribute pointing outside the page."""
     assert not [tag for tag, _ in page.tags if tag in ("script", "iframe", "object", "embed")]
     for tag, attributes in page.tags:
         for name, value in attributes.items():
@@ -155,6 +162,13 @@ def test_report_embeds_every_plot_and_links_nothing(run_folder, page):
                 assert value.startswith(("data:", "#")), (tag, name, value[:80])
     stylesheets = [a for tag, a in page.tags if tag == "link" and a.get("rel") == "stylesheet"]
     assert not stylesheets
+
+
+def test_report_embeds_every_plot_and_links_nothing(run_folder, page):
+    pngs = sorted((run_folder / "plots").glob("*.png"))
+    assert len(pngs) >= 5
+    assert_embeds_exactly(page, pngs)
+    assert_links_nothing(page)
 
 
 def test_page_is_responsive_and_printable(run_folder):
@@ -254,7 +268,7 @@ def test_targets_section_compares_targets_with_the_run(run_folder, summary, tmp_
         {"metric": "workload_share_closed", "quarter": "2035Q4", "value": 0.5},   # not in the run
         {"metric": "no_value_given"},                                             # malformed
     ]}))
-    folder = copy_run(run_folder, tmp_path)
+    folder = copy_without_report(run_folder, tmp_path)
     rendered = Page(report.build_report(folder, targets=targets).read_text())
     rows = rendered.rows("targets")
     hybrid = rows[report.METRIC_LABELS["stack_share_hybrid"]]
@@ -271,7 +285,7 @@ def test_missing_or_unreadable_targets_leave_the_section_out(run_folder, tmp_pat
     targets = tmp_path / "targets.yaml"
     if content is not None:
         targets.write_text(content)
-    folder = copy_run(run_folder, tmp_path)
+    folder = copy_without_report(run_folder, tmp_path)
     rendered = Page(report.build_report(folder, targets=targets).read_text())
     assert "targets" not in rendered.section_text
     assert 'href="#targets"' not in rendered.source
@@ -280,7 +294,7 @@ def test_missing_or_unreadable_targets_leave_the_section_out(run_folder, tmp_pat
 # --- other folders and edge cases --------------------------------------------------------------
 
 def test_text_from_the_scenario_is_escaped(run_folder, tmp_path):
-    folder = copy_run(run_folder, tmp_path)
+    folder = copy_without_report(run_folder, tmp_path)
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["resolved_scenario"]["description"] = "Prices <script>alert(1)</script> & more"
     (folder / "manifest.json").write_text(json.dumps(manifest))
@@ -289,7 +303,7 @@ def test_text_from_the_scenario_is_escaped(run_folder, tmp_path):
 
 
 def test_short_horizon_without_summary_or_plots(run_folder, tmp_path):
-    folder = copy_run(run_folder, tmp_path)
+    folder = copy_without_report(run_folder, tmp_path)
     frame = pd.read_parquet(folder / "quarterly.parquet")
     frame[frame.quarter <= "2025Q2"].to_parquet(folder / "quarterly.parquet")
     (folder / "summary.csv").unlink()
@@ -305,7 +319,7 @@ def test_short_horizon_without_summary_or_plots(run_folder, tmp_path):
 
 
 def test_cli_rebuilds_the_same_report(run_folder, tmp_path, capsys):
-    folder = copy_run(run_folder, tmp_path)
+    folder = copy_without_report(run_folder, tmp_path)
     assert main(["report", str(folder)]) == 0
     assert str(folder / "report.html") in capsys.readouterr().out
     assert (folder / "report.html").read_text() == (run_folder / "report.html").read_text()
@@ -396,3 +410,151 @@ def test_unanalysed_sweep_says_how_to_analyse(sweep_folder, tmp_path):
     page = Page(report.build_report(folder).read_text())
     assert "not been analysed yet" in page.text("analysis")
     assert "sensitivity" not in page.section_text and "prim" not in page.section_text
+
+
+# --- comparison folders -----------------------------------------------------------------------
+
+MATRIX = [f"tooling-{tooling}-gap-{gap}" for tooling in ("fast", "stall")
+          for gap in ("tracks", "reopens")]
+
+
+def build_comparison(out: Path) -> Path:
+    """The four what-to-watch scenarios against the baseline (100 enterprises, 2 replications).
+
+    Each run is made first without plots; ``compare_scenarios`` reuses them (same hash), so only
+    the comparison's own figures are drawn. Returns the comparison folder."""
+    small = ["population.enterprises=100", "replications=2"]
+    reference = load_scenario(BASELINE, small)
+    variants = [load_scenario(BASELINE.parent / "watch" / f"{name}.yaml", small) for name in MATRIX]
+    for scenario in [reference, *variants]:
+        sim.run_scenario(scenario, workers=1, out=out, plots=False)
+    return compare_scenarios(variants, reference=reference, workers=1, out=out).folder
+
+
+@pytest.fixture(scope="module")
+def comparison_folder(tmp_path_factory) -> Path:
+    return build_comparison(tmp_path_factory.mktemp("compare"))
+
+
+@pytest.fixture(scope="module")
+def comparison_page(comparison_folder) -> Page:
+    return Page((comparison_folder / "report.html").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def comparison(comparison_folder) -> tuple[dict, pd.DataFrame]:
+    """The comparison's manifest and table."""
+    return (json.loads((comparison_folder / "manifest.json").read_text()),
+            pd.read_csv(comparison_folder / "comparison.csv"))
+
+
+def test_every_comparison_folder_gets_a_report(comparison_folder, tmp_path):
+    assert report.folder_kind(comparison_folder).name == "comparison"
+    assert (comparison_folder / "report.html").is_file()
+    assert not list(comparison_folder.glob(".report.html*"))
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    shutil.copy(comparison_folder / "comparison.csv", partial)
+    shutil.copy(comparison_folder / "manifest.json", partial)
+    assert report.folder_kind(partial) is None  # no comparison.parquet
+
+
+def test_comparison_report_embeds_every_figure_and_links_nothing(comparison_folder, comparison_page):
+    pngs = sorted((comparison_folder / "plots").glob("*.png"))
+    assert comparison_folder / "plots" / "matrix.png" in pngs and len(pngs) >= 6
+    assert_embeds_exactly(comparison_page, pngs)
+    assert_links_nothing(comparison_page)
+    captions = [" ".join(c.split()) for c in comparison_page.source.split("<figcaption>")[1:]]
+    assert len(captions) == len(pngs) and all("Look " in caption for caption in captions)
+
+
+def test_comparison_headline_says_what_each_scenario_assumes_and_changes(comparison, comparison_page):
+    manifest, table = comparison
+    header = comparison_page.text("header")
+    for info in manifest["scenarios"].values():
+        assert " ".join(info["description"].split()) in header
+    last = max(table.quarter)
+    for name in MATRIX:
+        row = table[(table.scenario == name) & (table.metric == "workload_share_open_any")
+                    & (table.quarter == last)].iloc[0]
+        assert (f"({row.difference * 100:+.1f} points, 90% CI {row.difference_low * 100:+.1f} to "
+                f"{row.difference_high * 100:+.1f})") in header
+    assert f"({last})" in header and "90% confidence interval" in header
+
+
+def test_comparison_table_has_a_row_for_every_scenario(comparison, comparison_page):
+    manifest, table = comparison
+    reference = manifest["reference"]
+    dates = sorted(table.quarter.unique())
+    shown = []
+    for rendered in comparison_page.tables["table"]:
+        assert rendered[0] == ["Scenario", *dates]
+        assert rendered[1] == ["", *["Level", "Change"] * len(dates)]
+        shown.append({row[0]: row[1:] for row in rendered[2:]})
+    expected = []
+    for _, rows in table.groupby("metric", sort=False):
+        cells = {}
+        for name, scenario_rows in rows.groupby("scenario", sort=False):
+            cells[name] = []
+            for r in scenario_rows.sort_values("quarter").itertuples():
+                cells[name] += [f"{r.mean * 100:.1f}% {r.p5 * 100:.1f}–{r.p95 * 100:.1f}",
+                                "reference" if name == reference else
+                                f"{r.difference * 100:+.1f} {r.difference_low * 100:+.1f} to "
+                                f"{r.difference_high * 100:+.1f}"]
+        expected.append(cells)
+    assert len(shown) == len(expected) == table.metric.nunique()
+    assert all(cells in shown for cells in expected)
+    assert all(set(cells) == set(manifest["scenarios"]) for cells in shown)
+
+
+def test_comparison_says_how_much_pairing_narrows_the_intervals(comparison, comparison_page):
+    manifest, table = comparison
+    others = table[table.scenario != manifest["reference"]]
+    paired = others.difference_high - others.difference_low
+    ratio = ((others.unpaired_high - others.unpaired_low) / paired)[paired > 0].median()
+    assert ratio > 1
+    assert f"{ratio:.1f} times narrower" in comparison_page.text("table")
+
+
+def test_matrix_caption_weighs_the_two_axes(comparison_folder, comparison_page):
+    frame = pd.read_parquet(comparison_folder / "comparison.parquet")
+    rows = frame[(frame.metric == "workload_share_open_any") & (frame.segment == "all")]
+    open_share = rows[rows.quarter == rows.quarter.max()].groupby("scenario")["value"].mean()
+    at = {(tooling, gap): open_share[f"tooling-{tooling}-gap-{gap}"]
+          for tooling in ("fast", "stall") for gap in ("tracks", "reopens")}
+    gap = sum(at[t, "tracks"] - at[t, "reopens"] for t in ("fast", "stall")) / 2
+    tooling = sum(at["stall", g] - at["fast", g] for g in ("tracks", "reopens")) / 2
+    text = comparison_page.text("matrix")
+    assert (f"gap tracks rather than reopens moves the open share of workloads by "
+            f"{gap * 100:+.1f} points") in text
+    assert f"tooling stall rather than fast by {tooling * 100:+.1f} points" in text
+
+
+def test_comparison_provenance_names_hashes_seed_and_run_folders(comparison, comparison_page):
+    manifest, _ = comparison
+    text = comparison_page.text("provenance")
+    for value in (f"Seed{manifest['seed']}", f"Replications{manifest['replications']} per scenario",
+                  manifest["versions"]["adoptsim"], manifest["created"], manifest["reference"]):
+        assert value in text
+    rows = comparison_page.rows("provenance")
+    for name, info in manifest["scenarios"].items():
+        assert rows[name][0] == info["scenario_hash"] and rows[name][2] == info["run_folder"]
+
+
+def test_cli_rebuilds_the_same_comparison_report(comparison_folder, tmp_path, capsys):
+    folder = copy_without_report(comparison_folder, tmp_path)
+    assert main(["report", str(folder)]) == 0
+    assert (folder / "report.html").read_text() == (comparison_folder / "report.html").read_text()
+
+
+def test_comparison_text_is_escaped_and_a_bad_table_is_a_user_error(comparison_folder, tmp_path, capsys):
+    folder = copy_without_report(comparison_folder, tmp_path)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["scenarios"][MATRIX[0]]["description"] = "Gap <script>alert(1)</script> & more"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    text = report.build_report(folder).read_text()
+    assert "<script>" not in text and "Gap &lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in text
+
+    (folder / "comparison.csv").write_text("scenario,metric\nx,y\n")
+    assert main(["report", str(folder)]) == 2
+    assert "not a comparison table" in capsys.readouterr().err

@@ -17,7 +17,9 @@ import pandas as pd
 import pytest
 import yaml
 
+import sim.sweep.sweep as sweep_module
 from sim.cli import main
+from sim.runner import simulate
 from sim.sweep import ProgressReporter, SweepError, load_sweep, run_sweep
 from sim.sweep.store import SweepStore
 
@@ -148,22 +150,29 @@ def test_killed_sweep_resumes_to_the_same_results(reference, tmp_path):
 
 FAILING = """
 parameters:
-  population.network.neighbours: {levels: [4, 40]}
+  behaviour.peer_weight: {levels: [2.0, 8.0]}
 design: {method: grid}
 outcomes: [workload_share_open_any@2025Q4]
 """
 
 
-def test_a_failing_design_point_is_recorded_and_the_others_finish(tmp_path, capsys):
-    # 40 neighbours among 20 enterprises: the peer network cannot be built, the run raises
-    spec = write_sweep(tmp_path, "failing", FAILING, [*SMALL, "population.enterprises=20"])
+def test_a_failing_design_point_is_recorded_and_the_others_finish(tmp_path, capsys, monkeypatch):
+    def simulate_or_fail(scenario, seed):
+        if scenario.behaviour.peer_weight == 8.0:
+            raise FloatingPointError("the model blew up at this design point")
+        return simulate(scenario, seed)
+
+    monkeypatch.setattr(sweep_module, "simulate", simulate_or_fail)  # runs in this process
+    spec = write_sweep(tmp_path, "failing", FAILING)
     arguments = ["sweep", str(spec), "--workers", "1", "--out", str(tmp_path), "--no-analysis"]
     assert main(arguments) == 1
     printed = capsys.readouterr().out
     assert "2 runs, 1 finished, 1 failed" in printed
     folder = load_sweep(spec).folder(tmp_path)
     failures = list((folder / "failures").iterdir())
-    assert len(failures) == 1 and "Traceback" in failures[0].read_text()
+    assert len(failures) == 1
+    assert "FloatingPointError: the model blew up" in failures[0].read_text()
+    assert "behaviour.peer_weight=8.0" in failures[0].read_text()
     results = pd.read_parquet(folder / "results.parquet")
     assert list(results["status"]) == ["finished", "failed"]
     assert results["workload_share_open_any@2025Q4"].isna().tolist() == [False, True]
@@ -171,6 +180,10 @@ def test_a_failing_design_point_is_recorded_and_the_others_finish(tmp_path, caps
     assert run_sweep(spec, workers=1, out=tmp_path).executed == 0  # failures are not retried
     retried = run_sweep(spec, workers=1, out=tmp_path, retry_failed=True)
     assert (retried.executed, retried.failed) == (1, 1)
+    monkeypatch.undo()
+    fixed = run_sweep(spec, workers=1, out=tmp_path, retry_failed=True)
+    assert (fixed.executed, fixed.failed, fixed.finished) == (1, 0, 2)
+    assert not list((folder / "failures").iterdir())
 
 
 def test_a_changed_design_in_the_folder_is_not_overwritten(reference, tmp_path):

@@ -80,7 +80,10 @@ def _prim_specs(data: SweepData, extra: Sequence[str | PrimSpec]) -> list[PrimSp
             raise SweepError(f"'{outcome}' is not an outcome of this sweep; outcomes: "
                              f"{', '.join(data.outcomes)}", file=f"--prim {item}")
         specs.append(spec)
-    return list({spec.condition: spec for spec in reversed(specs)}.values())[::-1]
+    unique: dict[str, PrimSpec] = {}
+    for spec in specs:
+        unique.setdefault(spec.condition, spec)
+    return list(unique.values())
 
 
 def point_summary(data: SweepData) -> pd.DataFrame:

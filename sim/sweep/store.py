@@ -18,6 +18,7 @@ the same run files give the same bytes whatever executed them.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -59,9 +60,10 @@ class SweepStore:
         """Keys of the runs with a recorded failure."""
         return _stems(self.failures, ".txt")
 
-    def save_run(self, key: str, frame: pd.DataFrame) -> None:
-        """Write a finished run's tidy series; a failure recorded earlier for it is dropped."""
-        storage.write_parquet(self.run_path(key), frame)
+    def save_run(self, key: str, parquet: bytes) -> None:
+        """Write a finished run's file (:func:`run_file_bytes`); a failure recorded earlier for
+        it is dropped."""
+        storage._atomic(self.run_path(key), lambda target: target.write_bytes(parquet))
         self.failure_path(key).unlink(missing_ok=True)
 
     def save_failure(self, key: str, text: str) -> None:
@@ -124,6 +126,14 @@ class SweepStore:
         for column, outcome in enumerate(outcomes):
             batch[outcome.name] = values[:, column]
         return batch
+
+
+def run_file_bytes(frame: pd.DataFrame) -> bytes:
+    """A run's tidy series (quarter, metric, segment, value) as the bytes of its Parquet file,
+    made where the run ran so that only compact bytes travel back to the sweep process."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False, engine="pyarrow")
+    return buffer.getvalue()
 
 
 def read_outcomes(path: str | Path, outcomes: Sequence[Outcome]) -> list[float]:

@@ -35,7 +35,7 @@ from sim.schema import Scenario
 from sim.sweep.design import Design, build_design, overrides, probe_values, run_table
 from sim.sweep.executors import Executor, make_executor
 from sim.sweep.spec import Outcome, SweepError, SweepSpec, load_sweep_spec, parse_outcome, spec_line
-from sim.sweep.store import DESIGN_FILE, MANIFEST_FILE, SPEC_FILE, SweepStore
+from sim.sweep.store import DESIGN_FILE, MANIFEST_FILE, SPEC_FILE, SweepStore, run_file_bytes
 
 Progress = Callable[[int, int, int], None]
 """Called with (runs finished, runs failed, runs in total) as the sweep goes."""
@@ -184,10 +184,10 @@ class RunTask:
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """A run's tidy quarterly series (quarter, metric, segment, value), or its traceback."""
+    """A run's file (its tidy quarterly series as Parquet bytes), or its traceback."""
 
     key: str
-    frame: pd.DataFrame | None = None
+    parquet: bytes | None = None
     error: str | None = None
 
 
@@ -196,7 +196,7 @@ def run_task(task: RunTask) -> RunOutcome:
     try:
         scenario = load_scenario(task.base, task.overrides)
         frame = tidy(simulate(scenario, task.seed)[None], scenario)
-        return RunOutcome(task.key, frame.drop(columns=["scenario", "replication"]))
+        return RunOutcome(task.key, run_file_bytes(frame.drop(columns=["scenario", "replication"])))
     except Exception:
         return RunOutcome(task.key, error=traceback.format_exc())
 
@@ -280,8 +280,8 @@ def _execute(sweep: Sweep, runs: pd.DataFrame, store: SweepStore, skip: set[str]
 
 def _save(store: SweepStore, task: RunTask, outcome) -> bool:
     """Store a run's series or its failure; True when the run finished."""
-    if isinstance(outcome, RunOutcome) and outcome.frame is not None:
-        store.save_run(task.key, outcome.frame)
+    if isinstance(outcome, RunOutcome) and outcome.parquet is not None:
+        store.save_run(task.key, outcome.parquet)
         return True
     text = outcome.error if isinstance(outcome, RunOutcome) else "".join(
         traceback.format_exception(outcome))

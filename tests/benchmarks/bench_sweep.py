@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import tempfile
 import time
@@ -42,12 +43,22 @@ def sweep_file(folder: Path, runs: int, settings: list[str]) -> Path:
     return path
 
 
-def timed(spec: Path, out: Path, **executor) -> tuple[float, bytes]:
+def cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(spec: Path, out: Path, **executor) -> tuple[float, float, float, bytes]:
+    """Runs per second, and CPU milliseconds per run of this process and of its (reaped)
+    worker processes, of one sweep; and its results.parquet bytes."""
+    cpu = cpu_seconds(resource.RUSAGE_SELF), cpu_seconds(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = run_sweep(spec, out=out, **executor)
     seconds = time.perf_counter() - started
     assert result.failed == 0 and result.executed == result.runs
-    return result.runs / seconds, (result.folder / "results.parquet").read_bytes()
+    own = (cpu_seconds(resource.RUSAGE_SELF) - cpu[0]) * 1000 / result.runs
+    workers = (cpu_seconds(resource.RUSAGE_CHILDREN) - cpu[1]) * 1000 / result.runs
+    return result.runs / seconds, own, workers, (result.folder / "results.parquet").read_bytes()
 
 
 def throughput(runs: int, enterprises: int | None) -> None:
@@ -55,15 +66,18 @@ def throughput(runs: int, enterprises: int | None) -> None:
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
         spec = sweep_file(folder, runs, settings)
-        one, reference = timed(spec, folder / "one", workers=1)
-        two, parallel = timed(spec, folder / "two", workers=2)
-        dask, on_dask = timed(spec, folder / "dask", executor="dask", workers=2)
+        one = timed(spec, folder / "one", workers=1)
+        two = timed(spec, folder / "two", workers=2)
+        dask = timed(spec, folder / "dask", executor="dask", workers=2)
     print(f"sweep of {runs} runs of the baseline"
           + (f" ({enterprises} enterprises)" if enterprises else "") + ", runs per second:")
-    print(f"  local, 1 worker : {one:.3f}")
-    print(f"  local, 2 workers: {two:.3f}  (speed-up {two / one:.2f}x; target >= 1.8x)")
-    print(f"  dask,  2 workers: {dask:.3f}  (local / dask {two / dask:.2f}x; target <= 1.2x)")
-    print(f"  identical results.parquet: {reference == parallel == on_dask}")
+    print(f"  local, 1 worker : {one[0]:.3f}   CPU per run: {one[1]:.0f} ms (all in this process)")
+    print(f"  local, 2 workers: {two[0]:.3f}   CPU per run: {two[1]:.0f} ms in this process, "
+          f"{two[2]:.0f} ms in workers (speed-up {two[0] / one[0]:.2f}x; target >= 1.8x)")
+    print(f"  dask,  2 workers: {dask[0]:.3f}   CPU per run: {dask[1]:.0f} ms in this process "
+          f"(local / dask {two[0] / dask[0]:.2f}x; target <= 1.2x)")
+    print(f"  identical results.parquet: {one[3] == two[3] == dask[3]}")
+    print(f"  load average during the benchmark: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 def memory(runs: int, workers: int) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.report.page import (
-    METRIC_LABELS, FolderKind, ReportError, Section, Stat, details, document, esc, facts, figure,
+    METRIC_LABELS, FolderKind, ReportError, Section, Stat, document, esc, facts, figure,
     figure_value, hash_span, join_words, pct, pct_interval, read_manifest, read_parquet,
     segment_label, settings_block, share_cell, software_facts, sources_table, swatch, table, td,
     th, when)

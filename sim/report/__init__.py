@@ -1,0 +1,69 @@
+"""Self-contained HTML reports of output folders, for readers who never run Python.
+
+``build_report(folder)`` looks at what the folder holds, renders one HTML page and writes it to
+``folder/report.html`` (atomically). The page needs no network: figures are embedded as base64
+PNGs, the styles are inline, there is no script, and a Content-Security-Policy forbids the page
+from loading anything else. It is responsive (one column, figures scale to the width, wide
+tables scroll inside their own box) and has print styles.
+
+One module per concern:
+
+* :mod:`sim.report.page`: the page building blocks every report shares (document, sections,
+  figures, tables, escaping, styles), numbers in words, and :class:`FolderKind`;
+* :mod:`sim.report.run`: run folders (``manifest.json`` + ``quarterly.parquet``);
+* :mod:`sim.report.sweep`: sweep folders (``manifest.json`` + ``design.parquet`` +
+  ``results.parquet``), with the analysis when ``analysis/`` exists;
+* :mod:`sim.report.comparison`: comparison folders (``manifest.json`` + ``comparison.csv`` +
+  ``comparison.parquet``).
+
+Each report module declares its ``KIND`` (a test on the folder's files and a renderer);
+``FOLDER_KINDS`` lists them in the order they are tried. HTML is built with the standard library
+(``html.escape`` and f-strings). pandas, PyYAML and the package's own modules (palette, schema,
+sweep analysis) are imported inside functions, so importing this package, and ``adoptsim
+--help``, stay instant.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sim.report import comparison, run, sweep
+from sim.report.page import METRIC_LABELS, FolderKind, ReportError
+from sim.report.run import KEY_METRICS
+from sim.report.sweep import outcome_label
+
+__all__ = ["FOLDER_KINDS", "KEY_METRICS", "METRIC_LABELS", "REPORT_NAME", "FolderKind", "ReportError",
+           "build_report", "folder_kind", "outcome_label"]
+
+REPORT_NAME = "report.html"
+
+#: Checked in order; the first kind whose ``matches`` is true renders the folder.
+FOLDER_KINDS: list[FolderKind] = [run.KIND, sweep.KIND, comparison.KIND]
+
+
+def build_report(folder: str | Path, *, targets: str | Path | None = None) -> Path:
+    """Render ``folder``'s report and write it to ``folder/report.html``; return that path.
+
+    The folder kind is detected from its files (see ``FOLDER_KINDS``). ``targets`` is a targets
+    YAML file for the run report's "targets against simulated values" section; by default
+    ``scenarios/targets.yaml`` in the working directory or in the project's source tree, and the
+    section is left out when no readable file applies. Raises :class:`ReportError` when the folder
+    is missing or is not an output folder adoptsim knows.
+    """
+    from sim import storage
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ReportError(f"{folder}: no such folder")
+    kind = folder_kind(folder)
+    if kind is None:
+        known = "; ".join(f"a {k.name} folder holds {k.holds}" for k in FOLDER_KINDS)
+        raise ReportError(f"{folder}: not an adoptsim output folder ({known})")
+    page = kind.render(folder, targets=targets)
+    return storage.write_text(folder / REPORT_NAME, page)
+
+
+def folder_kind(folder: str | Path) -> FolderKind | None:
+    """The kind of output ``folder`` holds, or None when it is none of ``FOLDER_KINDS``."""
+    folder = Path(folder)
+    return next((kind for kind in FOLDER_KINDS if kind.matches(folder)), None)
