@@ -128,10 +128,13 @@ def _measure_size(enterprises: int, repeats: int, scenario: str, seed: int) -> d
     total = [s + q for s, q in zip(setup, quarters)]
     return {
         "enterprises": enterprises, "workloads": workloads, "quarters": reported,
+        "horizon": f"{loaded.horizon.start}-{loaded.horizon.end}",
+        "burn_in_quarters": loaded.burn_in_quarters,
         "workload_quarters": workload_quarters, "import_s": imported,
         "setup_s": _stats(setup), "quarters_s": _stats(quarters), "total_s": _stats(total),
         "per_workload_quarter_us": _stats([q / workload_quarters * 1e6 for q in quarters]),
-        "peak_rss_mib": _peak_rss_mib(), "deterministic": deterministic,
+        "peak_rss_mib": _peak_rss_mib(),   # of the process: the largest of its runs
+        "deterministic": deterministic,
     }
 
 

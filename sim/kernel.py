@@ -19,6 +19,12 @@ The article's forces, term by term, in a workload's utility of each option:
 
 A stack's utility is the sum of its workloads' utilities under the best allocation the stack
 allows, minus the fixed open-platform cost, plus peer influence, minus switching cost.
+
+:func:`workload_utilities` and :func:`stack_options` state the quarter's arithmetic plainly;
+:func:`decide_quarter` runs the same arithmetic arranged for speed (blocks of enterprises whose
+arrays stay in the CPU cache, workloads in arrival order, constant terms computed once; see
+:class:`KernelCache`), with every floating-point operation in the same order, so all three paths
+reach bit-identical decisions.
 """
 
 from __future__ import annotations
@@ -206,7 +212,7 @@ class QuarterContext:
     """Everything one quarter's decisions depend on, prepared by the model (step 1-3, 6)."""
 
     signals: object              # SignalPaths of this quarter
-    active: np.ndarray           # (W,) workload is in a portfolio this quarter
+    active: np.ndarray           # (W,) workload is in a portfolio: arrival_quarter <= quarter
     deployment: np.ndarray       # (W,) current option, NOT_DEPLOYED for new workloads
     stack: np.ndarray            # (n,) current stack, NOT_DEPLOYED for enterprises new to AI
     closed_price: np.ndarray     # (n,) USD per million tokens from the enterprise's vendor
@@ -291,50 +297,46 @@ def decide_quarter(population, context: QuarterContext, behaviour,
 
 # --- the fast path's machinery ----------------------------------------------------------------
 
-BLOCK_WORKLOADS = 1 << 17   # workloads per block: a block's arrays fit the CPU cache
+BLOCK_WORKLOADS = 1 << 17   # workloads per block: a block's arrays stay in the CPU cache
 
 
 @dataclass
 class Block:
-    """Enterprises ``enterprises`` and their workloads ``workloads`` (contiguous ranges)."""
+    """Enterprises ``enterprises`` and their workloads ``workloads`` (contiguous ranges).
+
+    Inside the kernel a block's workloads are kept in arrival order (stably, so each
+    enterprise's stay in workload order): the active workloads of a quarter, those arrived by
+    then, are a prefix, and every per-workload term is a slice instead of a gather."""
 
     enterprises: slice
     workloads: slice
-    first: np.ndarray        # (m + 1,) each enterprise's first workload, relative to the block
-    owner: np.ndarray        # (workloads,) enterprise of each workload, relative to the block
+    start: int               # where the block's workloads begin in the kernel's order
+    order: np.ndarray        # (W_b,) positions in the block (workload order), in arrival order
+    arrival: np.ndarray      # (W_b,) arrival quarter, in arrival order
+    owner: np.ndarray        # (W_b,) enterprise relative to the block, in arrival order
+    arrived: np.ndarray      # (quarters + 1, m): workloads of each enterprise arrived by a quarter
     enterprise: dict         # per-enterprise population arrays, sliced to the block
-    terms: dict              # KernelCache.terms, sliced to the block
+    terms: dict              # KernelCache.terms, sliced to the block (arrival order)
 
 
 @dataclass
 class ActiveWorkloads:
-    """The active workloads of one block, in workload order (each enterprise's contiguous)."""
+    """The active workloads of one block: the first ``order.size`` in its arrival order."""
 
-    position: np.ndarray  # (K,) positions in the block's workloads, ascending
-    owner: np.ndarray     # (K,) enterprise of each, relative to the block (intp)
-    offsets: np.ndarray   # (m + 1,) enterprise i's active workloads are [offsets[i], offsets[i+1])
-    count: np.ndarray     # (m,) active workloads per enterprise
-    terms: dict           # the block's terms for these workloads
-
-
-def _subset(active: ActiveWorkloads, keep) -> tuple[ActiveWorkloads, np.ndarray]:
-    """The active workloads of the enterprises ``keep`` only, and their rows in ``active``."""
-    count = np.where(keep, active.count, 0)
-    rows = _ranges(active.offsets[:-1][keep], count[keep])
-    offsets = np.zeros(count.size + 1, dtype=np.int64)
-    np.cumsum(count, out=offsets[1:])
-    return ActiveWorkloads(
-        position=active.position.take(rows), owner=active.owner.take(rows), offsets=offsets,
-        count=count, terms={name: values.take(rows) for name, values in active.terms.items()}), rows
+    order: np.ndarray    # (K,) their positions in the block (workload order)
+    owner: np.ndarray    # (K,) enterprise of each, relative to the block
+    count: np.ndarray    # (m,) active workloads per enterprise
+    terms: dict          # the block's terms for these workloads
 
 
 class KernelCache:
     """What the vectorized kernel keeps between the quarters of one model.
 
+    * The blocks: contiguous runs of enterprises with about :data:`BLOCK_WORKLOADS` workloads,
+      each with its workloads in arrival order (:class:`Block`).
     * Terms of the utility formula that do not change during a run (a behaviour constant times a
       workload attribute), each computed exactly as :func:`option_utilities` computes it, for all
-      workloads once.
-    * The blocks: contiguous runs of enterprises with about :data:`BLOCK_WORKLOADS` workloads.
+      workloads once, in the blocks' arrival order.
     * Open's relative capability and its capability value for every workload, computed once the
       signals they depend on (benchmark gap, task parity, frontier gap) hold still for a second
       quarter and kept while they do (the burn-in; the projection once the gap has closed).
@@ -343,45 +345,50 @@ class KernelCache:
     def __init__(self, population, behaviour, block_workloads: int = BLOCK_WORKLOADS):
         b = behaviour
         self.population, self.behaviour = population, behaviour
-        capability = b.capability_weight * population.stakes
+        first, arrival = population.first_workload, population.arrival_quarter
+        cuts = np.searchsorted(first, np.arange(block_workloads, first[-1], block_workloads))
+        bounds = np.unique(np.concatenate([[0], cuts, [population.enterprises]])).tolist()
+        spans = [(e0, e1, int(first[e0]), int(first[e1])) for e0, e1 in zip(bounds[:-1], bounds[1:])]
+        small = arrival.astype(np.uint16) if arrival.size and arrival.max() < 2**16 else arrival
+        orders = [np.argsort(small[w0:w1], kind="stable")       # (a radix sort on uint16)
+                  for _, _, w0, w1 in spans]
+        kernel_order = np.concatenate([order + w0 for order, (_, _, w0, _) in zip(orders, spans)])
+        owner = population.owner.take(kernel_order).astype(np.intp)
+        capability = b.capability_weight * population.stakes.take(kernel_order)
         exposure = np.where(population.regulated, 1.0, b.unregulated_compliance_share)
+        taste = [population.taste[:, option].take(kernel_order) for option in range(3)]
         self.terms = {
             "capability": capability,
             "closed_base": b.closed_preference + capability,
-            "frontier_need": population.frontier_need,
-            "finetune_gain": b.finetune_gain * population.domain_specificity,
-            "cost": b.cost_weight * population.volume,
-            "compliance": b.compliance_weight * population.sensitivity,
-            "exposure": exposure[population.owner],
-            "taste_closed": b.workload_taste_sd * population.taste[:, CLOSED],
-            "taste_open": b.workload_taste_sd * population.taste[:, OPEN],
-            "taste_finetuned": b.workload_taste_sd * population.taste[:, FINETUNED],
+            "frontier_need": population.frontier_need.take(kernel_order),
+            "finetune_gain": b.finetune_gain * population.domain_specificity.take(kernel_order),
+            "cost": b.cost_weight * population.volume.take(kernel_order),
+            "compliance": b.compliance_weight * population.sensitivity.take(kernel_order),
+            "exposure": exposure.take(owner),
+            "taste_closed": np.multiply(b.workload_taste_sd, taste[CLOSED], out=taste[CLOSED]),
+            "taste_open": np.multiply(b.workload_taste_sd, taste[OPEN], out=taste[OPEN]),
+            "taste_finetuned": np.multiply(b.workload_taste_sd, taste[FINETUNED],
+                                           out=taste[FINETUNED]),
         }
-        self.blocks = self._blocks(block_workloads)
+        span = int(arrival.max()) + 1 if arrival.size else 1
+        self.blocks = []
+        for (e0, e1, w0, w1), order in zip(spans, orders):
+            inside = slice(w0, w1)
+            cell = arrival[inside].astype(np.int64) * (e1 - e0) + (population.owner[inside] - e0)
+            arrivals = np.bincount(cell, minlength=span * (e1 - e0)).reshape(span, e1 - e0)
+            self.blocks.append(Block(
+                enterprises=slice(e0, e1), workloads=inside, start=w0, order=order,
+                arrival=arrival[inside].take(order), owner=owner[inside] - e0,
+                arrived=np.cumsum(arrivals, axis=0),
+                enterprise={"ml_capacity": population.ml_capacity[e0:e1],
+                            "risk_aversion": population.risk_aversion[e0:e1],
+                            "region": population.region[e0:e1]},
+                terms={name: values[inside] for name, values in self.terms.items()}))
         self._last_key: dict[str, tuple] = {}
         self._capability: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
     def serves(self, population, behaviour) -> bool:
         return self.population is population and self.behaviour is behaviour
-
-    def _blocks(self, block_workloads: int) -> list[Block]:
-        population = self.population
-        first = population.first_workload
-        cuts = np.searchsorted(first, np.arange(block_workloads, first[-1], block_workloads))
-        bounds = np.unique(np.concatenate([[0], cuts, [population.enterprises]]))
-        owner = population.owner.astype(np.intp)
-        blocks = []
-        for e0, e1 in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-            w0, w1 = int(first[e0]), int(first[e1])
-            workloads = slice(w0, w1)
-            blocks.append(Block(
-                enterprises=slice(e0, e1), workloads=workloads, first=first[e0:e1 + 1] - w0,
-                owner=owner[workloads] - e0,
-                enterprise={"ml_capacity": population.ml_capacity[e0:e1],
-                            "risk_aversion": population.risk_aversion[e0:e1],
-                            "region": population.region[e0:e1]},
-                terms={name: values[workloads] for name, values in self.terms.items()}))
-        return blocks
 
     def capability(self, context: QuarterContext, role: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(relative capability, open capability value) of every workload under this context's
@@ -410,37 +417,49 @@ def _relative_capability(frontier_need, signals, behaviour) -> np.ndarray:
     return relative
 
 
+def _active(block: Block, context: QuarterContext) -> ActiveWorkloads | None:
+    """The block's active workloads: ``context.active`` must hold the workloads arrived by the
+    quarter (``arrival_quarter <= quarter``), as the model builds it."""
+    size = int(np.count_nonzero(context.active[block.workloads]))
+    if size == 0:
+        return None
+    arrival = block.arrival
+    quarter = arrival[size - 1]
+    if size < arrival.size and arrival[size] <= quarter:
+        raise ValueError("QuarterContext.active must be the workloads with arrival_quarter <= "
+                         "the quarter")
+    return ActiveWorkloads(order=block.order[:size], owner=block.owner[:size],
+                           count=block.arrived[quarter],
+                           terms={name: values[:size] for name, values in block.terms.items()})
+
+
 def _decide_block(block: Block, context: QuarterContext, outlook, behaviour, capability_now,
                   capability_outlook, plans, stack, deployment_out) -> None:
     """:func:`decide_quarter` for one block; writes its results into the output arrays."""
+    active = _active(block, context)
+    if active is None:
+        return   # no active workload: no plans, no choice, nothing moves
     e, w = block.enterprises, block.workloads
     m = e.stop - e.start
-    position = np.flatnonzero(context.active[w])
-    if position.size == 0:
-        return   # no active workload: no plans, no choice, nothing moves
-    offsets = np.searchsorted(position, block.first)
-    count = np.diff(offsets)
-    active = ActiveWorkloads(
-        position=position, owner=block.owner.take(position), offsets=offsets, count=count,
-        terms={name: values.take(position) for name, values in block.terms.items()})
-    deployment = context.deployment[w].take(position)
+    owner, count = active.owner, active.count
+    deployment = context.deployment[w].take(active.order)
     current_stack = context.stack[e]
-    open_now = _segment_count(deployment > CLOSED, active)
-    new_count = np.bincount(active.owner.take(np.flatnonzero(deployment == NOT_DEPLOYED)), minlength=m)
+    open_now = segment_count(deployment > CLOSED, owner, m)
+    new_position = np.flatnonzero(deployment == NOT_DEPLOYED)
+    new_owner = owner.take(new_position)
+    new_count = np.bincount(new_owner, minlength=m)
     existing = current_stack != NOT_DEPLOYED
     # 7. (who chooses) free choice: reviewing, or new to AI; placing: new workloads only
     free_choice = (count > 0) & (context.review[e] | ~existing)
     placing = existing & ~free_choice & (new_count > 0)
     chooser = free_choice | placing
 
-    if outlook is None:
-        now = planned = _every_options(
-            _option_utilities(block, active, context, behaviour, capability_now),
-            active, m, context.platform[e], context.peer[e])
-    else:
-        planned = _every_options(
-            _option_utilities(block, active, outlook, behaviour, capability_outlook),
-            active, m, outlook.platform[e], outlook.peer[e])
+    # 4. every workload's utilities and every enterprise's stack values
+    now = _every_options(_option_utilities(block, active, context, behaviour, capability_now),
+                         active, m, context.platform[e], context.peer[e])
+    planned = now if outlook is None else _every_options(
+        _option_utilities(block, active, outlook, behaviour, capability_outlook),
+        active, m, outlook.platform[e], outlook.peer[e])
     # 5. intentions: open workloads in the preferred allocation against those running now
     preferred = np.argmax(planned.values, axis=1)
     open_preferred = np.select(
@@ -451,16 +470,7 @@ def _decide_block(block: Block, context: QuarterContext, outlook, behaviour, cap
     if not chooser.any():
         return
 
-    # 4. (for those who choose) today's options; intentions on the outlook did not need them
-    if outlook is not None:
-        if not np.array_equal(chooser, count > 0):
-            active, rows = _subset(active, chooser)
-            deployment = deployment.take(rows)
-        now = _every_options(_option_utilities(block, active, context, behaviour, capability_now),
-                             active, m, context.platform[e], context.peer[e])
-    owner, position = active.owner, active.position
-    new_position = np.flatnonzero(deployment == NOT_DEPLOYED)
-    new_owner = owner.take(new_position)
+    # 7. the logit choice among the stacks each chooser may take
     placed = _placed_options(now, deployment, active, m, placing, open_now, new_position,
                              new_owner, new_count, context.platform[e], context.peer[e])
     values = np.where(free_choice[:, None],
@@ -490,7 +500,7 @@ def _decide_block(block: Block, context: QuarterContext, outlook, behaviour, cap
         CLOSED).astype(np.int8)
     _apply_flips(moved.view(np.uint8), best_open_option, placed.flip_to_open, placed.flip_to_closed,
                  placing & (chosen == STACK_HYBRID))
-    deployment_out[w][position] = moved
+    deployment_out[w][active.order] = moved
 
 
 def _option_utilities(block: Block, active: ActiveWorkloads, context: QuarterContext, behaviour,
@@ -500,16 +510,19 @@ def _option_utilities(block: Block, active: ActiveWorkloads, context: QuarterCon
     per-enterprise terms taken per workload; same operations, same order, so bit-identical."""
     b, signals, terms, owner = behaviour, context.signals, active.terms, active.owner
     e, enterprise = block.enterprises, block.enterprise
-    utilities = np.empty((3, owner.size))
+    size = owner.size
+    utilities = np.empty((3, size))
     closed, open_, finetuned = utilities
     # capability: open's relative capability, then the capability values
+    lift = np.multiply(terms["finetune_gain"], signals.tooling_maturity)     # finetune_lift
     if capability is None:
         relative = _relative_capability(terms["frontier_need"], signals, b)
         np.multiply(terms["capability"], relative, out=open_)                # capability_open
+        relative += lift
     else:
-        relative = capability[0][block.workloads].take(active.position)
-        capability[1][block.workloads].take(active.position, out=open_)
-    relative += terms["finetune_gain"] * signals.tooling_maturity           # relative + finetune_lift
+        inside = slice(block.start, block.start + size)
+        relative = np.add(capability[0][inside], lift, out=lift)
+        open_[:] = capability[1][inside]
     np.multiply(terms["capability"], relative, out=finetuned)               # capability_finetuned
     # token cost of open (one price for all), then burden, then taste
     cost_open = np.multiply(terms["cost"], context.open_price, out=relative)
@@ -551,22 +564,19 @@ class EveryOptions:
 
 
 def _every_options(utilities, active: ActiveWorkloads, n, platform, peer) -> EveryOptions:
-    """:func:`stack_options` with every workload movable, for the active workloads.
-
-    The hybrid fix needs, for an enterprise whose workloads all prefer one kind, the workload
-    that loses least by switching kind: ``best_any - closed`` or ``best_any - best_open``, which
-    for such an enterprise are both exactly ``|closed - best_open|``.
-    """
+    """:func:`stack_options` with every workload movable, for the active workloads."""
     closed, open_, finetuned = utilities
     owner, count = active.owner, active.count
     best_open = np.maximum(open_, finetuned)
     closed_best = closed >= best_open
     best_any = np.maximum(closed, best_open)
-    closed_count = _segment_count(closed_best, active)
+    closed_count = segment_count(closed_best, owner, n)
     open_count = count - closed_count
     wants_open = (open_count == 0) & (closed_count >= 2)
     wants_closed = (closed_count == 0) & (open_count >= 2)
-    flip = _first_minimum(closed, best_open, active, n, wants_open | wants_closed)
+    candidates = np.flatnonzero((wants_open | wants_closed).take(owner))
+    flip = _first_minimum(_loss(closed, best_open, candidates), candidates,
+                          owner.take(candidates), n)
     flip_to_open = np.where(wants_open, flip, -1)
     flip_to_closed = np.where(wants_closed, flip, -1)
 
@@ -581,8 +591,9 @@ def _every_options(utilities, active: ActiveWorkloads, n, platform, peer) -> Eve
     hybrid_feasible = ((closed_count > 0) & (open_count > 0)) | wants_open | wants_closed
     values[~hybrid_feasible, STACK_HYBRID] = -np.inf
     values[count == 0] = -np.inf
-    return EveryOptions(utilities=utilities, best_open=best_open, closed_best=closed_best, best_any=best_any, open_count=open_count,
-                        flip_to_open=flip_to_open, flip_to_closed=flip_to_closed, values=values)
+    return EveryOptions(utilities=utilities, best_open=best_open, closed_best=closed_best,
+                        best_any=best_any, open_count=open_count, flip_to_open=flip_to_open,
+                        flip_to_closed=flip_to_closed, values=values)
 
 
 def _hybrid_sum(per_workload, owner, n, to_open, open_value, to_closed, closed_value):
@@ -602,7 +613,7 @@ def _hybrid_sum(per_workload, owner, n, to_open, open_value, to_closed, closed_v
 @dataclass
 class PlacedOptions:
     values: np.ndarray           # (m, 3); meaningful for placing enterprises
-    flip_to_open: np.ndarray     # (m,) position (into the active arrays) or -1
+    flip_to_open: np.ndarray     # (m,) position (among the active workloads) or -1
     flip_to_closed: np.ndarray
 
 
@@ -623,15 +634,16 @@ def _placed_options(every: EveryOptions, deployment, active: ActiveWorkloads, n,
     open_count = open_now + new_count - new_closed
     wants_open = placing & (open_count == 0) & (closed_count >= 2)
     wants_closed = placing & (closed_count == 0) & (open_count >= 2)
-    flip = _first_minimum_of(_loss(every.utilities[CLOSED], every.best_open, new_position),
-                             new_position, new_owner, n, wants_open | wants_closed)
+    candidates = (wants_open | wants_closed).take(new_owner)
+    flip = _first_minimum(_loss(every.utilities[CLOSED], every.best_open, new_position[candidates]),
+                          new_position[candidates], new_owner[candidates], n)
     flip_to_open = np.where(wants_open, flip, -1)
     flip_to_closed = np.where(wants_closed, flip, -1)
 
     values = np.full((n, 3), -np.inf)
     closed_feasible = placing & (open_now == 0)
     values[closed_feasible, STACK_CLOSED] = every.values[closed_feasible, STACK_CLOSED]
-    rows = _ranges(active.offsets[:-1][placing], count[placing])
+    rows = np.flatnonzero(placing.take(active.owner))
     if rows.size:
         owner = active.owner.take(rows)
         dep = deployment.take(rows)
@@ -644,7 +656,7 @@ def _placed_options(every: EveryOptions, deployment, active: ActiveWorkloads, n,
         as_open = current.copy()
         as_open[new_here] = every.best_open.take(new_rows)
         current[new_here] = every.best_any.take(new_rows)
-        # positions of the flips within ``rows`` (both are sorted)
+        # positions of the flips within ``rows`` (both are ascending)
         to_open = np.searchsorted(rows, flip_to_open[flip_to_open >= 0])
         to_closed = np.searchsorted(rows, flip_to_closed[flip_to_closed >= 0])
         current[to_open] = every.best_open.take(rows.take(to_open))
@@ -669,18 +681,15 @@ def _apply_flips(option, best_open_option, to_open, to_closed, where):
 def segment_sum(values, owner, n) -> np.ndarray:
     """Per enterprise (0..n-1), the sum of ``values`` over its rows, added one by one in row
     order: the same sums as ``np.bincount(owner, weights=values)`` (and as the reference path's
-    running total), which takes nearly twice as long."""
+    running total), which takes longer."""
     total = np.zeros(n)
     np.add.at(total, owner, values)
     return total
 
 
-def _segment_count(mask, active: ActiveWorkloads) -> np.ndarray:
-    """Per enterprise, how many of its active workloads ``mask`` holds."""
-    running = np.empty(mask.size + 1, dtype=np.int32)
-    running[0] = 0
-    np.cumsum(mask, out=running[1:], dtype=np.int32)
-    return running.take(active.offsets[1:]) - running.take(active.offsets[:-1])
+def segment_count(mask, owner, n) -> np.ndarray:
+    """Per enterprise (0..n-1), how many of its rows ``mask`` holds."""
+    return np.bincount(owner, weights=mask, minlength=n).astype(np.int64)
 
 
 def _loss(closed, best_open, rows) -> np.ndarray:
@@ -691,45 +700,18 @@ def _loss(closed, best_open, rows) -> np.ndarray:
     return np.abs(loss, out=loss)
 
 
-def _first_minimum(closed, best_open, active: ActiveWorkloads, n, wanted) -> np.ndarray:
-    """Per enterprise in ``wanted`` (each with an active workload), the position of its first
-    active workload with the smallest loss (:func:`_loss`); -1 elsewhere."""
+def _first_minimum(loss, position, owner, n) -> np.ndarray:
+    """Per enterprise, the smallest ``position`` among its rows with the smallest ``loss``; -1
+    for enterprises without rows. (Positions follow each enterprise's workload order, so this is
+    its first such workload.)"""
     chosen = np.full(n, -1, dtype=np.int64)
-    which = np.flatnonzero(wanted)
-    if which.size == 0:
+    if position.size == 0:
         return chosen
-    counts = active.count.take(which)
-    rows = _ranges(active.offsets.take(which), counts)
-    loss = _loss(closed, best_open, rows)
-    minimum = np.minimum.reduceat(loss, np.cumsum(counts) - counts)
-    hits = np.flatnonzero(loss == np.repeat(minimum, counts))
-    owners = active.owner.take(rows.take(hits))
-    first = np.ones(hits.size, dtype=bool)
-    np.not_equal(owners[1:], owners[:-1], out=first[1:])
-    chosen[owners[first]] = rows.take(hits[first])
+    minimum = np.full(n, np.inf)
+    np.minimum.at(minimum, owner, loss)
+    hit = loss == minimum.take(owner)
+    first = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(first, owner[hit], position[hit])
+    found = first != np.iinfo(np.int64).max
+    chosen[found] = first[found]
     return chosen
-
-
-def _first_minimum_of(loss, position, owner, n, wanted) -> np.ndarray:
-    """As :func:`_first_minimum` over a subset: ``position`` ascending, ``owner`` its owners."""
-    chosen = np.full(n, -1, dtype=np.int64)
-    keep = wanted.take(owner)
-    if not keep.any():
-        return chosen
-    loss, position, owner = loss[keep], position[keep], owner[keep]
-    starts = np.flatnonzero(np.concatenate([[True], owner[1:] != owner[:-1]]))
-    minimum = np.minimum.reduceat(loss, starts)
-    at_minimum = loss == np.repeat(minimum, np.diff(np.append(starts, loss.size)))
-    hits, owners = position[at_minimum], owner[at_minimum]
-    first = np.concatenate([[True], owners[1:] != owners[:-1]])
-    chosen[owners[first]] = hits[first]
-    return chosen
-
-
-def _ranges(starts, counts) -> np.ndarray:
-    """Concatenated ``arange(start, start + count)`` for each pair."""
-    total = int(counts.sum())
-    index = np.arange(total, dtype=np.intp)
-    if total:
-        index += np.repeat(starts - (np.cumsum(counts) - counts), counts)
-    return index

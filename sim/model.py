@@ -106,9 +106,9 @@ class PeerNetwork(Network):
     not exist yet: about 1.5 s at 100,000 cells)."""
 
     def _connect_cells(self) -> None:
-        cells, neighbours = self._cells, self.G.neighbors
-        for coordinate, cell in cells.items():
-            cell.connections = {node: cells[node] for node in neighbours(coordinate)}
+        cells = self._cells
+        for coordinate, neighbours in self.G.adjacency():
+            cells[coordinate].connections = {node: cells[node] for node in neighbours}
 
 
 @contextmanager

@@ -593,6 +593,7 @@ def _plot_profiles(profiles: pd.DataFrame, path: Path) -> Path:
         ax.plot(curve["value"], curve["objective"], marker="o", color=DEPLOYMENT_COLOURS["closed"])
         ax.axvline(curve["optimum"].iloc[0], color="0.3", linestyle="--")
         ax.set_yscale("symlog", linthresh=1.0)
+        ax.set_ylim(bottom=0.0)
         ax.set_title(name.rsplit(".", 1)[-1].replace("_", " "), fontsize="medium")
         ax.set_ylabel("Objective")
     for ax in list(axes.flat)[len(names):]:

@@ -138,8 +138,11 @@ def _workload_classes(scenario: Scenario, regulated_owner: np.ndarray,
     tilted = base.copy()
     tilted[PRIVACY_SENSITIVE] *= scenario.population.regulated_privacy_multiplier
     cumulative = np.cumsum(np.vstack([base / base.sum(), tilted / tilted.sum()]), axis=1)
-    rows = cumulative[regulated_owner.astype(np.intp)]
-    draws = (rows <= rng.random(regulated_owner.size)[:, None]).sum(axis=1)
+    uniforms = rng.random(regulated_owner.size)
+    draws = np.empty(regulated_owner.size, dtype=np.intp)
+    for row, in_row in enumerate((~regulated_owner, regulated_owner)):
+        # how many cumulative shares are <= the uniform
+        draws[in_row] = np.searchsorted(cumulative[row], uniforms[in_row], side="right")
     return np.minimum(draws, len(WORKLOAD_CLASSES) - 1).astype(np.int8)
 
 

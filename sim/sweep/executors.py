@@ -20,7 +20,6 @@ import multiprocessing
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from functools import partial
 from itertools import islice
 from typing import Any
 
@@ -53,23 +52,6 @@ class Executor:
         raise NotImplementedError
 
 
-def _windowed(submit: Callable[[Any], Any], tasks: Iterable[Any], window: int,
-              wait_first: Callable[[list], Iterable]) -> Iterator[tuple[Any, Any]]:
-    """Submit tasks keeping at most ``window`` in flight; yield ``(task, future)`` as each ends.
-    ``wait_first`` blocks until at least one of the futures it is given is done."""
-    tasks = iter(tasks)
-    pending = {submit(task): task for task in islice(tasks, window)}
-    while pending:
-        for future in list(wait_first(list(pending))):
-            yield pending.pop(future), future
-            for task in islice(tasks, 1):
-                pending[submit(task)] = task
-
-
-def _first_done(futures: list) -> set:
-    return wait(futures, return_when=FIRST_COMPLETED).done
-
-
 def _ignore_interrupts() -> None:
     """Pool workers leave Ctrl-C to the parent, which stops the sweep cleanly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -98,9 +80,14 @@ class LocalExecutor(Executor):
         if self._pool is None:
             yield from ((task, fn(task)) for task in tasks)
             return
-        for task, future in _windowed(partial(self._pool.submit, fn), tasks,
-                                      self.workers * TASKS_PER_WORKER, _first_done):
-            yield task, future.result()
+        tasks = iter(tasks)
+        pending = {self._pool.submit(fn, task): task
+                   for task in islice(tasks, self.workers * TASKS_PER_WORKER)}
+        while pending:
+            for future in wait(pending, return_when=FIRST_COMPLETED).done:
+                yield pending.pop(future), future.result()
+                for task in islice(tasks, 1):
+                    pending[self._pool.submit(fn, task)] = task
 
 
 class DaskExecutor(Executor):
@@ -127,23 +114,31 @@ class DaskExecutor(Executor):
             raise SweepError(f"cannot reach the Dask scheduler: {error}", file=scheduler) from None
         self.workers = max(1, sum(self._client.nthreads().values()))
 
-    def _first_done(self, futures: list) -> set:
-        return self._distributed.wait(futures, return_when="FIRST_COMPLETED").done
-
     def close(self) -> None:
         for part in (getattr(self, "_client", None), self._cluster):
             if part is not None:
                 part.close()
 
     def map_unordered(self, fn, tasks):
-        submit = partial(self._client.submit, fn, pure=False)
+        tasks = iter(tasks)
+        owners = {}
+
+        def start(task):
+            future = self._client.submit(fn, task, pure=False)
+            owners[future] = task
+            return future
+
         in_flight = max(self.workers * TASKS_PER_WORKER, DASK_MIN_IN_FLIGHT)
-        for task, future in _windowed(submit, tasks, in_flight, self._first_done):
+        completed = self._distributed.as_completed([start(task) for task in islice(tasks, in_flight)])
+        for future in completed:
             try:
-                yield task, future.result()
+                result = future.result()
             except Exception as error:  # the task was lost with its worker (KilledWorker, ...)
-                yield task, error
+                result = error
             future.release()
+            yield owners.pop(future), result
+            for task in islice(tasks, 1):
+                completed.add(start(task))
 
 
 def make_executor(name: str = "local", *, workers: int | None = None,

@@ -3,7 +3,7 @@
 A sweep file names a base scenario, the parameters to vary, a design, replications and the
 outcomes to keep::
 
-    name: watch-grid
+    name: drivers
     base: ../baseline.yaml                  # relative to this file
     set: [population.enterprises=1000]      # fixed --set overrides of the base (optional)
     parameters:
@@ -14,9 +14,10 @@ outcomes to keep::
         categories:
           tracking: {signals.benchmark_gap.extend: {annual_rate: 0.0, form: linear}}
           reopens:  {signals.benchmark_gap.extend: {annual_rate: 3.5, form: linear}}
-    design: {method: grid}                  # or lhs / sobol / morris with samples and seed
-    replications: 4
-    outcomes: [workload_share_open_any@2030Q4, stack_share_hybrid[region=eu]@2030Q4]
+    design: {method: lhs, samples: 200, seed: 1}   # or sobol, morris; a grid takes levels only
+    replications: 2
+    common_random_numbers: true             # the default: the same seeds at every point
+    outcomes: [workload_share_open_any@2030Q4, "stack_share_hybrid[region=eu]@2030Q4"]
     analysis:
       prim: ["workload_share_open_any@2030Q4 >= 0.25"]
 
