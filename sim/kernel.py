@@ -274,7 +274,9 @@ def decide_quarter(population, context: QuarterContext, behaviour,
 
     * every decision belongs to one enterprise, so enterprises are processed in blocks of
       contiguous workloads (:class:`KernelCache`), small enough that the block's arrays stay in
-      the CPU cache instead of streaming a million-element temporary per operation;
+      the CPU cache instead of streaming a million-element temporary per operation; within a
+      block the workloads are kept in arrival order, so the quarter's active ones are a prefix
+      (``context.active`` must be ``arrival_quarter <= quarter``, as the model builds it);
     * terms that do not change during a run are computed once (``KernelCache``), and open's
       relative capability is kept while the signals it depends on hold still;
     * only what the decisions need is computed: for instance the hybrid fix needs the least loss

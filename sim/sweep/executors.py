@@ -28,7 +28,8 @@ from sim.sweep.spec import SweepError
 
 EXECUTORS = ("local", "dask")
 TASKS_PER_WORKER = 2
-DASK_MIN_IN_FLIGHT = 32  # a remote cluster may still be adding workers when the sweep starts
+DASK_MIN_IN_FLIGHT = 16  # batches; a remote cluster may still be adding workers at the start
+DASK_BATCH = 4  # runs per Dask task
 DASK_MISSING = ("the dask executor needs Dask's distributed scheduler, an optional extra: "
                 "pip install -e \".[dask]\" (or pip install \"dask[distributed]\")")
 
@@ -121,24 +122,31 @@ class DaskExecutor(Executor):
 
     def map_unordered(self, fn, tasks):
         tasks = iter(tasks)
+        batches = iter(lambda: list(islice(tasks, DASK_BATCH)), [])
         owners = {}
 
-        def start(task):
-            future = self._client.submit(fn, task, pure=False)
-            owners[future] = task
+        def start(batch):
+            future = self._client.submit(_run_batch, fn, batch, pure=False)
+            owners[future] = batch
             return future
 
         in_flight = max(self.workers * TASKS_PER_WORKER, DASK_MIN_IN_FLIGHT)
-        completed = self._distributed.as_completed([start(task) for task in islice(tasks, in_flight)])
+        completed = self._distributed.as_completed([start(b) for b in islice(batches, in_flight)])
         for future in completed:
+            batch = owners.pop(future)
             try:
-                result = future.result()
-            except Exception as error:  # the task was lost with its worker (KilledWorker, ...)
-                result = error
+                results = future.result()
+            except Exception as error:  # the batch was lost with its worker (KilledWorker, ...)
+                results = [error] * len(batch)
             future.release()
-            yield owners.pop(future), result
-            for task in islice(tasks, 1):
-                completed.add(start(task))
+            yield from zip(batch, results)
+            for batch in islice(batches, 1):
+                completed.add(start(batch))
+
+
+def _run_batch(fn: Callable[[Any], Any], batch: list) -> list:
+    """Run a few tasks in one Dask task, so the scheduler's cost is shared among them."""
+    return [fn(task) for task in batch]
 
 
 def make_executor(name: str = "local", *, workers: int | None = None,
