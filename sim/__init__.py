@@ -8,12 +8,19 @@ instant::
     result = sim.run_scenario("scenarios/baseline.yaml", replications=4)
     result.frame      # tidy DataFrame: scenario, replication, quarter, metric, segment, value
     result.folder     # the run folder
+
+Sweeps, their analysis, comparisons and calibration the same way: ``sim.run_sweep``,
+``sim.analyze_sweep``, ``sim.compare_scenarios``, ``sim.calibrate_scenario``.
 """
 
-from importlib import import_module
+from sim.lazy import lazy_exports
 
 _PUBLIC = {
     "run_scenario": "sim.workflows",
+    "compare_scenarios": "sim.workflows",
+    "calibrate_scenario": "sim.workflows",
+    "run_sweep": "sim.sweep.sweep",
+    "analyze_sweep": "sim.analysis.analyze",
     "RunResult": "sim.workflows",
     "load_scenario": "sim.scenario",
     "ScenarioError": "sim.scenario",
@@ -24,10 +31,4 @@ _PUBLIC = {
     "tidy": "sim.runner",
 }
 
-__all__ = sorted(_PUBLIC)
-
-
-def __getattr__(name: str):
-    if name in _PUBLIC:
-        return getattr(import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+__getattr__, __all__ = lazy_exports(__name__, _PUBLIC)

@@ -13,7 +13,8 @@ measures, each figure as the median (with min and max) of ``repeats`` runs:
   enterprises: the time of the quarter's decisions (steps 4, 5 and 7) of each, on the same
   quarters, checking that both reach identical deployments, stacks and plans;
 * ``adoptsim --help`` start-up time;
-* sweep throughput, if :mod:`sim.sweep` offers a ``benchmark`` function.
+* sweep throughput, if :mod:`sim.sweep` offers a ``benchmark`` function (in a fresh process not
+  pinned to a core, as the sweep's workers need all of them).
 
 The result is a dict (see :func:`run_benchmarks`) written as JSON, and :func:`format_table`
 prints it. Nothing here is imported by the model; the module imports nothing heavy at load.
@@ -49,7 +50,8 @@ TARGET_KERNEL_RATIO = 30.0          # vectorized kernel vs per-agent reference
 TARGET_HELP_SECONDS = 0.5
 
 
-def _stats(values: list[float]) -> dict:
+def median_range(values: list[float]) -> dict:
+    """Median, min and max of repeated measurements, with the measurements themselves."""
     return {"median": statistics.median(values), "min": min(values), "max": max(values),
             "runs": list(values)}
 
@@ -131,8 +133,9 @@ def _measure_size(enterprises: int, repeats: int, scenario: str, seed: int) -> d
         "horizon": f"{loaded.horizon.start}-{loaded.horizon.end}",
         "burn_in_quarters": loaded.burn_in_quarters,
         "workload_quarters": workload_quarters, "import_s": imported,
-        "setup_s": _stats(setup), "quarters_s": _stats(quarters), "total_s": _stats(total),
-        "per_workload_quarter_us": _stats([q / workload_quarters * 1e6 for q in quarters]),
+        "setup_s": median_range(setup), "quarters_s": median_range(quarters),
+        "total_s": median_range(total),
+        "per_workload_quarter_us": median_range([q / workload_quarters * 1e6 for q in quarters]),
         "peak_rss_mib": _peak_rss_mib(),   # of the process: the largest of its runs
         "deterministic": deterministic,
     }
@@ -175,8 +178,8 @@ def _measure_reference(enterprises: int, quarters: int, repeats: int, scenario: 
         fast_times.append(sum(spent["fast"]))
         slow_times.append(sum(spent["slow"]))
         ratios.append(slow_times[-1] / fast_times[-1])
-    return {"enterprises": enterprises, "quarters": quarters, "vectorized_s": _stats(fast_times),
-            "reference_s": _stats(slow_times), "ratio": _stats(ratios), "identical": identical}
+    return {"enterprises": enterprises, "quarters": quarters, "vectorized_s": median_range(fast_times),
+            "reference_s": median_range(slow_times), "ratio": median_range(ratios), "identical": identical}
 
 
 def _measure_sweep() -> dict | str:
@@ -218,7 +221,7 @@ def _help_startup(repeats: int, cpu: int | None) -> dict:
         t0 = time.perf_counter()
         subprocess.run(command, capture_output=True, check=True, preexec_fn=pin)
         seconds.append(time.perf_counter() - t0)
-    return {"command": " ".join([Path(command[0]).name, *command[1:]]), "seconds": _stats(seconds)}
+    return {"command": " ".join([Path(command[0]).name, *command[1:]]), "seconds": median_range(seconds)}
 
 
 def _machine(cpu: int | None) -> dict:
@@ -326,7 +329,9 @@ def run_benchmarks(sizes=SIZES, repeats: int = REPEATS, out: str | Path | None =
             f"{result['reference']['ratio']['median']:.0f}x")
     result["startup"] = _help_startup(repeats, cpu)
     say(f"adoptsim --help: {result['startup']['seconds']['median']:.3f} s")
-    result["sweep"] = _in_fresh_process("sweep", cpu) if sweep else "not measured (--no-sweep)"
+    # Not pinned: the sweep's worker processes need every core.
+    result["sweep"] = _in_fresh_process("sweep", None) if sweep else "not measured (--no-sweep)"
+    say(f"sweep: {_sweep_note(result['sweep'])}")
     by_size = {row["enterprises"]: row for row in result["sizes"]}
     if 10_000 in by_size and 100_000 in by_size:
         result["scaling_100k_over_10k"] = (by_size[100_000]["total_s"]["median"]
@@ -346,6 +351,23 @@ def run_benchmarks(sizes=SIZES, repeats: int = REPEATS, out: str | Path | None =
 
 def _range(stats: dict, digits: int = 3) -> str:
     return f"{stats['median']:.{digits}f} ({stats['min']:.{digits}f}-{stats['max']:.{digits}f})"
+
+
+def _sweep_note(sweep: dict | str | None) -> str:
+    """The sweep figures of :func:`sim.sweep.benchmark` in a line (or why there are none)."""
+    if not isinstance(sweep, dict):
+        return str(sweep)
+    if "local_1" not in sweep:
+        return json.dumps(sweep)
+    rate = {name: (_range(sweep[name]["runs_per_second"], 2) if isinstance(sweep[name], dict)
+                   else sweep[name]) for name in ("local_1", "local_2", "dask_2")}
+    size = f"{sweep['enterprises']:,} enterprises" if sweep["enterprises"] else "baseline size"
+    dask = sweep["local_2_over_dask"]
+    return (f"{sweep['runs']} runs ({size}), runs per second: 1 local worker {rate['local_1']}, "
+            f"2 local workers {rate['local_2']} ({sweep['speedup_2_over_1']:.2f}x 1 worker), "
+            f"Dask {sweep['dask_workers']} workers {rate['dask_2']}"
+            + ("" if dask is None else f" (local / Dask {dask:.2f}x)")
+            + f"; identical results: {'yes' if sweep['identical_results'] else 'NO'}")
 
 
 def format_table(result: dict, markdown: bool = False) -> str:
@@ -376,8 +398,7 @@ def format_table(result: dict, markdown: bool = False) -> str:
     startup = result.get("startup")
     if startup:
         notes.append(f"`{startup['command']}`: {_range(startup['seconds'])} s")
-    sweep = result.get("sweep")
-    notes.append(f"sweep throughput: {sweep if isinstance(sweep, str) else json.dumps(sweep)}")
+    notes.append(f"sweep throughput: {_sweep_note(result.get('sweep'))}")
     deterministic = all(row["deterministic"] for row in result["sizes"])
     notes.append(f"same seed, same metrics at every size: {'yes' if deterministic else 'NO'}")
     bullet = "- " if markdown else "  "

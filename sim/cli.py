@@ -114,7 +114,11 @@ def command_sweep(args) -> int:
     if result.failed:
         print(f"Tracebacks of the failed runs: {result.folder / 'failures'} "
               "(--retry-failed runs them again)")
-    if not args.no_analysis:
+    if args.no_analysis:
+        from sim.report import build_report
+
+        print(f"Report: {build_report(result.folder)}")
+    else:
         _print_analysis(analyze_sweep(result.folder))
     return 1 if result.failed else 0
 

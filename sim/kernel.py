@@ -227,7 +227,6 @@ class QuarterContext:
 
 @dataclass
 class QuarterDecision:
-    utilities: np.ndarray | None  # (active workloads, 3) if kept; None from both engines
     plans_to_expand: np.ndarray  # (n,) preferred allocation runs more open workloads than now
     deployment: np.ndarray       # (W,) after the quarter's choices
     stack: np.ndarray            # (n,)
@@ -293,7 +292,7 @@ def decide_quarter(population, context: QuarterContext, behaviour,
         _decide_block(block, context, outlook, behaviour, capability_now, capability_outlook,
                       plans, stack, deployment)
     existing = context.stack != NOT_DEPLOYED
-    return QuarterDecision(utilities=None, plans_to_expand=plans, deployment=deployment,
+    return QuarterDecision(plans_to_expand=plans, deployment=deployment,
                            stack=stack, switched=existing & (stack != context.stack))
 
 

@@ -312,7 +312,7 @@ class AdoptionModel(mesa.Model):
             for workload, option in decision.deployment.items():
                 deployment[workload] = option
         switched = (context.stack != NOT_DEPLOYED) & (stack != context.stack)
-        return QuarterDecision(utilities=None, plans_to_expand=plans, deployment=deployment,
+        return QuarterDecision(plans_to_expand=plans, deployment=deployment,
                                stack=stack, switched=switched)
 
     def run(self, quarters: int | None = None) -> np.ndarray:

@@ -15,7 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
+def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write ``path`` atomically: ``write`` fills a temporary file beside it, which is then renamed
+    into place (and deleted if ``write`` fails). Returns ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
@@ -30,7 +32,7 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
 
 
 def write_text(path: Path, text: str) -> Path:
-    return _atomic(path, lambda target: target.write_text(text, encoding="utf-8"))
+    return write_atomic(path, lambda target: target.write_text(text, encoding="utf-8"))
 
 
 def write_json(path: Path, data) -> Path:
@@ -38,11 +40,11 @@ def write_json(path: Path, data) -> Path:
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> Path:
-    return _atomic(path, lambda target: frame.to_parquet(target, index=False, engine="pyarrow"))
+    return write_atomic(path, lambda target: frame.to_parquet(target, index=False, engine="pyarrow"))
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> Path:
-    return _atomic(path, lambda target: frame.to_csv(target, index=False, float_format="%.6g"))
+    return write_atomic(path, lambda target: frame.to_csv(target, index=False, float_format="%.6g"))
 
 
 @contextmanager

@@ -7,18 +7,15 @@ summary and the plots. The command line (:mod:`sim.cli`) only parses arguments a
 
 from __future__ import annotations
 
-import platform
-import subprocess
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim import runner, storage
+from sim import provenance, runner, storage
 from sim.quarters import parse_quarter
 from sim.scenario import ScenarioError, load_scenario, scenario_hash
 from sim.schema import Scenario
@@ -64,20 +61,6 @@ def snapshot_quarters(scenario: Scenario) -> list[str]:
     return list(dict.fromkeys(quarters + [scenario.horizon.end]))
 
 
-def _versions() -> dict:
-    packages = {name: metadata.version(name) for name in ("mesa", "numpy", "pandas", "pyarrow", "pydantic")}
-    return {"adoptsim": metadata.version("adoptsim"), "python": platform.python_version(), **packages}
-
-
-def _git_commit() -> str | None:
-    try:
-        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
-                                capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() or None if result.returncode == 0 else None
-
-
 def manifest(result: runner.Replications, digest: str) -> dict:
     scenario = result.scenario
     return {
@@ -87,8 +70,8 @@ def manifest(result: runner.Replications, digest: str) -> dict:
         "seed": scenario.seed,
         "replications": scenario.replications,
         "replication_seeds": [{"entropy": s.entropy, "spawn_key": list(s.spawn_key)} for s in result.seeds],
-        "versions": _versions(),
-        "git_commit": _git_commit(),
+        "versions": provenance.versions(),
+        "git_commit": provenance.git_commit(),
         "wall_seconds": round(result.wall_seconds, 3),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -195,8 +178,8 @@ def calibration_summary(calibration, fit: pd.DataFrame, quick: bool) -> dict:
             for name, value, prior, (low, high) in zip(calibration.names, calibration.best.parameters,
                                                        calibration.prior, calibration.bounds)],
         "scenario_hash": scenario_hash(calibration.scenario),
-        "versions": _versions(),
-        "git_commit": _git_commit(),
+        "versions": provenance.versions(),
+        "git_commit": provenance.git_commit(),
         "wall_seconds": round(calibration.wall_seconds, 1),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -368,7 +351,7 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
             "scenarios": {s.name: {"scenario_hash": scenario_hash(s), "run_folder": runs[s.name],
                                    "description": s.description, "axes": s.axes} for s in everything},
             "seed": reference_scenario.seed, "replications": reference_scenario.replications,
-            "versions": _versions(), "git_commit": _git_commit(),
+            "versions": provenance.versions(), "git_commit": provenance.git_commit(),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds")})
         from sim.plots import plot_comparison
 

@@ -109,6 +109,9 @@ def test_sweep_then_analyze_a_grid(tmp_path, capsys):
             "prim_workload_share_open_any_2025Q4_ge_0.5_limits.csv"} <= names
     summary = pd.read_csv(folder / "analysis" / "point_summary.csv")
     assert len(summary) == 4 * 2 and set(summary["runs"]) == {2}
+    report = (folder / "report.html").read_text()  # the analysis rebuilds the sweep's report
+    assert "<h2>Outcomes over the grid</h2>" in report and "<h2>Scenario discovery (PRIM)</h2>" in report
+    assert report.count("data:image/png;base64,") >= 3
 
     assert main(["analyze", str(folder), "--no-plots", "--prim", "stack_share_hybrid@2025Q4 < 0.25"]) == 0
     assert (folder / "analysis" / "prim_stack_share_hybrid_2025Q4_lt_0.25_limits.csv").exists()

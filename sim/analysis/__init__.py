@@ -17,7 +17,7 @@ From Python (a notebook)::
 Names are loaded on first use, so importing the package costs nothing until then.
 """
 
-from importlib import import_module
+from sim.lazy import lazy_exports
 
 _PUBLIC = {
     "analyze_sweep": "sim.analysis.analyze",
@@ -37,10 +37,4 @@ _PUBLIC = {
     "plot_prim": "sim.analysis.plots",
 }
 
-__all__ = sorted(_PUBLIC)
-
-
-def __getattr__(name: str):
-    if name in _PUBLIC:
-        return getattr(import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module 'sim.analysis' has no attribute {name!r}")
+__getattr__, __all__ = lazy_exports(__name__, _PUBLIC)

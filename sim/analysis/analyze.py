@@ -47,7 +47,8 @@ class SweepAnalysis:
 
 def analyze_sweep(folder: str | Path, *, prim: Sequence[str | PrimSpec] = (), plots: bool = True,
                   seed: int = 0) -> SweepAnalysis:
-    """Analyse a finished sweep folder into its ``analysis/`` folder (see the module docstring).
+    """Analyse a finished sweep folder into its ``analysis/`` folder (see the module docstring)
+    and (re)build the folder's ``report.html`` with the results.
     ``prim`` adds conditions to those of the sweep file, e.g.
     ``"workload_share_open_any@2030Q4 >= 0.25"``; ``seed`` seeds the bootstrap intervals."""
     data = load_sweep_data(folder)
@@ -63,6 +64,9 @@ def analyze_sweep(folder: str | Path, *, prim: Sequence[str | PrimSpec] = (), pl
         _grid_plots(data, analysis)
     for spec in conditions:
         _prim(data, spec, analysis, plots)
+    from sim.report import build_report
+
+    analysis.files.append(build_report(data.folder))
     return analysis
 
 

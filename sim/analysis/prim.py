@@ -72,7 +72,7 @@ def find_box(x: pd.DataFrame, y, *, threshold: float = 0.8, peel_alpha: float = 
     trajectory = box.peeling_trajectory[TRAJECTORY_COLUMNS].reset_index(drop=True)
     trajectory.index.name = "step"
     limits = _limits(box.box_lims, list(x.columns))
-    return PrimResult(condition, trajectory, limits, _choose(trajectory, threshold), threshold)
+    return PrimResult(condition, trajectory, limits, choose_box(trajectory, threshold), threshold)
 
 
 def _limits(box_lims: list[pd.DataFrame], parameters: list[str]) -> pd.DataFrame:
@@ -96,7 +96,9 @@ def _limits(box_lims: list[pd.DataFrame], parameters: list[str]) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
-def _choose(trajectory: pd.DataFrame, threshold: float) -> int:
+def choose_box(trajectory: pd.DataFrame, threshold: float) -> int:
+    """The step of the PRIM ``trajectory`` to report: the one of highest coverage (then density)
+    among those with density at least ``threshold``, else the densest."""
     dense = trajectory[trajectory["density"] >= threshold]
     if dense.empty:
         return int(trajectory["density"].idxmax())

@@ -259,7 +259,7 @@ def _prim_results(sweep: SweepData) -> list:
     """The PRIM boxes the analysis wrote (``prim_<outcome>_<op>_<value>_*.csv``), read back with
     the chosen box of each: the sweep file's conditions and any added when analysing."""
     from sim.analysis.data import slug
-    from sim.analysis.prim import PrimResult, _choose
+    from sim.analysis.prim import PrimResult, choose_box
     from sim.sweep.spec import PrimSpec
 
     outcomes = {slug(outcome): outcome for outcome in sweep.outcomes}
@@ -279,7 +279,7 @@ def _prim_results(sweep: SweepData) -> list:
         condition = f"{outcomes[head]} {op} {value}"
         threshold = float(thresholds.get(condition) or PrimSpec.model_fields["threshold"].default)
         results.append((stem, PrimResult(condition, trajectory, limits,
-                                         _choose(trajectory, threshold), threshold)))
+                                         choose_box(trajectory, threshold), threshold)))
     return results
 
 

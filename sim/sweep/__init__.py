@@ -9,7 +9,8 @@ live in :mod:`sim.analysis`):
 * :mod:`sim.sweep.executors`: one interface over a local process pool and a Dask cluster;
 * :mod:`sim.sweep.store`: run files, failure records, and the results table streamed from them;
 * :mod:`sim.sweep.sweep`: the orchestrator, :func:`run_sweep`;
-* :mod:`sim.sweep.progress`: the progress bar or log lines of the command line.
+* :mod:`sim.sweep.progress`: the progress bar or log lines of the command line;
+* :mod:`sim.sweep.benchmark`: sweep throughput, :func:`benchmark` (part of ``adoptsim bench``).
 
 From Python (a notebook), the same as ``adoptsim sweep``::
 
@@ -20,7 +21,7 @@ From Python (a notebook), the same as ``adoptsim sweep``::
 Names are loaded on first use, so importing the package costs nothing until then.
 """
 
-from importlib import import_module
+from sim.lazy import lazy_exports
 
 _PUBLIC = {
     "run_sweep": "sim.sweep.sweep",
@@ -38,12 +39,7 @@ _PUBLIC = {
     "make_executor": "sim.sweep.executors",
     "SweepStore": "sim.sweep.store",
     "ProgressReporter": "sim.sweep.progress",
+    "benchmark": "sim.sweep.benchmark",
 }
 
-__all__ = sorted(_PUBLIC)
-
-
-def __getattr__(name: str):
-    if name in _PUBLIC:
-        return getattr(import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module 'sim.sweep' has no attribute {name!r}")
+__getattr__, __all__ = lazy_exports(__name__, _PUBLIC)

@@ -63,7 +63,7 @@ class SweepStore:
     def save_run(self, key: str, parquet: bytes) -> None:
         """Write a finished run's file (:func:`run_file_bytes`); a failure recorded earlier for
         it is dropped."""
-        storage._atomic(self.run_path(key), lambda target: target.write_bytes(parquet))
+        storage.write_atomic(self.run_path(key), lambda target: target.write_bytes(parquet))
         self.failure_path(key).unlink(missing_ok=True)
 
     def save_failure(self, key: str, text: str) -> None:
@@ -93,8 +93,8 @@ class SweepStore:
     def write_results(self, runs: pd.DataFrame, outcomes: Sequence[Outcome]) -> Path:
         """Write ``results.parquet``: the ``runs`` table (with its ``run_key`` column dropped),
         a ``status`` column and one column per outcome, streamed from the run files."""
-        return storage._atomic(self.folder / RESULTS_FILE,
-                               lambda target: self._stream_results(target, runs, outcomes))
+        return storage.write_atomic(self.folder / RESULTS_FILE,
+                                    lambda target: self._stream_results(target, runs, outcomes))
 
     def _stream_results(self, target: Path, runs: pd.DataFrame, outcomes: Sequence[Outcome]) -> None:
         import pyarrow as pa

@@ -303,7 +303,7 @@ def _write_design(store: SweepStore, runs: pd.DataFrame) -> None:
 
 def manifest(sweep: Sweep, result: SweepResult, executor: str) -> dict:
     """What the sweep folder holds and how it was made."""
-    from sim.workflows import _git_commit, _versions
+    from sim import provenance
 
     return {
         "sweep": sweep.spec.name,
@@ -316,8 +316,8 @@ def manifest(sweep: Sweep, result: SweepResult, executor: str) -> dict:
         "runs": {"total": result.runs, "finished": result.finished, "failed": result.failed,
                  "executed_last": result.executed},
         "executor": executor,
-        "versions": {**_versions(), "SALib": metadata.version("SALib")},
-        "git_commit": _git_commit(),
+        "versions": {**provenance.versions(), "SALib": metadata.version("SALib")},
+        "git_commit": provenance.git_commit(),
         "wall_seconds_last": round(result.wall_seconds, 3),
         "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
