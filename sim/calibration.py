@@ -66,14 +66,21 @@ class Target(Strict):
         return f"{self.metric}{segment}@{self.quarter}"
 
 
-class Bounds(Strict):
+class FreeParameter(Strict):
+    """A parameter the calibration fits: its bounds and the hand-set prior the search starts
+    from and is weakly pulled towards (given here, so that a calibration never depends on the
+    result of the previous one)."""
+
     low: float
     high: float
+    prior: float
 
     @model_validator(mode="after")
-    def _ordered(self) -> Bounds:
+    def _ordered(self) -> FreeParameter:
         if not self.high > self.low:
             raise ValueError(f"high ({self.high}) must be above low ({self.low})")
+        if not self.low <= self.prior <= self.high:
+            raise ValueError(f"prior ({self.prior}) must lie within [{self.low}, {self.high}]")
         return self
 
 
@@ -100,14 +107,14 @@ class CalibrationSettings(Strict):
     seed: Annotated[int, Field(ge=0)] = 2025
     writes: str = Field(description="the scenario fragment the fitted values are written to, "
                         "relative to the targets file")
-    parameters: dict[str, Bounds]
+    parameters: dict[str, FreeParameter]
     prior_weight: Annotated[float, Field(ge=0.0)] = 0.01
     search: Search = Search()
     quick: Quick = Quick()
 
     @field_validator("parameters")
     @classmethod
-    def _some(cls, parameters: dict[str, Bounds]) -> dict[str, Bounds]:
+    def _some(cls, parameters: dict[str, FreeParameter]) -> dict[str, FreeParameter]:
         if not parameters:
             raise ValueError("name at least one free parameter")
         return parameters
@@ -199,8 +206,7 @@ class MomentObjective:
         self.targets = targets
         self.names = list(settings.parameters)
         self.bounds = np.array([[b.low, b.high] for b in settings.parameters.values()])
-        self.prior = np.clip([read_parameter(scenario, name) for name in self.names],
-                             self.bounds[:, 0], self.bounds[:, 1])
+        self.prior = np.array([p.prior for p in settings.parameters.values()])
         self.prior_weight = settings.prior_weight
         self.seeds = runner.replication_seeds(settings.seed, replications)
         start = parse_quarter(scenario.horizon.start)

@@ -111,6 +111,14 @@ def test_calibration_is_reproducible_and_writes_the_fragment(tiny_targets, tmp_p
     np.testing.assert_array_equal(first.calibration.best.parameters, second.calibration.best.parameters)
     assert first.calibration.best.objective == second.calibration.best.objective
 
+    # the search starts from the targets file's priors, not from whatever the scenario holds now
+    # (for instance the previous calibration's fit)
+    priors = [p.prior for p in load_targets(tiny_targets).calibration.parameters.values()]
+    np.testing.assert_array_equal(first.calibration.prior, priors)
+    moved = load_scenario(BASELINE, ["behaviour.closed_preference=7.0", "behaviour.peer_weight=0.5"])
+    third = calibrate_scenario(moved, tiny_targets, quick=True, workers=1, out=None)
+    np.testing.assert_array_equal(first.calibration.best.parameters, third.calibration.best.parameters)
+
     # writing to a fragment the scenario does not extend is caught: the fitted values would
     # not reach the baseline
     with pytest.raises(ScenarioError, match="does not take"):
@@ -127,7 +135,7 @@ def test_targets_file_errors_name_the_key(tmp_path):
     assert "targets.0.metric" in str(error.value) and "unknown metric" in str(error.value)
 
     settings = yaml.safe_load(TARGETS.read_text())
-    settings["calibration"]["parameters"]["behaviour.no_such_thing"] = {"low": 0, "high": 1}
+    settings["calibration"]["parameters"]["behaviour.no_such_thing"] = {"low": 0, "high": 1, "prior": 0.5}
     path.write_text(yaml.safe_dump(settings, sort_keys=False))
     with pytest.raises(ScenarioError, match="no_such_thing"):
         calibrate_scenario(BASELINE, path, quick=True, out=None)
