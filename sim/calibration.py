@@ -46,19 +46,13 @@ class Target(Strict):
     source: str
     confidence: Confidence
 
-    @field_validator("metric")
+    @field_validator("metric", "segment")
     @classmethod
-    def _metric(cls, metric: str) -> str:
-        if metric not in METRICS:
-            raise ValueError(f"unknown metric '{metric}'; metrics: {', '.join(METRICS)}")
-        return metric
-
-    @field_validator("segment")
-    @classmethod
-    def _segment(cls, segment: str) -> str:
-        if segment not in SEGMENTS:
-            raise ValueError(f"unknown segment '{segment}'; segments: {', '.join(SEGMENTS)}")
-        return segment
+    def _known(cls, name: str, info) -> str:
+        known = METRICS if info.field_name == "metric" else SEGMENTS
+        if name not in known:
+            raise ValueError(f"unknown {info.field_name} '{name}'; {info.field_name}s: {', '.join(known)}")
+        return name
 
     @property
     def label(self) -> str:

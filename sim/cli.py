@@ -237,16 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="time the model at 2,000 to 100,000 enterprises "
                                               "and write the table as JSON")
-    bench.add_argument("--sizes", default="2000,10000,50000,100000",
-                       help="populations to time, comma-separated (default: %(default)s)")
-    bench.add_argument("--repeats", type=int, default=3,
-                       help="runs of each figure; the median is reported (default: %(default)s)")
-    bench.add_argument("--out", help="JSON file (default: outputs/bench/bench-<timestamp>.json)")
-    bench.add_argument("--scenario", help="scenario (default: the baseline)")
-    bench.add_argument("--cpu", type=int, help="pin the measurements to this core "
-                                               "(default: the idlest allowed core)")
-    bench.add_argument("--no-sweep", action="store_true", help="skip the sweep throughput")
-    bench.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    from sim.bench import add_arguments as add_bench_arguments  # standard library only
+
+    add_bench_arguments(bench)
     bench.set_defaults(handler=command_bench)
     return parser
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from sim.report.page import (
+    other_figures,
     METRIC_LABELS, FolderKind, ReportError, Section, Stat, document, esc, facts, figure,
     figure_value, hash_span, is_share, join_words, pct, pct_interval, read_manifest, read_parquet,
     share_cell, software_facts, swatch, table, td, th, when)
@@ -341,11 +342,7 @@ def _fan_figures(comparison: ComparisonData, colours: dict[str, str]) -> str:
                    f"{_legend(comparison.names, colours)}. {_fan_lead(comparison, metric)}")
         parts.append(figure(png, f"{label}: one band per scenario", caption))
     known = {f"fan_{metric}.png" for metric in comparison.metrics} | {"matrix.png"}
-    plots = comparison.folder / "plots"
-    others = sorted(p for p in plots.glob("*.png") if p.name not in known) if plots.is_dir() else []
-    for png in others:
-        title = png.stem.replace("_", " ").capitalize()
-        parts.append(figure(png, title, f"<b>{esc(title)}.</b> {_band_note(comparison)}"))
+    parts += other_figures(comparison.folder / "plots", known, _band_note(comparison))
     if not parts:
         return "<p>This comparison folder holds no fan charts.</p>"
     return "\n".join(parts)

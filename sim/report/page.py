@@ -284,6 +284,13 @@ def join_words(parts: Sequence[str]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
 
 
+def other_figures(plots: Path, known: set[str], note: str) -> list[str]:
+    """Figures for the PNGs in ``plots`` that a report has no dedicated caption for."""
+    others = sorted(p for p in plots.glob("*.png") if p.name not in known) if plots.is_dir() else []
+    return [figure(png, title, f"<b>{esc(title)}.</b> {note}")
+            for png in others for title in [png.stem.replace("_", " ").capitalize()]]
+
+
 def figure_value(value: float, metric: str) -> str:
     """A value in the metric's unit: percent for shares, else three significant digits."""
     return pct(value, 1) if is_share(metric) else f"{value:.3g}"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.report.page import (
+    other_figures,
     METRIC_LABELS, FolderKind, ReportError, Section, Stat, document, esc, facts, figure,
     figure_value, hash_span, join_words, pct, pct_interval, read_manifest, read_parquet,
     segment_label, settings_block, share_cell, software_facts, sources_table, swatch, table, td,
@@ -262,12 +263,7 @@ def _trend_figures(run: RunData) -> str:
         png = run.png(name)
         if png is not None:
             parts.append(figure(png, alt, caption(run)))
-    folder = run.folder / "plots"
-    others = sorted(p for p in folder.glob("*.png") if p.name not in {n for n, _, _ in known}) \
-        if folder.is_dir() else []
-    for png in others:
-        title = png.stem.replace("_", " ").capitalize()
-        parts.append(figure(png, title, f"<b>{esc(title)}.</b> {_band_note(run)}"))
+    parts += other_figures(run.folder / "plots", {name for name, _, _ in known}, _band_note(run))
     if not parts:
         return "<p>This run folder holds no plots (it was run without them).</p>"
     return "\n".join(parts)
