@@ -13,8 +13,9 @@ measures, each figure as the median (with min and max) of ``repeats`` runs:
   enterprises: the time of the quarter's decisions (steps 4, 5 and 7) of each, on the same
   quarters, checking that both reach identical deployments, stacks and plans;
 * ``adoptsim --help`` start-up time;
-* sweep throughput, if :mod:`sim.sweep` offers a ``benchmark`` function (in a fresh process not
-  pinned to a core, as the sweep's workers need all of them).
+* sweep throughput, :func:`sim.sweep.benchmark.benchmark`: a 200-run sweep of the baseline with
+  1 and 2 local workers and on a 2-worker Dask cluster (in a fresh process not pinned to a core,
+  as the sweep's workers need all of them).
 
 The result is a dict (see :func:`run_benchmarks`) written as JSON, and :func:`format_table`
 prints it. Nothing here is imported by the model; the module imports nothing heavy at load.
@@ -182,15 +183,11 @@ def _measure_reference(enterprises: int, quarters: int, repeats: int, scenario: 
             "reference_s": median_range(slow_times), "ratio": median_range(ratios), "identical": identical}
 
 
-def _measure_sweep() -> dict | str:
-    """Sweep throughput from :func:`sim.sweep.benchmark`, if the sweep package offers one."""
-    try:
-        import sim.sweep as sweep
+def _measure_sweep(repeats: int) -> dict:
+    """Sweep throughput (:func:`sim.sweep.benchmark.benchmark`)."""
+    from sim.sweep.benchmark import benchmark
 
-        benchmark = getattr(sweep, "benchmark")
-    except (ImportError, AttributeError):
-        return "not available: sim.sweep has no benchmark function"
-    return benchmark()
+    return benchmark(repeats=repeats)
 
 
 _WORKERS = {"size": _measure_size, "reference": _measure_reference, "sweep": _measure_sweep}
@@ -289,6 +286,14 @@ def _targets(result: dict) -> list[dict]:
     seconds = startup and startup["seconds"]["median"]
     add("adoptsim --help", TARGET_HELP_SECONDS, seconds,
         seconds is not None and seconds < TARGET_HELP_SECONDS, "s")
+    from sim.sweep.benchmark import TARGET_LOCAL_OVER_DASK, TARGET_SPEEDUP
+
+    sweep = result.get("sweep") if isinstance(result.get("sweep"), dict) else {}
+    speedup, dask = sweep.get("speedup_2_over_1"), sweep.get("local_2_over_dask")
+    add("sweep: 2 local workers over 1", TARGET_SPEEDUP, speedup,
+        speedup is not None and speedup >= TARGET_SPEEDUP, "x")
+    add("sweep: 2 local workers over 2 Dask workers", TARGET_LOCAL_OVER_DASK, dask,
+        dask is not None and dask <= TARGET_LOCAL_OVER_DASK, "x")
     return targets
 
 
@@ -330,7 +335,8 @@ def run_benchmarks(sizes=SIZES, repeats: int = REPEATS, out: str | Path | None =
     result["startup"] = _help_startup(repeats, cpu)
     say(f"adoptsim --help: {result['startup']['seconds']['median']:.3f} s")
     # Not pinned: the sweep's worker processes need every core.
-    result["sweep"] = _in_fresh_process("sweep", None) if sweep else "not measured (--no-sweep)"
+    result["sweep"] = (_in_fresh_process("sweep", None, repeats=repeats) if sweep
+                       else "not measured (--no-sweep)")
     say(f"sweep: {_sweep_note(result['sweep'])}")
     by_size = {row["enterprises"]: row for row in result["sizes"]}
     if 10_000 in by_size and 100_000 in by_size:

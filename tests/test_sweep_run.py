@@ -120,6 +120,23 @@ def test_dask_local_cluster_gives_identical_results(reference, tmp_path):
     assert results_bytes(on_dask.folder) == results_bytes(result.folder)
 
 
+def test_dask_local_cluster_slows_its_monitoring_in_every_worker_only():
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    from sim.sweep.executors import DASK_LOCAL_SETTINGS, local_cluster
+
+    def settings():
+        return {key: dask.config.get(key) for key in DASK_LOCAL_SETTINGS}
+
+    before = settings()
+    with local_cluster(2) as cluster, distributed.Client(cluster) as client:
+        in_workers = client.run(settings)
+    assert len(in_workers) == 2
+    assert all(seen == DASK_LOCAL_SETTINGS for seen in in_workers.values())
+    assert settings() == before != DASK_LOCAL_SETTINGS  # this process keeps its own
+
+
 def test_killed_sweep_resumes_to_the_same_results(reference, tmp_path):
     spec, result = reference
     command = [sys.executable, "-m", "sim", "sweep", str(spec), "--workers", "2",
