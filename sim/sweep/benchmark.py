@@ -51,7 +51,11 @@ def cpu_seconds(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(spec: Path, out: Path, **executor) -> tuple[float, float, float | None, bytes]:
+Timing = tuple[float, float, float | None, bytes]
+"""Runs per second, CPU ms per run of this process and of reaped workers, results bytes."""
+
+
+def timed(spec: Path, out: Path, **executor) -> Timing:
     """Runs per second, and CPU milliseconds per run of this process and of its (reaped) local
     worker processes, of one sweep; and its results.parquet bytes. A Dask cluster's workers
     outlive the sweep, so their CPU is not measured (None)."""
@@ -76,7 +80,7 @@ def running_cluster(workers: int):
         yield cluster.scheduler_address
 
 
-def timed_configuration(spec: Path, out: Path, name: str):
+def timed_configuration(spec: Path, out: Path, name: str) -> Timing:
     """:func:`timed` for one of the measured configurations: "local_1", "local_2" or "dask_2"
     (on its own cluster, started before and stopped after the timed sweep)."""
     if name == "dask_2":
@@ -115,9 +119,9 @@ def benchmark(runs: int = RUNS, enterprises: int | None = None, repeats: int = 3
                 sweeps[name].append(timed_configuration(spec, folder / f"{name}-{index}", name))
     for name, measured in sweeps.items():
         rates, own, workers, _ = zip(*measured)
-        result[name] = {"runs_per_second": median_range(rates),
-                        "cpu_ms_per_run_own": median_range(own),
-                        "cpu_ms_per_run_workers": None if None in workers else median_range(workers)}
+        result[name] = {
+            "runs_per_second": median_range(rates), "cpu_ms_per_run_own": median_range(own),
+            "cpu_ms_per_run_workers": None if None in workers else median_range(workers)}
     rate = {name: result[name]["runs_per_second"]["median"] for name in names}
     result["speedup_2_over_1"] = rate["local_2"] / rate["local_1"]
     result["local_2_over_dask"] = rate["local_2"] / rate["dask_2"] if "dask_2" in rate else None
