@@ -110,6 +110,7 @@ class Enterprise(FixedAgent):
             taste_closed=population.taste[workload, CLOSED],
             taste_open=population.taste[workload, OPEN],
             taste_finetuned=population.taste[workload, FINETUNED],
+            open_affinity=population.open_affinity[self.index],
             closed_price=context.closed_price[self.index], open_price=context.open_price,
             perceived_risk=context.perceived_risk[self.index], risk_aversion=self.risk_aversion,
             regulatory_pressure=signals.regulatory_pressure[population.region[self.index]],

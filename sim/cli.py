@@ -18,6 +18,16 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
                         help="override a scenario key, e.g. --set behaviour.review_rate=0.3 (repeatable)")
 
 
+def _executor_options(parser: argparse.ArgumentParser) -> None:
+    """Where the simulations run (sim.sweep.executors): --executor, --scheduler, --workers."""
+    parser.add_argument("--executor", choices=("local", "dask"), default="local",
+                        help="local process pool (default) or Dask")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                        help="Dask scheduler address (default: a local cluster on 127.0.0.1)")
+    parser.add_argument("--workers", type=int,
+                        help="worker processes, local pool or local Dask cluster (default: all cores)")
+
+
 def _progress_bar(total: int, description: str):
     """A tqdm bar on stderr when it is a terminal; returns (callback, close)."""
     from tqdm import tqdm
@@ -28,6 +38,19 @@ def _progress_bar(total: int, description: str):
         bar.update(done - bar.n)
 
     return update, bar.close
+
+
+def _quarter(text: str) -> str:
+    """An argparse type: a quarter written YYYYQn."""
+    import re
+
+    if not re.fullmatch(r"\d{4}Q[1-4]", text):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a quarter; write it like 2024Q4")
+    return text
+
+
+POINT_HELP = ("run every replication at the posterior median: intervals then show chance only, "
+              "not the parameter uncertainty the calibration leaves")
 
 
 def command_validate(args) -> int:
@@ -44,7 +67,7 @@ def command_run(args) -> int:
     from sim.workflows import headline_table, resolve, run_scenario
 
     scenario = resolve(args.scenario, replications=args.replications, seed=args.seed,
-                       overrides=args.overrides)
+                       overrides=args.overrides, point=args.point)
     update, close = _progress_bar(scenario.replications, f"{scenario.name}")
     try:
         result = run_scenario(scenario, workers=args.workers, out=args.out,
@@ -63,29 +86,49 @@ def command_calibrate(args) -> int:
 
     from sim.workflows import calibrate_scenario
 
-    bar = tqdm(desc="calibrating", unit="eval", disable=args.quiet or not sys.stderr.isatty())
+    bar = tqdm(desc="calibrating", disable=args.quiet or not sys.stderr.isatty())
+    stage = [None]   # the bar restarts (count, rate, time left) with each stage and generation
 
-    def progress(objective) -> None:
-        bar.update(len(objective.history) - bar.n)
-        bar.set_postfix(best=f"{objective.best().objective:.3g}")
+    def progress(where) -> None:   # a sim.calibration.Progress
+        if stage[0] != (where.stage, where.generation):
+            stage[0] = (where.stage, where.generation)
+            bar.reset(total=where.total)
+            bar.set_postfix_str("", refresh=False)
+            bar.set_description(f"generation {where.generation}, threshold {where.epsilon:.3g}"
+                                if where.stage == "generation" else
+                                "sample from the prior" if where.stage == "prior" else
+                                "posterior predictive")
+        if where.stage == "generation":
+            bar.set_postfix(acceptance=f"{where.done / max(where.evaluations, 1):.0%}", refresh=False)
+        bar.update(where.done - bar.n)
+        if where.stage == "predictive" and where.done == where.total:
+            bar.close()   # what follows (report, plots) is not counted
 
     try:
-        result = calibrate_scenario(args.scenario, args.targets, quick=args.quick,
-                                    workers=args.workers, out=args.out, progress=progress)
+        result = calibrate_scenario(args.scenario, args.targets, quick=args.quick, until=args.until,
+                                    executor=args.executor, workers=args.workers,
+                                    scheduler=args.scheduler, out=args.out, progress=progress)
     finally:
         bar.close()
-    calibration = result.calibration
+    fit = result.report["fit"]
     print(f"Calibration report: {result.folder}")
-    if result.wrote:
-        print(f"Fitted values written to {result.wrote}")
-    print(f"Objective {calibration.best.objective:.4f} after {calibration.evaluations} evaluations "
-          f"({calibration.wall_seconds:.0f} s)\n")
-    print(result.fit[["label", "target", "tolerance", "mean", "p5", "p95", "within_tolerance"]]
-          .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    for path in result.wrote:
+        print(f"Wrote {path}")
+    print(f"{len(fit['generations'])} generations of {result.calibration.settings.particles} "
+          f"particles, {fit['evaluations']} evaluations, final threshold {fit['final_epsilon']:.3f}, "
+          f"acceptance {fit['final_acceptance']:.0%} ({fit['wall_seconds']:.0f} s); it stopped "
+          f"because {fit['stopped']}\n")
+    panel = result.panel.assign(fitted=result.panel["fitted"].map({True: "yes", False: "held out"}),
+                                inside=result.panel["inside"].map({True: "yes", False: "no"}))
+    print(panel[["name", "quarter", "kind", "value", "tolerance", "mean", "p5", "p95", "inside",
+                 "outside", "fitted"]].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print()
-    for name, value in zip(calibration.names, calibration.best.parameters):
-        note = "  (at a bound)" if name in calibration.at_bounds else ""
-        print(f"{name} = {value:.4g}{note}")
+    print(result.parameters.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    validation = result.report["validation"]
+    if validation:
+        print(f"\nOut of sample: {validation['inside']} of {len(validation['held_out'])} entries "
+              f"after {validation['until']} inside their 90% predictive interval "
+              f"(coverage {validation['coverage']:.0%})")
     return 0
 
 
@@ -147,7 +190,7 @@ def command_compare(args) -> int:
     dates = args.at or list(DEFAULT_COMPARE_DATES)
     result = compare_scenarios(args.scenarios, reference=args.reference, dates=dates,
                                replications=args.replications, workers=args.workers, out=args.out,
-                               reuse=not args.no_reuse,
+                               reuse=not args.no_reuse, point=args.point,
                                progress=lambda name: print(f"  {name}: done", file=sys.stderr))
     reference = result.table["scenario"].iloc[0]
     print(f"Comparison folder: {result.folder}")
@@ -172,19 +215,24 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_options(run)
     run.add_argument("--replications", type=int, help="number of replications (default: the scenario's)")
     run.add_argument("--seed", type=int, help="scenario seed (default: the scenario's)")
+    run.add_argument("--point", action="store_true", help=POINT_HELP)
     run.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     run.add_argument("--out", default="outputs", help="output folder (default: outputs)")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.set_defaults(handler=command_run)
 
-    calibrate = commands.add_parser("calibrate", help="fit behaviour parameters to the 2025 targets")
+    calibrate = commands.add_parser("calibrate", help="fit the free parameters' posterior to the "
+                                    "panel of observations (ABC-SMC)")
     calibrate.add_argument("scenario", nargs="?", default="scenarios/baseline.yaml",
                            help="scenario to calibrate (default: scenarios/baseline.yaml)")
     calibrate.add_argument("--targets", default="scenarios/targets.yaml",
-                           help="targets and calibration settings (default: scenarios/targets.yaml)")
+                           help="the panel and calibration settings (default: scenarios/targets.yaml)")
     calibrate.add_argument("--quick", action="store_true",
-                           help="small population and short search; writes the report only")
-    calibrate.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+                           help="a small, fast fit to check the machinery (writes only the report)")
+    calibrate.add_argument("--until", metavar="QUARTER", type=_quarter,
+                           help="fit only observations up to QUARTER and validate on the later "
+                                "ones (writes only the report)")
+    _executor_options(calibrate)
     calibrate.add_argument("--out", default="outputs", help="output folder (default: outputs)")
     calibrate.add_argument("--quiet", action="store_true", help="no progress bar")
     calibrate.set_defaults(handler=command_calibrate)
@@ -196,12 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = commands.add_parser("sweep", help="run a batch sweep (grid, LHS, Sobol, Morris) and analyse it")
     sweep.add_argument("sweep", help="sweep YAML file (see scenarios/sweeps/)")
-    sweep.add_argument("--executor", choices=("local", "dask"), default="local",
-                       help="local process pool (default) or Dask")
-    sweep.add_argument("--scheduler", metavar="tcp://HOST:PORT",
-                       help="Dask scheduler address (default: a local cluster on 127.0.0.1)")
-    sweep.add_argument("--workers", type=int,
-                       help="worker processes, local pool or local Dask cluster (default: all cores)")
+    _executor_options(sweep)
     sweep.add_argument("--out", default="outputs",
                        help="output folder; the sweep goes to OUT/sweeps/NAME/HASH8 (default: outputs)")
     sweep.add_argument("--retry-failed", action="store_true", help="run recorded failures again")
@@ -219,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = commands.add_parser("compare", help="run scenarios side by side with common random numbers")
     compare.add_argument("scenarios", nargs="+", help="scenario YAML files")
+    compare.add_argument("--point", action="store_true", help=POINT_HELP)
     compare.add_argument("--reference", default="scenarios/baseline.yaml",
                          help="the scenario differences are taken against (default: the baseline)")
     compare.add_argument("--at", action="append", metavar="QUARTER",

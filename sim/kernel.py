@@ -57,7 +57,7 @@ def open_relative_capability(benchmark_gap, task_parity, frontier_gap, frontier_
 
 
 def option_utilities(*, stakes, frontier_need, sensitivity, domain_specificity, volume,
-                     taste_closed, taste_open, taste_finetuned,
+                     taste_closed, taste_open, taste_finetuned, open_affinity,
                      closed_price, open_price, perceived_risk, risk_aversion,
                      regulatory_pressure, compliance_exposure, burden_factor,
                      signals, behaviour):
@@ -65,7 +65,9 @@ def option_utilities(*, stakes, frontier_need, sensitivity, domain_specificity, 
 
     ``closed_price``/``open_price`` are USD per million tokens, ``volume`` millions of tokens per
     quarter; ``compliance_exposure`` is 1 for regulated sectors and the unregulated share
-    otherwise; ``burden_factor`` is :func:`burden_factor` of the enterprise.
+    otherwise; ``burden_factor`` is :func:`burden_factor` of the enterprise; ``open_affinity``
+    is the enterprise's persistent standard-normal leaning toward running open models (strategy,
+    culture, past choices), which makes open use cluster in some enterprises.
     """
     b = behaviour
     relative = open_relative_capability(signals.benchmark_gap, signals.task_parity,
@@ -83,9 +85,11 @@ def option_utilities(*, stakes, frontier_need, sensitivity, domain_specificity, 
     burden_finetuned = (b.ops_burden + b.finetune_burden) * burden_factor
     closed = (b.closed_preference + capability_closed - cost_closed - vendor_risk - compliance
               + b.workload_taste_sd * taste_closed)
-    open_ = capability_open - cost_open - burden_open + b.workload_taste_sd * taste_open
+    affinity = b.open_affinity_sd * open_affinity
+    open_ = (capability_open - cost_open - burden_open + b.workload_taste_sd * taste_open
+             + affinity)
     finetuned = (capability_finetuned - cost_open - burden_finetuned
-                 + b.workload_taste_sd * taste_finetuned)
+                 + b.workload_taste_sd * taste_finetuned + affinity)
     return closed, open_, finetuned
 
 
@@ -246,7 +250,7 @@ def workload_utilities(population, context: QuarterContext, behaviour, workloads
         domain_specificity=population.domain_specificity[workloads],
         volume=population.volume[workloads], taste_closed=taste[:, CLOSED],
         taste_open=taste[:, OPEN], taste_finetuned=taste[:, FINETUNED],
-        closed_price=context.closed_price[owner], open_price=context.open_price,
+        open_affinity=population.open_affinity[owner], closed_price=context.closed_price[owner], open_price=context.open_price,
         perceived_risk=context.perceived_risk[owner], risk_aversion=population.risk_aversion[owner],
         regulatory_pressure=signals.regulatory_pressure[population.region][owner],
         compliance_exposure=exposure[owner], burden_factor=burden[owner],
@@ -370,6 +374,7 @@ class KernelCache:
             "taste_open": np.multiply(b.workload_taste_sd, taste[OPEN], out=taste[OPEN]),
             "taste_finetuned": np.multiply(b.workload_taste_sd, taste[FINETUNED],
                                            out=taste[FINETUNED]),
+            "affinity": b.open_affinity_sd * population.open_affinity.take(owner),
         }
         span = int(arrival.max()) + 1 if arrival.size else 1
         self.blocks = []
@@ -534,7 +539,9 @@ def _option_utilities(block: Block, active: ActiveWorkloads, context: QuarterCon
     open_ -= np.multiply(b.ops_burden, burden, out=cost_open)
     finetuned -= np.multiply(b.ops_burden + b.finetune_burden, burden, out=burden)
     open_ += terms["taste_open"]
+    open_ += terms["affinity"]
     finetuned += terms["taste_finetuned"]
+    finetuned += terms["affinity"]
     # closed: preference and capability, token cost, vendor risk, compliance, taste
     cost_closed = np.multiply(terms["cost"], context.closed_price[e].take(owner), out=relative)
     cost_closed /= 1000.0

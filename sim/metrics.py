@@ -25,9 +25,10 @@ _ENTERPRISE_SEGMENTS = 1 + sum(len(values) for _, values in ENTERPRISE_DIMENSION
 _REGION_SEGMENTS = [SEGMENTS.index(f"region={region}") for region in REGIONS]
 _EVENT_SEGMENTS = [SEGMENTS.index(f"event={kind}") for kind in EVENT_TYPES]
 
+SHARE_WEIGHTINGS = ("workload", "volume", "spend")   # count-, token- and spend-weighted shares
 WORKLOAD_METRICS = (
-    tuple(f"workload_share_{option}" for option in OPTIONS + ("open_any",))
-    + tuple(f"volume_share_{option}" for option in OPTIONS + ("open_any",))
+    tuple(f"{weighting}_share_{option}" for weighting in SHARE_WEIGHTINGS
+          for option in OPTIONS + ("open_any",))
     + ("cost_per_mtok", "workloads"))
 ENTERPRISE_METRICS = (tuple(f"stack_share_{stack}" for stack in STACKS)
                       + ("plans_to_expand_open", "switches", "enterprises_using_ai"))
@@ -86,8 +87,12 @@ class MetricCollector:
         return margins(cube[..., :3], len(self.workload_shape))
 
     def collect(self, quarter: int, *, deployment, stack, stack_before, plans, switched,
-                closed_price, open_price, events, signals) -> None:
-        """Record quarter ``quarter`` (0 = horizon start) from the state after its choices."""
+                closed_price, open_price, platform_usd, events, signals) -> None:
+        """Record quarter ``quarter`` (0 = horizon start) from the state after its choices.
+
+        Spend is what enterprises pay: API price times tokens for closed workloads; self-hosted
+        cost per token times tokens, plus the enterprise's open-platform cost (``platform_usd``,
+        shared equally among its open workloads), for open ones."""
         row = self.values[quarter]
         index, cell_code, volume, owner = self._arrived_workloads(quarter)
         deployment = deployment.take(index)
@@ -96,9 +101,16 @@ class MetricCollector:
         counts = self._workload_cube(code, None)
         volumes = self._workload_cube(code, volume)
         unit_price = np.where(deployment == 0, closed_price.take(owner), open_price)
-        spend = self._workload_cube(code, volume * unit_price).sum(axis=1)
+        token_spend = volume * unit_price
+        spend = self._workload_cube(code, token_spend).sum(axis=1)
+        runs_open = deployment > 0
+        open_workloads = np.bincount(owner, weights=runs_open, minlength=platform_usd.size)
+        platform_each = np.divide(platform_usd, open_workloads, out=np.zeros_like(platform_usd),
+                                  where=open_workloads > 0)
+        spends = self._workload_cube(code, token_spend + runs_open * platform_each.take(owner))
         segments = slice(0, _WORKLOAD_SEGMENTS)
-        for per_option, prefix in ((counts, "workload_share"), (volumes, "volume_share")):
+        for per_option, prefix in ((counts, "workload_share"), (volumes, "volume_share"),
+                                   (spends, "spend_share")):
             total = per_option.sum(axis=1)
             for option, name in enumerate(OPTIONS):
                 row[METRIC_INDEX[f"{prefix}_{name}"], segments] = _share(per_option[:, option], total)

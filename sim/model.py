@@ -279,7 +279,8 @@ class AdoptionModel(mesa.Model):
             self.metrics.collect(
                 self.quarter, deployment=self.deployment, stack=self.stack, stack_before=stack_before,
                 plans=decision.plans_to_expand, switched=decision.switched,
-                closed_price=market["closed_price"], open_price=market["open_price"], events=events.events,
+                closed_price=market["closed_price"], open_price=market["open_price"],
+                platform_usd=self._platform_usd(market["platform"]), events=events.events,
                 signals=signals)
         self.quarter += 1
 
@@ -295,6 +296,12 @@ class AdoptionModel(mesa.Model):
             "platform": kernel.platform_cost(self.platform_multiplier, self.population.ml_capacity,
                                              signals.tooling_maturity, behaviour),
         }
+
+    def _platform_usd(self, platform: np.ndarray) -> np.ndarray:
+        """The open-platform cost in USD per quarter: utility is thousands of USD times
+        ``cost_weight`` (no money at all when costs carry no weight)."""
+        cost_weight = self.behaviour.cost_weight
+        return platform * (1000.0 / cost_weight) if cost_weight > 0 else np.zeros_like(platform)
 
     def _decide(self, context: QuarterContext, outlook: QuarterContext | None) -> QuarterDecision:
         if self.engine == "vectorized":

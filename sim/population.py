@@ -49,6 +49,7 @@ class Population:
     sensitivity: np.ndarray
     domain_specificity: np.ndarray
     taste: np.ndarray           # (W, 3) standard-normal persistent tastes per option
+    open_affinity: np.ndarray   # (n,) standard-normal persistent leaning toward open models
 
     @property
     def enterprises(self) -> int:
@@ -130,19 +131,37 @@ def _workload_counts(scenario: Scenario, size: np.ndarray, entry: np.ndarray,
     return counts
 
 
-def _workload_classes(scenario: Scenario, regulated_owner: np.ndarray,
+def class_mix(scenario: Scenario) -> np.ndarray:
+    """(quarters + 1, classes) share of each workload class among the workloads added at each
+    quarter (the last row for dormant workloads): ``share`` at the start, each class's
+    ``share_path`` where given (the mix drifting, e.g. toward coding and agents), renormalised."""
+    classes = [scenario.population.workload_classes[name] for name in WORKLOAD_CLASSES]
+    start = parse_quarter(scenario.horizon.start)
+    quarters = np.arange(scenario.horizon.quarters + 1) + start
+    mix = np.empty((quarters.size, len(classes)))
+    for column, spec in enumerate(classes):
+        if spec.share_path is None:
+            mix[:, column] = spec.share
+            continue
+        dated = sorted((parse_quarter(q), value) for q, value in spec.share_path.items())
+        path = np.interp(quarters, [q for q, _ in dated], [v for _, v in dated])
+        mix[:, column] = np.where(quarters == start, spec.share, path)
+    return mix / mix.sum(axis=1, keepdims=True)
+
+
+def _workload_classes(scenario: Scenario, regulated_owner: np.ndarray, arrival: np.ndarray,
                       rng: np.random.Generator) -> np.ndarray:
-    """Draw each workload's class; regulated sectors hold more privacy-sensitive work."""
-    classes = scenario.population.workload_classes
-    base = np.array([classes[name].share for name in WORKLOAD_CLASSES])
-    tilted = base.copy()
-    tilted[PRIVACY_SENSITIVE] *= scenario.population.regulated_privacy_multiplier
-    cumulative = np.cumsum(np.vstack([base / base.sum(), tilted / tilted.sum()]), axis=1)
+    """Draw each workload's class from the mix of its arrival quarter; regulated sectors hold
+    more privacy-sensitive work. One uniform per workload, whatever the mix."""
+    mix = class_mix(scenario)
+    tilted = mix.copy()
+    tilted[:, PRIVACY_SENSITIVE] *= scenario.population.regulated_privacy_multiplier
+    tilted /= tilted.sum(axis=1, keepdims=True)
+    cumulative = np.cumsum(np.stack([mix, tilted]), axis=2)   # (regulated, quarter, class)
     uniforms = rng.random(regulated_owner.size)
-    draws = np.empty(regulated_owner.size, dtype=np.intp)
-    for row, in_row in enumerate((~regulated_owner, regulated_owner)):
-        # how many cumulative shares are <= the uniform
-        draws[in_row] = np.searchsorted(cumulative[row], uniforms[in_row], side="right")
+    rows = cumulative[regulated_owner.astype(np.intp), arrival]
+    # how many cumulative shares are <= the uniform
+    draws = (rows <= uniforms[:, None]).sum(axis=1)
     return np.minimum(draws, len(WORKLOAD_CLASSES) - 1).astype(np.int8)
 
 
@@ -156,12 +175,16 @@ def build_population(scenario: Scenario, population_rng: np.random.Generator,
                                     for name in SECTOR_NAMES])
     region = _categorical(population_rng, REGIONS, mix.regions, n)
     size = _categorical(population_rng, SIZES, {k: v.share for k, v in mix.sizes.items()}, n)
-    ml_mean = np.array([mix.sizes[name].ml_capacity_mean for name in SIZES])[size]
+    ml_shift = np.array([mix.sectors[name].ml_capacity_shift if name in mix.sectors else 0.0
+                         for name in SECTOR_NAMES])[sector]
+    ml_mean = np.clip(np.array([mix.sizes[name].ml_capacity_mean for name in SIZES])[size] + ml_shift,
+                      0.02, 0.98)
     ml_capacity = _beta(population_rng, ml_mean, mix.ml_capacity_concentration, n)
     risk_aversion = _beta(population_rng, mix.risk_aversion_mean, mix.risk_aversion_concentration, n)
     vendor_names = tuple(scenario.vendors)
     vendor = _categorical(population_rng, vendor_names,
                           {k: v.market_share for k, v in scenario.vendors.items()}, n)
+    open_affinity = population_rng.standard_normal(n)
 
     entry = _entry_quarters(scenario, size, growth_rng)
     counts = _workload_counts(scenario, size, entry, growth_rng)
@@ -170,7 +193,7 @@ def build_population(scenario: Scenario, population_rng: np.random.Generator,
     owner = np.repeat(np.arange(n, dtype=np.int32), per_enterprise)
     arrival = np.repeat(np.tile(np.arange(counts.shape[1], dtype=np.int32), n), counts.ravel())
     regulated = regulated_by_sector[sector]
-    workload_class = _workload_classes(scenario, regulated[owner], growth_rng)
+    workload_class = _workload_classes(scenario, regulated[owner], arrival, growth_rng)
 
     class_specs = [mix.workload_classes[name] for name in WORKLOAD_CLASSES]
     spread = np.array([spec.attribute_spread for spec in class_specs])[workload_class]
@@ -188,4 +211,5 @@ def build_population(scenario: Scenario, population_rng: np.random.Generator,
         sector=sector, regulated=regulated, region=region, size=size, ml_capacity=ml_capacity,
         risk_aversion=risk_aversion, vendor=vendor, entry_quarter=entry,
         first_workload=first_workload, owner=owner, workload_class=workload_class,
-        arrival_quarter=arrival, volume=volume, taste=taste, **attributes)
+        arrival_quarter=arrival, volume=volume, taste=taste, open_affinity=open_affinity,
+        **attributes)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from sim.metrics import METRICS, SEGMENTS
 from sim.model import AdoptionModel
+from sim.posterior import replication_scenario
 from sim.schema import Scenario
 
 SUMMARY_QUANTILES = {"p5": 0.05, "median": 0.5, "p95": 0.95}
@@ -63,14 +64,15 @@ class Replications:
 def run_replications(scenario: Scenario, workers: int | None = None, progress=None) -> Replications:
     """Run ``scenario.replications`` replications of ``scenario`` with seeds from ``scenario.seed``.
 
-    ``workers`` processes (default: all cores; 1 runs in this process). ``progress`` is called
+    Replication ``i`` runs with posterior draw ``i`` when the scenario carries draws
+    (:func:`sim.posterior.replication_scenario`). ``workers`` processes (default: all cores; 1 runs in this process). ``progress`` is called
     with the number of finished replications. Results are in replication order whatever the
     workers, so the output is identical for any worker count.
     """
     started = time.perf_counter()
     seeds = replication_seeds(scenario.seed, scenario.replications)
     workers = min(workers or default_workers(), len(seeds))
-    tasks = [(scenario, seed) for seed in seeds]
+    tasks = [(replication_scenario(scenario, index), seed) for index, seed in enumerate(seeds)]
     results = []
     if workers == 1:
         for task in tasks:

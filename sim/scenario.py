@@ -87,10 +87,13 @@ def load_scenario(source: str | Path | dict | Scenario, overrides: Sequence[str]
         raw, origins = _load_file(Path(source), ())
     for text in overrides:
         origins = _apply_override(raw, origins, text)
+    _unpin_posterior(raw, origins)
     try:
-        return Scenario.model_validate(raw)
+        scenario = Scenario.model_validate(raw)
     except ValidationError as error:
         raise _from_validation_error(error, origins) from None
+    _check_posterior(scenario, origins)
+    return scenario
 
 
 def load_model_file(path: str | Path, model: type[Model]) -> Model:
@@ -123,7 +126,60 @@ def scenario_to_yaml(scenario: Scenario) -> str:
 def _load_file(path: Path, chain: tuple[Path, ...]) -> tuple[dict, Origins]:
     """Parse one file and, recursively, the files it extends."""
     raw, origins = _parse_yaml(_read_text(path), str(path))
+    _read_posterior(raw, origins, path)
     return _resolve_extends(raw, origins, path, chain + (path,))
+
+
+# --- posterior draws --------------------------------------------------------------------------
+
+def _read_posterior(raw: dict, origins: Origins, path: Path) -> None:
+    """Fill a file's ``posterior: {file: draws.csv}`` with the parameters and draws of the CSV
+    (relative to the file that names it)."""
+    posterior = raw.get("posterior")
+    if not isinstance(posterior, dict) or not isinstance(posterior.get("file"), str):
+        return
+    here = origins.get(("posterior", "file"), origins[()])
+    csv_path = path.parent / posterior["file"]
+    text = _read_text(csv_path)
+    header, *rows = [line.split(",") for line in text.splitlines() if line.strip()]
+    if not header or header[0].strip() != "draw" or len(header) < 2:
+        raise ScenarioError(f"{csv_path}: the first line must be 'draw,<parameter>,...'",
+                            here.file, here.line, "posterior.file")
+    try:
+        draws = [[float(value) for value in row[1:]] for row in rows]
+    except ValueError as error:
+        raise ScenarioError(f"{csv_path}: {error}", here.file, here.line, "posterior.file") from None
+    posterior["parameters"] = [name.strip() for name in header[1:]]
+    posterior["draws"] = draws
+
+
+def _unpin_posterior(raw: dict, origins: Origins) -> None:
+    """Leave out of the draws every posterior parameter that a file or ``--set`` after the one
+    holding the posterior sets: the user pinned it."""
+    posterior = raw.get("posterior")
+    if not isinstance(posterior, dict) or not isinstance(posterior.get("parameters"), list):
+        return
+    home = origins.get(("posterior",), origins[()]).file
+    keep = [index for index, name in enumerate(posterior["parameters"])
+            if origins.get(tuple(str(name).split(".")), _Origin(home)).file == home]
+    if len(keep) < len(posterior["parameters"]):
+        posterior["parameters"] = [posterior["parameters"][i] for i in keep]
+        posterior["draws"] = [[row[i] for i in keep] for row in posterior.get("draws", [])]
+
+
+def _check_posterior(scenario: Scenario, origins: Origins) -> None:
+    """Every posterior parameter must be a numeric key of the scenario."""
+    from sim.posterior import value_at
+
+    if scenario.posterior is None:
+        return
+    for name in scenario.posterior.parameters:
+        try:
+            value_at(scenario, name)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            here = origins.get(("posterior",), origins[()])
+            raise ScenarioError(f"posterior parameter '{name}' is not a numeric key of the scenario",
+                                here.file, here.line, "posterior.parameters") from None
 
 
 def _read_text(path: Path) -> str:

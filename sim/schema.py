@@ -22,6 +22,7 @@ REGIONS = ("eu", "north_america", "apac")
 SIZES = ("small", "mid", "large")
 WORKLOAD_CLASSES = (
     "customer_facing", "exploratory", "internal_high_volume", "privacy_sensitive", "domain_specific",
+    "coding_agents",
 )
 EVENT_TYPES = ("price_change", "deprecation", "policy_change", "withdrawal")
 
@@ -71,12 +72,16 @@ class Horizon(Strict):
 
 # --- population -------------------------------------------------------------------------------
 
-class Sector(Strict):
+class Sector(Provenance):
     """A sector's weight in the population; regulated sectors (banking, insurance, healthcare,
-    defence) face data-sovereignty duties that penalise closed APIs for sensitive data."""
+    defence) face data-sovereignty duties that penalise closed APIs for sensitive data. Sectors
+    also differ in AI maturity: ``ml_capacity_shift`` moves the in-house ML capacity of the
+    sector's enterprises (a technology firm has more ML engineers than a retailer of its size)."""
 
     share: Share
     regulated: bool
+    ml_capacity_shift: Annotated[float, Field(ge=-0.5, le=0.5)] = Field(
+        0.0, description="added to the size band's mean ML capacity (the mean stays within 0.02..0.98)")
 
 
 class Size(Provenance):
@@ -96,9 +101,17 @@ class Size(Provenance):
 
 
 class WorkloadClass(Provenance):
-    """One of the article's five workload classes and its typical attributes (0..1 scales)."""
+    """A workload class and its typical attributes (0..1 scales): the article's five, and coding
+    and agentic work, 2025's largest enterprise use case (FACTS.md, "Adoption").
+
+    ``share`` is the class's share of the workloads present at the horizon start. ``share_path``
+    gives its share of *newly added* workloads at dated quarters (interpolated, flat outside the
+    points; shares are renormalised across classes each quarter): the workload mix drifting over
+    time, for example toward work that needs the closed frontier."""
 
     share: Share
+    share_path: dict[QuarterText, Share] | None = Field(
+        None, description="share of newly added workloads at dated quarters")
     stakes: Share = Field(description="how much capability matters")
     frontier_need: Share = Field(description="how much complex multi-step reasoning matters")
     sensitivity: Share = Field(description="data sensitivity (drives the compliance penalty)")
@@ -389,6 +402,34 @@ class Behaviour(Strict):
         description="quarters ahead whose expected signals intentions are formed on")
     logit_scale: Positive = Field(description="scale of the stack choice's logit noise")
     workload_taste_sd: NonNegative = Field(description="spread of persistent workload-level tastes")
+    open_affinity_sd: NonNegative = Field(
+        0.0, description="spread of enterprises' persistent leaning toward open models (per open "
+        "workload): open use clusters in some enterprises, as surveys of large firms find")
+
+
+# --- parameter uncertainty --------------------------------------------------------------------
+
+class Posterior(Strict):
+    """Equally weighted draws of calibrated parameters (written by ``adoptsim calibrate``).
+
+    A scenario file gives only ``file`` (a CSV relative to that file: a ``draw`` column, then
+    one column per parameter, a dotted scenario key); loading fills ``parameters`` and ``draws``.
+    Replication ``i`` runs with draw ``i`` (cycling when there are more replications than
+    draws), so every scenario that extends the calibrated baseline, run with the same seeds, uses
+    the same draw in the same replication and paired differences stay paired. A parameter that a
+    later file or ``--set`` pins is left out of the draws."""
+
+    file: str | None = None
+    parameters: list[str] = Field(default_factory=list)
+    draws: list[list[float]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _rectangular(self) -> Posterior:
+        if any(len(row) != len(self.parameters) for row in self.draws):
+            raise ValueError(f"every draw needs one value per parameter ({len(self.parameters)})")
+        if self.parameters and not self.draws:
+            raise ValueError("a posterior with parameters needs at least one draw")
+        return self
 
 
 class Scenario(Strict):
@@ -409,6 +450,9 @@ class Scenario(Strict):
     vendor_events: EventEffects
     scheduled_events: list[ScheduledEvent] = []
     behaviour: Behaviour
+    posterior: Posterior | None = Field(None, description=(
+        "calibrated parameter draws, one per replication; absent or null: every replication runs "
+        "at the values above (the posterior median for the calibrated baseline)"))
 
     @field_validator("vendors")
     @classmethod

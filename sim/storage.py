@@ -35,6 +35,10 @@ def write_text(path: Path, text: str) -> Path:
     return write_atomic(path, lambda target: target.write_text(text, encoding="utf-8"))
 
 
+def write_bytes(path: Path, data: bytes) -> Path:
+    return write_atomic(path, lambda target: target.write_bytes(data))
+
+
 def write_json(path: Path, data) -> Path:
     return write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 

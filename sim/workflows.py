@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from sim import provenance, runner, storage
+from sim.posterior import draws_record, point_scenario
 from sim.quarters import parse_quarter
 from sim.scenario import ScenarioError, load_scenario, scenario_hash
 from sim.schema import Scenario
@@ -44,14 +44,16 @@ class RunResult:
 
 
 def resolve(source, *, replications: int | None = None, seed: int | None = None,
-            overrides=()) -> Scenario:
-    """Load a scenario (path, dict or Scenario) and apply command-line style settings."""
+            overrides=(), point: bool = False) -> Scenario:
+    """Load a scenario (path, dict or Scenario) and apply command-line style settings;
+    ``point`` drops its posterior draws (every replication at the posterior median)."""
     settings = list(overrides)
     if replications is not None:
         settings.append(f"replications={replications}")
     if seed is not None:
         settings.append(f"seed={seed}")
-    return load_scenario(source, settings)
+    scenario = load_scenario(source, settings)
+    return point_scenario(scenario) if point else scenario
 
 
 def snapshot_quarters(scenario: Scenario) -> list[str]:
@@ -70,6 +72,7 @@ def manifest(result: runner.Replications, digest: str) -> dict:
         "seed": scenario.seed,
         "replications": scenario.replications,
         "replication_seeds": [{"entropy": s.entropy, "spawn_key": list(s.spawn_key)} for s in result.seeds],
+        "posterior_draws": draws_record(scenario),
         "versions": provenance.versions(),
         "git_commit": provenance.git_commit(),
         "wall_seconds": round(result.wall_seconds, 3),
@@ -92,14 +95,15 @@ def headline_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 def run_scenario(source, *, replications: int | None = None, seed: int | None = None,
                  workers: int | None = None, overrides=(), out: str | Path | None = "outputs",
-                 plots: bool = True, progress=None) -> RunResult:
+                 plots: bool = True, progress=None, point: bool = False) -> RunResult:
     """Run a scenario's replications and (unless ``out`` is None) write its run folder.
 
     Returns the tidy DataFrame (columns scenario, replication, quarter, metric, segment, value),
     the summary at 2025Q4 and the horizon end, and the run folder's path. The folder holds
     ``report.html``, the run's self-contained report (:func:`sim.report.build_report`).
+    ``point`` runs every replication at the posterior median (no parameter uncertainty).
     """
-    scenario = resolve(source, replications=replications, seed=seed, overrides=overrides)
+    scenario = resolve(source, replications=replications, seed=seed, overrides=overrides, point=point)
     result = runner.run_replications(scenario, workers=workers, progress=progress)
     frame = runner.tidy(result.values, scenario)
     summary = runner.summarize(frame, snapshot_quarters(scenario))
@@ -124,90 +128,19 @@ def run_scenario(source, *, replications: int | None = None, seed: int | None = 
 
 @dataclass
 class CalibrationResult:
+    """A finished calibration: the posterior and its predictive (:class:`sim.calibration.Calibration`),
+    the report's tables, the report folder, and the files the fit was written to."""
+
     calibration: object          # sim.calibration.Calibration
-    fit: pd.DataFrame            # one row per target
-    folder: Path | None
-    wrote: Path | None           # the scenario fragment updated with the fitted values
-
-
-def calibration_tables(calibration) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The fit per target, the targeted paths (long), and the parameter profiles (long)."""
-    moments = calibration.best.moments
-    fit = pd.DataFrame({
-        "label": [t.label for t in calibration.targets],
-        "metric": [t.metric for t in calibration.targets],
-        "segment": [t.segment for t in calibration.targets],
-        "quarter": [t.quarter for t in calibration.targets],
-        "target": [t.value for t in calibration.targets],
-        "tolerance": [t.tolerance for t in calibration.targets],
-        "mean": moments.mean(axis=0),
-        "p5": np.quantile(moments, 0.05, axis=0),
-        "p95": np.quantile(moments, 0.95, axis=0),
-        "source": [t.source for t in calibration.targets],
-        "confidence": [t.confidence for t in calibration.targets],
-    })
-    fit["within_tolerance"] = (fit["mean"] - fit["target"]).abs() <= fit["tolerance"]
-    replications, quarters, targets = calibration.paths.shape
-    quarter_names = calibration.scenario.quarters[:quarters]
-    paths = pd.DataFrame({
-        "label": np.tile(fit["label"].to_numpy(), replications * quarters),
-        "replication": np.repeat(np.arange(replications), quarters * targets),
-        "quarter": np.tile(np.repeat(quarter_names, targets), replications),
-        "value": calibration.paths.reshape(-1),
-    })
-    optimum = dict(zip(calibration.names, calibration.best.parameters))
-    profiles = pd.DataFrame([
-        {"parameter": name, "value": value, "objective": objective, "optimum": optimum[name]}
-        for name, (grid, objectives) in calibration.profiles.items()
-        for value, objective in zip(grid, objectives)])
-    return fit, paths, profiles
-
-
-def calibration_summary(calibration, fit: pd.DataFrame, quick: bool) -> dict:
-    at_bounds = set(calibration.at_bounds)
-    return {
-        "quick": quick,
-        "objective": calibration.best.objective,
-        "evaluations": calibration.evaluations,
-        "replications": len(calibration.seeds),
-        "seeds": [{"entropy": s.entropy, "spawn_key": list(s.spawn_key)} for s in calibration.seeds],
-        "targets": fit.to_dict(orient="records"),
-        "parameters": [
-            {"name": name, "fitted": float(value), "prior": float(prior), "low": float(low),
-             "high": float(high), "at_bound": name in at_bounds}
-            for name, value, prior, (low, high) in zip(calibration.names, calibration.best.parameters,
-                                                       calibration.prior, calibration.bounds)],
-        "scenario_hash": scenario_hash(calibration.scenario),
-        "versions": provenance.versions(),
-        "git_commit": provenance.git_commit(),
-        "wall_seconds": round(calibration.wall_seconds, 1),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-
-
-def calibration_markdown(summary: dict) -> str:
-    lines = ["# Calibration", "",
-             f"Objective {summary['objective']:.3f} after {summary['evaluations']} evaluations of "
-             f"{summary['replications']} replications each ({summary['wall_seconds']} s)"
-             + (" — quick mode, not a real calibration." if summary["quick"] else "."), "",
-             "## Targets", "", "| target | value | simulated mean | 90% interval | within tolerance | source |",
-             "| --- | --- | --- | --- | --- | --- |"]
-    for t in summary["targets"]:
-        lines.append(f"| {t['label']} | {t['target']:.3f} ± {t['tolerance']:.3f} | {t['mean']:.3f} | "
-                     f"[{t['p5']:.3f}, {t['p95']:.3f}] | {'yes' if t['within_tolerance'] else 'NO'} | "
-                     f"{t['source']} ({t['confidence']}) |")
-    lines += ["", "## Fitted parameters", "", "| parameter | fitted | hand-set prior | bounds | note |",
-              "| --- | --- | --- | --- | --- |"]
-    for p in summary["parameters"]:
-        note = "at a bound: the data push it to the edge of its range" if p["at_bound"] else ""
-        lines.append(f"| {p['name']} | {p['fitted']:.4g} | {p['prior']:.4g} | "
-                     f"[{p['low']:.4g}, {p['high']:.4g}] | {note} |")
-    lines += ["", "Plots: `targets.png` (fit), `target_paths.png` (paths to the target quarter), "
-              "`profiles.png` (objective along each parameter: how well it is identified).", ""]
-    return "\n".join(lines)
+    panel: pd.DataFrame          # one row per panel entry (sim.calibration.report.panel_table)
+    parameters: pd.DataFrame     # one row per free parameter (sim.calibration.report.parameter_table)
+    report: dict                 # calibration.json
+    folder: Path | None          # the report folder
+    wrote: list[Path]            # the posterior draws and the scenario fragment, when written
 
 
 def _fragment(names: list[str], values) -> dict:
+    """Dotted key paths and values as the nested mapping a scenario file holds."""
     fragment: dict = {}
     for name, value in zip(names, values):
         *parents, leaf = name.split(".")
@@ -218,61 +151,95 @@ def _fragment(names: list[str], values) -> dict:
     return fragment
 
 
-def write_calibrated(path: Path, calibration, scenario_source, summary: dict) -> Path:
-    """Write the fitted values to the scenario fragment the baseline extends; check that the
-    baseline then resolves to them (no file later in its chain shadows a fitted key)."""
+def write_posterior(calibration, targets_path: Path, settings, scenario_source,
+                    report: dict) -> list[Path]:
+    """Write the posterior draws (``settings.posterior``) and the fragment the baseline extends
+    (``settings.writes``: the posterior medians as scenario keys and a reference to the draws),
+    both relative to the targets file. Then check that ``scenario_source`` resolves to the
+    medians and carries the draws (it extends the fragment, and no file later in its chain
+    shadows a fitted key); if not, put both files back as they were and raise."""
+    import os
+
     import yaml
 
-    from sim.calibration import read_parameter
+    from sim.calibration.report import draws_table
+    from sim.posterior import value_at
 
-    previous = path.read_text(encoding="utf-8") if path.exists() else None
-    header = (f"# Written by `adoptsim calibrate` on {summary['created']}: objective "
-              f"{summary['objective']:.4f}, {summary['evaluations']} evaluations.\n"
+    fragment_path = targets_path.parent / settings.writes
+    draws_path = targets_path.parent / settings.posterior
+    previous = {path: path.read_bytes() if path.exists() else None
+                for path in (fragment_path, draws_path)}
+    header = (f"# Written by `{report['command']}` on {report['created']}: the posterior medians of "
+              f"{len(calibration.names)} parameters and {len(calibration.draws)} posterior draws.\n"
               "# Do not edit by hand; recalibrate instead (see README, Calibration).\n")
-    storage.write_text(path, header + yaml.safe_dump(_fragment(calibration.names,
-                                                               calibration.best.parameters)))
+    body = _fragment(calibration.names, calibration.medians)
+    body["posterior"] = {"file": os.path.relpath(draws_path, fragment_path.parent)}
+    storage.write_csv(draws_path, draws_table(calibration))
+    storage.write_text(fragment_path, header + yaml.safe_dump(body, sort_keys=False))
     resolved = load_scenario(scenario_source)
-    shadowed = [name for name, value in zip(calibration.names, calibration.best.parameters)
-                if abs(read_parameter(resolved, name) - round(float(value), 6)) > 1e-9]
+    shadowed = [name for name, value in zip(calibration.names, calibration.medians)
+                if abs(value_at(resolved, name) - round(float(value), 6)) > 1e-9
+                or resolved.posterior is None or name not in resolved.posterior.parameters]
     if shadowed:
-        if previous is None:
-            path.unlink()
-        else:
-            storage.write_text(path, previous)
-        raise ScenarioError(f"the scenario does not take {', '.join(shadowed)} from {path}: it must "
-                            "extend that file, and no file after it may set those keys "
+        for path, content in previous.items():
+            if content is None:
+                path.unlink()
+            else:
+                storage.write_bytes(path, content)
+        raise ScenarioError(f"the scenario does not take {', '.join(shadowed)} from {fragment_path}: "
+                            "it must extend that file, and no file after it may set those keys "
                             "(nothing was changed)", file=str(scenario_source))
-    return path
+    return [draws_path, fragment_path]
+
+
+def calibration_command(scenario_source, targets, *, quick: bool, until: str | None) -> str:
+    """The command line that reproduces a calibration (workers and executor do not change it)."""
+    words = ["adoptsim", "calibrate", str(scenario_source), "--targets", str(targets)]
+    return " ".join(words + (["--quick"] if quick else []) + (["--until", until] if until else []))
 
 
 def calibrate_scenario(scenario_source="scenarios/baseline.yaml", targets="scenarios/targets.yaml",
-                       *, quick: bool = False, workers: int | None = None,
+                       *, quick: bool = False, until: str | None = None, executor: str = "local",
+                       workers: int | None = None, scheduler: str | None = None,
                        out: str | Path | None = "outputs", write: bool | None = None,
-                       progress=None) -> CalibrationResult:
-    """Fit the targets file's free parameters, write the report folder
-    (``outputs/calibration/<timestamp>-<hash8>/``) and, unless ``quick`` (or ``write=False``),
-    the fitted values to the fragment the targets file names (``calibration.writes``)."""
+                       plots: bool = True, progress=None) -> CalibrationResult:
+    """Fit the targets file's free parameters to its panel (:func:`sim.calibration.calibrate`;
+    ``progress`` receives its :class:`sim.calibration.Progress`), write the report folder
+    (``outputs/calibration/<timestamp>-<hash8>/``: calibration.json, calibration.md,
+    posterior.csv and, unless ``plots`` is false, the plots) and, unless ``quick`` or ``until``
+    (or ``write=False``), the posterior draws and the fragment the baseline extends
+    (:func:`write_posterior`)."""
     from sim.calibration import calibrate, load_targets
+    from sim.calibration import report as calibration_report
 
-    calibration = calibrate(scenario_source, targets, quick=quick, workers=workers, progress=progress)
-    fit, paths, profiles = calibration_tables(calibration)
-    summary = calibration_summary(calibration, fit, quick)
+    calibration = calibrate(scenario_source, targets, quick=quick, until=until, executor=executor,
+                            workers=workers, scheduler=scheduler, progress=progress)
+    panel = calibration_report.panel_table(calibration)
+    parameters = calibration_report.parameter_table(calibration)
+    report = calibration_report.summary(
+        calibration, quick=quick,
+        command=calibration_command(scenario_source, targets, quick=quick, until=until))
     folder = None
     if out is not None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         with storage.new_folder(Path(out) / "calibration",
-                                f"{stamp}-{summary['scenario_hash'][:8]}") as staging:
-            storage.write_json(staging.staging / "calibration.json", summary)
-            storage.write_text(staging.staging / "calibration.md", calibration_markdown(summary))
-            from sim.plots import plot_calibration
+                                f"{stamp}-{report['scenario']['hash'][:8]}") as staging:
+            storage.write_json(staging.staging / "calibration.json", report)
+            storage.write_text(staging.staging / "calibration.md", calibration_report.markdown(report))
+            draws = calibration_report.draws_table(calibration)
+            storage.write_csv(staging.staging / "posterior.csv", draws)
+            if plots:
+                from sim.plots import plot_calibration
 
-            plot_calibration(fit, paths, profiles, staging.staging)
+                plot_calibration(panel, parameters, draws, calibration_report.paths_table(calibration),
+                                 calibration.generations, staging.staging)
         folder = staging.path
-    wrote = None
-    if write if write is not None else not quick:
-        fragment = Path(targets).parent / load_targets(targets).calibration.writes
-        wrote = write_calibrated(fragment, calibration, scenario_source, summary)
-    return CalibrationResult(calibration, fit, folder, wrote)
+    wrote = []
+    if write if write is not None else not (quick or until):
+        targets_path = Path(targets)
+        wrote = write_posterior(calibration, targets_path, load_targets(targets_path).calibration,
+                                scenario_source, report)
+    return CalibrationResult(calibration, panel, parameters, report, folder, wrote)
 
 
 COMPARE_METRICS = (
@@ -308,7 +275,7 @@ def find_run(scenario: Scenario, out: str | Path) -> Path | None:
 def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEFAULT_COMPARE_DATES,
                       replications: int | None = None, workers: int | None = None,
                       out: str | Path | None = "outputs", reuse: bool = True,
-                      progress=None) -> ComparisonResult:
+                      progress=None, point: bool = False) -> ComparisonResult:
     """Run (or reuse) each scenario and the reference with the same seeds; write
     ``outputs/compare/<timestamp>-<hash8>/`` with the tidy table, the comparison table, fan
     charts, when the scenarios span the what-to-watch 2x2 the matrix figure, and ``report.html``
@@ -317,8 +284,8 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
 
     from sim import compare
 
-    reference_scenario = resolve(reference, replications=replications)
-    scenarios = compare.aligned([resolve(source) for source in sources], reference_scenario)
+    reference_scenario = resolve(reference, replications=replications, point=point)
+    scenarios = compare.aligned([resolve(source, point=point) for source in sources], reference_scenario)
     everything = [reference_scenario] + [s for s in scenarios if s.name != reference_scenario.name]
     for quarter in dates:
         if quarter not in reference_scenario.quarters:
@@ -351,6 +318,7 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
             "scenarios": {s.name: {"scenario_hash": scenario_hash(s), "run_folder": runs[s.name],
                                    "description": s.description, "axes": s.axes} for s in everything},
             "seed": reference_scenario.seed, "replications": reference_scenario.replications,
+            "posterior_draws": draws_record(reference_scenario),
             "versions": provenance.versions(), "git_commit": provenance.git_commit(),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds")})
         from sim.plots import plot_comparison

@@ -254,3 +254,33 @@ def test_population_draws_stay_aligned_when_a_mix_parameter_changes():
 def test_a_network_larger_than_the_population_is_a_scenario_error():
     with pytest.raises(ScenarioError, match="network.neighbours"):
         load_scenario(BASELINE, ["population.enterprises=10", "population.network.neighbours=20"])
+
+
+# --- (e) spend-weighted shares -------------------------------------------------------------------
+
+def test_spend_shares_count_what_enterprises_pay():
+    """Spend is API price times tokens for closed work, self-hosted cost per token times tokens
+    plus the open-platform cost (in USD) for open work, recomputed here from the model's state."""
+    no_events = [f"vendors.{name}.hazards={{}}" for name in ("vendor_a", "vendor_b", "vendor_c")]
+    scenario = baseline(*no_events, "scheduled_events=[]")
+    model = AdoptionModel(scenario, seed=5)
+    model.run(quarters=1)
+    population, behaviour = model.population, scenario.behaviour
+    signals = model.signals.at(0)
+    active = population.arrival_quarter <= 0
+    deployment = model.deployment
+    closed_price = behaviour.closed_price_usd_per_mtok * signals.closed_price_index
+    open_price = (behaviour.closed_price_usd_per_mtok * signals.open_cost_ratio
+                  * signals.hardware_cost_index)
+    platform = (behaviour.platform_cost * model.platform_multiplier
+                * (1 - behaviour.ml_capacity_relief * population.ml_capacity)
+                * (1 - behaviour.tooling_relief * signals.tooling_maturity)) * 1000 / behaviour.cost_weight
+    closed_spend = (population.volume * closed_price)[active & (deployment == CLOSED)].sum()
+    runs_open = active & (deployment > CLOSED)
+    open_spend = ((population.volume * open_price)[runs_open].sum()
+                  + platform[np.unique(population.owner[runs_open])].sum())
+    values = model.metrics.values[0]
+    assert value(values, "spend_share_closed") == pytest.approx(closed_spend / (closed_spend + open_spend))
+    assert value(values, "spend_share_open_any") == pytest.approx(open_spend / (closed_spend + open_spend))
+    assert (value(values, "spend_share_open") + value(values, "spend_share_open_finetuned")
+            == pytest.approx(value(values, "spend_share_open_any")))

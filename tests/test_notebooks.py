@@ -1,7 +1,8 @@
 """Every notebook under notebooks/ is stored without outputs and runs top to bottom without an
-error, executed by nbclient on the python3 kernel (ipykernel, from the dev extra), with the
-repository root as working directory so the notebooks' relative scenario paths work. The notebooks
-use small populations themselves, so each runs in well under a minute.
+error, executed by nbclient on the python3 kernel (ipykernel, from the dev extra), with
+notebooks/ as working directory, where Jupyter starts a notebook's kernel: the notebooks find the
+project's files from the package, not from the working directory. The notebooks use small
+populations themselves, so each runs in well under a minute.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # scratch files of the notebook land here
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, kernel_name="python3", timeout=CELL_TIMEOUT,
-                            resources={"metadata": {"path": str(ROOT)}})
+                            resources={"metadata": {"path": str(path.parent)}})
     started = time.perf_counter()
     client.execute()  # raises CellExecutionError, naming the cell, on any error
     elapsed = time.perf_counter() - started

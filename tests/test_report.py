@@ -273,7 +273,7 @@ def test_targets_section_compares_targets_with_the_run(run_folder, summary, tmp_
     rows = rendered.rows("targets")
     hybrid = rows[report.METRIC_LABELS["stack_share_hybrid"]]
     assert hybrid[:2] == ["2025Q4", f"{hit * 100:.1f}% ± 1.0%"] and hybrid[3] == "within"
-    assert hybrid[4] == "test source A (confidence: claimed)"
+    assert hybrid[4] == "test source A (a claim: no primary source found)"
     eu = rows[f"{report.METRIC_LABELS['workload_share_closed']} (EU)"]
     assert eu[3] == "outside" and eu[2].startswith(f"{segment_value * 100:.1f}%")
     assert len(rows) == 3  # header + the two targets the run can be judged on

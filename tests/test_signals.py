@@ -101,7 +101,12 @@ def test_signal_paths_follow_the_scenario_without_noise():
     assert result.benchmark_gap[0] == pytest.approx(17.5)
     assert result.benchmark_gap[quarters.index("2025Q4")] == pytest.approx(0.9)
     assert result.benchmark_gap[-1] == pytest.approx(0.9)
-    assert result.closed_price_index[quarters.index("2025Q1")] == pytest.approx(0.75)
+    prices = scenario.signals.closed_price_index
+    end_2025 = prices.points["2025Q4"]
+    assert result.closed_price_index[quarters.index("2024Q1")] == pytest.approx(1.0)
+    assert result.closed_price_index[quarters.index("2025Q4")] == pytest.approx(end_2025)
+    assert result.closed_price_index[quarters.index("2026Q4")] == pytest.approx(
+        end_2025 * (1.0 + prices.extend.annual_rate))
     assert result.regulatory_pressure[quarters.index("2027Q4"), 0] == pytest.approx(0.80)
     assert result.regulatory_pressure[-1, 1] == pytest.approx(0.30)
     one = result.at(quarters.index("2025Q4"))

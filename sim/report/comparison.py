@@ -19,7 +19,8 @@ from types import SimpleNamespace
 from sim.report.page import (
     other_figures,
     METRIC_LABELS, FolderKind, ReportError, Section, Stat, document, esc, facts, figure,
-    figure_value, hash_span, is_share, join_words, pct, pct_interval, read_manifest, read_parquet,
+    figure_value, hash_span, interval_meaning, is_share, join_words, pct, pct_interval,
+    read_manifest, read_parquet,
     share_cell, software_facts, swatch, table, td, th, when)
 
 COMPARISON_FILES = ("manifest.json", "comparison.csv", "comparison.parquet")
@@ -202,6 +203,9 @@ def _headline(comparison: ComparisonData, colours: dict[str, str]) -> str:
     if items:
         paragraphs.append(f"<p class=\"headline\"><b>What each scenario changes, by "
                           f"{when(comparison.last)}.</b></p><ul>{''.join(items)}</ul>")
+    draws = comparison.manifest.get("posterior_draws")
+    paired_draws = (" Replication by replication every scenario used the same draw, so the changes "
+                    "stay paired." if draws else "")
     replications = comparison.replications
     runs = (f"{replications} replication{'s' if replications != 1 else ''}" if replications
             else "the same replications")
@@ -211,7 +215,8 @@ def _headline(comparison: ComparisonData, colours: dict[str, str]) -> str:
         f"enterprises and random draws, and differ only by what the scenario changes. A change "
         f"is the mean difference from the reference in percentage points, taken replication by "
         f"replication; the range after it is its 90% confidence interval. When that interval "
-        f"excludes zero the replications can tell the change apart from chance.</p>")
+        f"excludes zero the replications can tell the change apart from chance. "
+        f"{interval_meaning(draws)}{paired_draws}</p>")
     return "\n".join(paragraphs)
 
 

@@ -257,6 +257,17 @@ def pct_interval(stat: Stat, digits: int = 0) -> str:
             f"({stat.p5 * 100:.{digits}f}&ndash;{stat.p95 * 100:.{digits}f}%)")
 
 
+def interval_meaning(draws: dict | None) -> str:
+    """What a 90% interval over replications holds, from a manifest's ``posterior_draws``."""
+    if draws:
+        return (f"Each replication ran with its own draw of the calibrated parameters "
+                f"({len(draws.get('parameters') or [])} parameters, {draws.get('draws')} draws), so "
+                f"the interval holds both chance and what the calibration leaves uncertain about "
+                f"the parameters.")
+    return ("Every replication ran at the same parameter values, so the interval holds chance "
+            "only, not the uncertainty of the calibrated parameters.")
+
+
 def share_cell(stat: Stat | None) -> str:
     """A table cell's HTML: the mean, and its 90% interval in small type below."""
     if stat is None:

@@ -18,7 +18,8 @@ from typing import Any
 from sim.report.page import (
     other_figures,
     METRIC_LABELS, FolderKind, ReportError, Section, Stat, document, esc, facts, figure,
-    figure_value, hash_span, join_words, pct, pct_interval, read_manifest, read_parquet,
+    figure_value, hash_span, interval_meaning, join_words, pct, pct_interval, read_manifest,
+    read_parquet,
     segment_label, settings_block, share_cell, software_facts, sources_table, swatch, table, td,
     th, when)
 
@@ -171,6 +172,7 @@ def _headline(run: RunData, checks: list[TargetCheck]) -> str:
         f"<p class=\"note\">How to read the numbers: {size}{run.replications} replications "
         f"(independent random draws of the same scenario). Figures are means over replications; "
         f"the range in brackets is the 90% interval, within which 90% of replications fall. "
+        f"{interval_meaning(run.manifest.get('posterior_draws'))} "
         f"Shares of workloads count deployed workloads; shares of enterprises count enterprises "
         f"using generative AI at that quarter.</p>")
     return "\n".join(paragraphs)
@@ -222,8 +224,8 @@ def _targets_sentence(checks: Sequence[TargetCheck]) -> str:
     if not judged:
         return ""
     misses = [check for check in judged if not check.within]
-    text = (f"<b>Calibration.</b> {len(judged) - len(misses)} of {len(judged)} targets (the "
-            f"article's observed figures) are met within their tolerance")
+    text = (f"<b>Calibration.</b> {len(judged) - len(misses)} of {len(judged)} targets (survey "
+            f"measurements and the article's figures) are met within their tolerance")
     if misses:
         text += ". Missed: " + "; ".join(
             f"{esc(_target_label(c.target))} at {c.target.quarter}, "
@@ -376,6 +378,8 @@ class Target:
     source: str | None = None
     confidence: str | None = None
     label: str | None = None
+    kind: str = "estimate"
+    counts: str | None = None
 
 
 @dataclass(frozen=True)
@@ -385,7 +389,12 @@ class TargetCheck:
 
     @property
     def within(self) -> bool | None:
-        """Whether the simulated mean lies within the target's tolerance (None: no tolerance)."""
+        """Whether the simulated mean lies within the target's tolerance (None: no tolerance); a
+        bound is met by any mean on its side."""
+        if self.target.kind == "upper_bound":
+            return self.simulated.mean <= self.target.value
+        if self.target.kind == "lower_bound":
+            return self.simulated.mean >= self.target.value
         if self.target.tolerance is None:
             return None
         return abs(self.simulated.mean - self.target.value) <= self.target.tolerance
@@ -434,8 +443,9 @@ def _parse_targets(raw: Any) -> Iterable[Target]:
                 tolerance=None if tolerance is None else float(tolerance),
                 source=None if entry.get("source") is None else str(entry["source"]),
                 confidence=None if entry.get("confidence") is None else str(entry["confidence"]),
-                label=next((str(entry[k]) for k in ("label", "description", "name") if entry.get(k)),
-                           None))
+                label=next((str(entry[k]) for k in ("label", "description") if entry.get(k)), None),
+                kind=str(entry.get("kind") or "estimate"),
+                counts=None if entry.get("counts") is None else str(entry["counts"]))
         except (TypeError, ValueError):
             continue
 
@@ -460,24 +470,31 @@ def _targets_section(run: RunData, checks: Sequence[TargetCheck]) -> str:
     for check in checks:
         t, s = check.target, check.simulated
         tolerance = (f" &plusmn; {figure_value(t.tolerance, t.metric)}"
-                     if t.tolerance is not None else "")
+                     if t.tolerance is not None and t.kind == "estimate" else "")
+        observed = ({"upper_bound": "at most ", "lower_bound": "at least "}.get(t.kind, "")
+                    + figure_value(t.value, t.metric))
         simulated = (f"{figure_value(s.mean, t.metric)}<span class=\"interval\">"
                      f"{figure_value(s.p5, t.metric)}&ndash;{figure_value(s.p95, t.metric)}</span>")
         verdict = {True: '<span class="ok">within</span>', False: '<span class="miss">outside</span>',
                    None: "&ndash;"}[check.within]
         source = esc(t.source or "")
-        if t.confidence:
+        if t.counts:
+            source = f"{esc(t.counts)}. {source}"
+        if t.confidence == "claimed":
+            source += " <span class=\"note\">(a claim: no primary source found)</span>"
+        elif t.confidence:
             source += f" <span class=\"note\">(confidence: {esc(t.confidence)})</span>"
         rows.append([td(esc(_target_label(t)), "text"), td(esc(t.quarter)),
-                     td(figure_value(t.value, t.metric) + tolerance), td(simulated),
+                     td(observed + tolerance), td(simulated),
                      td(verdict), td(source, "text")])
     header = [[th("Target", cls="text"), th("Quarter"), th("Observed"), th("Simulated"),
                th("Tolerance"), th("Source", cls="text")]]
     intro = ("<p>Look at the <b>Tolerance</b> column: it says whether the simulated mean lies "
-             "within the tolerance of the observed figure. Small type under the simulated mean "
-             "is its 90% interval over replications. The targets are the article's observed "
-             "figures, which the baseline is calibrated to; a scenario that changes history "
-             "before them is not expected to match.</p>")
+             "within the tolerance of the observed figure (a bound is met on its side). Small type under the simulated mean is its 90% interval over replications. "
+             "The targets are the calibration panel: what surveys measured from 2023 to 2025, "
+             "and the article's three 2025 figures, which are claims without a primary source. "
+             "The baseline is calibrated to them; a scenario that changes history before them is "
+             "not expected to match.</p>")
     return intro + table(header, rows)
 
 

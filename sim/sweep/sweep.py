@@ -29,6 +29,7 @@ import yaml
 
 from sim import storage
 from sim.quarters import parse_quarter
+from sim.posterior import point_scenario
 from sim.runner import simulate, tidy
 from sim.scenario import ScenarioError, load_scenario, scenario_hash
 from sim.schema import Scenario
@@ -108,11 +109,13 @@ def _error(path: Path, key_path: tuple[str, ...], message: str) -> SweepError:
 
 
 def _base_scenario(spec: SweepSpec, path: Path) -> Scenario:
+    """The sweep's base scenario at its point values: a sweep explores parameters by design, so
+    runs do not also draw them from a calibrated posterior."""
     base_path = path.parent / spec.base
     if not base_path.is_file():
         raise _error(path, ("base",), f"base scenario not found: {base_path}")
     try:
-        return load_scenario(base_path, spec.set)
+        return point_scenario(load_scenario(base_path, spec.set))
     except ScenarioError as error:
         settings = [f"--set {text}" for text in spec.set]
         if error.file not in settings:
