@@ -36,7 +36,8 @@ def write_text(path: Path, text: str) -> Path:
 
 
 def write_json(path: Path, data) -> Path:
-    return write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    """Strict JSON: a NaN or infinity raises ValueError rather than writing what parsers reject."""
+    return write_text(path, json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> Path:
