@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Literal
 
 import numpy as np
@@ -105,6 +105,15 @@ class CalibrationSettings(Strict):
     prior_weight: Annotated[float, Field(ge=0.0)] = 0.01
     search: Search = Search()
     quick: Quick = Quick()
+
+    @field_validator("writes")
+    @classmethod
+    def _beside_the_targets(cls, writes: str) -> str:
+        parts = PurePosixPath(writes).parts
+        if not parts or PurePosixPath(writes).is_absolute() or ".." in parts or "\\" in writes:
+            raise ValueError("writes names a file in the targets file's folder or below it "
+                             "(a relative path without '..')")
+        return writes
 
     @field_validator("parameters")
     @classmethod

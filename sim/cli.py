@@ -155,6 +155,22 @@ def command_compare(args) -> int:
     return 0
 
 
+def command_clean(args) -> int:
+    from sim import storage
+
+    stale = storage.stale_partials(args.out, recursive=True)
+    if not stale:
+        print(f"No unfinished folders older than a day under {args.out}.")
+        return 0
+    print(f"Unfinished folders and files older than a day under {args.out}, left by killed runs:")
+    for path in stale:
+        print(f"  {path}")
+        if args.yes:
+            storage.remove_partial(path)
+    print(f"Removed {len(stale)}." if args.yes else "Run adoptsim clean --yes to remove them.")
+    return 0
+
+
 def command_bench(args) -> int:
     from sim.bench import command
 
@@ -235,6 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_options(validate)
     validate.set_defaults(handler=command_validate)
 
+    clean = commands.add_parser("clean", help="list (and with --yes remove) unfinished folders "
+                                              "that killed runs left behind")
+    clean.add_argument("--out", default="outputs", help="output folder (default: outputs)")
+    clean.add_argument("--yes", action="store_true", help="remove them (default: only list them)")
+    clean.set_defaults(handler=command_clean)
+
     bench = commands.add_parser("bench", help="time the model at 2,000 to 100,000 enterprises "
                                               "and write the table as JSON")
     from sim.bench import add_arguments as add_bench_arguments  # standard library only
@@ -248,12 +270,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from sim.report import ReportError
     from sim.scenario import ScenarioError
+    from sim.storage import OutputError
 
     try:
         return args.handler(args)
-    except (ScenarioError, ReportError) as error:
+    except (ScenarioError, ReportError, OutputError) as error:
         print(f"adoptsim: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except OSError as error:  # the machine's fault (a full disk, a lost mount): still one line
+        print(f"adoptsim: error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("adoptsim: interrupted", file=sys.stderr)
         return 130

@@ -100,15 +100,16 @@ def run_scenario(source, *, replications: int | None = None, seed: int | None = 
     ``report.html``, the run's self-contained report (:func:`sim.report.build_report`).
     """
     scenario = resolve(source, replications=replications, seed=seed, overrides=overrides)
+    parent = None if out is None else storage.output_folder(out, scenario.name)
     result = runner.run_replications(scenario, workers=workers, progress=progress)
     frame = runner.tidy(result.values, scenario)
     summary = runner.summarize(frame, snapshot_quarters(scenario))
     digest = scenario_hash(scenario)
     info = manifest(result, digest)
-    if out is None:
+    if parent is None:
         return RunResult(scenario, frame, summary, None, info)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    with storage.new_folder(Path(out) / scenario.name, f"{stamp}-{digest[:8]}") as folder:
+    with storage.new_folder(parent, f"{stamp}-{digest[:8]}") as folder:
         storage.write_json(folder.staging / "manifest.json", info)
         storage.write_parquet(folder.staging / "quarterly.parquet", frame)
         storage.write_csv(folder.staging / "summary.csv", summary)
@@ -254,24 +255,27 @@ def calibrate_scenario(scenario_source="scenarios/baseline.yaml", targets="scena
     the fitted values to the fragment the targets file names (``calibration.writes``)."""
     from sim.calibration import calibrate, load_targets
 
-    calibration = calibrate(scenario_source, targets, quick=quick, workers=workers, progress=progress)
+    scenario = load_scenario(scenario_source)  # both files are checked before anything is made
+    writes = Path(load_targets(targets).calibration.writes)
+    fragment = None
+    if write if write is not None else not quick:
+        fragment = storage.output_folder(Path(targets).parent, *writes.parent.parts) / writes.name
+    parent = None if out is None else storage.output_folder(out, "calibration")
+    calibration = calibrate(scenario, targets, quick=quick, workers=workers, progress=progress)
     fit, paths, profiles = calibration_tables(calibration)
     summary = calibration_summary(calibration, fit, quick)
     folder = None
-    if out is not None:
+    if parent is not None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        with storage.new_folder(Path(out) / "calibration",
-                                f"{stamp}-{summary['scenario_hash'][:8]}") as staging:
+        with storage.new_folder(parent, f"{stamp}-{summary['scenario_hash'][:8]}") as staging:
             storage.write_json(staging.staging / "calibration.json", summary)
             storage.write_text(staging.staging / "calibration.md", calibration_markdown(summary))
             from sim.plots import plot_calibration
 
             plot_calibration(fit, paths, profiles, staging.staging)
         folder = staging.path
-    wrote = None
-    if write if write is not None else not quick:
-        fragment = Path(targets).parent / load_targets(targets).calibration.writes
-        wrote = write_calibrated(fragment, calibration, scenario_source, summary)
+    wrote = None if fragment is None else write_calibrated(fragment, calibration, scenario_source,
+                                                           summary)
     return CalibrationResult(calibration, fit, folder, wrote)
 
 
@@ -294,14 +298,19 @@ class ComparisonResult:
 
 
 def find_run(scenario: Scenario, out: str | Path) -> Path | None:
-    """An existing complete run folder of exactly this resolved scenario (same hash), if any."""
+    """An existing complete run folder of exactly this resolved scenario (same hash), if any; a
+    folder whose manifest cannot be read is passed over."""
     import json
 
     digest = scenario_hash(scenario)
     for manifest in sorted(Path(out, scenario.name).glob(f"*-{digest[:8]}*/manifest.json")):
-        if json.loads(manifest.read_text()).get("scenario_hash") == digest:
-            if (manifest.parent / "quarterly.parquet").exists():
-                return manifest.parent
+        try:
+            recorded = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(recorded, dict) and recorded.get("scenario_hash") == digest \
+                and (manifest.parent / "quarterly.parquet").is_file():
+            return manifest.parent
     return None
 
 
@@ -324,6 +333,7 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
         if quarter not in reference_scenario.quarters:
             raise ScenarioError(f"--at {quarter} is outside the horizon {reference_scenario.horizon.start}.."
                                 f"{reference_scenario.horizon.end}", file=str(reference))
+    parent = None if out is None else storage.output_folder(out, "compare")
     frames, runs = [], {}
     for scenario in everything:
         folder = find_run(scenario, out) if (reuse and out is not None) else None
@@ -339,11 +349,11 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
     frame = pd.concat(frames, ignore_index=True)
     table = compare.comparison_table(frame, reference_scenario.name,
                                      [metric for metric, _ in COMPARE_METRICS], list(dates))
-    if out is None:
+    if parent is None:
         return ComparisonResult(frame, table, None, runs)
     digest = hashlib.sha256("".join(scenario_hash(s) for s in everything).encode()
                             + ",".join(dates).encode()).hexdigest()
-    with storage.new_folder(Path(out) / "compare", f"{time.strftime('%Y%m%d-%H%M%S')}-{digest[:8]}") as folder:
+    with storage.new_folder(parent, f"{time.strftime('%Y%m%d-%H%M%S')}-{digest[:8]}") as folder:
         storage.write_parquet(folder.staging / "comparison.parquet", frame)
         storage.write_csv(folder.staging / "comparison.csv", table)
         storage.write_json(folder.staging / "manifest.json", {

@@ -69,8 +69,13 @@ class Sweep:
         text = json.dumps(definition, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
+    @property
+    def folder_parts(self) -> tuple[str, str, str]:
+        """The sweep folder's path below the output folder: sweeps/<name>/<hash8>."""
+        return "sweeps", self.spec.name, self.digest[:8]
+
     def folder(self, out: str | Path = "outputs") -> Path:
-        return Path(out) / "sweeps" / self.spec.name / self.digest[:8]
+        return Path(out).joinpath(*self.folder_parts)
 
     def point_overrides(self, point: int) -> list[str]:
         """The ``--set`` overrides of design point ``point`` (after the sweep's own ``set``)."""
@@ -227,7 +232,7 @@ def run_sweep(source: str | Path | Sweep, *, executor: str = "local", scheduler:
     started = time.perf_counter()
     sweep = source if isinstance(source, Sweep) else load_sweep(source)
     runs = plan_runs(sweep)
-    store = SweepStore(sweep.folder(out))
+    store = SweepStore(storage.output_folder(out, *sweep.folder_parts))
     with store.lock():
         store.prepare()
         _write_design(store, runs)
