@@ -327,8 +327,9 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
     from sim import compare
 
     reference_scenario = resolve(reference, replications=replications)
-    scenarios = compare.aligned([resolve(source) for source in sources], reference_scenario)
-    everything = [reference_scenario] + [s for s in scenarios if s.name != reference_scenario.name]
+    resolved = [resolve(source) for source in sources]
+    compare.check_distinct(sources, resolved, reference, reference_scenario)
+    everything = [reference_scenario] + compare.aligned(resolved, reference_scenario)
     for quarter in dates:
         if quarter not in reference_scenario.quarters:
             raise ScenarioError(f"--at {quarter} is outside the horizon {reference_scenario.horizon.start}.."
