@@ -19,6 +19,7 @@ Nothing here writes files or draws plots: :func:`calibrate` returns a :class:`Ca
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -320,9 +321,8 @@ def calibrate(scenario: Scenario | str | Path, targets_path: str | Path, *, quic
         search, replications = settings.quick.search, settings.quick.replications
     check_targets(scenario, targets, targets_path)
     progress = progress or (lambda objective: None)
-    workers = min(workers or runner.default_workers(), replications)
-    pool = runner.process_pool(workers) if workers > 1 else None
-    try:
+    workers = runner.worker_count(workers, replications, "replications")
+    with runner.process_pool(workers) if workers > 1 else contextlib.nullcontext() as pool:
         objective = MomentObjective(scenario, settings, targets.targets, pool, replications)
         _search(objective, search, settings.seed, progress)
         profiles = _profiles(objective, search.profile_points, progress)
@@ -330,9 +330,6 @@ def calibrate(scenario: Scenario | str | Path, targets_path: str | Path, *, quic
         fitted = objective.candidate(best.parameters)
         paths = objective.simulate(best.parameters)[:, :, objective.target_cells[0],
                                                     objective.target_cells[1]]
-    finally:
-        if pool is not None:
-            pool.shutdown()
     return Calibration(scenario=fitted, targets=targets.targets, names=objective.names,
                        bounds=objective.bounds, prior=objective.prior, best=best,
                        evaluations=len(objective.history), seeds=objective.seeds, paths=paths,

@@ -7,9 +7,47 @@ instantly. A bad scenario exits with code 2 and one readable message, without a 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143   # 128 + SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C, so that the same clean-up runs: worker
+    pools terminated, the sweep folder's lock released, unfinished folders removed."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """Turn SIGTERM into :class:`Terminated` while a command runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (``--workers``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text!r}")
+    return value
 
 
 def _scenario_options(parser: argparse.ArgumentParser) -> None:
@@ -188,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_options(run)
     run.add_argument("--replications", type=int, help="number of replications (default: the scenario's)")
     run.add_argument("--seed", type=int, help="scenario seed (default: the scenario's)")
-    run.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    run.add_argument("--workers", type=positive_int, help="worker processes (default: all cores)")
     run.add_argument("--out", default="outputs", help="output folder (default: outputs)")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.set_defaults(handler=command_run)
@@ -200,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="targets and calibration settings (default: scenarios/targets.yaml)")
     calibrate.add_argument("--quick", action="store_true",
                            help="small population and short search; writes the report only")
-    calibrate.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    calibrate.add_argument("--workers", type=positive_int, help="worker processes (default: all cores)")
     calibrate.add_argument("--out", default="outputs", help="output folder (default: outputs)")
     calibrate.add_argument("--quiet", action="store_true", help="no progress bar")
     calibrate.set_defaults(handler=command_calibrate)
@@ -216,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="local process pool (default) or Dask")
     sweep.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                        help="Dask scheduler address (default: a local cluster on 127.0.0.1)")
-    sweep.add_argument("--workers", type=int,
+    sweep.add_argument("--workers", type=positive_int,
                        help="worker processes, local pool or local Dask cluster (default: all cores)")
     sweep.add_argument("--out", default="outputs",
                        help="output folder; the sweep goes to OUT/sweeps/NAME/HASH8 (default: outputs)")
@@ -241,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="a date for the table, e.g. 2028Q4 (repeatable; default 2026Q4, 2028Q4, 2030Q4)")
     compare.add_argument("--replications", type=int, help="replications for every scenario "
                          "(default: the reference's)")
-    compare.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    compare.add_argument("--workers", type=positive_int, help="worker processes (default: all cores)")
     compare.add_argument("--out", default="outputs", help="output folder (default: outputs)")
     compare.add_argument("--no-reuse", action="store_true",
                          help="run every scenario even if a run folder with the same hash exists")
@@ -273,16 +311,20 @@ def main(argv: list[str] | None = None) -> int:
     from sim.storage import OutputError
 
     try:
-        return args.handler(args)
+        with _sigterm_as_interrupt():
+            return args.handler(args)
     except (ScenarioError, ReportError, OutputError) as error:
         print(f"adoptsim: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except OSError as error:  # the machine's fault (a full disk, a lost mount): still one line
         print(f"adoptsim: error: {error}", file=sys.stderr)
         return 1
+    except Terminated:
+        print("adoptsim: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("adoptsim: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

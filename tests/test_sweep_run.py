@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import assert_workers_die, children, wait_until
 
 import sim.sweep.sweep as sweep_module
 from sim.cli import main
@@ -165,6 +166,64 @@ def test_killed_sweep_resumes_to_the_same_results(reference, tmp_path):
     assert results_bytes(folder) == results_bytes(result.folder)
 
 
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_sweep_whose_parent_is_killed_resumes_within_seconds(reference, tmp_path, signum):
+    spec, result = reference
+    command = [sys.executable, "-m", "sim", "sweep", str(spec), "--workers", "2",
+               "--out", str(tmp_path), "--quiet", "--no-analysis"]
+    folder = load_sweep(spec).folder(tmp_path)
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: finished_files(folder / "runs") >= 3 or process.poll() is not None,
+                   120, "three runs finished")
+        assert process.poll() is None, "the sweep ended before it could be killed"
+        workers = children(process.pid)
+        process.send_signal(signum)  # the parent alone: its workers must not outlive it
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert_workers_die(workers)
+    if signum == signal.SIGTERM:
+        assert process.returncode == 128 + signal.SIGTERM
+        assert err.strip().endswith("adoptsim: terminated") and "Traceback" not in err
+        assert (folder / ".lock").read_text() == ""  # released, no owner left on record
+
+    resumed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "another sweep is running" not in resumed.stderr
+    assert ("taking over the lock" in resumed.stderr) == (signum == signal.SIGKILL)
+    assert results_bytes(folder) == results_bytes(result.folder)
+
+
+@pytest.mark.parametrize("orphan_holds_it", [False, True])
+def test_a_dead_owners_lock_is_taken_over_with_a_message(reference, tmp_path, capsys,
+                                                         orphan_holds_it):
+    spec, result = reference
+    folder = load_sweep(spec).folder(tmp_path)
+    shutil.copytree(result.folder, folder)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    owner = {"pid": int(dead.stdout), "started": "1", "since": "2020-01-01T00:00:00+00:00"}
+    lock = folder / ".lock"
+    lock.write_text(json.dumps(owner))
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time; "
+                               f"handle = open({str(lock)!r}); fcntl.flock(handle, fcntl.LOCK_EX); "
+                               "print('held', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True) if orphan_holds_it else None
+    try:
+        assert holder is None or holder.stdout.readline() == "held\n"
+        again = run_sweep(spec, workers=1, out=tmp_path)
+    finally:
+        if holder is not None:
+            holder.kill()
+            holder.communicate()
+    assert again.executed == 0 and again.finished == GRID_RUNS
+    assert (f"adoptsim: taking over the lock of {folder} from process {owner['pid']}, started "
+            f"{owner['since']}, which is no longer running") in capsys.readouterr().err
+    assert lock.read_text() == ""
+
+
 FAILING = """
 parameters:
   behaviour.peer_weight: {levels: [2.0, 8.0]}
@@ -218,8 +277,9 @@ def test_a_changed_design_in_the_folder_is_not_overwritten(reference, tmp_path):
 def test_a_busy_folder_is_refused(reference, tmp_path):
     spec, _ = reference
     folder = load_sweep(spec).folder(tmp_path)
-    with SweepStore(folder).lock(), pytest.raises(SweepError, match="another sweep is running"):
+    with SweepStore(folder).lock(), pytest.raises(SweepError, match="another sweep is running") as busy:
         run_sweep(spec, workers=1, out=tmp_path)
+    assert f"(process {os.getpid()}, started " in str(busy.value)
 
 
 def test_missing_dask_is_a_clear_error(reference, tmp_path, monkeypatch):

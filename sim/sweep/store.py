@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -76,19 +75,11 @@ class SweepStore:
             for path in folder.glob(".*"):
                 path.unlink(missing_ok=True)
 
-    @contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the folder for one sweep at a time (released even when the process is killed)."""
-        import fcntl
+    def lock(self):
+        """Hold the folder for one sweep at a time (:func:`sim.sweep.lock.folder_lock`)."""
+        from sim.sweep.lock import folder_lock
 
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / ".lock", "w") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise SweepError("another sweep is running in this folder; wait for it to end "
-                                 "or stop it", file=str(self.folder)) from None
-            yield
+        return folder_lock(self.folder)
 
     def write_results(self, runs: pd.DataFrame, outcomes: Sequence[Outcome]) -> Path:
         """Write ``results.parquet``: the ``runs`` table (with its ``run_key`` column dropped),

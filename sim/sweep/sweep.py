@@ -250,9 +250,10 @@ def run_sweep(source: str | Path | Sweep, *, executor: str = "local", scheduler:
 
 
 def _execute(sweep: Sweep, runs: pd.DataFrame, store: SweepStore, skip: set[str],
-             executor: Callable[[], Executor], progress: Progress | None) -> int:
+             executor: Callable[..., Executor], progress: Progress | None) -> int:
     """Run every task not in ``skip``, saving each run or failure as it arrives; return how
-    many runs were executed. The executor is only started when there is something to run."""
+    many runs were executed. The executor is only started when there is something to run, and
+    told how much (``tasks=``)."""
     weights = Counter(runs["run_key"])
     failed = store.failed() - store.finished()
     finished_runs = sum(weights[key] for key in store.finished())
@@ -260,10 +261,11 @@ def _execute(sweep: Sweep, runs: pd.DataFrame, store: SweepStore, skip: set[str]
     executed = 0
     if progress:
         progress(finished_runs, failed_runs, len(runs))
-    if not set(weights) - skip:
+    todo = len(set(weights) - skip)
+    if not todo:
         return executed
     try:
-        with executor() as pool:
+        with executor(tasks=todo) as pool:
             for task, outcome in pool.map_unordered(run_task, _tasks(sweep, runs, skip)):
                 weight = weights[task.key]
                 if _save(store, task, outcome):
