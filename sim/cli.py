@@ -204,7 +204,7 @@ def command_clean(args) -> int:
     for path in stale:
         print(f"  {path}")
         if args.yes:
-            storage.remove_partial(path)
+            storage.remove_path(path)
     print(f"Removed {len(stale)}." if args.yes else "Run adoptsim clean --yes to remove them.")
     return 0
 

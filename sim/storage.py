@@ -146,8 +146,8 @@ def stale_partials(root: str | Path, recursive: bool = False) -> list[Path]:
     return sorted(path for path in found if path.lstat().st_mtime < cutoff)
 
 
-def remove_partial(path: Path) -> None:
-    """Delete one temporary, a folder or a file (never what a symbolic link points at)."""
+def remove_path(path: Path) -> None:
+    """Delete a folder or a file (a symbolic link itself, never what it points at)."""
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     else:
@@ -158,7 +158,7 @@ def remove_stale_partials(parent: Path) -> None:
     """Remove the stale temporaries in ``parent`` and say so in one line on stderr."""
     stale = stale_partials(parent)
     for path in stale:
-        remove_partial(path)
+        remove_path(path)
     if stale:
         print(f"adoptsim: removed {len(stale)} unfinished folder(s) older than a day, left in "
               f"{parent} by a killed run: {', '.join(path.name for path in stale)}", file=sys.stderr)
