@@ -173,6 +173,12 @@ def _too_large(file: str, size: int, limit: int) -> ScenarioError:
                          "read as settings", file=file)
 
 
+def load_yaml(path: str | Path) -> Any:
+    """The value a YAML file holds, read like every settings file (:func:`read_text`, then the
+    capped parser), whatever its top level; problems raise :class:`ScenarioError`."""
+    return _parse_yaml(read_text(path), str(path))[0]
+
+
 def read_yaml(path: str | Path) -> tuple[dict, Origins]:
     """A YAML settings file (:func:`read_text`, then the capped parser) as a mapping, and the
     file and line that set each key path. Anything else raises a :class:`ScenarioError`."""
