@@ -7,9 +7,47 @@ instantly. A bad scenario exits with code 2 and one readable message, without a 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143   # 128 + SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C, so that the same clean-up runs: worker
+    pools terminated, the sweep folder's lock released, unfinished folders removed."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """Turn SIGTERM into :class:`Terminated` while a command runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (``--workers``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text!r}")
+    return value
 
 
 def _scenario_options(parser: argparse.ArgumentParser) -> None:
@@ -24,7 +62,7 @@ def _executor_options(parser: argparse.ArgumentParser) -> None:
                         help="local process pool (default) or Dask")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                         help="Dask scheduler address (default: a local cluster on 127.0.0.1)")
-    parser.add_argument("--workers", type=int,
+    parser.add_argument("--workers", type=positive_int,
                         help="worker processes, local pool or local Dask cluster (default: all cores)")
 
 
@@ -198,6 +236,22 @@ def command_compare(args) -> int:
     return 0
 
 
+def command_clean(args) -> int:
+    from sim import storage
+
+    stale = storage.stale_partials(args.out, recursive=True)
+    if not stale:
+        print(f"No unfinished folders older than a day under {args.out}.")
+        return 0
+    print(f"Unfinished folders and files older than a day under {args.out}, left by killed runs:")
+    for path in stale:
+        print(f"  {path}")
+        if args.yes:
+            storage.remove_path(path)
+    print(f"Removed {len(stale)}." if args.yes else "Run adoptsim clean --yes to remove them.")
+    return 0
+
+
 def command_bench(args) -> int:
     from sim.bench import command
 
@@ -216,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--replications", type=int, help="number of replications (default: the scenario's)")
     run.add_argument("--seed", type=int, help="scenario seed (default: the scenario's)")
     run.add_argument("--point", action="store_true", help=POINT_HELP)
-    run.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    run.add_argument("--workers", type=positive_int, help="worker processes (default: all cores)")
     run.add_argument("--out", default="outputs", help="output folder (default: outputs)")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.set_defaults(handler=command_run)
@@ -269,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="a date for the table, e.g. 2028Q4 (repeatable; default 2026Q4, 2028Q4, 2030Q4)")
     compare.add_argument("--replications", type=int, help="replications for every scenario "
                          "(default: the reference's)")
-    compare.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    compare.add_argument("--workers", type=positive_int, help="worker processes (default: all cores)")
     compare.add_argument("--out", default="outputs", help="output folder (default: outputs)")
     compare.add_argument("--no-reuse", action="store_true",
                          help="run every scenario even if a run folder with the same hash exists")
@@ -278,6 +332,12 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check a scenario without running it")
     _scenario_options(validate)
     validate.set_defaults(handler=command_validate)
+
+    clean = commands.add_parser("clean", help="list (and with --yes remove) unfinished folders "
+                                              "that killed runs left behind")
+    clean.add_argument("--out", default="outputs", help="output folder (default: outputs)")
+    clean.add_argument("--yes", action="store_true", help="remove them (default: only list them)")
+    clean.set_defaults(handler=command_clean)
 
     bench = commands.add_parser("bench", help="time the model at 2,000 to 100,000 enterprises "
                                               "and write the table as JSON")
@@ -292,15 +352,23 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from sim.report import ReportError
     from sim.scenario import ScenarioError
+    from sim.storage import OutputError
 
     try:
-        return args.handler(args)
-    except (ScenarioError, ReportError) as error:
+        with _sigterm_as_interrupt():
+            return args.handler(args)
+    except (ScenarioError, ReportError, OutputError) as error:
         print(f"adoptsim: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except OSError as error:  # the machine's fault (a full disk, a lost mount): still one line
+        print(f"adoptsim: error: {error}", file=sys.stderr)
+        return 1
+    except Terminated:
+        print("adoptsim: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("adoptsim: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -11,7 +11,10 @@ Nothing here writes files or draws plots.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,6 +25,34 @@ from sim.scenario import ScenarioError, load_scenario
 from sim.schema import Scenario
 
 CONFIDENCE = 0.90
+
+
+def check_distinct(sources: Sequence, scenarios: Sequence[Scenario], reference_source,
+                   reference: Scenario) -> None:
+    """Refuse a comparison whose rows would be ambiguous: the same file twice, the reference's
+    file among the scenarios, two scenarios of one name, or a scenario named like the reference
+    (rows are keyed by name: they would be averaged into one, or dropped)."""
+    def label(source, scenario: Scenario) -> str:
+        return str(source) if isinstance(source, str | Path) else f"scenario '{scenario.name}'"
+
+    def file(source) -> str | None:
+        return os.path.realpath(source) if isinstance(source, str | Path) else None
+
+    files = {file(reference_source)} - {None}
+    names = {reference.name: f"the reference {label(reference_source, reference)}"}
+    for source, scenario in zip(sources, scenarios):
+        where, path = label(source, scenario), file(source)
+        if path == file(reference_source) and path is not None:
+            raise ScenarioError("this is the reference scenario (--reference); list only the "
+                                "scenarios to compare with it", file=where)
+        if path in files:
+            raise ScenarioError("given twice; list each scenario once", file=where)
+        if scenario.name in names:
+            raise ScenarioError(f"'{scenario.name}' is also the name of {names[scenario.name]}; "
+                                "the scenarios in a comparison need names of their own (rows are "
+                                "kept by name)", file=where, key_path="name")
+        files |= {path} - {None}
+        names[scenario.name] = where
 
 
 def aligned(scenarios: list[Scenario], reference: Scenario) -> list[Scenario]:

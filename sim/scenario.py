@@ -8,6 +8,12 @@ as YAML. The merged dict is then validated by :mod:`sim.schema`.
 
 Every problem is raised as a :class:`ScenarioError` that names the file and line (or the
 ``--set`` override) that last set the offending key, and the dotted key path.
+
+What a file may cost is capped before and while it is parsed, and the message names the cap
+that was hit: its size (``MAX_FILE_BYTES``), its nesting (``MAX_YAML_DEPTH``), the values it
+expands to through YAML aliases and merges (``MAX_YAML_NODES``), and the ``extends`` chain
+(``MAX_EXTENDS_DEPTH`` files deep, ``MAX_EXTENDS_FILES`` files in all). A key given twice in
+one mapping is an error, not a silent replacement.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import copy
 import difflib
 import hashlib
 import json
+import os
+import stat
 import types
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +35,12 @@ from pydantic import BaseModel, ValidationError
 from sim.schema import Scenario
 
 MAX_LISTED_ERRORS = 10
+MAX_FILE_BYTES = 1 << 20      # 1 MiB: a scenario, sweep or targets file is a few KiB
+MAX_YAML_NODES = 100_000      # values a file may expand to through aliases; a scenario has ~1,000
+MAX_YAML_DEPTH = 64           # nesting of mappings and lists (and of merges, <<)
+MAX_EXTENDS_DEPTH = 32        # files in one extends chain
+MAX_EXTENDS_FILES = 64        # files read for one scenario, all extends lists included
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 KeyPath = tuple[str, ...]
 Model = TypeVar("Model", bound=BaseModel)
@@ -82,9 +96,9 @@ def load_scenario(source: str | Path | dict | Scenario, overrides: Sequence[str]
             return source
         raw, origins = source.model_dump(), {(): _Origin(None)}
     elif isinstance(source, dict):
-        raw, origins = _resolve_extends(copy.deepcopy(source), {(): _Origin(None)}, None, ())
+        raw, origins = _resolve_extends(copy.deepcopy(source), {(): _Origin(None)}, None, (), [])
     else:
-        raw, origins = _load_file(Path(source), ())
+        raw, origins = _load_file(Path(source), (), [])
     for text in overrides:
         origins = _apply_override(raw, origins, text)
     _unpin_posterior(raw, origins)
@@ -99,7 +113,7 @@ def load_scenario(source: str | Path | dict | Scenario, overrides: Sequence[str]
 def load_model_file(path: str | Path, model: type[Model]) -> Model:
     """Load any YAML settings file (targets, sweeps) into a pydantic ``model``, with the same
     readable errors as scenarios (file, line, key path, did-you-mean). No ``extends`` here."""
-    raw, origins = _parse_yaml(_read_text(Path(path)), str(path))
+    raw, origins = read_yaml(path)
     try:
         return model.model_validate(raw)
     except ValidationError as error:
@@ -123,11 +137,71 @@ def scenario_to_yaml(scenario: Scenario) -> str:
 
 # --- files and extends ------------------------------------------------------------------------
 
-def _load_file(path: Path, chain: tuple[Path, ...]) -> tuple[dict, Origins]:
-    """Parse one file and, recursively, the files it extends."""
-    raw, origins = _parse_yaml(_read_text(path), str(path))
+def read_text(path: str | Path, limit: int = MAX_FILE_BYTES) -> str:
+    """The text of a user's file, checked before anything parses it: a regular file (not a
+    folder, device or pipe) of at most ``limit`` bytes, not empty, UTF-8 text rather than binary.
+    Anything else raises a :class:`ScenarioError` naming the file; nothing of its content is
+    echoed."""
+    file = str(path)
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise ScenarioError("is a folder, not a file", file=file)
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError("is not a regular file (a device, pipe or socket?)", file=file)
+        if info.st_size > limit:
+            raise _too_large(file, info.st_size, limit)
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise ScenarioError("file not found", file=file) from None
+    except OSError as error:
+        raise ScenarioError(f"cannot read file: {error.strerror}", file=file) from None
+    if len(data) > limit:
+        raise _too_large(file, len(data), limit)
+    if not data.strip():
+        raise ScenarioError("the file is empty", file=file)
+    if b"\0" in data:
+        raise ScenarioError("a binary file, not text (it holds NUL bytes; UTF-16 text does too: "
+                            "save it as UTF-8)", file=file)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ScenarioError(f"not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as "
+                            "UTF-8", file=file, line=data.count(b"\n", 0, error.start) + 1) from None
+
+
+def _too_large(file: str, size: int, limit: int) -> ScenarioError:
+    return ScenarioError(f"the file is {size:,} bytes, over the cap of {limit:,} bytes on files "
+                         "read as settings", file=file)
+
+
+def load_yaml(path: str | Path) -> Any:
+    """The value a YAML file holds, read like every settings file (:func:`read_text`, then the
+    capped parser), whatever its top level; problems raise :class:`ScenarioError`."""
+    return _parse_yaml(read_text(path), str(path))[0]
+
+
+def read_yaml(path: str | Path) -> tuple[dict, Origins]:
+    """A YAML settings file (:func:`read_text`, then the capped parser) as a mapping, and the
+    file and line that set each key path. Anything else raises a :class:`ScenarioError`."""
+    raw, origins = _parse_yaml(read_text(path), str(path))
+    if raw is None:
+        raise ScenarioError("the top level must be a mapping of keys; the file holds nothing but "
+                            "comments", file=str(path))
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"the top level must be a mapping of keys, not {_kind(raw)}",
+                            file=str(path))
+    return raw, origins
+
+
+def _load_file(path: Path, chain: tuple[Path, ...], reads: list[Path]) -> tuple[dict, Origins]:
+    """Parse one file and, recursively, the files it extends. ``chain`` is the files that extend
+    it, ``reads`` every file read so far for this scenario."""
+    reads.append(path)
+    raw, origins = read_yaml(path)
     _read_posterior(raw, origins, path)
-    return _resolve_extends(raw, origins, path, chain + (path,))
+    return _resolve_extends(raw, origins, path, chain + (path,), reads)
 
 
 # --- posterior draws --------------------------------------------------------------------------
@@ -140,7 +214,7 @@ def _read_posterior(raw: dict, origins: Origins, path: Path) -> None:
         return
     here = origins.get(("posterior", "file"), origins[()])
     csv_path = path.parent / posterior["file"]
-    text = _read_text(csv_path)
+    text = read_text(csv_path)
     header, *rows = [line.split(",") for line in text.splitlines() if line.strip()]
     if not header or header[0].strip() != "draw" or len(header) < 2:
         raise ScenarioError(f"{csv_path}: the first line must be 'draw,<parameter>,...'",
@@ -182,44 +256,120 @@ def _check_posterior(scenario: Scenario, origins: Origins) -> None:
                                 here.file, here.line, "posterior.parameters") from None
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError("file not found", file=str(path)) from None
-    except OSError as error:
-        raise ScenarioError(f"cannot read file: {error.strerror}", file=str(path)) from None
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with caps (see the module docstring) and duplicate keys refused.
+
+    Composed nodes and the entries merges (``<<``) copy count towards ``MAX_YAML_NODES``, so
+    neither a huge file nor a merge that doubles at every level can exhaust memory."""
+
+    def __init__(self, text: str, file: str):
+        super().__init__(text)
+        self.file = file
+        self.built = 0
+        self.depth = 0
+
+    def _deeper(self, node_or_event) -> None:
+        self.depth += 1
+        if self.depth > MAX_YAML_DEPTH:
+            raise _too_deep(self.file, node_or_event)
+
+    def _count(self, values: int, node_or_event) -> None:
+        self.built += values
+        if self.built > MAX_YAML_NODES:
+            raise _too_many(self.file, node_or_event.start_mark.line + 1)
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        self._count(1, event)
+        self._deeper(event)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def compose_mapping_node(self, anchor):
+        node = super().compose_mapping_node(anchor)
+        first: dict[tuple[str, str], yaml.Node] = {}
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != MERGE_TAG:
+                earlier = first.setdefault((key.tag, key.value), key)
+                if earlier is not key:
+                    raise ScenarioError(f"duplicate key '{_clip(key.value)}': it is already set on "
+                                        f"line {earlier.start_mark.line + 1} of this mapping",
+                                        self.file, key.start_mark.line + 1)
+        return node
+
+    def flatten_mapping(self, node):
+        sources = [source for key, value in node.value if key.tag == MERGE_TAG
+                   for source in (value.value if isinstance(value, yaml.SequenceNode) else [value])
+                   if isinstance(source, yaml.MappingNode)]
+        self._deeper(node)
+        try:
+            for source in sources:
+                self.flatten_mapping(source)
+        finally:
+            self.depth -= 1
+        self._count(sum(len(source.value) for source in sources), node)
+        super().flatten_mapping(node)
 
 
-def _parse_yaml(text: str, file: str) -> tuple[dict, Origins]:
-    """Safe-load ``text`` and record the line of every key and list item."""
-    loader = yaml.SafeLoader(text)
+def _too_deep(file: str, node_or_event) -> ScenarioError:
+    return ScenarioError(f"the YAML nests deeper than {MAX_YAML_DEPTH} levels (or an alias is used "
+                         "inside its own anchor), the cap on nesting", file,
+                         node_or_event.start_mark.line + 1)
+
+
+def _too_many(file: str, line: int | None = None) -> ScenarioError:
+    return ScenarioError(f"the YAML holds more than {MAX_YAML_NODES:,} values (counting what "
+                         "aliases, *name, and merges, <<, expand to), the cap on values per file",
+                         file, line)
+
+
+def _parse_yaml(text: str, file: str) -> tuple[Any, Origins]:
+    """Safe-load ``text`` within the caps and record the line of every key and list item."""
     try:
-        node = loader.get_single_node()
-        raw = loader.construct_document(node) if node is not None else None
-        origins: Origins = {(): _Origin(file)}
-        if isinstance(raw, dict):
-            _record_lines(loader, node, (), file, origins)
+        loader = _Loader(text, file)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None, {(): _Origin(file)}
+            return loader.construct_document(node), _record_lines(loader, node, file)
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as error:
         raise _from_yaml_error(error, file) from None
-    finally:
-        loader.dispose()
-    if not isinstance(raw, dict):
-        raise ScenarioError(f"the top level must be a mapping of keys, not {_kind(raw)}", file=file)
-    return raw, origins
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        raise ScenarioError(f"invalid YAML: character #x{error.character:04x} is not allowed in "
+                            "YAML text", file, line) from None
+    except (ValueError, OverflowError) as error:  # a date like 2024-02-30, an integer too long
+        raise ScenarioError(f"invalid YAML value: {_clip(str(error), 120)}", file) from None
 
 
-def _record_lines(loader: yaml.SafeLoader, node: yaml.Node, path: KeyPath, file: str,
-                  origins: Origins) -> None:
-    if isinstance(node, yaml.MappingNode):
-        children = [(str(loader.construct_object(key)), key, value) for key, value in node.value]
-    elif isinstance(node, yaml.SequenceNode):
-        children = [(str(index), item, item) for index, item in enumerate(node.value)]
-    else:
-        return
-    for name, mark_node, value in children:
-        origins[path + (name,)] = _Origin(file, mark_node.start_mark.line + 1)
-        _record_lines(loader, value, path + (name,), file, origins)
+def _record_lines(loader: _Loader, root: yaml.Node, file: str) -> Origins:
+    """The line of every key and list item, keyed by path, aliases expanded as validation will
+    see them; more than ``MAX_YAML_NODES`` values (an alias bomb) or paths deeper than
+    ``MAX_YAML_DEPTH`` (an alias inside its own anchor) is an error."""
+    origins: Origins = {(): _Origin(file)}
+    pending: list[tuple[KeyPath, yaml.Node]] = [((), root)]
+    visited = 0
+    while pending:
+        path, node = pending.pop()
+        visited += 1
+        if visited > MAX_YAML_NODES:
+            raise _too_many(file)
+        if len(path) > MAX_YAML_DEPTH:
+            raise _too_deep(file, node)
+        if isinstance(node, yaml.MappingNode):
+            children = [(str(loader.construct_object(key)), key, value) for key, value in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            children = [(str(index), item, item) for index, item in enumerate(node.value)]
+        else:
+            continue
+        for name, mark_node, _ in children:
+            origins[path + (name,)] = _Origin(file, mark_node.start_mark.line + 1)
+        pending.extend((path + (name,), value) for name, _, value in reversed(children))
+    return origins
 
 
 def _from_yaml_error(error: yaml.MarkedYAMLError, file: str) -> ScenarioError:
@@ -230,8 +380,8 @@ def _from_yaml_error(error: yaml.MarkedYAMLError, file: str) -> ScenarioError:
                          line=mark.line + 1 if mark else None)
 
 
-def _resolve_extends(raw: dict, origins: Origins, path: Path | None, chain: tuple[Path, ...]
-                     ) -> tuple[dict, Origins]:
+def _resolve_extends(raw: dict, origins: Origins, path: Path | None, chain: tuple[Path, ...],
+                     reads: list[Path]) -> tuple[dict, Origins]:
     """Merge ``raw`` over the file(s) its top-level ``extends`` names (relative to ``path``).
 
     ``extends`` is one file or a list of files, merged in order (later ones win)."""
@@ -246,17 +396,25 @@ def _resolve_extends(raw: dict, origins: Origins, path: Path | None, chain: tupl
                             here.file, here.line, "extends")
     merged, merged_origins = {}, {}
     for target in targets:
-        base, base_origins = _load_file(_extends_target(target, path, chain, here), chain)
+        target_path = _extends_target(target, path, chain, reads, here)
+        base, base_origins = _load_file(target_path, chain, reads)
         merged, merged_origins = _merge_with_origins(merged, merged_origins, base, base_origins)
     return _merge_with_origins(merged, merged_origins, raw, origins)
 
 
-def _extends_target(target: str, path: Path | None, chain: tuple[Path, ...], here: _Origin) -> Path:
+def _extends_target(target: str, path: Path | None, chain: tuple[Path, ...], reads: list[Path],
+                    here: _Origin) -> Path:
     base_path = (path.parent if path else Path.cwd()) / target
-    if any(base_path.resolve() == seen.resolve() for seen in chain):
+    if any(os.path.realpath(base_path) == os.path.realpath(seen) for seen in chain):
         names = " -> ".join(str(p) for p in (*chain, base_path))
         raise ScenarioError(f"extends cycle: {names}", here.file, here.line, "extends")
-    if not base_path.is_file():
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(f"the extends chain is deeper than {MAX_EXTENDS_DEPTH} files, the cap "
+                            "on extends depth", here.file, here.line, "extends")
+    if len(reads) >= MAX_EXTENDS_FILES:
+        raise ScenarioError(f"extends reads more than {MAX_EXTENDS_FILES} files for one scenario, "
+                            "the cap on extended files", here.file, here.line, "extends")
+    if not os.path.lexists(base_path):
         raise ScenarioError(f"extends target not found: {base_path}", here.file, here.line, "extends")
     return base_path
 
@@ -297,9 +455,9 @@ def _apply_override(raw: dict, origins: Origins, text: str) -> Origins:
     if not sep or not all(keys):
         raise ScenarioError("malformed override; write --set key.path=value", origin.file)
     try:
-        value = yaml.safe_load(value_text)
-    except yaml.YAMLError as error:
-        raise ScenarioError(f"cannot parse the value: {getattr(error, 'problem', error)}",
+        value, _ = _parse_yaml(value_text, origin.file)
+    except ScenarioError as error:
+        raise ScenarioError(f"cannot parse the value: {error.message.removeprefix('invalid YAML: ')}",
                             origin.file, key_path=dotted) from None
     container: Any = raw
     for depth in range(1, len(keys)):
@@ -401,10 +559,15 @@ def _is_model(annotation: Any) -> bool:
 
 
 def _kind(value: Any) -> str:
-    return {type(None): "nothing", dict: "a mapping", list: "a list"}.get(
-        type(value), f"a {type(value).__name__} ({_short(value)})")
+    """What sort of value this is, in words; never its content (which may come from any file)."""
+    return {type(None): "nothing", dict: "a mapping", list: "a list", str: "text", bool: "true/false",
+            int: "a number", float: "a number"}.get(type(value), f"a {type(value).__name__}")
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
+def _short(value: Any, limit: int = 40) -> str:
+    return _clip(repr(value), limit)
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    """``text`` cut to at most ``limit`` characters."""
     return text if len(text) <= limit else text[:limit - 3] + "..."

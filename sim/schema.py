@@ -8,9 +8,12 @@ in ``scenarios/`` files with a ``source`` and ``confidence``. Loading files (``e
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import math
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator,
+                      model_validator)
 
 from sim.quarters import parse_quarter
 
@@ -34,12 +37,54 @@ QuarterText = Annotated[str, Field(pattern=r"^\d{4}Q[1-4]$", description="a quar
 
 _MIX_TOLERANCE = 1e-6
 MAX_PLANNING_HORIZON = 12
+MAX_MAGNITUDE = 1e12  # no setting is anywhere near; beyond it a number is a typo or an attack
+MAX_NAME_LENGTH = 100
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def _path_name(name: str) -> str:
+    if not _NAME.fullmatch(name) or len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"the name becomes a folder name: use letters, digits, '_', '.' and '-', "
+                         f"starting with a letter or digit, at most {MAX_NAME_LENGTH} characters "
+                         f"(got {name[:40]!r})")
+    return name
+
+
+PathName = Annotated[str, AfterValidator(_path_name)]
+"""A name that becomes a path component (a scenario's or a sweep's folder): never ``.``, ``..``,
+a hidden name or one holding a path separator."""
+
+
+def _numbers(value: Any):
+    """Every float in ``value`` and the mappings and lists inside it (not in nested models,
+    which check their own)."""
+    if isinstance(value, float):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _numbers(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _numbers(item)
 
 
 class Strict(BaseModel):
-    """Base for every block: unknown keys are errors, values are checked on assignment too."""
+    """Base for every block: unknown keys are errors, values are checked on assignment too, and
+    every number is finite (no .nan, .inf) and within ``MAX_MAGNITUDE``, also inside free-form
+    values (sweep levels and presets)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*")
+    @classmethod
+    def _sane_numbers(cls, value: Any) -> Any:
+        for number in _numbers(value):
+            if not math.isfinite(number):
+                raise ValueError(f"{number} is not a finite number")
+            if abs(number) > MAX_MAGNITUDE:
+                raise ValueError(f"{number:g} is beyond the cap of {MAX_MAGNITUDE:g} on the size of "
+                                 "any number")
+        return value
 
 
 class Provenance(Strict):
@@ -435,7 +480,7 @@ class Posterior(Strict):
 class Scenario(Strict):
     """A complete, resolved scenario."""
 
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
+    name: PathName
     description: str = ""
     axes: dict[str, str] = Field(default_factory=dict, description=(
         "where the scenario sits on the what-to-watch axes, e.g. {tooling: fast, gap: reopens}; "

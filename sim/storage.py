@@ -1,5 +1,11 @@
 """Writing outputs safely: every file atomically (temporary file, then rename), every output
 folder assembled under a temporary name and renamed into place, and nothing existing overwritten.
+
+Before any computing starts, a command checks its output folder with :func:`output_folder`: it
+must lie inside the output root (names from files and the command line cannot climb out of it),
+and be a folder this process can write in. Temporaries are named ``.<name>.partial-…``; those a
+killed process left behind are removed after a day (:func:`stale_partials`): by the next run
+into the same folder, or by ``adoptsim clean``.
 """
 
 from __future__ import annotations
@@ -7,12 +13,59 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # the module is imported by every command: pandas only where frames are written
+    import pandas as pd
+
+PARTIAL = ".partial-"
+STALE_SECONDS = 24 * 3600
+
+
+class OutputError(Exception):
+    """An output folder that cannot be used: outside the output root, a file, a dangling or
+    looping symbolic link, or not writable. Reported like a bad input (exit code 2)."""
+
+
+def output_folder(root: str | Path, *parts: str) -> Path:
+    """``root/parts...``, checked and created before any computing starts: it must stay inside
+    ``root`` (no part may be absolute or climb out with ``..``), no folder on the way may be a
+    file, a dangling symbolic link or a link loop, and this process must be able to create a file
+    in it. Raises :class:`OutputError` naming the folder otherwise."""
+    root = Path(root)
+    folder = root.joinpath(*parts)
+    top, target = os.path.abspath(root), os.path.abspath(folder)
+    if os.path.commonpath([top, target]) != top or (parts and target == top):
+        raise OutputError(f"{folder}: not a folder inside the output folder {root}")
+    for step in [root, *(root.joinpath(*parts[:depth]) for depth in range(1, len(parts) + 1))]:
+        _check_step(step)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=f".write-check{PARTIAL}")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        raise OutputError(f"{folder}: cannot write output here ({error.strerror})") from None
+    return folder
+
+
+def _check_step(path: Path) -> None:
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except FileNotFoundError:
+            raise OutputError(f"{path}: a symbolic link to {os.readlink(path)}, which does not "
+                              "exist") from None
+        except (OSError, RuntimeError):
+            raise OutputError(f"{path}: a symbolic link loop") from None
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{path}: a file, not a folder; choose another --out")
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
@@ -20,7 +73,8 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
     into place (and deleted if ``write`` fails). Returns ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{PARTIAL}",
+                                         suffix=path.suffix)
     os.close(handle)
     try:
         write(Path(temporary))
@@ -40,7 +94,8 @@ def write_bytes(path: Path, data: bytes) -> Path:
 
 
 def write_json(path: Path, data) -> Path:
-    return write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    """Strict JSON: a NaN or infinity raises ValueError rather than writing what parsers reject."""
+    return write_text(path, json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> Path:
@@ -58,7 +113,8 @@ def new_folder(parent: Path, name: str):
     path in the yielded holder's ``path``. On failure the temporary folder is removed."""
     parent = Path(parent)
     parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}.partial-"))
+    remove_stale_partials(parent)
+    staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}{PARTIAL}"))
     holder = FolderHolder(staging)
     try:
         yield holder
@@ -82,3 +138,31 @@ def _rename_unique(staging: Path, parent: Path, name: str) -> Path:
         attempt += 1
     os.rename(staging, target)
     return target
+
+
+def stale_partials(root: str | Path, recursive: bool = False) -> list[Path]:
+    """Temporaries (``.<name>.partial-…`` folders and files) in ``root`` (and below it, when
+    ``recursive``) untouched for over a day: what a killed process left behind. Younger ones may
+    belong to a command still running and are never listed."""
+    root = Path(root)
+    cutoff = time.time() - STALE_SECONDS
+    found = root.glob(f"**/.*{PARTIAL}*" if recursive else f".*{PARTIAL}*")
+    return sorted(path for path in found if path.lstat().st_mtime < cutoff)
+
+
+def remove_path(path: Path) -> None:
+    """Delete a folder or a file (a symbolic link itself, never what it points at)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def remove_stale_partials(parent: Path) -> None:
+    """Remove the stale temporaries in ``parent`` and say so in one line on stderr."""
+    stale = stale_partials(parent)
+    for path in stale:
+        remove_path(path)
+    if stale:
+        print(f"adoptsim: removed {len(stale)} unfinished folder(s) older than a day, left in "
+              f"{parent} by a killed run: {', '.join(path.name for path in stale)}", file=sys.stderr)

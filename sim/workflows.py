@@ -104,15 +104,16 @@ def run_scenario(source, *, replications: int | None = None, seed: int | None = 
     ``point`` runs every replication at the posterior median (no parameter uncertainty).
     """
     scenario = resolve(source, replications=replications, seed=seed, overrides=overrides, point=point)
+    parent = None if out is None else storage.output_folder(out, scenario.name)
     result = runner.run_replications(scenario, workers=workers, progress=progress)
     frame = runner.tidy(result.values, scenario)
     summary = runner.summarize(frame, snapshot_quarters(scenario))
     digest = scenario_hash(scenario)
     info = manifest(result, digest)
-    if out is None:
+    if parent is None:
         return RunResult(scenario, frame, summary, None, info)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    with storage.new_folder(Path(out) / scenario.name, f"{stamp}-{digest[:8]}") as folder:
+    with storage.new_folder(parent, f"{stamp}-{digest[:8]}") as folder:
         storage.write_json(folder.staging / "manifest.json", info)
         storage.write_parquet(folder.staging / "quarterly.parquet", frame)
         storage.write_csv(folder.staging / "summary.csv", summary)
@@ -209,9 +210,13 @@ def calibrate_scenario(scenario_source="scenarios/baseline.yaml", targets="scena
     posterior.csv and, unless ``plots`` is false, the plots) and, unless ``quick`` or ``until``
     (or ``write=False``), the posterior draws and the fragment the baseline extends
     (:func:`write_posterior`)."""
-    from sim.calibration import calibrate, load_targets
+    from sim.calibration import calibrate, check_targets, load_targets
     from sim.calibration import report as calibration_report
 
+    settings = load_targets(targets)   # both files are checked before anything is made
+    check_targets(load_scenario(scenario_source), settings, targets, until)
+    settings = settings.calibration
+    parent = None if out is None else storage.output_folder(out, "calibration")
     calibration = calibrate(scenario_source, targets, quick=quick, until=until, executor=executor,
                             workers=workers, scheduler=scheduler, progress=progress)
     panel = calibration_report.panel_table(calibration)
@@ -220,10 +225,9 @@ def calibrate_scenario(scenario_source="scenarios/baseline.yaml", targets="scena
         calibration, quick=quick,
         command=calibration_command(scenario_source, targets, quick=quick, until=until))
     folder = None
-    if out is not None:
+    if parent is not None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        with storage.new_folder(Path(out) / "calibration",
-                                f"{stamp}-{report['scenario']['hash'][:8]}") as staging:
+        with storage.new_folder(parent, f"{stamp}-{report['scenario']['hash'][:8]}") as staging:
             storage.write_json(staging.staging / "calibration.json", report)
             storage.write_text(staging.staging / "calibration.md", calibration_report.markdown(report))
             draws = calibration_report.draws_table(calibration)
@@ -236,9 +240,7 @@ def calibrate_scenario(scenario_source="scenarios/baseline.yaml", targets="scena
         folder = staging.path
     wrote = []
     if write if write is not None else not (quick or until):
-        targets_path = Path(targets)
-        wrote = write_posterior(calibration, targets_path, load_targets(targets_path).calibration,
-                                scenario_source, report)
+        wrote = write_posterior(calibration, Path(targets), settings, scenario_source, report)
     return CalibrationResult(calibration, panel, parameters, report, folder, wrote)
 
 
@@ -261,14 +263,19 @@ class ComparisonResult:
 
 
 def find_run(scenario: Scenario, out: str | Path) -> Path | None:
-    """An existing complete run folder of exactly this resolved scenario (same hash), if any."""
+    """An existing complete run folder of exactly this resolved scenario (same hash), if any; a
+    folder whose manifest cannot be read is passed over."""
     import json
 
     digest = scenario_hash(scenario)
     for manifest in sorted(Path(out, scenario.name).glob(f"*-{digest[:8]}*/manifest.json")):
-        if json.loads(manifest.read_text()).get("scenario_hash") == digest:
-            if (manifest.parent / "quarterly.parquet").exists():
-                return manifest.parent
+        try:
+            recorded = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(recorded, dict) and recorded.get("scenario_hash") == digest \
+                and (manifest.parent / "quarterly.parquet").is_file():
+            return manifest.parent
     return None
 
 
@@ -285,12 +292,14 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
     from sim import compare
 
     reference_scenario = resolve(reference, replications=replications, point=point)
-    scenarios = compare.aligned([resolve(source, point=point) for source in sources], reference_scenario)
-    everything = [reference_scenario] + [s for s in scenarios if s.name != reference_scenario.name]
+    resolved = [resolve(source, point=point) for source in sources]
+    compare.check_distinct(sources, resolved, reference, reference_scenario)
+    everything = [reference_scenario] + compare.aligned(resolved, reference_scenario)
     for quarter in dates:
         if quarter not in reference_scenario.quarters:
             raise ScenarioError(f"--at {quarter} is outside the horizon {reference_scenario.horizon.start}.."
                                 f"{reference_scenario.horizon.end}", file=str(reference))
+    parent = None if out is None else storage.output_folder(out, "compare")
     frames, runs = [], {}
     for scenario in everything:
         folder = find_run(scenario, out) if (reuse and out is not None) else None
@@ -306,11 +315,11 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
     frame = pd.concat(frames, ignore_index=True)
     table = compare.comparison_table(frame, reference_scenario.name,
                                      [metric for metric, _ in COMPARE_METRICS], list(dates))
-    if out is None:
+    if parent is None:
         return ComparisonResult(frame, table, None, runs)
     digest = hashlib.sha256("".join(scenario_hash(s) for s in everything).encode()
                             + ",".join(dates).encode()).hexdigest()
-    with storage.new_folder(Path(out) / "compare", f"{time.strftime('%Y%m%d-%H%M%S')}-{digest[:8]}") as folder:
+    with storage.new_folder(parent, f"{time.strftime('%Y%m%d-%H%M%S')}-{digest[:8]}") as folder:
         storage.write_parquet(folder.staging / "comparison.parquet", frame)
         storage.write_csv(folder.staging / "comparison.csv", table)
         storage.write_json(folder.staging / "manifest.json", {

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -21,3 +24,42 @@ def baseline(*overrides: str, enterprises: int = 300, replications: int = 2):
 @pytest.fixture
 def small_baseline():
     return baseline()
+
+
+def children(pid: int) -> list[int]:
+    """The process ids whose parent is ``pid`` (Linux: read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_bytes().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (not gone, not a zombie waiting to be reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
+def wait_until(condition, timeout: float, what: str) -> None:
+    """Poll ``condition`` every 20 ms until it holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.02)
+
+
+def assert_workers_die(workers: list[int], timeout: float = 5) -> None:
+    """Every process in ``workers`` must be gone within ``timeout`` seconds; any left is killed
+    (so a failing test leaves no orphan behind) and the test fails."""
+    try:
+        wait_until(lambda: not any(running(pid) for pid in workers), timeout, "the workers died")
+    finally:
+        for pid in filter(running, workers):
+            os.kill(pid, signal.SIGKILL)

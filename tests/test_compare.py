@@ -148,3 +148,60 @@ def test_compare_writes_a_folder_and_reuses_runs_by_hash(tmp_path):
     assert second.runs == first.runs and second.folder != first.folder
     pd.testing.assert_frame_equal(first.table, second.table)
     assert len(list((tmp_path / "baseline").iterdir())) == 1
+
+
+# --- ambiguous comparisons are refused ------------------------------------------------------------
+
+def refused_comparison(capsys, tmp_path, *scenarios) -> str:
+    from sim.cli import main
+
+    code = main(["compare", *map(str, scenarios), "--replications", "1", "--out",
+                 str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 2 and "Traceback" not in captured.err, captured
+    assert not (tmp_path / "out").exists()
+    return captured.err.removeprefix("adoptsim: error: ").strip()
+
+
+def named(tmp_path: Path, file: str, extends: Path, name: str) -> Path:
+    path = tmp_path / file
+    path.write_text(f"extends: {extends}\nname: {name}\n", encoding="utf-8")
+    return path
+
+
+def test_compare_refuses_two_scenarios_with_the_same_name(tmp_path, capsys):
+    first = named(tmp_path, "a.yaml", WATCH / "gap-reopens.yaml", "mine")
+    second = named(tmp_path, "b.yaml", WATCH / "gap-tracks.yaml", "mine")
+    assert refused_comparison(capsys, tmp_path, first, second) == (
+        f"{second}: name: 'mine' is also the name of {first}; the scenarios in a comparison need "
+        "names of their own (rows are kept by name)")
+
+
+def test_compare_refuses_a_scenario_named_like_the_reference(tmp_path, capsys):
+    variant = named(tmp_path, "variant.yaml", WATCH / "price-hike.yaml", "baseline")
+    assert refused_comparison(capsys, tmp_path, variant) == (
+        f"{variant}: name: 'baseline' is also the name of the reference scenarios/baseline.yaml; "
+        "the scenarios in a comparison need names of their own (rows are kept by name)")
+
+
+def test_compare_refuses_the_same_file_given_twice(tmp_path, capsys):
+    hike = WATCH / "price-hike.yaml"
+    assert refused_comparison(capsys, tmp_path, hike, WATCH / ".." / "watch" / hike.name) == (
+        f"{WATCH / '..' / 'watch' / hike.name}: given twice; list each scenario once")
+
+
+def test_compare_refuses_the_reference_among_the_scenarios(tmp_path, capsys):
+    message = refused_comparison(capsys, tmp_path, ROOT / "scenarios" / "baseline.yaml")
+    assert message.endswith("this is the reference scenario (--reference); list only the "
+                            "scenarios to compare with it")
+
+
+def test_compare_never_averages_scenarios_given_as_objects(tmp_path):
+    from sim.scenario import ScenarioError
+
+    reference = load_scenario(ROOT / "scenarios" / "baseline.yaml", ["replications=1"])
+    twins = [load_scenario(WATCH / name, ["name=twin"]) for name in ("gap-reopens.yaml",
+                                                                      "gap-tracks.yaml")]
+    with pytest.raises(ScenarioError, match="'twin' is also the name of scenario 'twin'"):
+        compare_scenarios(twins, reference=reference, out=tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -558,3 +558,86 @@ def test_comparison_text_is_escaped_and_a_bad_table_is_a_user_error(comparison_f
     (folder / "comparison.csv").write_text("scenario,metric\nx,y\n")
     assert main(["report", str(folder)]) == 2
     assert "not a comparison table" in capsys.readouterr().err
+
+
+# --- what a report embeds and reads -------------------------------------------------------------
+
+SECRET_PNG = PNG_SIGNATURE + b"SECRET BYTES FROM ELSEWHERE ON THE MACHINE"
+
+
+def test_report_skips_a_plot_that_is_a_symlink_out_of_the_folder(run_folder, tmp_path):
+    secret = tmp_path / "elsewhere" / "secret.png"
+    secret.parent.mkdir()
+    secret.write_bytes(SECRET_PNG)
+    folder = copy_without_report(run_folder, tmp_path)
+    (folder / "plots" / "signals.png").unlink()
+    (folder / "plots" / "signals.png").symlink_to(secret)
+    (folder / "plots" / "extra.png").symlink_to(secret)
+    text = report.build_report(folder).read_text()
+    assert base64.b64encode(SECRET_PNG).decode() not in text
+    assert text.count("data:image/png;base64,") == len(list(run_folder.glob("plots/*.png"))) - 1
+
+
+def test_report_skips_a_plots_folder_that_is_a_symlink(run_folder, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "workload_shares.png").write_bytes(SECRET_PNG)
+    folder = copy_without_report(run_folder, tmp_path)
+    shutil.rmtree(folder / "plots")
+    (folder / "plots").symlink_to(elsewhere)
+    text = report.build_report(folder).read_text()
+    assert "data:image/png" not in text and "holds no plots" in text
+
+
+@pytest.mark.parametrize("content, where", [
+    ("[]", "not a manifest: it should hold a mapping, not a list"),
+    ('"text"', "not a manifest: it should hold a mapping, not text"),
+    ('{"resolved_scenario": []}', "resolved_scenario: should be a mapping, not a list"),
+    ('{"versions": "1.0"}', "versions: should be a mapping, not text"),
+    ('{"replication_seeds": [3]}', "replication_seeds.0: should be a mapping, not a number"),
+    ('{"wall_seconds": "slow"}', "wall_seconds: should be a number, not text"),
+    ('{"resolved_scenario": {"population": {"sectors": {"banking": true}}}}',
+     "resolved_scenario.population.sectors.banking: should be a mapping, not true/false"),
+    ("[" * 100_000, "cannot read the manifest (not JSON"),
+    ("", "the file is empty"),
+])
+def test_manifest_of_the_wrong_shape_is_a_clear_error(run_folder, tmp_path, capsys, content, where):
+    folder = copy_without_report(run_folder, tmp_path)
+    (folder / "manifest.json").write_text(content)
+    assert main(["report", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"adoptsim: error: {folder / 'manifest.json'}: ") and where in err
+    assert err.count("\n") == 1 and not (folder / "report.html").exists()
+
+
+def test_binary_manifest_is_a_clear_error(run_folder, tmp_path, capsys):
+    folder = copy_without_report(run_folder, tmp_path)
+    (folder / "manifest.json").write_bytes(bytes(range(256)))
+    assert main(["report", str(folder)]) == 2
+    assert "manifest.json: a binary file, not text" in capsys.readouterr().err
+
+
+def test_quarterly_table_without_its_columns_is_a_clear_error(run_folder, tmp_path, capsys):
+    folder = copy_without_report(run_folder, tmp_path)
+    pd.DataFrame({"x": [1]}).to_parquet(folder / "quarterly.parquet")
+    assert main(["report", str(folder)]) == 2
+    assert (f"{folder / 'quarterly.parquet'}: no column replication, quarter, metric, segment, value"
+            in capsys.readouterr().err)
+
+
+def test_sweep_file_of_the_wrong_shape_is_a_clear_error(sweep_folder, tmp_path, capsys):
+    folder = tmp_path / "sweep"
+    shutil.copytree(sweep_folder, folder)
+    (folder / "sweep.yaml").write_text("name: tiny\nparameters: [a, b]\n")
+    assert main(["report", str(folder)]) == 2
+    assert (f"{folder / 'sweep.yaml'}: parameters: should be a mapping, not a list"
+            in capsys.readouterr().err)
+
+
+def test_alias_bomb_targets_file_is_passed_over(run_folder, tmp_path):
+    targets = tmp_path / "targets.yaml"
+    targets.write_text("a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{name}: &{name} [{', '.join(['*' + previous] * 9)}]\n"
+        for previous, name in zip("abcdefgh", "bcdefghi")) + "targets: *i\n")
+    folder = copy_without_report(run_folder, tmp_path)
+    assert 'href="#targets"' not in report.build_report(folder, targets=targets).read_text()

@@ -16,12 +16,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import assert_workers_die, children, wait_until
 
 import sim.sweep.sweep as sweep_module
 from sim.cli import main
 from sim.runner import simulate
 from sim.sweep import ProgressReporter, SweepError, load_sweep, run_sweep
-from sim.sweep.store import SweepStore
+from sim.sweep.store import SweepStore, read_run
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -165,6 +166,64 @@ def test_killed_sweep_resumes_to_the_same_results(reference, tmp_path):
     assert results_bytes(folder) == results_bytes(result.folder)
 
 
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_sweep_whose_parent_is_killed_resumes_within_seconds(reference, tmp_path, signum):
+    spec, result = reference
+    command = [sys.executable, "-m", "sim", "sweep", str(spec), "--workers", "2",
+               "--out", str(tmp_path), "--quiet", "--no-analysis"]
+    folder = load_sweep(spec).folder(tmp_path)
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: finished_files(folder / "runs") >= 3 or process.poll() is not None,
+                   120, "three runs finished")
+        assert process.poll() is None, "the sweep ended before it could be killed"
+        workers = children(process.pid)
+        process.send_signal(signum)  # the parent alone: its workers must not outlive it
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert_workers_die(workers)
+    if signum == signal.SIGTERM:
+        assert process.returncode == 128 + signal.SIGTERM
+        assert err.strip().endswith("adoptsim: terminated") and "Traceback" not in err
+        assert (folder / ".lock").read_text() == ""  # released, no owner left on record
+
+    resumed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "another sweep is running" not in resumed.stderr
+    assert ("taking over the lock" in resumed.stderr) == (signum == signal.SIGKILL)
+    assert results_bytes(folder) == results_bytes(result.folder)
+
+
+@pytest.mark.parametrize("orphan_holds_it", [False, True])
+def test_a_dead_owners_lock_is_taken_over_with_a_message(reference, tmp_path, capsys,
+                                                         orphan_holds_it):
+    spec, result = reference
+    folder = load_sweep(spec).folder(tmp_path)
+    shutil.copytree(result.folder, folder)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    owner = {"pid": int(dead.stdout), "started": "1", "since": "2020-01-01T00:00:00+00:00"}
+    lock = folder / ".lock"
+    lock.write_text(json.dumps(owner))
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time; "
+                               f"handle = open({str(lock)!r}); fcntl.flock(handle, fcntl.LOCK_EX); "
+                               "print('held', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True) if orphan_holds_it else None
+    try:
+        assert holder is None or holder.stdout.readline() == "held\n"
+        again = run_sweep(spec, workers=1, out=tmp_path)
+    finally:
+        if holder is not None:
+            holder.kill()
+            holder.communicate()
+    assert again.executed == 0 and again.finished == GRID_RUNS
+    assert (f"adoptsim: taking over the lock of {folder} from process {owner['pid']}, started "
+            f"{owner['since']}, which is no longer running") in capsys.readouterr().err
+    assert lock.read_text() == ""
+
+
 FAILING = """
 parameters:
   behaviour.peer_weight: {levels: [2.0, 8.0]}
@@ -218,8 +277,9 @@ def test_a_changed_design_in_the_folder_is_not_overwritten(reference, tmp_path):
 def test_a_busy_folder_is_refused(reference, tmp_path):
     spec, _ = reference
     folder = load_sweep(spec).folder(tmp_path)
-    with SweepStore(folder).lock(), pytest.raises(SweepError, match="another sweep is running"):
+    with SweepStore(folder).lock(), pytest.raises(SweepError, match="another sweep is running") as busy:
         run_sweep(spec, workers=1, out=tmp_path)
+    assert f"(process {os.getpid()}, started " in str(busy.value)
 
 
 def test_missing_dask_is_a_clear_error(reference, tmp_path, monkeypatch):
@@ -227,6 +287,107 @@ def test_missing_dask_is_a_clear_error(reference, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(SweepError, match=r"pip install -e \"\.\[dask\]\""):
         run_sweep(spec, executor="dask", out=tmp_path)
+
+
+def damage_truncated(path: Path, other: Path) -> None:
+    path.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2])
+
+
+def damage_empty(path: Path, other: Path) -> None:
+    path.write_bytes(b"")
+
+
+def damage_not_parquet(path: Path, other: Path) -> None:
+    path.write_text("quarter,metric,segment,value\n")
+
+
+def damage_swapped(path: Path, other: Path) -> None:
+    mine, theirs = path.read_bytes(), other.read_bytes()
+    path.write_bytes(theirs)
+    other.write_bytes(mine)
+
+
+def damage_values(path: Path, other: Path) -> None:
+    """A well-formed file whose values were changed after it was written."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    value = table.column_names.index("value")
+    pq.write_table(table.set_column(value, "value", pa.compute.add(table["value"], 0.01)), path)
+
+
+@pytest.mark.parametrize("damage", [damage_truncated, damage_empty, damage_not_parquet,
+                                    damage_swapped, damage_values],
+                         ids=lambda damage: damage.__name__.removeprefix("damage_"))
+def test_damaged_or_swapped_run_file_is_reported_and_rerun(reference, tmp_path, capsys, damage):
+    spec, result = reference
+    folder = load_sweep(spec).folder(tmp_path)
+    shutil.copytree(result.folder, folder)
+    first, second = sorted((folder / "runs").iterdir())[:2]
+    damage(first, second)
+    damaged = [first, second] if damage is damage_swapped else [first]
+    resumed = run_sweep(spec, workers=1, out=tmp_path, retry_failed=True)
+    err = capsys.readouterr().err
+    assert resumed.executed == len(damaged) and resumed.finished == GRID_RUNS
+    for path in damaged:
+        assert f"adoptsim: {path}: " in err and "the run will be run again" in err
+    assert results_bytes(folder) == results_bytes(result.folder)
+
+
+def test_run_files_record_their_key_and_checksum(reference):
+    _, result = reference
+    path = next((result.folder / "runs").iterdir())
+    table = read_run(path, path.stem)
+    assert table.schema.metadata[b"adoptsim.run_key"] == path.stem.encode()
+    assert len(table.schema.metadata[b"adoptsim.sha256"]) == 64
+
+
+def test_truncated_design_file_is_written_again(reference, tmp_path, capsys):
+    spec, result = reference
+    folder = load_sweep(spec).folder(tmp_path)
+    shutil.copytree(result.folder, folder)
+    damage_truncated(folder / "design.parquet", folder)
+    assert run_sweep(spec, workers=1, out=tmp_path).executed == 0
+    assert (f"adoptsim: {folder / 'design.parquet'}: unreadable (truncated or damaged); written "
+            "again from the sweep file") in capsys.readouterr().err
+    assert (folder / "design.parquet").read_bytes() == (result.folder / "design.parquet").read_bytes()
+
+
+@pytest.mark.parametrize("name", ["design.parquet", "results.parquet"])
+def test_truncated_sweep_table_is_a_clear_error_in_analyze_and_sweep_rebuilds_it(
+        reference, tmp_path, capsys, name):
+    spec, result = reference
+    folder = load_sweep(spec).folder(tmp_path)
+    shutil.copytree(result.folder, folder)
+    damage_truncated(folder / name, folder)
+    assert main(["analyze", str(folder), "--no-plots"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"adoptsim: error: {folder / name}: cannot read it: truncated or damaged")
+    assert err.rstrip().endswith("run adoptsim sweep on the sweep file again to rebuild it")
+    assert "Traceback" not in err
+    assert main(["sweep", str(spec), "--workers", "1", "--out", str(tmp_path), "--quiet"]) == 0
+    assert results_bytes(folder) == results_bytes(result.folder)
+
+
+def test_reordering_the_parameters_changes_the_folder(reference, tmp_path):
+    spec, result = reference
+    lines = GRID.splitlines(keepends=True)
+    reordered = "".join([lines[0], lines[1], *lines[3:7], lines[2], *lines[7:]])
+    assert reordered != GRID and sorted(reordered) == sorted(GRID)
+    swapped = write_sweep(tmp_path, "grid", reordered)
+    sweep = load_sweep(swapped)
+    assert list(sweep.spec.parameters) == ["parity", "behaviour.peer_weight"]
+    assert sweep.folder(result.folder.parents[2]) != result.folder
+    again = run_sweep(swapped, workers=2, out=tmp_path)
+    assert again.finished == GRID_RUNS
+
+    def by_values(folder: Path) -> pd.DataFrame:
+        columns = ["behaviour.peer_weight", "parity", "replication"]
+        results = pd.read_parquet(folder / "results.parquet").drop(columns=["run_id", "design_point"])
+        return results.sort_values(columns).reset_index(drop=True)[sorted(results.columns)]
+
+    pd.testing.assert_frame_equal(by_values(again.folder), by_values(result.folder))
 
 
 @pytest.mark.parametrize("body, message", [

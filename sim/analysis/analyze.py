@@ -53,7 +53,7 @@ def analyze_sweep(folder: str | Path, *, prim: Sequence[str | PrimSpec] = (), pl
     ``"workload_share_open_any@2030Q4 >= 0.25"``; ``seed`` seeds the bootstrap intervals."""
     data = load_sweep_data(folder)
     conditions = _prim_specs(data, prim)
-    analysis = SweepAnalysis(data.folder / ANALYSIS_FOLDER)
+    analysis = SweepAnalysis(storage.output_folder(data.folder, ANALYSIS_FOLDER))
     failed = int((data.results["status"] != STATUS_FINISHED).sum())
     if failed:
         analysis.notes.append(f"{failed} failed run(s) are left out")

@@ -12,7 +12,7 @@ import pandas as pd
 from sim.scenario import load_model_file
 from sim.sweep.design import Design, build_design
 from sim.sweep.spec import SweepError, SweepSpec
-from sim.sweep.store import DESIGN_FILE, RESULTS_FILE, SPEC_FILE
+from sim.sweep.store import DESIGN_FILE, RESULTS_FILE, SPEC_FILE, read_table
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,10 @@ def load_sweep_data(folder: str | Path) -> SweepData:
                          file=str(folder))
     spec = load_model_file(folder / SPEC_FILE, SweepSpec)
     design = build_design(spec.parameters, spec.design)
-    _check_design(design, pd.read_parquet(folder / DESIGN_FILE), folder)
-    return SweepData(folder, spec, design, pd.read_parquet(folder / RESULTS_FILE))
+    columns = ["run_id", "design_point", "replication", "seed", *spec.parameters]
+    _check_design(design, read_table(folder / DESIGN_FILE, columns), folder)
+    results = read_table(folder / RESULTS_FILE, [*columns, "status", *spec.outcomes])
+    return SweepData(folder, spec, design, results)
 
 
 def _check_design(design: Design, runs: pd.DataFrame, folder: Path) -> None:

@@ -15,7 +15,7 @@ file, line, key path (:func:`sim.scenario.load_model_file`). Nothing here runs t
 from __future__ import annotations
 
 import math
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Literal
 
 import numpy as np
@@ -123,6 +123,16 @@ class CalibrationSettings(Strict):
         "uniform priors: dotted scenario key -> {low, high}"))
     fit: Fit
     quick: Fit = Field(description="a smoke run of the machinery (--quick); writes only the report")
+
+    @field_validator("writes", "posterior")
+    @classmethod
+    def _beside_the_targets(cls, name: str) -> str:
+        """Written files stay in the targets file's folder or below it."""
+        parts = PurePosixPath(name).parts
+        if not parts or PurePosixPath(name).is_absolute() or ".." in parts or "\\" in name:
+            raise ValueError("name a file in the targets file's folder or below it "
+                             "(a relative path without '..')")
+        return name
 
     @field_validator("parameters")
     @classmethod

@@ -59,6 +59,7 @@ def build_report(folder: str | Path, *, targets: str | Path | None = None) -> Pa
     if kind is None:
         known = "; ".join(f"a {k.name} folder holds {k.holds}" for k in FOLDER_KINDS)
         raise ReportError(f"{folder}: not an adoptsim output folder ({known})")
+    storage.output_folder(folder)
     page = kind.render(folder, targets=targets)
     return storage.write_text(folder / REPORT_NAME, page)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from sim.report.page import (
-    other_figures,
+    embeddable, other_figures,
     METRIC_LABELS, FolderKind, ReportError, Section, Stat, document, esc, facts, figure,
     figure_value, hash_span, interval_meaning, is_share, join_words, pct, pct_interval,
     read_manifest, read_parquet,
@@ -112,7 +112,7 @@ class ComparisonData:
 
     def png(self, name: str) -> Path | None:
         path = self.folder / "plots" / name
-        return path if path.is_file() else None
+        return path if embeddable(path) else None
 
     def colours(self) -> dict[str, str]:
         """Each scenario's colour in the fan charts."""

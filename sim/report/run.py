@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.report.page import (
-    other_figures,
+    embeddable, other_figures,
     METRIC_LABELS, FolderKind, ReportError, Section, Stat, document, esc, facts, figure,
     figure_value, hash_span, interval_meaning, join_words, pct, pct_interval, read_manifest,
     read_parquet,
@@ -45,7 +45,8 @@ class RunData:
 
         self.folder = folder
         self.manifest = read_manifest(folder)
-        self.frame = read_parquet(folder / "quarterly.parquet")
+        self.frame = read_parquet(folder / "quarterly.parquet",
+                                  ("replication", "quarter", "metric", "segment", "value"))
         self.scenario: dict = self.manifest.get("resolved_scenario") or {}
         self.quarters: list[str] = sorted(pd.unique(self.frame["quarter"]))
         if not self.quarters:
@@ -109,7 +110,7 @@ class RunData:
 
     def png(self, name: str) -> Path | None:
         path = self.folder / "plots" / name
-        return path if path.is_file() else None
+        return path if embeddable(path) else None
 
     @property
     def name(self) -> str:
@@ -413,13 +414,13 @@ def _load_targets(path: str | Path | None) -> list[Target]:
     name -> target; each target has ``metric`` and ``value`` and optionally ``segment``,
     ``quarter``, ``tolerance``, ``source``, ``confidence``, ``label``/``name``/``description``.
     """
-    import yaml
+    from sim.scenario import ScenarioError, load_yaml
 
     paths = [Path(path)] if path is not None else _targets_candidates()
     for candidate in paths:
         try:
-            raw = yaml.safe_load(candidate.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError, UnicodeDecodeError):
+            raw = load_yaml(candidate)
+        except ScenarioError:
             continue
         return list(_parse_targets(raw))
     return []

@@ -12,12 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.report.page import (
-    METRIC_LABELS, FolderKind, Section, document, esc, facts, figure, figure_value, hash_span,
-    join_words, read_manifest, read_parquet, segment_label, settings_block, software_facts,
-    sources_table, table, td, th)
+    METRIC_LABELS, FolderKind, Section, check_shape, document, esc, facts, figure, figure_value,
+    hash_span, join_words, read_manifest, read_parquet, segment_label, settings_block,
+    software_facts, sources_table, table, td, th)
 
 SWEEP_FILES = ("manifest.json", "design.parquet", "results.parquet")
 SWEEP_SPEC = "sweep.yaml"
+#: What the report reads from the sweep file (see :func:`sim.report.page.check_shape`).
+SPEC_SHAPE = {"name": str, "description": str, "parameters": {"*": {"label": str}},
+              "design": {"method": str}, "outcomes": [str]}
 _PRIM_OPERATORS = {">=": "ge", "<=": "le", ">": "gt", "<": "lt"}
 
 
@@ -41,13 +44,19 @@ class SweepData:
 
     def _spec(self) -> dict:
         """The sweep file as run: ``sweep.yaml`` in the folder (or the manifest's copy)."""
-        import yaml
+        from sim.scenario import ScenarioError, load_yaml
 
+        path = self.folder / SWEEP_SPEC
         try:
-            spec = yaml.safe_load((self.folder / SWEEP_SPEC).read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
+            spec = load_yaml(path)
+        except ScenarioError:
             spec = None
-        return spec if isinstance(spec, dict) else self.manifest.get("spec") or {}
+        if isinstance(spec, dict):
+            check_shape(spec, SPEC_SHAPE, path)
+            return spec
+        spec = self.manifest.get("spec") or {}
+        check_shape(spec, SPEC_SHAPE, self.folder / "manifest.json", "spec")
+        return spec
 
     @property
     def name(self) -> str:

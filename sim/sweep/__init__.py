@@ -8,6 +8,7 @@ live in :mod:`sim.analysis`):
 * :mod:`sim.sweep.design`: grid, Latin hypercube, Sobol (Saltelli) and Morris designs; run seeds;
 * :mod:`sim.sweep.executors`: one interface over a local process pool and a Dask cluster;
 * :mod:`sim.sweep.store`: run files, failure records, and the results table streamed from them;
+* :mod:`sim.sweep.lock`: one sweep at a time in a folder, and a dead owner's lock taken over;
 * :mod:`sim.sweep.sweep`: the orchestrator, :func:`run_sweep`;
 * :mod:`sim.sweep.progress`: the progress bar or log lines of the command line;
 * :mod:`sim.sweep.benchmark`: sweep throughput, :func:`benchmark` (part of ``adoptsim bench``).

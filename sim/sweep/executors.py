@@ -7,7 +7,8 @@ the exception raised when the executor lost the task (a Dask worker that died ru
 Results come in completion order; callers that need an order (the results table) impose it
 themselves, so the output never depends on the executor or the number of workers.
 
-* :class:`LocalExecutor`: a process pool (``workers=1`` runs in this process);
+* :class:`LocalExecutor`: a process pool whose workers die with this process
+  (:class:`sim.runner.WorkerPool`; ``workers=1`` runs in this process);
 * :class:`DaskExecutor`: a ``distributed`` client on a scheduler address, or on a local cluster
   on 127.0.0.1 without dashboard (:func:`local_cluster`). Dask is an optional extra
   (``pip install -e ".[dask]"``). The workers must be able to import ``sim``; they only
@@ -17,14 +18,12 @@ themselves, so the output never depends on the executor or the number of workers
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import signal
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from itertools import islice
 from typing import Any
 
-from sim.runner import default_workers
+from sim.runner import process_pool, worker_count
 from sim.sweep.spec import SweepError
 
 EXECUTORS = ("local", "dask")
@@ -64,25 +63,17 @@ class Executor:
         raise NotImplementedError
 
 
-def _ignore_interrupts() -> None:
-    """Pool workers leave Ctrl-C to the parent, which stops the sweep cleanly."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 class LocalExecutor(Executor):
-    """A pool of ``workers`` processes (default: all cores); one worker runs in this process."""
+    """A :class:`sim.runner.WorkerPool` of ``workers`` processes (default: all cores, at most one
+    per task); one worker runs in this process."""
 
-    def __init__(self, workers: int | None = None):
-        self.workers = workers or default_workers()
-        # forked workers start with the imports done (see sim.runner.process_pool)
-        self._pool = (ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
-                                          initializer=_ignore_interrupts)
-                      if self.workers > 1 else None)
+    def __init__(self, workers: int | None = None, tasks: int = 1):
+        self.workers = worker_count(workers, tasks, "runs")
+        self._pool = process_pool(self.workers) if self.workers > 1 else None
 
     def __exit__(self, kind, error, trace) -> None:
-        if self._pool is not None and error is not None:  # interrupted: drop queued tasks
-            self._pool.shutdown(wait=False, cancel_futures=True)
-        self.close()
+        if self._pool is not None:  # shut down, or terminated when the block failed
+            self._pool.__exit__(kind, error, trace)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -106,14 +97,14 @@ class DaskExecutor(Executor):
     """A Dask ``distributed`` client on ``scheduler`` ("tcp://host:port"), or, without one, on a
     local cluster of ``workers`` single-threaded processes on 127.0.0.1 (no dashboard)."""
 
-    def __init__(self, scheduler: str | None = None, workers: int | None = None):
+    def __init__(self, scheduler: str | None = None, workers: int | None = None, tasks: int = 1):
         self._distributed = _import_distributed()
         self._cluster = None
         try:
             if scheduler:
                 self._client = self._distributed.Client(scheduler, timeout="20s")
             else:
-                self._cluster = local_cluster(workers or default_workers())
+                self._cluster = local_cluster(worker_count(workers, tasks, "runs"))
                 self._client = self._distributed.Client(self._cluster)
         except OSError as error:
             self.close()
@@ -176,12 +167,13 @@ def _run_batch(fn: Callable[[Any], Any], batch: list) -> list:
 
 
 def make_executor(name: str = "local", *, workers: int | None = None,
-                  scheduler: str | None = None) -> Executor:
-    """The executor called ``name`` ("local" or "dask"); ``scheduler`` is for Dask only."""
+                  scheduler: str | None = None, tasks: int = 1) -> Executor:
+    """The executor called ``name`` ("local" or "dask") for ``tasks`` tasks (no more local
+    workers are started); ``scheduler`` is for Dask only."""
     if name not in EXECUTORS:
         raise SweepError(f"unknown executor '{name}'; choose one of {', '.join(EXECUTORS)}")
     if name == "dask":
-        return DaskExecutor(scheduler, workers)
+        return DaskExecutor(scheduler, workers, tasks)
     if scheduler:
         raise SweepError("a scheduler address is for the dask executor; add --executor dask")
-    return LocalExecutor(workers)
+    return LocalExecutor(workers, tasks)

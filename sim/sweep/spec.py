@@ -40,8 +40,8 @@ from typing import Annotated, Any, Literal, NamedTuple
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from sim.metrics import METRICS, SEGMENTS
-from sim.scenario import ScenarioError, _parse_yaml, load_model_file
-from sim.schema import Strict
+from sim.scenario import ScenarioError, load_model_file, read_yaml
+from sim.schema import PathName, Strict
 
 COMPARISONS = (">=", "<=", ">", "<")
 
@@ -233,7 +233,7 @@ class AnalysisSpec(Strict):
 class SweepSpec(Strict):
     """A complete sweep file."""
 
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
+    name: PathName
     description: str = ""
     base: str = Field(description="the base scenario file, relative to the sweep file")
     set: list[str] = Field([], description="--set overrides applied to the base for every run")
@@ -284,6 +284,6 @@ def load_sweep_spec(path: str | Path) -> SweepSpec:
 
 def spec_line(path: str | Path, key_path: tuple[str, ...]) -> int | None:
     """The line of the sweep file that sets ``key_path`` (or its nearest parent)."""
-    _, origins = _parse_yaml(Path(path).read_text(encoding="utf-8"), str(path))
+    _, origins = read_yaml(path)
     return next(origins[key_path[:depth]].line for depth in range(len(key_path), -1, -1)
                 if key_path[:depth] in origins)

@@ -4,9 +4,12 @@
 
 * ``runs/<key>.parquet``: one finished run's quarterly series (tidy: quarter, metric, segment,
   value), named by the hash of its resolved scenario and seed. Written atomically (temporary
-  file, then rename), so a file with its final name is always whole: resuming counts a run as
-  finished exactly when its file exists, and a file half-written by a killed sweep is a
-  dot-named temporary that is removed and never read;
+  file, then rename), so a file with its final name is whole when written, and a file
+  half-written by a killed sweep is a dot-named temporary that is removed and never read. Each
+  file records its run key and a SHA-256 checksum of its content (Parquet key-value metadata):
+  on resume a file that is unreadable (truncated, empty, damaged), holds another run (swapped)
+  or does not match its checksum is reported by name, deleted and run again
+  (:meth:`SweepStore.drop_damaged`);
 * ``failures/<key>.txt``: the traceback of a run that raised;
 * ``design.parquet``, ``results.parquet``, ``manifest.json``, and ``sweep.yaml``: the
   validated sweep file (defaults filled in, order kept), which analysis reads back.
@@ -18,10 +21,11 @@ the same run files give the same bytes whatever executed them.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +40,12 @@ MANIFEST_FILE = "manifest.json"
 SPEC_FILE = "sweep.yaml"
 RESULTS_BATCH = 1024
 STATUS_FINISHED, STATUS_FAILED = "finished", "failed"
+RUN_COLUMNS = ("quarter", "metric", "segment", "value")
+KEY_FIELD, CHECKSUM_FIELD = b"adoptsim.run_key", b"adoptsim.sha256"
+
+
+class DamagedRun(Exception):
+    """A run file that cannot be trusted: unreadable, another run's, or not what it recorded."""
 
 
 class SweepStore:
@@ -66,6 +76,20 @@ class SweepStore:
         storage.write_atomic(self.run_path(key), lambda target: target.write_bytes(parquet))
         self.failure_path(key).unlink(missing_ok=True)
 
+    def drop_damaged(self) -> list[str]:
+        """Check every run file (:func:`read_run`); delete each damaged one, so that it runs
+        again, with a line on stderr naming it. Returns their keys."""
+        damaged = []
+        for key in sorted(self.finished()):
+            path = self.run_path(key)
+            try:
+                read_run(path, key)
+            except DamagedRun as problem:
+                print(f"adoptsim: {path}: {problem}; the run will be run again", file=sys.stderr)
+                storage.remove_path(path)
+                damaged.append(key)
+        return damaged
+
     def save_failure(self, key: str, text: str) -> None:
         storage.write_text(self.failure_path(key), text)
 
@@ -76,19 +100,11 @@ class SweepStore:
             for path in folder.glob(".*"):
                 path.unlink(missing_ok=True)
 
-    @contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the folder for one sweep at a time (released even when the process is killed)."""
-        import fcntl
+    def lock(self):
+        """Hold the folder for one sweep at a time (:func:`sim.sweep.lock.folder_lock`)."""
+        from sim.sweep.lock import folder_lock
 
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / ".lock", "w") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise SweepError("another sweep is running in this folder; wait for it to end "
-                                 "or stop it", file=str(self.folder)) from None
-            yield
+        return folder_lock(self.folder)
 
     def write_results(self, runs: pd.DataFrame, outcomes: Sequence[Outcome]) -> Path:
         """Write ``results.parquet``: the ``runs`` table (with its ``run_key`` column dropped),
@@ -119,7 +135,11 @@ class SweepStore:
             path = self.run_path(key)
             finished = path.exists()
             if finished:
-                values[row] = read_outcomes(path, outcomes)
+                try:
+                    values[row] = read_outcomes(read_run(path, key), outcomes)
+                except DamagedRun as problem:
+                    raise SweepError(f"{problem} (it changed while the sweep ran?); run the same "
+                                     "command again to run it again", file=str(path)) from None
             status.append(STATUS_FINISHED if finished else STATUS_FAILED)
         batch = runs.drop(columns="run_key").reset_index(drop=True)
         batch["status"] = status
@@ -128,20 +148,59 @@ class SweepStore:
         return batch
 
 
-def run_file_bytes(frame: pd.DataFrame) -> bytes:
-    """A run's tidy series (quarter, metric, segment, value) as the bytes of its Parquet file,
-    made where the run ran so that only compact bytes travel back to the sweep process."""
+def run_file_bytes(frame: pd.DataFrame, key: str) -> bytes:
+    """Run ``key``'s tidy series (quarter, metric, segment, value) as the bytes of its Parquet
+    file, recording the key and the content's checksum; made where the run ran so that only
+    compact bytes travel back to the sweep process."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame[list(RUN_COLUMNS)], preserve_index=False)
+    table = table.replace_schema_metadata({**table.schema.metadata, KEY_FIELD: key.encode(),
+                                           CHECKSUM_FIELD: _checksum(table).encode()})
     buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False, engine="pyarrow")
+    pq.write_table(table, buffer)
     return buffer.getvalue()
 
 
-def read_outcomes(path: str | Path, outcomes: Sequence[Outcome]) -> list[float]:
-    """The value of each outcome in one run file (NaN where the run does not have it)."""
-    import pyarrow.compute as pc
+def read_run(path: Path, key: str):
+    """Run ``key``'s file as an Arrow table, checked: a readable Parquet file that records this
+    key and whose content matches its checksum; :class:`DamagedRun` says what is wrong."""
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path, columns=["quarter", "metric", "segment", "value"])
+    if not path.is_file():
+        raise DamagedRun("not a regular file")
+    try:
+        table = pq.read_table(path)
+    except (OSError, ValueError) as error:
+        raise DamagedRun(f"unreadable: truncated, empty or not Parquet ({_first_line(error)})"
+                         ) from None
+    metadata = table.schema.metadata or {}
+    recorded = metadata.get(KEY_FIELD, b"").decode(errors="replace")
+    if recorded != key:
+        raise DamagedRun(f"holds run {recorded[:40]}, not this run" if recorded else
+                         "records no run key (written by an older adoptsim, or not a run file)")
+    if not set(RUN_COLUMNS) <= set(table.column_names) \
+            or metadata.get(CHECKSUM_FIELD, b"").decode(errors="replace") != _checksum(table):
+        raise DamagedRun("its content does not match the checksum it records")
+    return table
+
+
+def _checksum(table) -> str:
+    """SHA-256 of a run table's values, whatever Arrow or Parquet types hold them."""
+    digest = hashlib.sha256()
+    for name in RUN_COLUMNS:
+        values = table[name].to_numpy()
+        digest.update(name.encode() + b"\0")
+        digest.update("\0".join(values).encode() if values.dtype == object
+                      else values.astype("<f8").tobytes())
+    return digest.hexdigest()
+
+
+def read_outcomes(table, outcomes: Sequence[Outcome]) -> list[float]:
+    """The value of each outcome in one run's table (NaN where the run does not have it)."""
+    import pyarrow.compute as pc
+
     found = []
     for outcome in outcomes:
         mask = pc.and_(pc.and_(pc.equal(table["metric"], outcome.metric),
@@ -150,6 +209,26 @@ def read_outcomes(path: str | Path, outcomes: Sequence[Outcome]) -> list[float]:
         values = table["value"].filter(mask)
         found.append(values[0].as_py() if len(values) else np.nan)
     return found
+
+
+def read_table(path: Path, columns: Sequence[str] = ()) -> pd.DataFrame:
+    """A table of the sweep folder (design, results), or a :class:`SweepError` naming it when it
+    is unreadable or lacks ``columns``."""
+    try:
+        table = pd.read_parquet(path)
+    except (OSError, ValueError) as error:
+        raise SweepError(f"cannot read it: truncated or damaged ({_first_line(error)}); run "
+                         "adoptsim sweep on the sweep file again to rebuild it",
+                         file=str(path)) from None
+    missing = [column for column in columns if column not in table]
+    if missing:
+        raise SweepError(f"not a sweep table: no column {', '.join(missing)}", file=str(path))
+    return table
+
+
+def _first_line(error: Exception, limit: int = 100) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _stems(folder: Path, suffix: str) -> set[str]:

@@ -2,17 +2,20 @@
 those not finished yet, record failures, and build the results table.
 
 The sweep folder is ``<out>/sweeps/<name>/<hash8>/``, where the hash covers what defines the
-experiment (the resolved base scenario, the parameters, the design, replications and seeding),
-not the outcomes or analysis settings: the same sweep file always comes back to the same folder,
-which is what makes it resumable. Running it again skips every run whose file exists (and every
-recorded failure, unless ``retry_failed``) and runs only the rest; the results table is then
-rebuilt from the run files. This module knows nothing of plotting or analysis.
+experiment (the resolved base scenario, the parameters in their order, the design, replications
+and seeding), not the outcomes or analysis settings: the same sweep file always comes back to the
+same folder, which is what makes it resumable, and a file that draws another design (its
+parameters reordered) comes to another folder. Running it again skips every run whose file
+exists and is sound (and every recorded failure, unless ``retry_failed``) and runs only the
+rest; the results table is then rebuilt from the run files. This module knows nothing of
+plotting or analysis.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 import traceback
 from collections import Counter
@@ -36,7 +39,8 @@ from sim.schema import Scenario
 from sim.sweep.design import Design, build_design, overrides, probe_values, run_table
 from sim.sweep.executors import Executor, make_executor
 from sim.sweep.spec import Outcome, SweepError, SweepSpec, load_sweep_spec, parse_outcome, spec_line
-from sim.sweep.store import DESIGN_FILE, MANIFEST_FILE, SPEC_FILE, SweepStore, run_file_bytes
+from sim.sweep.store import (DESIGN_FILE, MANIFEST_FILE, SPEC_FILE, SweepStore, read_table,
+                             run_file_bytes)
 
 Progress = Callable[[int, int, int], None]
 """Called with (runs finished, runs failed, runs in total) as the sweep goes."""
@@ -61,8 +65,9 @@ class Sweep:
         spec = self.spec
         definition = {
             "base": scenario_hash(self.base),
-            "parameters": {name: parameter.model_dump(mode="json", exclude={"label"})
-                           for name, parameter in spec.parameters.items()},
+            # in order: it is the order of the design's columns, and so of its points
+            "parameters": [[name, parameter.model_dump(mode="json", exclude={"label"})]
+                           for name, parameter in spec.parameters.items()],
             "design": spec.design.model_dump(mode="json"),
             "replications": spec.replications,
             "common_random_numbers": spec.common_random_numbers,
@@ -70,8 +75,13 @@ class Sweep:
         text = json.dumps(definition, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
+    @property
+    def folder_parts(self) -> tuple[str, str, str]:
+        """The sweep folder's path below the output folder: sweeps/<name>/<hash8>."""
+        return "sweeps", self.spec.name, self.digest[:8]
+
     def folder(self, out: str | Path = "outputs") -> Path:
-        return Path(out) / "sweeps" / self.spec.name / self.digest[:8]
+        return Path(out).joinpath(*self.folder_parts)
 
     def point_overrides(self, point: int) -> list[str]:
         """The ``--set`` overrides of design point ``point`` (after the sweep's own ``set``)."""
@@ -199,7 +209,7 @@ def run_task(task: RunTask) -> RunOutcome:
     try:
         scenario = load_scenario(task.base, task.overrides)
         frame = tidy(simulate(scenario, task.seed)[None], scenario)
-        return RunOutcome(task.key, run_file_bytes(frame.drop(columns=["scenario", "replication"])))
+        return RunOutcome(task.key, run_file_bytes(frame, task.key))
     except Exception:
         return RunOutcome(task.key, error=traceback.format_exc())
 
@@ -230,9 +240,10 @@ def run_sweep(source: str | Path | Sweep, *, executor: str = "local", scheduler:
     started = time.perf_counter()
     sweep = source if isinstance(source, Sweep) else load_sweep(source)
     runs = plan_runs(sweep)
-    store = SweepStore(sweep.folder(out))
+    store = SweepStore(storage.output_folder(out, *sweep.folder_parts))
     with store.lock():
         store.prepare()
+        store.drop_damaged()
         _write_design(store, runs)
         skip = store.finished() | (set() if retry_failed else store.failed())
         executed = _execute(sweep, runs, store, skip, progress=progress, executor=partial(
@@ -248,9 +259,10 @@ def run_sweep(source: str | Path | Sweep, *, executor: str = "local", scheduler:
 
 
 def _execute(sweep: Sweep, runs: pd.DataFrame, store: SweepStore, skip: set[str],
-             executor: Callable[[], Executor], progress: Progress | None) -> int:
+             executor: Callable[..., Executor], progress: Progress | None) -> int:
     """Run every task not in ``skip``, saving each run or failure as it arrives; return how
-    many runs were executed. The executor is only started when there is something to run."""
+    many runs were executed. The executor is only started when there is something to run, and
+    told how much (``tasks=``)."""
     weights = Counter(runs["run_key"])
     failed = store.failed() - store.finished()
     finished_runs = sum(weights[key] for key in store.finished())
@@ -258,10 +270,11 @@ def _execute(sweep: Sweep, runs: pd.DataFrame, store: SweepStore, skip: set[str]
     executed = 0
     if progress:
         progress(finished_runs, failed_runs, len(runs))
-    if not set(weights) - skip:
+    todo = len(set(weights) - skip)
+    if not todo:
         return executed
     try:
-        with executor() as pool:
+        with executor(tasks=todo) as pool:
             for task, outcome in pool.map_unordered(run_task, _tasks(sweep, runs, skip)):
                 weight = weights[task.key]
                 if _save(store, task, outcome):
@@ -294,11 +307,19 @@ def _save(store: SweepStore, task: RunTask, outcome) -> bool:
 
 
 def _write_design(store: SweepStore, runs: pd.DataFrame) -> None:
-    """Write design.parquet, or check that the one already there is this design."""
+    """Write design.parquet, or check that the one already there is this design. One that
+    cannot be read is written again: the design comes from the sweep file alone, and every run
+    file names its run."""
     path = store.folder / DESIGN_FILE
-    if not path.exists():
+    try:
+        existing = read_table(path) if path.exists() else None
+    except SweepError:
+        print(f"adoptsim: {path}: unreadable (truncated or damaged); written again from the sweep "
+              "file", file=sys.stderr)
+        existing = None
+    if existing is None:
         storage.write_parquet(path, runs)
-    elif not pd.read_parquet(path).equals(runs):
+    elif not existing.equals(runs):
         raise SweepError("this folder holds a different design than the sweep file now gives "
                          "(was adoptsim updated?); use another --out, or move the folder away",
                          file=str(path))

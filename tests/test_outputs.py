@@ -1,0 +1,219 @@
+"""Where outputs go: every command checks its output folder before computing anything (inside
+the output root, a writable folder, no dangling link or loop on the way), and nothing is left
+behind: unfinished folders of killed runs are removed after a day, or by ``adoptsim clean``."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from conftest import BASELINE
+
+import sim.calibration
+import sim.runner
+import sim.sweep.sweep
+from sim import storage
+from sim.cli import main
+from sim.storage import OutputError, output_folder, stale_partials
+
+SMALL = ["--set", "population.enterprises=100", "--replications", "1", "--workers", "1",
+         "--no-plots"]
+TWO_DAYS = 2 * 24 * 3600
+
+
+@pytest.fixture
+def no_computing(monkeypatch):
+    """Any simulation fails the test: the output folder must be refused before."""
+    def computing(*args, **kwargs):
+        raise AssertionError("computing started before the output folder was checked")
+
+    monkeypatch.setattr(sim.runner, "run_replications", computing)
+    monkeypatch.setattr(sim.runner, "simulate", computing)
+    monkeypatch.setattr(sim.calibration, "calibrate", computing)
+    monkeypatch.setattr(sim.sweep.sweep, "_execute", computing)
+
+
+def refused(capsys, *arguments) -> str:
+    code = main([str(argument) for argument in arguments])
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    assert captured.err.startswith("adoptsim: error: ") and "Traceback" not in captured.err
+    return captured.err.removeprefix("adoptsim: error: ").strip()
+
+
+def sweep_file(folder: Path, name: str = "tiny") -> Path:
+    path = folder / f"{name}.yaml"
+    path.write_text(f"name: {name}\nbase: {BASELINE.as_posix()}\n"
+                    'set: ["population.enterprises=100", "horizon.end=2024Q4", "burn_in_quarters=1", '
+                    '"scheduled_events=[]"]\n'
+                    "parameters:\n  behaviour.peer_weight: {levels: [1.0, 2.0]}\n"
+                    "design: {method: grid}\noutcomes: [workload_share_open_any@2024Q4]\n")
+    return path
+
+
+def commands(folder: Path, out: Path) -> dict[str, list]:
+    """Every command that computes and writes, with ``out`` as its output folder."""
+    return {
+        "run": ["run", BASELINE, *SMALL, "--out", out],
+        "compare": ["compare", BASELINE.parent / "watch" / "price-hike.yaml", "--replications", "1",
+                    "--workers", "1", "--out", out],
+        "calibrate": ["calibrate", BASELINE, "--quick", "--workers", "1", "--out", out, "--quiet"],
+        "sweep": ["sweep", sweep_file(folder), "--workers", "1", "--out", out, "--quiet"],
+    }
+
+
+def partial(path: Path, folder: bool = True) -> Path:
+    """An unfinished folder (or temporary file) as a killed run leaves it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if folder:
+        path.mkdir()
+        (path / "manifest.json").write_text("{}")
+    else:
+        path.write_text("{")
+    return path
+
+
+def make_old(path: Path) -> Path:
+    old = time.time() - TWO_DAYS
+    os.utime(path, (old, old), follow_symlinks=False)
+    return path
+
+
+# --- the output root ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("parts", [("..",), ("a", "..", ".."), ("/etc",), (".",), ("a/../../b",)])
+def test_output_paths_outside_the_output_root_are_refused(tmp_path, parts):
+    with pytest.raises(OutputError, match="not a folder inside the output folder"):
+        output_folder(tmp_path / "out", *parts)
+    assert not (tmp_path / "out").exists() and sorted(tmp_path.iterdir()) == []
+
+
+def test_output_folder_is_created_and_checked_for_writing(tmp_path):
+    folder = output_folder(tmp_path / "out", "baseline")
+    assert folder == tmp_path / "out" / "baseline" and folder.is_dir()
+    assert list(folder.iterdir()) == []  # the write check leaves nothing
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "calibrate", "sweep"])
+def test_out_naming_a_file_exits_2_before_computing(tmp_path, capsys, no_computing, command):
+    out = tmp_path / "results.csv"
+    out.write_text("keep me\n")
+    assert refused(capsys, *commands(tmp_path, out)[command]) == (
+        f"{out}: a file, not a folder; choose another --out")
+    assert out.read_text() == "keep me\n"
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "calibrate", "sweep"])
+def test_read_only_out_exits_2_before_computing(tmp_path, capsys, no_computing, command):
+    if os.geteuid() == 0:  # root writes in any folder whatever its mode; sysfs refuses everyone
+        out = Path("/sys/fs/adoptsim-outputs")
+    else:
+        out = tmp_path / "read-only"
+        out.mkdir()
+        out.chmod(0o555)
+    message = refused(capsys, *commands(tmp_path, out)[command])
+    assert message.startswith(str(out)) and "cannot write output here" in message
+
+
+def test_outputs_a_dangling_symlink_exits_2(tmp_path, capsys, no_computing):
+    out = tmp_path / "outputs"
+    out.symlink_to(tmp_path / "gone")
+    assert refused(capsys, *commands(tmp_path, out)["run"]) == (
+        f"{out}: a symbolic link to {tmp_path / 'gone'}, which does not exist")
+    assert not (tmp_path / "gone").exists()
+
+
+def test_outputs_a_symlink_loop_exits_2(tmp_path, capsys, no_computing):
+    out = tmp_path / "outputs"
+    out.symlink_to(tmp_path / "other")
+    (tmp_path / "other").symlink_to(out)
+    assert refused(capsys, *commands(tmp_path, out)["sweep"]) == f"{out}: a symbolic link loop"
+
+
+def test_a_scenario_folder_that_is_a_file_exits_2(tmp_path, capsys, no_computing):
+    out = tmp_path / "outputs"
+    out.mkdir()
+    (out / "baseline").write_text("")
+    assert refused(capsys, *commands(tmp_path, out)["run"]) == (
+        f"{out / 'baseline'}: a file, not a folder; choose another --out")
+
+
+def test_analysis_folder_that_is_a_file_exits_2(tmp_path, capsys):
+    sweep = sweep_file(tmp_path)
+    assert main(["sweep", str(sweep), "--workers", "1", "--out", str(tmp_path / "out"), "--quiet",
+                 "--no-analysis"]) == 0
+    folder = next((tmp_path / "out" / "sweeps" / "tiny").iterdir())
+    (folder / "analysis").write_text("")
+    capsys.readouterr()
+    assert refused(capsys, "analyze", folder) == (
+        f"{folder / 'analysis'}: a file, not a folder; choose another --out")
+
+
+def test_calibration_writes_only_beside_its_targets(tmp_path, capsys, no_computing):
+    targets = tmp_path / "targets.yaml"
+    text = (BASELINE.parent / "targets.yaml").read_text(encoding="utf-8")
+    targets.write_text(text.replace("writes: calibrated.yaml", "writes: ../../calibrated.yaml"))
+    message = refused(capsys, "calibrate", BASELINE, "--targets", targets, "--out", tmp_path / "out")
+    assert message.startswith(f"{targets}:") and "calibration.writes: name a file in the " \
+                                                 "targets file's folder or below it" in message
+
+
+# --- nothing left behind ----------------------------------------------------------------------
+
+def test_stale_partial_folders_are_removed_by_the_next_run(tmp_path, capsys):
+    parent = tmp_path / "out" / "baseline"
+    stale = make_old(partial(parent / ".20240101-000000-abcdef12.partial-x1y2"))
+    fresh = partial(parent / ".20240101-000000-abcdef12.partial-z3w4")
+    assert main(["run", str(BASELINE), *SMALL, "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert f"adoptsim: removed 1 unfinished folder(s) older than a day, left in {parent} by a " \
+           f"killed run: {stale.name}" in err
+    assert not stale.exists() and fresh.exists()
+    assert len([path for path in parent.iterdir() if not path.name.startswith(".")]) == 1
+
+
+def test_clean_lists_and_removes_stale_partials_on_request(tmp_path, capsys):
+    out = tmp_path / "outputs"
+    stale = [make_old(partial(out / "baseline" / ".20240101-000000-aaaaaaaa.partial-1")),
+             make_old(partial(out / "compare" / ".20240101-000000-bbbbbbbb.partial-2")),
+             make_old(partial(out / "sweeps" / "grid" / "12345678" / ".manifest.json.partial-3.json",
+                          folder=False))]
+    fresh = partial(out / "baseline" / ".20240101-000000-cccccccc.partial-4")
+    assert sorted(stale_partials(out, recursive=True)) == sorted(stale)
+
+    assert main(["clean", "--out", str(out)]) == 0
+    listed = capsys.readouterr().out
+    assert all(f"  {path}\n" in listed for path in stale) and str(fresh) not in listed
+    assert "Run adoptsim clean --yes to remove them." in listed
+    assert all(os.path.lexists(path) for path in stale)
+
+    assert main(["clean", "--out", str(out), "--yes"]) == 0
+    assert "Removed 3." in capsys.readouterr().out
+    assert not any(os.path.lexists(path) for path in stale) and fresh.exists()
+    assert main(["clean", "--out", str(out)]) == 0
+    assert "No unfinished folders older than a day" in capsys.readouterr().out
+
+
+def test_clean_never_follows_a_link_out_of_the_outputs(tmp_path, capsys):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.txt").write_text("keep")
+    out = tmp_path / "outputs"
+    out.mkdir()
+    link = out / ".x.partial-1"
+    link.symlink_to(elsewhere)
+    make_old(link)
+    assert main(["clean", "--out", str(out), "--yes"]) == 0
+    assert not os.path.lexists(link) and (elsewhere / "precious.txt").read_text() == "keep"
+
+
+def test_a_failed_atomic_write_leaves_nothing(tmp_path):
+    def failing(target: Path) -> None:
+        target.write_text("half")
+        raise RuntimeError("disk gone")
+
+    with pytest.raises(RuntimeError):
+        storage.write_atomic(tmp_path / "manifest.json", failing)
+    assert list(tmp_path.iterdir()) == []
