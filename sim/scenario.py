@@ -234,8 +234,14 @@ def _unpin_posterior(raw: dict, origins: Origins) -> None:
     if not isinstance(posterior, dict) or not isinstance(posterior.get("parameters"), list):
         return
     home = origins.get(("posterior",), origins[()]).file
-    keep = [index for index, name in enumerate(posterior["parameters"])
-            if origins.get(tuple(str(name).split(".")), _Origin(home)).file == home]
+
+    def set_by(name: str) -> str | None:
+        """The file (or ``--set``) that last set the key or the mapping around it."""
+        keys = tuple(str(name).split("."))
+        return next((origins[keys[:depth]].file for depth in range(len(keys), 0, -1)
+                     if keys[:depth] in origins), home)
+
+    keep = [index for index, name in enumerate(posterior["parameters"]) if set_by(name) == home]
     if len(keep) < len(posterior["parameters"]):
         posterior["parameters"] = [posterior["parameters"][i] for i in keep]
         posterior["draws"] = [[row[i] for i in keep] for row in posterior.get("draws", [])]

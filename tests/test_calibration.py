@@ -217,7 +217,7 @@ def test_the_deterministic_sampler_recovers_a_known_posterior(tmp_path):
 
     def fit(executor: str, workers: int) -> tuple[np.ndarray, np.ndarray]:
         np.random.seed(3)
-        with make_executor(executor, workers=workers) as pool:
+        with make_executor(executor, workers=workers, tasks=32) as pool:
             abc = pyabc.ABCSMC(_normal_model, pyabc.Distribution(mean=pyabc.RV("uniform", -5, 10)),
                                _absolute_distance, population_size=100,
                                sampler=OrderedSampler(pool, batch=32))

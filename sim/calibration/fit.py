@@ -187,7 +187,7 @@ def calibrate(scenario: Scenario | str | Path, targets_path: str | Path, *, quic
     names = list(settings.parameters)
     bounds = np.array([[prior.low, prior.high] for prior in settings.parameters.values()])
     panel = PanelSimulation(base, names, targets)
-    with make_executor(executor, workers=workers, scheduler=scheduler) as pool:
+    with make_executor(executor, workers=workers, scheduler=scheduler, tasks=fit.batch) as pool:
         fitted_panel = PanelSimulation(base, names, [t for t, keep in zip(targets, fitted) if keep])
         # pyabc and the sampler draw from numpy's global generator: seeded for the fit, and
         # put back as it was afterwards
