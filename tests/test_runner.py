@@ -14,6 +14,7 @@ from conftest import BASELINE, baseline
 from sim import runner
 from sim.metrics import METRIC_INDEX, METRICS, SEGMENTS
 from sim.model import AdoptionModel
+from sim.posterior import replication_scenario
 from sim.scenario import load_scenario, scenario_hash
 from sim.schema import Scenario
 from sim.workflows import run_scenario
@@ -54,8 +55,9 @@ def test_replication_seeds_are_spawned_from_the_scenario_seed():
 
 
 def test_replication_r_is_a_model_run_with_seed_r(three_replications, serial):
+    """Replication r: a model of the scenario at posterior draw r, run with seed r."""
     assert serial.values.shape == (3, len(three_replications.quarters), len(METRICS), len(SEGMENTS))
-    second = AdoptionModel(three_replications, seed=serial.seeds[1]).run()
+    second = AdoptionModel(replication_scenario(three_replications, 1), seed=serial.seeds[1]).run()
     np.testing.assert_array_equal(serial.values[1], second)
     assert not np.array_equal(serial.values[0], serial.values[1], equal_nan=True)
 
