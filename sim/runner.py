@@ -78,10 +78,12 @@ class WorkerPool(ProcessPoolExecutor):
         return super().__exit__(kind, error, trace)
 
     def terminate(self) -> None:
-        """Kill the workers and shut the pool down now."""
+        """Kill the workers and shut the pool down now. It does not wait: a signal may have
+        interrupted the pool's bookkeeping half-way, and the pool's own thread finds the workers
+        dead and fails the tasks left (cancelling them here as well races with that thread)."""
         for process in list((self._processes or {}).values()):  # no public way before 3.14
-            process.terminate()
-        self.shutdown(wait=True, cancel_futures=True)
+            process.kill()
+        self.shutdown(wait=False)
 
 
 def process_pool(workers: int) -> WorkerPool:
