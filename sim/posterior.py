@@ -70,10 +70,11 @@ def draws_record(scenario: Scenario) -> dict | None:
     posterior = scenario.posterior
     if posterior is None or not posterior.parameters:
         return None
+    indices = [draw_index(scenario, r) for r in range(scenario.replications)]
     return {
         "file": posterior.file,
         "parameters": posterior.parameters,
         "draws": len(posterior.draws),
-        "replication_draws": [draw_index(scenario, r) for r in range(scenario.replications)],
-        "values": [posterior.draws[draw_index(scenario, r)] for r in range(scenario.replications)],
+        "replication_draws": indices,
+        "values": [posterior.draws[index] for index in indices],
     }
