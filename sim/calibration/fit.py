@@ -118,7 +118,7 @@ class Calibration:
     names: list[str]               # the free parameters (dotted scenario keys)
     bounds: np.ndarray             # (parameters, 2): the uniform priors' ranges
     draws: np.ndarray              # (draws, parameters), equally weighted
-    generations: list[dict]        # per generation: t, epsilon, accepted, evaluations
+    generations: list[dict]        # per generation: t, epsilon, accepted, evaluations, ess
     stopped: str                   # why the fit stopped (see :func:`_why_stopped`)
     series: list[tuple[str, str]]  # the panel's (metric, segment) pairs
     paths: np.ndarray              # (draws, quarters, series): one replication per draw
@@ -127,6 +127,11 @@ class Calibration:
     settings: Fit
     seed: int
     wall_seconds: float
+
+    @property
+    def distinct_draws(self) -> int:
+        """How many different parameter vectors the draws hold (resampling repeats heavy particles)."""
+        return len(np.unique(self.draws, axis=0))
 
     @property
     def medians(self) -> np.ndarray:
@@ -234,18 +239,38 @@ def _abc_smc(pool, panel: PanelSimulation, bounds: np.ndarray, fit: Fit,
 
     sampler = OrderedSampler(pool, fit.batch, report)
     abc = pyabc.ABCSMC(panel, prior, PanelDistance(panel.targets), population_size=fit.particles,
-                       sampler=sampler)
+                       sampler=sampler, transitions=proposal_kernel(fit.kernel_scaling))
     with tempfile.TemporaryDirectory(prefix="adoptsim-abc-") as scratch:
         abc.new(f"sqlite:///{Path(scratch) / 'abc.db'}", {t.name: t.value for t in panel.targets})
         history = abc.run(minimum_epsilon=fit.minimum_epsilon, max_nr_populations=fit.generations,
                           min_acceptance_rate=fit.min_acceptance_rate)
         generations = [{"t": int(row.t), "epsilon": float(row.epsilon),
-                        "accepted": int(row.particles), "evaluations": int(row.samples)}
+                        "accepted": int(row.particles), "evaluations": int(row.samples),
+                        "ess": effective_sample_size(history.get_distribution(m=0, t=int(row.t))[1])}
                        for row in history.get_all_populations().itertuples() if row.t >= 0]
         particles, weights = history.get_distribution(m=0, t=history.max_t)
     columns = [pyabc_name(i) for i in range(len(bounds))]
     return (particles.reindex(columns=columns).to_numpy(), np.asarray(weights, dtype=float),
             generations, sampler.simulations)
+
+
+def proposal_kernel(scaling: float):
+    """pyabc's Gaussian proposal kernel: covariance ``scaling`` times the Silverman bandwidth of
+    the weighted particles' covariance. The default bandwidth suits a few parameters; in a dozen
+    dimensions the kernels around the particles barely overlap, so a candidate's importance weight
+    (prior over the mixture of kernels) is dominated by its own kernel's tail and a handful of
+    particles take nearly all the weight. Wider kernels keep the weights even at the cost of a
+    lower acceptance rate."""
+    import pyabc
+
+    return pyabc.MultivariateNormalTransition(scaling=scaling)
+
+
+def effective_sample_size(weights) -> float:
+    """Kish's effective sample size of importance ``weights``: ``(sum w)^2 / sum w^2``; the number
+    of equally weighted particles that would carry the same information."""
+    weights = np.asarray(weights, dtype=float)
+    return float(weights.sum() ** 2 / np.square(weights).sum())
 
 
 def _predict(task) -> np.ndarray:

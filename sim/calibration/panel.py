@@ -97,8 +97,8 @@ class FreeParameter(Strict):
 
 class Fit(Strict):
     """The size of a fit: particles per generation, how many generations at most, when to stop
-    early, the population simulated, the batch of candidates simulated at once, and how many
-    equally weighted draws to keep."""
+    early, the population simulated, the batch of candidates simulated at once, how many
+    equally weighted draws to keep, and how wide the proposal kernels are."""
 
     particles: Annotated[int, Field(ge=10, le=100_000, description="accepted particles per generation")]
     generations: Annotated[int, Field(ge=1, le=100, description="SMC generations at most")]
@@ -112,6 +112,10 @@ class Fit(Strict):
         "the same posterior on any number of workers); larger batches keep more workers busy "
         "and waste more simulations at the end of each generation"))] = 32
     draws: Annotated[int, Field(ge=1, le=100_000, description="equally weighted posterior draws kept")]
+    kernel_scaling: Annotated[float, Field(gt=0.0, le=100.0, description=(
+        "the proposal kernels' covariance over the weighted particles' covariance; above 1 the "
+        "kernels of a many-parameter fit overlap, so importance weights do not collapse onto a "
+        "few particles"))] = 1.0
 
 
 class CalibrationSettings(Strict):

@@ -103,9 +103,11 @@ def summary(calibration: Calibration, *, quick: bool, command: str) -> dict:
             "final_epsilon": generations[-1]["epsilon"] if generations else None,
             "final_acceptance": generations[-1]["acceptance"] if generations else None,
             "stopped": calibration.stopped,
+            "final_ess": generations[-1]["ess"] if generations else None,
             "wall_seconds": round(calibration.wall_seconds, 1),
         },
         "draws": len(calibration.draws),
+        "distinct_draws": calibration.distinct_draws,
         "panel": panel.to_dict(orient="records"),
         "claimed": list(panel.loc[panel["confidence"] == "claimed", "name"]),
         "parameters": parameter_table(calibration).to_dict(orient="records"),
@@ -179,14 +181,19 @@ def markdown(report: dict) -> str:
         f"it stopped because {fit['stopped']}. Final threshold {_number(fit['final_epsilon'])} (root of "
         f"the summed squared misfits over the fitted entries, in tolerances), final acceptance "
         f"{fit['final_acceptance'] or 0:.0%}; {report['draws']} equally weighted posterior draws "
-        f"(`posterior.csv`).", ""]
+        f"(`posterior.csv`), resampled from the last generation's weighted particles: they hold "
+        f"{report['distinct_draws']} distinct parameter vectors, and the last generation's "
+        f"effective sample size (Kish: (Σw)²/Σw²) is {_number(fit['final_ess'])} of "
+        f"{settings['particles']} particles. The fewer distinct draws, the more the posterior's "
+        f"spread is understated.", ""]
     if report["until"]:
         lines += [f"Fitted to the entries up to {report['until']}; the later ones are held out "
                   f"(see Validation).", ""]
-    lines += ["## Generations", "", "| generation | threshold | accepted | evaluated | acceptance |",
-              "| --- | --- | --- | --- | --- |"]
+    lines += ["## Generations", "",
+              "| generation | threshold | accepted | evaluated | acceptance | effective sample |",
+              "| --- | --- | --- | --- | --- | --- |"]
     lines += [f"| {g['t']} | {g['epsilon']:.3f} | {g['accepted']} | {g['evaluations']} | "
-              f"{g['acceptance']:.0%} |" for g in fit["generations"]]
+              f"{g['acceptance']:.0%} | {g['ess']:.1f} |" for g in fit["generations"]]
     lines += ["", "## The panel against the posterior predictive", "",
               "Each entry: what its survey counted, the observation ± its tolerance (a bound: the "
               "model should not exceed it), its confidence and source, and the model's posterior "
