@@ -22,13 +22,13 @@ _PUBLIC = {
     "run_sweep": "sim.sweep.sweep",
     "analyze_sweep": "sim.analysis.analyze",
     "RunResult": "sim.workflows",
-    "load_scenario": "sim.scenario",
-    "ScenarioError": "sim.scenario",
-    "scenario_hash": "sim.scenario",
-    "Scenario": "sim.schema",
-    "AdoptionModel": "sim.model",
-    "run_replications": "sim.runner",
-    "tidy": "sim.runner",
+    "load_scenario": "sim.core.scenario",
+    "ScenarioError": "sim.core.scenario",
+    "scenario_hash": "sim.core.scenario",
+    "Scenario": "sim.core.schema",
+    "AdoptionModel": "sim.core.model",
+    "run_replications": "sim.running.runner",
+    "tidy": "sim.running.runner",
 }
 
 __getattr__, __all__ = lazy_exports(__name__, _PUBLIC)

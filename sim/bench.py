@@ -103,8 +103,8 @@ def _measure_size(enterprises: int, repeats: int, scenario: str, seed: int) -> d
 
     import numpy as np
 
-    from sim.model import AdoptionModel
-    from sim.scenario import load_scenario
+    from sim.core.model import AdoptionModel
+    from sim.core.scenario import load_scenario
 
     imported = time.perf_counter() - started
     loaded = load_scenario(scenario, [f"population.enterprises={enterprises}"])
@@ -151,8 +151,8 @@ def _measure_reference(enterprises: int, quarters: int, repeats: int, scenario: 
     their deployments, stacks and plans compared."""
     import numpy as np
 
-    from sim.model import AdoptionModel
-    from sim.scenario import load_scenario
+    from sim.core.model import AdoptionModel
+    from sim.core.scenario import load_scenario
 
     loaded = load_scenario(scenario, [f"population.enterprises={enterprises}"])
     fast_times, slow_times, ratios, identical = [], [], [], True
@@ -308,7 +308,7 @@ def run_benchmarks(sizes=SIZES, repeats: int = REPEATS, out: str | Path | None =
     ``cpu`` pins the measuring processes to that core (default: the idlest allowed core);
     ``progress`` is called with a line of text as each measurement finishes.
     """
-    from sim import storage
+    from sim.running import storage
 
     def say(text: str) -> None:
         if progress:

@@ -57,7 +57,7 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _executor_options(parser: argparse.ArgumentParser) -> None:
-    """Where the simulations run (sim.sweep.executors): --executor, --scheduler, --workers."""
+    """Where the simulations run (sim.running.executors): --executor, --scheduler, --workers."""
     parser.add_argument("--executor", choices=("local", "dask"), default="local",
                         help="local process pool (default) or Dask")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
@@ -92,7 +92,7 @@ POINT_HELP = ("run every replication at the posterior median: intervals then sho
 
 
 def command_validate(args) -> int:
-    from sim.scenario import load_scenario, scenario_hash
+    from sim.core.scenario import load_scenario, scenario_hash
 
     scenario = load_scenario(args.scenario, args.overrides)
     print(f"{args.scenario}: valid scenario '{scenario.name}' "
@@ -171,7 +171,7 @@ def command_calibrate(args) -> int:
 
 
 def command_report(args) -> int:
-    from sim.report import build_report
+    from sim.views.report import build_report
 
     print(f"Report: {build_report(args.folder)}")
     return 0
@@ -196,7 +196,7 @@ def command_sweep(args) -> int:
         print(f"Tracebacks of the failed runs: {result.folder / 'failures'} "
               "(--retry-failed runs them again)")
     if args.no_analysis:
-        from sim.report import build_report
+        from sim.views.report import build_report
 
         print(f"Report: {build_report(result.folder)}")
     else:
@@ -237,7 +237,7 @@ def command_compare(args) -> int:
 
 
 def command_clean(args) -> int:
-    from sim import storage
+    from sim.running import storage
 
     stale = storage.stale_partials(args.out, recursive=True)
     if not stale:
@@ -350,9 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from sim.report import ReportError
-    from sim.scenario import ScenarioError
-    from sim.storage import OutputError
+    from sim.views.report import ReportError
+    from sim.core.scenario import ScenarioError
+    from sim.running.storage import OutputError
 
     try:
         with _sigterm_as_interrupt():

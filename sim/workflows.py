@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim import provenance, runner, storage
-from sim.posterior import draws_record, point_scenario
-from sim.quarters import parse_quarter
-from sim.scenario import ScenarioError, load_scenario, scenario_hash
-from sim.schema import Scenario
+from sim.running import provenance, runner, storage
+from sim.core.posterior import draws_record, point_scenario
+from sim.core.quarters import parse_quarter
+from sim.core.scenario import ScenarioError, load_scenario, scenario_hash
+from sim.core.schema import Scenario
 
 HEADLINE_METRICS = (
     ("workload_share_closed", "Workloads on closed APIs"),
@@ -100,7 +100,7 @@ def run_scenario(source, *, replications: int | None = None, seed: int | None = 
 
     Returns the tidy DataFrame (columns scenario, replication, quarter, metric, segment, value),
     the summary at 2025Q4 and the horizon end, and the run folder's path. The folder holds
-    ``report.html``, the run's self-contained report (:func:`sim.report.build_report`).
+    ``report.html``, the run's self-contained report (:func:`sim.views.report.build_report`).
     ``point`` runs every replication at the posterior median (no parameter uncertainty).
     """
     scenario = resolve(source, replications=replications, seed=seed, overrides=overrides, point=point)
@@ -118,10 +118,10 @@ def run_scenario(source, *, replications: int | None = None, seed: int | None = 
         storage.write_parquet(folder.staging / "quarterly.parquet", frame)
         storage.write_csv(folder.staging / "summary.csv", summary)
         if plots:
-            from sim.plots import plot_run
+            from sim.views.plots import plot_run
 
             plot_run(frame, folder.staging / "plots")
-        from sim.report import build_report
+        from sim.views.report import build_report
 
         build_report(folder.staging)
     return RunResult(scenario, frame, summary, folder.path, info)
@@ -133,8 +133,8 @@ class CalibrationResult:
     the report's tables, the report folder, and the files the fit was written to."""
 
     calibration: object          # sim.calibration.Calibration
-    panel: pd.DataFrame          # one row per panel entry (sim.calibration.report.panel_table)
-    parameters: pd.DataFrame     # one row per free parameter (sim.calibration.report.parameter_table)
+    panel: pd.DataFrame          # one row per panel entry (sim.views.calibration.panel_table)
+    parameters: pd.DataFrame     # one row per free parameter (sim.views.calibration.parameter_table)
     report: dict                 # calibration.json
     folder: Path | None          # the report folder
     wrote: list[Path]            # the posterior draws and the scenario fragment, when written
@@ -163,8 +163,8 @@ def write_posterior(calibration, targets_path: Path, settings, scenario_source,
 
     import yaml
 
-    from sim.calibration.report import draws_table
-    from sim.posterior import value_at
+    from sim.views.calibration import draws_table
+    from sim.core.posterior import value_at
 
     fragment_path = targets_path.parent / settings.writes
     draws_path = targets_path.parent / settings.posterior
@@ -211,7 +211,7 @@ def calibrate_scenario(scenario_source="scenarios/baseline.yaml", targets="scena
     (or ``write=False``), the posterior draws and the fragment the baseline extends
     (:func:`write_posterior`)."""
     from sim.calibration import calibrate, check_targets, load_targets
-    from sim.calibration import report as calibration_report
+    from sim.views import calibration as calibration_report
 
     settings = load_targets(targets)   # both files are checked before anything is made
     check_targets(load_scenario(scenario_source), settings, targets, until)
@@ -233,7 +233,7 @@ def calibrate_scenario(scenario_source="scenarios/baseline.yaml", targets="scena
             draws = calibration_report.draws_table(calibration)
             storage.write_csv(staging.staging / "posterior.csv", draws)
             if plots:
-                from sim.plots import plot_calibration
+                from sim.views.plots import plot_calibration
 
                 plot_calibration(panel, parameters, draws, calibration_report.paths_table(calibration),
                                  calibration.generations, staging.staging)
@@ -257,7 +257,7 @@ DEFAULT_COMPARE_DATES = ("2026Q4", "2028Q4", "2030Q4")
 @dataclass
 class ComparisonResult:
     frame: pd.DataFrame          # tidy, every scenario
-    table: pd.DataFrame          # the comparison table (see sim.compare.comparison_table)
+    table: pd.DataFrame          # the comparison table (see sim.running.compare.comparison_table)
     folder: Path | None
     runs: dict                   # scenario name -> run folder used (reused or new)
 
@@ -286,10 +286,10 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
     """Run (or reuse) each scenario and the reference with the same seeds; write
     ``outputs/compare/<timestamp>-<hash8>/`` with the tidy table, the comparison table, fan
     charts, when the scenarios span the what-to-watch 2x2 the matrix figure, and ``report.html``
-    (:func:`sim.report.build_report`)."""
+    (:func:`sim.views.report.build_report`)."""
     import hashlib
 
-    from sim import compare
+    from sim.running import compare
 
     reference_scenario = resolve(reference, replications=replications, point=point)
     resolved = [resolve(source, point=point) for source in sources]
@@ -330,11 +330,11 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
             "posterior_draws": draws_record(reference_scenario),
             "versions": provenance.versions(), "git_commit": provenance.git_commit(),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds")})
-        from sim.plots import plot_comparison
+        from sim.views.plots import plot_comparison
 
         plot_comparison(frame, table, COMPARE_METRICS, folder.staging / "plots",
                         matrix=compare.watch_matrix(everything), matrix_quarter=reference_scenario.horizon.end)
-        from sim.report import build_report
+        from sim.views.report import build_report
 
         build_report(folder.staging)
     return ComparisonResult(frame, table, folder.path, runs)

@@ -14,11 +14,11 @@ import yaml
 
 from sim.calibration import load_targets
 from sim.cli import main
-from sim.metrics import METRIC_INDEX, SEGMENTS
-from sim.posterior import replication_scenario
-from sim.quarters import parse_quarter
-from sim.runner import replication_seeds, simulate
-from sim.scenario import ScenarioError, load_scenario
+from sim.core.metrics import METRIC_INDEX, SEGMENTS
+from sim.core.posterior import replication_scenario
+from sim.core.quarters import parse_quarter
+from sim.running.runner import replication_seeds, simulate
+from sim.core.scenario import ScenarioError, load_scenario
 from sim.workflows import calibrate_scenario, write_posterior
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -218,7 +218,7 @@ def test_the_deterministic_sampler_recovers_a_known_posterior(tmp_path):
     import pyabc
 
     from sim.calibration import OrderedSampler
-    from sim.sweep.executors import make_executor
+    from sim.running.executors import make_executor
 
     def fit(executor: str, workers: int) -> tuple[np.ndarray, np.ndarray]:
         np.random.seed(3)
@@ -247,7 +247,7 @@ def test_wide_proposal_kernels_keep_the_weights_from_collapsing_in_twelve_dimens
 
     from sim.calibration import OrderedSampler
     from sim.calibration.fit import effective_sample_size, proposal_kernel
-    from sim.sweep.executors import make_executor
+    from sim.running.executors import make_executor
 
     names = [f"a{i}" for i in range(12)]
 
@@ -354,5 +354,5 @@ def test_calibration_stays_out_of_import_sim_and_help():
 
     code = ("import sys, sim, sim.cli, sim.calibration; sim.cli.build_parser(); "
             "from sim.calibration import load_targets; "
-            "assert not {'pyabc', 'sim.model'} & set(sys.modules), sorted(sys.modules)")
+            "assert not {'pyabc', 'sim.core.model'} & set(sys.modules), sorted(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import BASELINE, ROOT
 
-from sim.scenario import load_scenario, scenario_hash
+from sim.core.scenario import load_scenario, scenario_hash
 
 ADOPTSIM = Path(sys.executable).parent / "adoptsim"
 PYTHON_M_SIM = [sys.executable, "-m", "sim"]

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.compare import comparison_table, watch_matrix
-from sim.model import AdoptionModel
-from sim.scenario import load_scenario
+from sim.running.compare import comparison_table, watch_matrix
+from sim.core.model import AdoptionModel
+from sim.core.scenario import load_scenario
 from sim.workflows import compare_scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -199,7 +199,7 @@ def test_compare_refuses_the_reference_among_the_scenarios(tmp_path, capsys):
 
 
 def test_compare_never_averages_scenarios_given_as_objects(tmp_path):
-    from sim.scenario import ScenarioError
+    from sim.core.scenario import ScenarioError
 
     reference = load_scenario(ROOT / "scenarios" / "baseline.yaml", ["replications=1"])
     twins = [load_scenario(WATCH / name, ["name=twin"]) for name in ("gap-reopens.yaml",

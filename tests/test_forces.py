@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from conftest import baseline
 
-from sim.kernel import CLOSED, NOT_DEPLOYED, STACK_HYBRID, STACK_OPEN
-from sim.metrics import METRIC_INDEX, SEGMENTS
-from sim.model import AdoptionModel
-from sim.schema import REGIONS
+from sim.core.kernel import CLOSED, NOT_DEPLOYED, STACK_HYBRID, STACK_OPEN
+from sim.core.metrics import METRIC_INDEX, SEGMENTS
+from sim.core.model import AdoptionModel
+from sim.core.schema import REGIONS
 
 SEEDS = (1, 2, 3, 4)
 ENTERPRISES = 500

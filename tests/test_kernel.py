@@ -1,12 +1,12 @@
-"""Pure-function tests of sim.kernel on tiny hand-made arrays."""
+"""Pure-function tests of sim.core.kernel on tiny hand-made arrays."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sim import kernel
-from sim.kernel import (
+from sim.core import kernel
+from sim.core.kernel import (
     CLOSED,
     FINETUNED,
     NOT_DEPLOYED,

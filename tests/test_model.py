@@ -1,4 +1,4 @@
-"""Tests for sim.model: kernel-vs-reference equivalence, determinism, state invariants, Mesa
+"""Tests for sim.core.model: kernel-vs-reference equivalence, determinism, state invariants, Mesa
 wiring, burn-in and common random numbers."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from conftest import BASELINE, baseline
 
-from sim.agents import Enterprise
-from sim.kernel import CLOSED, NOT_DEPLOYED, STACK_CLOSED, STACK_HYBRID, STACK_OPEN
-from sim.metrics import METRIC_INDEX, SEGMENTS
-from sim.model import AdoptionModel
-from sim.scenario import ScenarioError, load_scenario
+from sim.core.agents import Enterprise
+from sim.core.kernel import CLOSED, NOT_DEPLOYED, STACK_CLOSED, STACK_HYBRID, STACK_OPEN
+from sim.core.metrics import METRIC_INDEX, SEGMENTS
+from sim.core.model import AdoptionModel
+from sim.core.scenario import ScenarioError, load_scenario
 
 EVENTS = ("scheduled_events=["
           "{quarter: 2025Q3, vendor: vendor_b, type: policy_change},"

@@ -12,11 +12,11 @@ import pytest
 from conftest import BASELINE
 
 import sim.calibration
-import sim.runner
+import sim.running.runner
 import sim.sweep.sweep
-from sim import storage
+from sim.running import storage
 from sim.cli import main
-from sim.storage import OutputError, output_folder, stale_partials
+from sim.running.storage import OutputError, output_folder, stale_partials
 
 SMALL = ["--set", "population.enterprises=100", "--replications", "1", "--workers", "1",
          "--no-plots"]
@@ -29,8 +29,8 @@ def no_computing(monkeypatch):
     def computing(*args, **kwargs):
         raise AssertionError("computing started before the output folder was checked")
 
-    monkeypatch.setattr(sim.runner, "run_replications", computing)
-    monkeypatch.setattr(sim.runner, "simulate", computing)
+    monkeypatch.setattr(sim.running.runner, "run_replications", computing)
+    monkeypatch.setattr(sim.running.runner, "simulate", computing)
     monkeypatch.setattr(sim.calibration, "calibrate", computing)
     monkeypatch.setattr(sim.sweep.sweep, "_execute", computing)
 

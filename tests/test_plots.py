@@ -1,4 +1,4 @@
-"""Tests for sim.plots: band numbers, the PNGs plot_run writes, and skipping missing metrics."""
+"""Tests for sim.views.plots: band numbers, the PNGs plot_run writes, and skipping missing metrics."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 import pytest
 
-from sim import plots
+from sim.views import plots
 
 QUARTERS = [f"{year}Q{q}" for year in (2024, 2025) for q in (1, 2, 3, 4)]
 REPLICATION_OFFSET = 0.1  # replication 2 = replication 1 + this, so the mean is halfway
@@ -156,6 +156,6 @@ def test_plot_run_rejects_several_scenarios(frame, tmp_path):
 
 
 def test_import_is_lazy():
-    code = ("import sys, sim.plots; "
+    code = ("import sys, sim.views.plots; "
             "assert 'matplotlib' not in sys.modules and 'seaborn' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -11,7 +11,7 @@ import sys
 import pytest
 from conftest import BASELINE, assert_workers_die, children, wait_until
 
-from sim import runner
+from sim.running import runner
 from sim.cli import main
 
 COMMANDS = {

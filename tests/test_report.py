@@ -1,4 +1,4 @@
-"""Tests for sim.report: the run, sweep and comparison reports' contents, their self-containment,
+"""Tests for sim.views.report: the run, sweep and comparison reports' contents, their self-containment,
 and `adoptsim report`.
 
 One tiny run (200 enterprises, 2 replications), one tiny sweep and one tiny comparison are made
@@ -20,10 +20,10 @@ import pytest
 import yaml
 
 import sim
-from sim import report
+from sim.views import report
 from sim.cli import main
-from sim.plots import REGION_LABELS
-from sim.scenario import load_scenario
+from sim.views.plots import REGION_LABELS
+from sim.core.scenario import load_scenario
 from sim.workflows import compare_scenarios
 
 from conftest import BASELINE
@@ -342,7 +342,7 @@ def test_cli_error_has_no_traceback(tmp_path):
 
 
 def test_import_is_light():
-    code = ("import sys, sim.report; "
+    code = ("import sys, sim.views.report; "
             "assert not {'pandas', 'matplotlib', 'mesa'} & set(sys.modules), sorted(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -1,4 +1,4 @@
-"""Tests for sim.runner and sim.workflows: seeds, worker-count determinism, the tidy table, the
+"""Tests for sim.running.runner and sim.workflows: seeds, worker-count determinism, the tidy table, the
 summary and the run folder."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, baseline
 
-from sim import runner
-from sim.metrics import METRIC_INDEX, METRICS, SEGMENTS
-from sim.model import AdoptionModel
-from sim.posterior import replication_scenario
-from sim.scenario import load_scenario, scenario_hash
-from sim.schema import Scenario
+from sim.running import runner
+from sim.core.metrics import METRIC_INDEX, METRICS, SEGMENTS
+from sim.core.model import AdoptionModel
+from sim.core.posterior import replication_scenario
+from sim.core.scenario import load_scenario, scenario_hash
+from sim.core.schema import Scenario
 from sim.workflows import run_scenario
 
 SMALL = ["population.enterprises=200"]

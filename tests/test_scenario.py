@@ -1,4 +1,4 @@
-"""Tests for sim.scenario: loading files, extends, --set overrides, error messages and hashing."""
+"""Tests for sim.core.scenario: loading files, extends, --set overrides, error messages and hashing."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.scenario import (
+from sim.core.scenario import (
     ScenarioError,
     canonical_json,
     load_scenario,
     scenario_hash,
     scenario_to_yaml,
 )
-from sim.schema import Scenario
+from sim.core.schema import Scenario
 
 FIXTURE = Path(__file__).parent / "fixtures" / "minimal.yaml"
 BASELINE = Path(__file__).parents[1] / "scenarios" / "baseline.yaml"

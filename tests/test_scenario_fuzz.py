@@ -1,7 +1,7 @@
 """Property-based tests of the scenario loader (hypothesis): random mutations of the baseline's
 YAML (values of other types and ranges, renamed, repeated, moved and deleted keys, broken
 indentation, truncation, other encodings, random bytes) always give either a valid scenario or a
-:class:`sim.scenario.ScenarioError` with a message, never another exception; and ``adoptsim
+:class:`sim.core.scenario.ScenarioError` with a message, never another exception; and ``adoptsim
 validate`` and ``run`` on them exit 0 or 2 and never write anything for a bad file."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.cli import main
-from sim.scenario import ScenarioError, load_scenario, scenario_to_yaml
-from sim.schema import Scenario
+from sim.core.scenario import ScenarioError, load_scenario, scenario_to_yaml
+from sim.core.schema import Scenario
 
 BASE_TEXTS = (
     scenario_to_yaml(load_scenario(BASELINE)),  # every key of the baseline, resolved

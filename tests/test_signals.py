@@ -1,4 +1,4 @@
-"""Tests for sim.signals: deterministic path forms, extension, and seeded, bounded, aligned noise."""
+"""Tests for sim.core.signals: deterministic path forms, extension, and seeded, bounded, aligned noise."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from conftest import baseline
 
-from sim.quarters import parse_quarter, quarter_range
-from sim.schema import Signal
-from sim.signals import BOUNDS, SCALAR_SIGNALS, deterministic_path, signal_paths
+from sim.core.quarters import parse_quarter, quarter_range
+from sim.core.schema import Signal
+from sim.core.signals import BOUNDS, SCALAR_SIGNALS, deterministic_path, signal_paths
 
 
 def at(*quarters: str) -> np.ndarray:

@@ -20,7 +20,7 @@ from conftest import assert_workers_die, children, wait_until
 
 import sim.sweep.sweep as sweep_module
 from sim.cli import main
-from sim.runner import simulate
+from sim.running.runner import simulate
 from sim.sweep import ProgressReporter, SweepError, load_sweep, run_sweep
 from sim.sweep.store import SweepStore, read_run
 
@@ -125,7 +125,7 @@ def test_dask_local_cluster_slows_its_monitoring_in_every_worker_only():
     distributed = pytest.importorskip("distributed")
     import dask
 
-    from sim.sweep.executors import DASK_LOCAL_SETTINGS, local_cluster
+    from sim.running.executors import DASK_LOCAL_SETTINGS, local_cluster
 
     def settings():
         return {key: dask.config.get(key) for key in DASK_LOCAL_SETTINGS}

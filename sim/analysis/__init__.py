@@ -3,7 +3,7 @@
 * :mod:`sim.analysis.data`: a sweep folder read back (:func:`load_sweep_data`);
 * :mod:`sim.analysis.sensitivity`: :func:`sobol` and :func:`morris`, one call signature;
 * :mod:`sim.analysis.prim`: :func:`find_box` on any table, :func:`discover` on a sweep;
-* :mod:`sim.analysis.plots`: the figures;
+* :mod:`sim.views.sweep_plots`: the figures;
 * :mod:`sim.analysis.analyze`: :func:`analyze_sweep`, what ``adoptsim analyze`` does.
 
 From Python (a notebook)::
@@ -31,10 +31,10 @@ _PUBLIC = {
     "find_box": "sim.analysis.prim",
     "discover": "sim.analysis.prim",
     "PrimResult": "sim.analysis.prim",
-    "plot_sensitivity": "sim.analysis.plots",
-    "plot_heatmap": "sim.analysis.plots",
-    "plot_lines": "sim.analysis.plots",
-    "plot_prim": "sim.analysis.plots",
+    "plot_sensitivity": "sim.views.sweep_plots",
+    "plot_heatmap": "sim.views.sweep_plots",
+    "plot_lines": "sim.views.sweep_plots",
+    "plot_prim": "sim.views.sweep_plots",
 }
 
 __getattr__, __all__ = lazy_exports(__name__, _PUBLIC)

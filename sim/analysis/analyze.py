@@ -22,11 +22,11 @@ from pathlib import Path
 import pandas as pd
 from pydantic import ValidationError
 
-from sim import storage
+from sim.running import storage
 from sim.analysis.data import SweepData, load_sweep_data, slug
 from sim.analysis.prim import PrimResult, discover
 from sim.analysis.sensitivity import METHODS, sensitivity_table
-from sim.plots import BAND_HIGH, BAND_LOW
+from sim.views.plots import BAND_HIGH, BAND_LOW
 from sim.sweep.spec import PrimSpec, SweepError, parse_condition
 from sim.sweep.store import STATUS_FINISHED
 
@@ -64,7 +64,7 @@ def analyze_sweep(folder: str | Path, *, prim: Sequence[str | PrimSpec] = (), pl
         _grid_plots(data, analysis)
     for spec in conditions:
         _prim(data, spec, analysis, plots)
-    from sim.report import build_report
+    from sim.views.report import build_report
 
     analysis.files.append(build_report(data.folder))
     return analysis
@@ -107,7 +107,7 @@ def point_summary(data: SweepData) -> pd.DataFrame:
 
 
 def _sensitivity(data: SweepData, analysis: SweepAnalysis, plots: bool, seed: int) -> None:
-    from sim.analysis.plots import plot_sensitivity
+    from sim.views.sweep_plots import plot_sensitivity
 
     table = sensitivity_table(data, seed=seed)
     left_out = sorted(set(data.outcomes) - set(table.get("outcome", ())))
@@ -127,7 +127,7 @@ def _sensitivity(data: SweepData, analysis: SweepAnalysis, plots: bool, seed: in
 
 
 def _grid_plots(data: SweepData, analysis: SweepAnalysis) -> None:
-    from sim.analysis.plots import plot_heatmap, plot_lines
+    from sim.views.sweep_plots import plot_heatmap, plot_lines
 
     runs = data.results[data.results["status"] == STATUS_FINISHED]
     labels = {name: data.label(name) for name in data.parameters}
@@ -157,6 +157,6 @@ def _prim(data: SweepData, spec: PrimSpec, analysis: SweepAnalysis, plots: bool)
                                             result.trajectory.reset_index()))
     analysis.files.append(storage.write_csv(analysis.folder / f"{name}_limits.csv", result.limits))
     if plots:
-        from sim.analysis.plots import plot_prim
+        from sim.views.sweep_plots import plot_prim
 
         analysis.files.append(plot_prim(result, analysis.folder / f"{name}.png"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.scenario import load_model_file
+from sim.core.scenario import load_model_file
 from sim.sweep.design import Design, build_design
 from sim.sweep.spec import SweepError, SweepSpec
 from sim.sweep.store import DESIGN_FILE, RESULTS_FILE, SPEC_FILE, read_table

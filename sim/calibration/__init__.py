@@ -3,7 +3,7 @@
 ``adoptsim calibrate`` fits the model to every dated, sourced observation of enterprise adoption
 in the targets file (``scenarios/targets.yaml``), by approximate Bayesian computation (ABC-SMC,
 pyabc), and returns a posterior, not a point: projections draw each replication's parameters
-from it (:mod:`sim.posterior`). ``until`` fits only the observations up to a quarter and tests
+from it (:mod:`sim.core.posterior`). ``until`` fits only the observations up to a quarter and tests
 the posterior predictive on the later ones.
 
 One module per concern:
@@ -14,7 +14,7 @@ One module per concern:
   (local processes or Dask) and deterministic (same seed, same posterior, any workers);
 * :mod:`sim.calibration.fit`: the model as pyabc sees it, the fit (:func:`calibrate`) and its
   result (:class:`Calibration`), with the posterior predictive;
-* :mod:`sim.calibration.report`: the result as tables, strict JSON and Markdown.
+* :mod:`sim.views.calibration`: the result as tables, strict JSON and Markdown.
 
 Names are loaded on first use: ``from sim.calibration import load_targets`` imports neither the
 model nor pyabc.

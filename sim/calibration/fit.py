@@ -9,7 +9,7 @@ threshold (pyabc's default: the median distance of the previous generation). The
 the targets file's minimum threshold, minimum acceptance rate or number of generations.
 
 The last generation's weighted particles are resampled (multinomial, seeded) into equally
-weighted draws, which projections use one per replication (:mod:`sim.posterior`): the draws are
+weighted draws, which projections use one per replication (:mod:`sim.core.posterior`): the draws are
 independent, so any first ``k`` of them are a fair sample. The posterior predictive simulates
 one replication per draw, up to the panel's last quarter; with ``until``, the entries after that
 quarter are not fitted and the predictive tests the model on them (out of sample).
@@ -30,13 +30,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim import runner
+from sim.running import runner
 from sim.calibration.panel import Fit, Target, check_targets, fitted_mask, load_targets
-from sim.metrics import METRIC_INDEX, SEGMENTS
-from sim.posterior import point_scenario
-from sim.quarters import parse_quarter
-from sim.scenario import ScenarioError, load_scenario
-from sim.schema import Scenario
+from sim.core.metrics import METRIC_INDEX, SEGMENTS
+from sim.core.posterior import point_scenario
+from sim.core.quarters import parse_quarter
+from sim.core.scenario import ScenarioError, load_scenario
+from sim.core.schema import Scenario
 
 IDENTIFIED_BELOW = 0.8  # identified: the posterior's 90% interval narrower than this share of the prior's
 
@@ -174,11 +174,11 @@ def calibrate(scenario: Scenario | str | Path, targets_path: str | Path, *, quic
               progress: Callable[[Progress], None] | None = None) -> Calibration:
     """Fit the targets file's free parameters of ``scenario`` (its point values: posterior draws
     it carries are ignored) to the panel entries up to ``until`` (all by default), by ABC-SMC on
-    ``executor`` ("local" or "dask", see :func:`sim.sweep.executors.make_executor`); ``quick``
+    ``executor`` ("local" or "dask", see :func:`sim.running.executors.make_executor`); ``quick``
     uses the file's small settings. The same targets file gives the same posterior on any
     executor and number of workers."""
     from sim.calibration.sampler import ordered_map, seeded
-    from sim.sweep.executors import make_executor
+    from sim.running.executors import make_executor
 
     started = time.perf_counter()
     targets_file = load_targets(targets_path)

@@ -9,7 +9,7 @@ than the model's metric) only when the model falls short of it. The ``calibratio
 parameters (any numeric scenario keys) and the size of the fit.
 
 Loading is strict (unknown keys are errors) and reports problems like a scenario file does:
-file, line, key path (:func:`sim.scenario.load_model_file`). Nothing here runs the model.
+file, line, key path (:func:`sim.core.scenario.load_model_file`). Nothing here runs the model.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from sim.metrics import METRICS, SEGMENTS
-from sim.quarters import parse_quarter
-from sim.schema import Confidence, Positive, QuarterText, Scenario, Strict
+from sim.core.metrics import METRICS, SEGMENTS
+from sim.core.quarters import parse_quarter
+from sim.core.schema import Confidence, Positive, QuarterText, Scenario, Strict
 
 MISSING_MISFIT = 100.0   # misfit of a metric the simulation could not measure (an empty segment)
 MIN_WRITTEN_DRAWS = 200  # the full fit's posterior draws, one per projected replication
@@ -34,7 +34,7 @@ class Target(Strict):
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     counts: str = Field(description="what the survey counted")
-    metric: str = Field(description="the model metric the observation maps to (sim.metrics)")
+    metric: str = Field(description="the model metric the observation maps to (sim.core.metrics)")
     segment: str = Field("all", description="the enterprises or workloads it covers")
     quarter: QuarterText
     value: float
@@ -171,9 +171,9 @@ class TargetsFile(Strict):
 
 
 def load_targets(path: str | Path) -> TargetsFile:
-    """The targets file at ``path``; a :class:`sim.scenario.ScenarioError` naming file, line
+    """The targets file at ``path``; a :class:`sim.core.scenario.ScenarioError` naming file, line
     and key when it is not valid."""
-    from sim.scenario import load_model_file
+    from sim.core.scenario import load_model_file
 
     return load_model_file(path, TargetsFile)
 
@@ -187,9 +187,9 @@ def check_targets(scenario: Scenario, targets: TargetsFile, path: str | Path,
                   until: str | None) -> None:
     """The panel inside the scenario's horizon; ``until`` at or after at least one entry and
     before at least one; the free parameters numeric keys of the scenario whose prior
-    ranges the scenario's schema allows. Raises :class:`sim.scenario.ScenarioError`."""
-    from sim.posterior import value_at
-    from sim.scenario import ScenarioError, load_scenario
+    ranges the scenario's schema allows. Raises :class:`sim.core.scenario.ScenarioError`."""
+    from sim.core.posterior import value_at
+    from sim.core.scenario import ScenarioError, load_scenario
 
     start, end = parse_quarter(scenario.horizon.start), parse_quarter(scenario.horizon.end)
     for index, target in enumerate(targets.targets):

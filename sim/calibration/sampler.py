@@ -33,7 +33,7 @@ SEEDS = 2**31 - 1   # candidate seeds are drawn from [0, SEEDS)
 
 
 def ordered_map(executor, fn: Callable, tasks: list, done: Callable[[int], None] | None = None) -> list:
-    """``[fn(task) for task in tasks]`` on an executor (:mod:`sim.sweep.executors`), in task
+    """``[fn(task) for task in tasks]`` on an executor (:mod:`sim.running.executors`), in task
     order whatever order the workers finish in; ``done(k)`` with the number of results so far,
     from 0."""
     results = [None] * len(tasks)

@@ -6,7 +6,7 @@ live in :mod:`sim.analysis`):
 * :mod:`sim.sweep.spec`: the sweep file's schema, outcomes (``metric[segment]@quarter``) and
   conditions;
 * :mod:`sim.sweep.design`: grid, Latin hypercube, Sobol (Saltelli) and Morris designs; run seeds;
-* :mod:`sim.sweep.executors`: one interface over a local process pool and a Dask cluster;
+* :mod:`sim.running.executors`: one interface over a local process pool and a Dask cluster;
 * :mod:`sim.sweep.store`: run files, failure records, and the results table streamed from them;
 * :mod:`sim.sweep.lock`: one sweep at a time in a folder, and a dead owner's lock taken over;
 * :mod:`sim.sweep.sweep`: the orchestrator, :func:`run_sweep`;
@@ -37,7 +37,7 @@ _PUBLIC = {
     "parse_condition": "sim.sweep.spec",
     "Design": "sim.sweep.design",
     "build_design": "sim.sweep.design",
-    "make_executor": "sim.sweep.executors",
+    "make_executor": "sim.running.executors",
     "SweepStore": "sim.sweep.store",
     "ProgressReporter": "sim.sweep.progress",
     "benchmark": "sim.sweep.benchmark",

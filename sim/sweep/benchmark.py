@@ -1,7 +1,7 @@
 """Sweep throughput: runs per second of a Latin-hypercube sweep of the baseline scenario.
 
 :func:`benchmark` times the same 200-run sweep with 1 and 2 local worker processes and on a
-local Dask cluster of 2 workers (:func:`sim.sweep.executors.local_cluster`, started by the
+local Dask cluster of 2 workers (:func:`sim.running.executors.local_cluster`, started by the
 benchmark, its workers warm, if ``distributed`` is installed), checks that all give the same
 ``results.parquet`` bytes, and reports the speed-ups against the targets: 2 workers at least
 ``TARGET_SPEEDUP`` times one worker, local (2 workers) at most ``TARGET_LOCAL_OVER_DASK``
@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sim.bench import BASELINE, median_range
-from sim.sweep.executors import local_cluster
+from sim.running.executors import local_cluster
 from sim.sweep.sweep import run_sweep
 
 RUNS = 200

@@ -24,9 +24,9 @@ outcomes to keep::
 A parameter is a scenario key path with ``levels`` (discrete values), a ``range`` with a
 ``distribution`` (continuous, for sampled designs), or a name with ``categories``, each a preset
 of key-path overrides. Problems raise :class:`SweepError`, a
-:class:`~sim.scenario.ScenarioError` naming the sweep file, line and key, so the command line
+:class:`~sim.core.scenario.ScenarioError` naming the sweep file, line and key, so the command line
 reports it like any bad input (exit code 2, no traceback); the file itself is read with
-:func:`sim.scenario.load_model_file`. That the key paths fit the scenario is checked by applying
+:func:`sim.core.scenario.load_model_file`. That the key paths fit the scenario is checked by applying
 them to the base (:mod:`sim.sweep.sweep`), not here.
 """
 
@@ -39,9 +39,9 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from sim.metrics import METRICS, SEGMENTS
-from sim.scenario import ScenarioError, load_model_file, read_yaml
-from sim.schema import PathName, Strict
+from sim.core.metrics import METRICS, SEGMENTS
+from sim.core.scenario import ScenarioError, load_model_file, read_yaml
+from sim.core.schema import PathName, Strict
 
 COMPARISONS = (">=", "<=", ">", "<")
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim import storage
+from sim.running import storage
 from sim.sweep.spec import Outcome, SweepError
 
 DESIGN_FILE = "design.parquet"

@@ -30,14 +30,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from sim import storage
-from sim.quarters import parse_quarter
-from sim.posterior import point_scenario
-from sim.runner import simulate, tidy
-from sim.scenario import ScenarioError, load_scenario, scenario_hash
-from sim.schema import Scenario
+from sim.running import storage
+from sim.core.quarters import parse_quarter
+from sim.core.posterior import point_scenario
+from sim.running.runner import simulate, tidy
+from sim.core.scenario import ScenarioError, load_scenario, scenario_hash
+from sim.core.schema import Scenario
 from sim.sweep.design import Design, build_design, overrides, probe_values, run_table
-from sim.sweep.executors import Executor, make_executor
+from sim.running.executors import Executor, make_executor
 from sim.sweep.spec import Outcome, SweepError, SweepSpec, load_sweep_spec, parse_outcome, spec_line
 from sim.sweep.store import (DESIGN_FILE, MANIFEST_FILE, SPEC_FILE, SweepStore, read_table,
                              run_file_bytes)
@@ -327,7 +327,7 @@ def _write_design(store: SweepStore, runs: pd.DataFrame) -> None:
 
 def manifest(sweep: Sweep, result: SweepResult, executor: str) -> dict:
     """What the sweep folder holds and how it was made."""
-    from sim import provenance
+    from sim.running import provenance
 
     return {
         "sweep": sweep.spec.name,

@@ -14,9 +14,9 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 
-from sim import provenance
+from sim.running import provenance
 from sim.calibration.fit import IDENTIFIED_BELOW, Calibration
-from sim.scenario import scenario_hash
+from sim.core.scenario import scenario_hash
 
 IDENTIFICATION_RULE = (f"a parameter is identified by the data when its posterior 90% interval is "
                        f"less than {IDENTIFIED_BELOW:.0%} as wide as its prior's; otherwise the "

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
-from sim.report.page import (
+from sim.views.report.page import (
     embeddable, other_figures,
     METRIC_LABELS, FolderKind, ReportError, Section, Stat, document, esc, facts, figure,
     figure_value, hash_span, interval_meaning, is_share, join_words, pct, pct_interval,
@@ -116,7 +116,7 @@ class ComparisonData:
 
     def colours(self) -> dict[str, str]:
         """Each scenario's colour in the fan charts."""
-        from sim.plots import scenario_colours
+        from sim.views.plots import scenario_colours
 
         return scenario_colours(self.names)
 
@@ -382,7 +382,7 @@ def _matrix_figure(comparison: ComparisonData) -> str:
 
 def _matrix_lead(comparison: ComparisonData) -> str:
     """Which of the two axes moves the open share more, from the scenarios' ``axes``."""
-    from sim.compare import watch_matrix
+    from sim.running.compare import watch_matrix
 
     scenarios = [SimpleNamespace(name=name, axes=(comparison.scenarios.get(name) or {}).get("axes") or {})
                  for name in comparison.names]

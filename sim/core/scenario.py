@@ -1,10 +1,10 @@
 """Loading scenarios: YAML files with ``extends:``, ``--set`` overrides and readable errors.
 
-A scenario source is a YAML file, an already-parsed dict or a :class:`~sim.schema.Scenario`.
+A scenario source is a YAML file, an already-parsed dict or a :class:`~sim.core.schema.Scenario`.
 Files may start from another file (``extends: base.yaml``, relative to the extending file); the
 extending file's keys are deep-merged over the base (mappings merge key by key, lists and
 scalars replace). ``--set a.b.c=value`` overrides are applied after that, with the value parsed
-as YAML. The merged dict is then validated by :mod:`sim.schema`.
+as YAML. The merged dict is then validated by :mod:`sim.core.schema`.
 
 Every problem is raised as a :class:`ScenarioError` that names the file and line (or the
 ``--set`` override) that last set the offending key, and the dotted key path.
@@ -32,7 +32,7 @@ from typing import Annotated, Any, NamedTuple, TypeVar, Union, get_args, get_ori
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.schema import Scenario
+from sim.core.schema import Scenario
 
 MAX_LISTED_ERRORS = 10
 MAX_FILE_BYTES = 1 << 20      # 1 MiB: a scenario, sweep or targets file is a few KiB
@@ -249,7 +249,7 @@ def _unpin_posterior(raw: dict, origins: Origins) -> None:
 
 def _check_posterior(scenario: Scenario, origins: Origins) -> None:
     """Every posterior parameter must be a numeric key of the scenario."""
-    from sim.posterior import value_at
+    from sim.core.posterior import value_at
 
     if scenario.posterior is None:
         return

@@ -3,7 +3,7 @@
 Parameters are validated here and nowhere else. Each block says which force of the source article
 it carries. Data (population mix, signal paths, vendor hazards) has no defaults in code: it lives
 in ``scenarios/`` files with a ``source`` and ``confidence``. Loading files (``extends:``,
-``--set``, error messages with file and line) is :mod:`sim.scenario`.
+``--set``, error messages with file and line) is :mod:`sim.core.scenario`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator,
                       model_validator)
 
-from sim.quarters import parse_quarter
+from sim.core.quarters import parse_quarter
 
 SECTOR_NAMES = (
     "banking", "insurance", "healthcare", "defence",
@@ -523,6 +523,6 @@ class Scenario(Strict):
 
     @property
     def quarters(self) -> list[str]:
-        from sim.quarters import quarter_range
+        from sim.core.quarters import quarter_range
 
         return quarter_range(self.horizon.start, self.horizon.end)

@@ -8,7 +8,7 @@ Results come in completion order; callers that need an order (the results table)
 themselves, so the output never depends on the executor or the number of workers.
 
 * :class:`LocalExecutor`: a process pool whose workers die with this process
-  (:class:`sim.runner.WorkerPool`; ``workers=1`` runs in this process);
+  (:class:`sim.running.runner.WorkerPool`; ``workers=1`` runs in this process);
 * :class:`DaskExecutor`: a ``distributed`` client on a scheduler address, or on a local cluster
   on 127.0.0.1 without dashboard (:func:`local_cluster`). Dask is an optional extra
   (``pip install -e ".[dask]"``). The workers must be able to import ``sim``; they only
@@ -23,7 +23,7 @@ from concurrent.futures import FIRST_COMPLETED, wait
 from itertools import islice
 from typing import Any
 
-from sim.runner import process_pool, worker_count
+from sim.running.runner import process_pool, worker_count
 from sim.sweep.spec import SweepError
 
 EXECUTORS = ("local", "dask")
@@ -64,7 +64,7 @@ class Executor:
 
 
 class LocalExecutor(Executor):
-    """A :class:`sim.runner.WorkerPool` of ``workers`` processes (default: all cores, at most one
+    """A :class:`sim.running.runner.WorkerPool` of ``workers`` processes (default: all cores, at most one
     per task); one worker runs in this process."""
 
     def __init__(self, workers: int | None = None, tasks: int = 1):

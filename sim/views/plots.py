@@ -15,7 +15,7 @@ Public API
 
 Colours follow the Okabe-Ito colour-blind-safe palette; the same deployment or stack has the same
 colour in every figure. matplotlib is imported inside the drawing functions (with the
-non-interactive "Agg" backend), so ``import sim.plots`` stays instant; the look is seaborn's
+non-interactive "Agg" backend), so ``import sim.views.plots`` stays instant; the look is seaborn's
 white grid, set through matplotlib settings so seaborn is not needed. This module knows nothing of
 the model and touches no file except the PNGs it writes into the folder it is given.
 """
@@ -518,7 +518,7 @@ def plot_run(frame: pd.DataFrame, folder: str | os.PathLike[str]) -> list[Path]:
 def plot_calibration(panel: pd.DataFrame, parameters: pd.DataFrame, draws: pd.DataFrame,
                      paths: pd.DataFrame, generations: Sequence[dict],
                      folder: str | Path) -> list[Path]:
-    """Figures of a Bayesian calibration (tables of :mod:`sim.calibration.report`), into ``folder``:
+    """Figures of a Bayesian calibration (tables of :mod:`sim.views.calibration`), into ``folder``:
 
     * ``panel_fit.png``: each panel entry (observation ± tolerance, an upper bound as a limit;
       claims hatched) against the posterior predictive mean and 90% interval;

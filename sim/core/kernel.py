@@ -2,7 +2,7 @@
 
 State is struct-of-arrays: workloads are flat arrays, each enterprise's workloads contiguous
 (``first_workload[i]:first_workload[i + 1]``), ``owner[w]`` the enterprise of workload ``w``.
-Nothing here knows Mesa, files or plots; :class:`sim.agents.Enterprise` has a per-agent
+Nothing here knows Mesa, files or plots; :class:`sim.core.agents.Enterprise` has a per-agent
 reference path that calls the same elementwise formulas (:func:`option_utilities`,
 :func:`platform_cost`, :func:`logit_weights`) and must reach the same decisions.
 
@@ -273,7 +273,7 @@ def decide_quarter(population, context: QuarterContext, behaviour,
 
     This is :func:`workload_utilities` and :func:`stack_options` rearranged for speed, with the
     same floating-point operations in the same order, so the decisions are exactly those of the
-    readable versions and of :meth:`sim.agents.Enterprise.decide`:
+    readable versions and of :meth:`sim.core.agents.Enterprise.decide`:
 
     * every decision belongs to one enterprise, so enterprises are processed in blocks of
       contiguous workloads (:class:`KernelCache`), small enough that the block's arrays stay in

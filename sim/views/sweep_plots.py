@@ -1,6 +1,6 @@
 """Figures of a sweep's analysis: sensitivity bars, grid heatmaps and lines, PRIM boxes.
 
-They share the look, palette and atomic saving of :mod:`sim.plots`; matplotlib is imported
+They share the look, palette and atomic saving of :mod:`sim.views.plots`; matplotlib is imported
 inside the functions. Each function draws one PNG from tables (the sweep's results, a
 sensitivity table, a :class:`~sim.analysis.prim.PrimResult`) and returns its path.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.plots import _THEME, BAND_HIGH, BAND_LOW, OKABE_ITO, _new_figure, _save
+from sim.views.plots import _THEME, BAND_HIGH, BAND_LOW, OKABE_ITO, _new_figure, _save
 
 PALETTE = [OKABE_ITO[name] for name in ("blue", "orange", "bluish_green", "vermillion",
                                         "reddish_purple", "sky_blue", "black", "yellow")]

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.quarters import parse_quarter
-from sim.schema import REGIONS, SECTOR_NAMES, SIZES, WORKLOAD_CLASSES, Scenario
+from sim.core.quarters import parse_quarter
+from sim.core.schema import REGIONS, SECTOR_NAMES, SIZES, WORKLOAD_CLASSES, Scenario
 
 PRIVACY_SENSITIVE = WORKLOAD_CLASSES.index("privacy_sensitive")
 WORKLOAD_ATTRIBUTES = ("stakes", "frontier_need", "sensitivity", "domain_specificity")

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.quarters import parse_quarter
-from sim.schema import EVENT_TYPES, REGIONS, Scenario
+from sim.core.quarters import parse_quarter
+from sim.core.schema import EVENT_TYPES, REGIONS, Scenario
 
 ALL_REGIONS = -1
 

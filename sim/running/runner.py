@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.metrics import METRICS, SEGMENTS
-from sim.model import AdoptionModel
-from sim.posterior import replication_scenario
-from sim.schema import Scenario
+from sim.core.metrics import METRICS, SEGMENTS
+from sim.core.model import AdoptionModel
+from sim.core.posterior import replication_scenario
+from sim.core.schema import Scenario
 
 SUMMARY_QUANTILES = {"p5": 0.05, "median": 0.5, "p95": 0.95}
 MAX_WORKERS_PER_CORE = 4
@@ -123,7 +123,7 @@ def run_replications(scenario: Scenario, workers: int | None = None, progress=No
     """Run ``scenario.replications`` replications of ``scenario`` with seeds from ``scenario.seed``.
 
     Replication ``i`` runs with posterior draw ``i`` when the scenario carries draws
-    (:func:`sim.posterior.replication_scenario`). ``workers`` processes (default: all cores; 1 runs in this process). ``progress`` is called
+    (:func:`sim.core.posterior.replication_scenario`). ``workers`` processes (default: all cores; 1 runs in this process). ``progress`` is called
     with the number of finished replications. Results are in replication order whatever the
     workers, so the output is identical for any worker count.
     """

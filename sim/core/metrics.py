@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernel import NOT_DEPLOYED, OPTIONS, STACKS
-from sim.schema import EVENT_TYPES, REGIONS, SECTOR_NAMES, SIZES, WORKLOAD_CLASSES
+from sim.core.kernel import NOT_DEPLOYED, OPTIONS, STACKS
+from sim.core.schema import EVENT_TYPES, REGIONS, SECTOR_NAMES, SIZES, WORKLOAD_CLASSES
 
 ENTERPRISE_DIMENSIONS = (("sector", SECTOR_NAMES), ("region", REGIONS), ("size", SIZES))
 WORKLOAD_DIMENSIONS = ENTERPRISE_DIMENSIONS + (("class", WORKLOAD_CLASSES),)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.quarters import format_quarter, parse_quarter
-from sim.schema import MAX_PLANNING_HORIZON, REGIONS, Scenario, Signal
+from sim.core.quarters import format_quarter, parse_quarter
+from sim.core.schema import MAX_PLANNING_HORIZON, REGIONS, Scenario, Signal
 
 # Physical bounds of each signal; noise never pushes a path outside them.
 BOUNDS: dict[str, tuple[float, float]] = {

@@ -21,14 +21,14 @@ import numpy as np
 from mesa.agent import AgentSet
 from mesa.discrete_space import Network
 
-from sim import kernel
-from sim.agents import Enterprise
-from sim.kernel import NOT_DEPLOYED, STACK_CLOSED, QuarterContext, QuarterDecision
-from sim.metrics import MetricCollector
-from sim.population import build_population
-from sim.schema import SIZES, Scenario
-from sim.signals import expected_signal_paths, signal_paths
-from sim.vendors import VendorMarket
+from sim.core import kernel
+from sim.core.agents import Enterprise
+from sim.core.kernel import NOT_DEPLOYED, STACK_CLOSED, QuarterContext, QuarterDecision
+from sim.core.metrics import MetricCollector
+from sim.core.population import build_population
+from sim.core.schema import SIZES, Scenario
+from sim.core.signals import expected_signal_paths, signal_paths
+from sim.core.vendors import VendorMarket
 
 STREAMS = ("population", "network", "signals", "vendor_events", "reviews", "choice", "growth", "mesa")
 ENGINES = ("vectorized", "reference")

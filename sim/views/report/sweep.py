@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.report.page import (
+from sim.views.report.page import (
     METRIC_LABELS, FolderKind, Section, check_shape, document, esc, facts, figure, figure_value,
     hash_span, join_words, read_manifest, read_parquet, segment_label, settings_block,
     software_facts, sources_table, table, td, th)
 
 SWEEP_FILES = ("manifest.json", "design.parquet", "results.parquet")
 SWEEP_SPEC = "sweep.yaml"
-#: What the report reads from the sweep file (see :func:`sim.report.page.check_shape`).
+#: What the report reads from the sweep file (see :func:`sim.views.report.page.check_shape`).
 SPEC_SHAPE = {"name": str, "description": str, "parameters": {"*": {"label": str}},
               "design": {"method": str}, "outcomes": [str]}
 _PRIM_OPERATORS = {">=": "ge", "<=": "le", ">": "gt", "<": "lt"}
@@ -44,7 +44,7 @@ class SweepData:
 
     def _spec(self) -> dict:
         """The sweep file as run: ``sweep.yaml`` in the folder (or the manifest's copy)."""
-        from sim.scenario import ScenarioError, load_yaml
+        from sim.core.scenario import ScenarioError, load_yaml
 
         path = self.folder / SWEEP_SPEC
         try:
@@ -177,7 +177,7 @@ def _sweep_design(sweep: SweepData) -> str:
 
 
 def _sweep_outcomes(sweep: SweepData) -> str:
-    from sim.plots import BAND_HIGH, BAND_LOW
+    from sim.views.plots import BAND_HIGH, BAND_LOW
 
     rows = []
     for outcome in sweep.outcomes:

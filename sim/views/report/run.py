@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.report.page import (
+from sim.views.report.page import (
     embeddable, other_figures,
     METRIC_LABELS, FolderKind, ReportError, Section, Stat, document, esc, facts, figure,
     figure_value, hash_span, interval_meaning, join_words, pct, pct_interval, read_manifest,
@@ -77,7 +77,7 @@ class RunData:
         """Mean and 90% interval of ``metric`` in ``segment`` at ``quarter``; None if absent."""
         key = (metric, segment, quarter)
         if key not in self._stats:
-            from sim.plots import band_table
+            from sim.views.plots import band_table
 
             try:
                 bands = band_table(self.frame, metric, segment)
@@ -90,7 +90,7 @@ class RunData:
 
     def segments(self, dimension: str) -> list[str]:
         """The run's segments of ``dimension`` ("sector", ...), in the schema's order."""
-        from sim import schema
+        from sim.core import schema
 
         order = {"sector": schema.SECTOR_NAMES, "region": schema.REGIONS, "size": schema.SIZES,
                  "class": schema.WORKLOAD_CLASSES}.get(dimension, ())
@@ -414,7 +414,7 @@ def _load_targets(path: str | Path | None) -> list[Target]:
     name -> target; each target has ``metric`` and ``value`` and optionally ``segment``,
     ``quarter``, ``tolerance``, ``source``, ``confidence``, ``label``/``name``/``description``.
     """
-    from sim.scenario import ScenarioError, load_yaml
+    from sim.core.scenario import ScenarioError, load_yaml
 
     paths = [Path(path)] if path is not None else _targets_candidates()
     for candidate in paths:
@@ -513,7 +513,7 @@ class _Column:
 
 def _segment_columns() -> tuple[list[_Column], list[_Column]]:
     """The workload-deployment and enterprise-stack columns, in the trend figures' colours."""
-    from sim.plots import (DEPLOYMENT_COLOURS, DEPLOYMENT_LABELS, DEPLOYMENTS, STACK_COLOURS,
+    from sim.views.plots import (DEPLOYMENT_COLOURS, DEPLOYMENT_LABELS, DEPLOYMENTS, STACK_COLOURS,
                            STACK_LABELS, STACKS)
 
     shorts = {"closed": "Closed", "open": "Open", "open_finetuned": "Fine-tuned", "hybrid": "Hybrid"}

@@ -251,7 +251,7 @@ _SHAPE_WORDS = {dict: "a mapping", list: "a list", str: "text", int: "a whole nu
 def read_manifest(folder: Path) -> dict:
     """``folder/manifest.json``: a readable JSON file (at most ``MAX_MANIFEST_BYTES``) holding an
     object of :data:`MANIFEST_SHAPE`, or a :class:`ReportError` saying what is wrong."""
-    from sim.scenario import ScenarioError, read_text
+    from sim.core.scenario import ScenarioError, read_text
 
     path = folder / "manifest.json"
     try:
@@ -355,7 +355,7 @@ def when(quarter: str) -> str:
 
 
 def segment_label(segment: str) -> str:
-    from sim.plots import REGION_LABELS, _humanise
+    from sim.views.plots import REGION_LABELS, _humanise
 
     return _humanise(segment, REGION_LABELS)
 
@@ -388,7 +388,7 @@ def _schema_ordered(resolved: dict) -> dict:
     """The resolved scenario in the schema's key order (the manifest sorts keys), or as stored
     when the schema no longer accepts it (an older run)."""
     try:
-        from sim.schema import Scenario
+        from sim.core.schema import Scenario
 
         return Scenario.model_validate(resolved).model_dump(mode="json")
     except Exception:  # noqa: BLE001 - any failure means: show the manifest's own copy

@@ -8,12 +8,12 @@ tables scroll inside their own box) and has print styles.
 
 One module per concern:
 
-* :mod:`sim.report.page`: the page building blocks every report shares (document, sections,
+* :mod:`sim.views.report.page`: the page building blocks every report shares (document, sections,
   figures, tables, escaping, styles), numbers in words, and :class:`FolderKind`;
-* :mod:`sim.report.run`: run folders (``manifest.json`` + ``quarterly.parquet``);
-* :mod:`sim.report.sweep`: sweep folders (``manifest.json`` + ``design.parquet`` +
+* :mod:`sim.views.report.run`: run folders (``manifest.json`` + ``quarterly.parquet``);
+* :mod:`sim.views.report.sweep`: sweep folders (``manifest.json`` + ``design.parquet`` +
   ``results.parquet``), with the analysis when ``analysis/`` exists;
-* :mod:`sim.report.comparison`: comparison folders (``manifest.json`` + ``comparison.csv`` +
+* :mod:`sim.views.report.comparison`: comparison folders (``manifest.json`` + ``comparison.csv`` +
   ``comparison.parquet``).
 
 Each report module declares its ``KIND`` (a test on the folder's files and a renderer);
@@ -27,10 +27,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.report import comparison, run, sweep
-from sim.report.page import METRIC_LABELS, FolderKind, ReportError
-from sim.report.run import KEY_METRICS
-from sim.report.sweep import outcome_label
+from sim.views.report import comparison, run, sweep
+from sim.views.report.page import METRIC_LABELS, FolderKind, ReportError
+from sim.views.report.run import KEY_METRICS
+from sim.views.report.sweep import outcome_label
 
 __all__ = ["FOLDER_KINDS", "KEY_METRICS", "METRIC_LABELS", "REPORT_NAME", "FolderKind", "ReportError",
            "build_report", "folder_kind", "outcome_label"]
@@ -50,7 +50,7 @@ def build_report(folder: str | Path, *, targets: str | Path | None = None) -> Pa
     section is left out when no readable file applies. Raises :class:`ReportError` when the folder
     is missing or is not an output folder adoptsim knows.
     """
-    from sim import storage
+    from sim.running import storage
 
     folder = Path(folder)
     if not folder.is_dir():

@@ -3,10 +3,10 @@
 An :class:`Enterprise` is a Mesa agent placed on a cell of the peer network. Its attributes
 (sector, region, size, ML capacity, risk aversion, primary vendor, stack) are views of the model's
 struct-of-arrays state, so Mesa's ``AgentSet`` selections and groupbys see the live values while
-the quarter's arithmetic runs vectorized in :mod:`sim.kernel`.
+the quarter's arithmetic runs vectorized in :mod:`sim.core.kernel`.
 
 :meth:`Enterprise.decide` is the reference path: the same decisions as
-:func:`sim.kernel.decide_quarter`, written one enterprise at a time in plain Python, consuming the
+:func:`sim.core.kernel.decide_quarter`, written one enterprise at a time in plain Python, consuming the
 same pre-drawn random numbers. Tests prove the two agree; it is not used for production runs.
 """
 
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from mesa.discrete_space import FixedAgent
 
-from sim import kernel
-from sim.kernel import CLOSED, FINETUNED, NOT_DEPLOYED, OPEN, STACK_CLOSED, STACK_HYBRID, STACK_OPEN
-from sim.schema import REGIONS, SECTOR_NAMES, SIZES
+from sim.core import kernel
+from sim.core.kernel import CLOSED, FINETUNED, NOT_DEPLOYED, OPEN, STACK_CLOSED, STACK_HYBRID, STACK_OPEN
+from sim.core.schema import REGIONS, SECTOR_NAMES, SIZES
 
 
 @dataclass
@@ -179,7 +179,7 @@ class Enterprise(FixedAgent):
         """Intentions (under ``outlook``, the market expected ahead, if given), then (if
         reviewing, new to AI, or placing new workloads) a logit choice.
 
-        Mirrors :func:`sim.kernel.decide_quarter` for this one enterprise.
+        Mirrors :func:`sim.core.kernel.decide_quarter` for this one enterprise.
         """
         active = [w for w in self.workloads if context.active[w]]
         current_stack = int(context.stack[self.index])

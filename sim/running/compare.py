@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.quarters import parse_quarter
-from sim.scenario import ScenarioError, load_scenario
-from sim.schema import Scenario
+from sim.core.quarters import parse_quarter
+from sim.core.scenario import ScenarioError, load_scenario
+from sim.core.schema import Scenario
 
 CONFIDENCE = 0.90
 
