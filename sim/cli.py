@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
@@ -108,8 +109,9 @@ def command_run(args) -> int:
                        overrides=args.overrides, point=args.point)
     update, close = _progress_bar(scenario.replications, f"{scenario.name}")
     try:
-        result = run_scenario(scenario, workers=args.workers, out=args.out,
-                              plots=not args.no_plots, progress=update)
+        result = run_scenario(scenario, workers=args.workers, executor=args.executor,
+                              scheduler=args.scheduler, out=args.out, plots=not args.no_plots,
+                              progress=update)
     finally:
         close()
     print(f"Run folder: {result.folder}")
@@ -223,11 +225,16 @@ def _print_analysis(analysis) -> None:
 
 
 def command_compare(args) -> int:
-    from sim.workflows import DEFAULT_COMPARE_DATES, comparison_display, compare_scenarios
+    from sim.workflows import (
+        DEFAULT_COMPARE_DATES,
+        compare_scenarios,
+        comparison_display,
+    )
 
     dates = args.at or list(DEFAULT_COMPARE_DATES)
     result = compare_scenarios(args.scenarios, reference=args.reference, dates=dates,
-                               replications=args.replications, workers=args.workers, out=args.out,
+                               replications=args.replications, workers=args.workers,
+                               executor=args.executor, scheduler=args.scheduler, out=args.out,
                                reuse=not args.no_reuse, point=args.point,
                                progress=lambda name: print(f"  {name}: done", file=sys.stderr))
     reference = result.table["scenario"].iloc[0]
@@ -252,10 +259,34 @@ def command_clean(args) -> int:
     return 0
 
 
-def command_bench(args) -> int:
-    from sim.bench import command
+BENCHMARKS = Path("tests", "benchmarks", "run.py")
 
-    return command(args, sys.argv[2:])
+
+def benchmarks_script(start: Path | None = None) -> Path | None:
+    """``tests/benchmarks/run.py`` of the source checkout holding ``start`` (default: the
+    working directory), found from its project root (the folder with ``pyproject.toml``)."""
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / BENCHMARKS).is_file():
+            return folder / BENCHMARKS
+    return None
+
+
+def command_bench(args) -> int:
+    """Run the checkout's benchmarks (tests/benchmarks/run.py) with the arguments given."""
+    import importlib.util
+
+    script = benchmarks_script()
+    if script is None:
+        print(f"adoptsim: error: the benchmarks are in {BENCHMARKS.parent.as_posix()} of a source "
+              f"checkout: run adoptsim bench inside one (there is none at {Path.cwd()})",
+              file=sys.stderr)
+        return EXIT_USER_ERROR
+    sys.path.insert(0, str(script.parent))  # run.py imports its siblings
+    spec = importlib.util.spec_from_file_location("benchmarks_run", script)
+    benchmarks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmarks)
+    return benchmarks.main(args.bench_arguments, prog="adoptsim bench")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -270,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--replications", type=int, help="number of replications (default: the scenario's)")
     run.add_argument("--seed", type=int, help="scenario seed (default: the scenario's)")
     run.add_argument("--point", action="store_true", help=POINT_HELP)
-    run.add_argument("--workers", type=positive_int, help="worker processes (default: all cores)")
+    _executor_options(run)
     run.add_argument("--out", default="outputs", help="output folder (default: outputs)")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.set_defaults(handler=command_run)
@@ -323,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="a date for the table, e.g. 2028Q4 (repeatable; default 2026Q4, 2028Q4, 2030Q4)")
     compare.add_argument("--replications", type=int, help="replications for every scenario "
                          "(default: the reference's)")
-    compare.add_argument("--workers", type=positive_int, help="worker processes (default: all cores)")
+    _executor_options(compare)
     compare.add_argument("--out", default="outputs", help="output folder (default: outputs)")
     compare.add_argument("--no-reuse", action="store_true",
                          help="run every scenario even if a run folder with the same hash exists")
@@ -339,20 +370,24 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--yes", action="store_true", help="remove them (default: only list them)")
     clean.set_defaults(handler=command_clean)
 
-    bench = commands.add_parser("bench", help="time the model at 2,000 to 100,000 enterprises "
-                                              "and write the table as JSON")
-    from sim.bench import add_arguments as add_bench_arguments  # standard library only
-
-    add_bench_arguments(bench)
+    bench = commands.add_parser("bench", add_help=False,
+                                help="time the model at 2,000 to 100,000 enterprises and write "
+                                     "the table as JSON (from a source checkout: "
+                                     "tests/benchmarks; adoptsim bench --help for its options)")
     bench.set_defaults(handler=command_bench)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from sim.views.report import ReportError
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "bench":
+        args.bench_arguments = extra   # parsed by the benchmarks themselves
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     from sim.core.scenario import ScenarioError
     from sim.running.storage import OutputError
+    from sim.views.report import ReportError
 
     try:
         with _sigterm_as_interrupt():

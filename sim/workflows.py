@@ -7,18 +7,17 @@ summary and the plots. The command line (:mod:`sim.cli`) only parses arguments a
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
-from sim.running import provenance, runner, storage
 from sim.core.posterior import draws_record, point_scenario
 from sim.core.quarters import parse_quarter
 from sim.core.scenario import ScenarioError, load_scenario, scenario_hash
 from sim.core.schema import Scenario
+from sim.running import provenance, runner, storage
 
 HEADLINE_METRICS = (
     ("workload_share_closed", "Workloads on closed APIs"),
@@ -63,7 +62,9 @@ def snapshot_quarters(scenario: Scenario) -> list[str]:
     return list(dict.fromkeys(quarters + [scenario.horizon.end]))
 
 
-def manifest(result: runner.Replications, digest: str) -> dict:
+def manifest(result: runner.Replications, digest: str, moment: datetime | None = None) -> dict:
+    """The run folder's manifest.json: the resolved scenario, its hash and seeds, the posterior
+    draws used, and provenance (:func:`sim.running.provenance.record`, made at ``moment``)."""
     scenario = result.scenario
     return {
         "scenario": scenario.name,
@@ -73,10 +74,8 @@ def manifest(result: runner.Replications, digest: str) -> dict:
         "replications": scenario.replications,
         "replication_seeds": [{"entropy": s.entropy, "spawn_key": list(s.spawn_key)} for s in result.seeds],
         "posterior_draws": draws_record(scenario),
-        "versions": provenance.versions(),
-        "git_commit": provenance.git_commit(),
         "wall_seconds": round(result.wall_seconds, 3),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **provenance.record(moment=moment),
     }
 
 
@@ -95,25 +94,29 @@ def headline_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 def run_scenario(source, *, replications: int | None = None, seed: int | None = None,
                  workers: int | None = None, overrides=(), out: str | Path | None = "outputs",
-                 plots: bool = True, progress=None, point: bool = False) -> RunResult:
+                 plots: bool = True, progress=None, point: bool = False, executor: str = "local",
+                 scheduler: str | None = None) -> RunResult:
     """Run a scenario's replications and (unless ``out`` is None) write its run folder.
 
     Returns the tidy DataFrame (columns scenario, replication, quarter, metric, segment, value),
     the summary at 2025Q4 and the horizon end, and the run folder's path. The folder holds
     ``report.html``, the run's self-contained report (:func:`sim.views.report.build_report`).
-    ``point`` runs every replication at the posterior median (no parameter uncertainty).
+    ``point`` runs every replication at the posterior median (no parameter uncertainty). The
+    replications run on ``executor`` ("local" or "dask", on ``scheduler`` or a local cluster;
+    see :func:`sim.running.executors.make_executor`), with the same results on any.
     """
     scenario = resolve(source, replications=replications, seed=seed, overrides=overrides, point=point)
     parent = None if out is None else storage.output_folder(out, scenario.name)
-    result = runner.run_replications(scenario, workers=workers, progress=progress)
+    result = runner.run_replications(scenario, workers=workers, progress=progress,
+                                     executor=executor, scheduler=scheduler)
     frame = runner.tidy(result.values, scenario)
     summary = runner.summarize(frame, snapshot_quarters(scenario))
     digest = scenario_hash(scenario)
-    info = manifest(result, digest)
+    moment = provenance.now()
+    info = manifest(result, digest, moment)
     if parent is None:
         return RunResult(scenario, frame, summary, None, info)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    with storage.new_folder(parent, f"{stamp}-{digest[:8]}") as folder:
+    with storage.new_folder(parent, f"{provenance.folder_stamp(moment)}-{digest[:8]}") as folder:
         storage.write_json(folder.staging / "manifest.json", info)
         storage.write_parquet(folder.staging / "quarterly.parquet", frame)
         storage.write_csv(folder.staging / "summary.csv", summary)
@@ -163,8 +166,8 @@ def write_posterior(calibration, targets_path: Path, settings, scenario_source,
 
     import yaml
 
-    from sim.views.calibration import draws_table
     from sim.core.posterior import value_at
+    from sim.views.calibration import draws_table
 
     fragment_path = targets_path.parent / settings.writes
     draws_path = targets_path.parent / settings.posterior
@@ -226,7 +229,7 @@ def calibrate_scenario(scenario_source="scenarios/baseline.yaml", targets="scena
         command=calibration_command(scenario_source, targets, quick=quick, until=until))
     folder = None
     if parent is not None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
+        stamp = provenance.folder_stamp(datetime.fromisoformat(report["created"]))
         with storage.new_folder(parent, f"{stamp}-{report['scenario']['hash'][:8]}") as staging:
             storage.write_json(staging.staging / "calibration.json", report)
             storage.write_text(staging.staging / "calibration.md", calibration_report.markdown(report))
@@ -282,15 +285,19 @@ def find_run(scenario: Scenario, out: str | Path) -> Path | None:
 def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEFAULT_COMPARE_DATES,
                       replications: int | None = None, workers: int | None = None,
                       out: str | Path | None = "outputs", reuse: bool = True,
-                      progress=None, point: bool = False) -> ComparisonResult:
+                      progress=None, point: bool = False, executor: str = "local",
+                      scheduler: str | None = None) -> ComparisonResult:
     """Run (or reuse) each scenario and the reference with the same seeds; write
     ``outputs/compare/<timestamp>-<hash8>/`` with the tidy table, the comparison table, fan
     charts, when the scenarios span the what-to-watch 2x2 the matrix figure, and ``report.html``
-    (:func:`sim.views.report.build_report`)."""
+    (:func:`sim.views.report.build_report`). Scenarios run on ``executor`` and ``scheduler``
+    as in :func:`run_scenario`."""
     import hashlib
 
     from sim.running import compare
+    from sim.running.executors import check_executor
 
+    check_executor(executor, scheduler)
     reference_scenario = resolve(reference, replications=replications, point=point)
     resolved = [resolve(source, point=point) for source in sources]
     compare.check_distinct(sources, resolved, reference, reference_scenario)
@@ -306,7 +313,8 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
         if folder is not None:
             frames.append(pd.read_parquet(folder / "quarterly.parquet"))
         else:
-            result = run_scenario(scenario, workers=workers, out=out)
+            result = run_scenario(scenario, workers=workers, out=out, executor=executor,
+                                  scheduler=scheduler)
             frames.append(result.frame)
             folder = result.folder
         runs[scenario.name] = str(folder) if folder else None
@@ -319,7 +327,8 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
         return ComparisonResult(frame, table, None, runs)
     digest = hashlib.sha256("".join(scenario_hash(s) for s in everything).encode()
                             + ",".join(dates).encode()).hexdigest()
-    with storage.new_folder(parent, f"{time.strftime('%Y%m%d-%H%M%S')}-{digest[:8]}") as folder:
+    moment = provenance.now()
+    with storage.new_folder(parent, f"{provenance.folder_stamp(moment)}-{digest[:8]}") as folder:
         storage.write_parquet(folder.staging / "comparison.parquet", frame)
         storage.write_csv(folder.staging / "comparison.csv", table)
         storage.write_json(folder.staging / "manifest.json", {
@@ -328,8 +337,7 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
                                    "description": s.description, "axes": s.axes} for s in everything},
             "seed": reference_scenario.seed, "replications": reference_scenario.replications,
             "posterior_draws": draws_record(reference_scenario),
-            "versions": provenance.versions(), "git_commit": provenance.git_commit(),
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+            **provenance.record(moment=moment)})
         from sim.views.plots import plot_comparison
 
         plot_comparison(frame, table, COMPARE_METRICS, folder.staging / "plots",

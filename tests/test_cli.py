@@ -61,6 +61,42 @@ def test_run_writes_one_folder_and_prints_the_headline(tmp_path):
         assert len(re.findall(r"\d+\.\d%\s*\[\d+\.\d%, \d+\.\d%\]", row)) == 2, row
 
 
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_a_bad_scheduler_address_exits_2_with_one_readable_message(tmp_path, command):
+    pytest.importorskip("distributed")
+    scenario = BASELINE if command == "run" else BASELINE.parent / "watch" / "price-hike.yaml"
+    reference = ["--reference", BASELINE] if command == "compare" else []
+    result = cli(command, scenario, *reference, "--replications", "2", "--executor", "dask",
+                 "--scheduler", "not-an-address", "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("adoptsim: error: not-an-address: cannot reach the Dask "
+                                     "scheduler: missing port number in address 'not-an-address'")
+    assert not [path for path in files_under(tmp_path / "out") if path.is_file()]
+
+
+def test_a_scheduler_without_the_dask_executor_exits_2_before_running(tmp_path):
+    result = cli("compare", BASELINE.parent / "watch" / "price-hike.yaml", "--reference", BASELINE,
+                 "--replications", "2", "--scheduler", "tcp://127.0.0.1:8786",
+                 "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("adoptsim: error: a scheduler address is for the dask "
+                                     "executor; add --executor dask")
+    assert files_under(tmp_path / "out") == []
+
+
+def test_bench_outside_a_checkout_exits_2_with_one_readable_message(tmp_path):
+    result = cli("bench", "--repeats", "1", cwd=tmp_path, script=True)
+    assert result.returncode == 2
+    assert result.stderr.startswith("adoptsim: error: ") and "tests/benchmarks" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bench_help_from_a_checkout_describes_the_benchmarks():
+    result = cli("bench", "--help", cwd=ROOT, script=True)
+    assert result.returncode == 0, result.stderr
+    assert "usage: adoptsim bench" in result.stdout and "--repeats" in result.stdout
+
+
 def test_validate_baseline(tmp_path):
     result = cli("validate", BASELINE, cwd=tmp_path)
     assert result.returncode == 0, result.stderr

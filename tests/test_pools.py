@@ -11,8 +11,8 @@ import sys
 import pytest
 from conftest import BASELINE, assert_workers_die, children, wait_until
 
-from sim.running import runner
 from sim.cli import main
+from sim.running import executors
 
 COMMANDS = {
     "run": ["run", BASELINE, "--replications", "2", "--set", "population.enterprises=100",
@@ -42,13 +42,13 @@ def test_workers_are_capped_at_the_replications_with_a_note(tmp_path, capsys):
 
 
 def test_workers_are_capped_at_four_per_core_with_a_note(capsys, monkeypatch):
-    monkeypatch.setattr(runner, "default_workers", lambda: 2)
-    assert runner.worker_count(10**9, 10**6, "runs") == 8
+    monkeypatch.setattr(executors, "default_workers", lambda: 2)
+    assert executors.worker_count(10**9, 10**6, "runs") == 8
     assert ("using 8 worker processes, not 1000000000: that is the cap of 4 per core on 2 core(s)"
             in capsys.readouterr().err)
-    assert runner.worker_count(None, 3, "runs") == 2 and capsys.readouterr().err == ""
+    assert executors.worker_count(None, 3, "runs") == 2 and capsys.readouterr().err == ""
     with pytest.raises(ValueError, match="positive whole number"):
-        runner.worker_count(0, 3, "runs")
+        executors.worker_count(0, 3, "runs")
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, baseline
 
-from sim.running import runner
 from sim.core.metrics import METRIC_INDEX, METRICS, SEGMENTS
 from sim.core.model import AdoptionModel
 from sim.core.posterior import replication_scenario
 from sim.core.scenario import load_scenario, scenario_hash
 from sim.core.schema import Scenario
+from sim.running import runner
 from sim.workflows import run_scenario
 
 SMALL = ["population.enterprises=200"]
@@ -67,6 +67,17 @@ def test_worker_count_does_not_change_the_values(three_replications, serial):
     parallel = runner.run_replications(three_replications, workers=2, progress=calls.append)
     np.testing.assert_array_equal(parallel.values, serial.values)
     assert calls == [1, 2, 3]
+
+
+def test_executors_and_worker_counts_give_identical_values(three_replications, serial):
+    """One local worker (in this process), two local workers, and a two-worker Dask cluster."""
+    pytest.importorskip("distributed")
+    for executor, workers in (("local", 2), ("dask", 2)):
+        calls = []
+        result = runner.run_replications(three_replications, workers=workers, executor=executor,
+                                         progress=calls.append)
+        np.testing.assert_array_equal(result.values, serial.values, err_msg=executor)
+        assert calls == [1, 2, 3]
 
 
 def test_quarterly_parquet_is_byte_identical_across_worker_counts(tmp_path):

@@ -284,8 +284,10 @@ def test_a_busy_folder_is_refused(reference, tmp_path):
 
 def test_missing_dask_is_a_clear_error(reference, tmp_path, monkeypatch):
     spec, _ = reference
+    from sim.running.executors import ExecutorError
+
     monkeypatch.setitem(sys.modules, "distributed", None)
-    with pytest.raises(SweepError, match=r"pip install -e \"\.\[dask\]\""):
+    with pytest.raises(ExecutorError, match=r"pip install -e \"\.\[dask\]\""):
         run_sweep(spec, executor="dask", out=tmp_path)
 
 

@@ -30,13 +30,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.running import runner
 from sim.calibration.panel import Fit, Target, check_targets, fitted_mask, load_targets
 from sim.core.metrics import METRIC_INDEX, SEGMENTS
 from sim.core.posterior import point_scenario
 from sim.core.quarters import parse_quarter
 from sim.core.scenario import ScenarioError, load_scenario
 from sim.core.schema import Scenario
+from sim.running import runner
 
 IDENTIFIED_BELOW = 0.8  # identified: the posterior's 90% interval narrower than this share of the prior's
 
@@ -177,8 +177,8 @@ def calibrate(scenario: Scenario | str | Path, targets_path: str | Path, *, quic
     ``executor`` ("local" or "dask", see :func:`sim.running.executors.make_executor`); ``quick``
     uses the file's small settings. The same targets file gives the same posterior on any
     executor and number of workers."""
-    from sim.calibration.sampler import ordered_map, seeded
-    from sim.running.executors import make_executor
+    from sim.calibration.sampler import seeded
+    from sim.running.executors import make_executor, ordered_map
 
     started = time.perf_counter()
     targets_file = load_targets(targets_path)

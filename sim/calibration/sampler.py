@@ -23,35 +23,14 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Callable
-from functools import partial
 
 import cloudpickle
 import numpy as np
 from pyabc.sampler import Sampler
 
+from sim.running.executors import ordered_map
+
 SEEDS = 2**31 - 1   # candidate seeds are drawn from [0, SEEDS)
-
-
-def ordered_map(executor, fn: Callable, tasks: list, done: Callable[[int], None] | None = None) -> list:
-    """``[fn(task) for task in tasks]`` on an executor (:mod:`sim.running.executors`), in task
-    order whatever order the workers finish in; ``done(k)`` with the number of results so far,
-    from 0."""
-    results = [None] * len(tasks)
-    finished = 0
-    if done:
-        done(finished)
-    for (index, _), result in executor.map_unordered(partial(_indexed, fn), list(enumerate(tasks))):
-        if isinstance(result, BaseException):   # a Dask task lost with its worker
-            raise result
-        results[index] = result
-        finished += 1
-        if done:
-            done(finished)
-    return results
-
-
-def _indexed(fn: Callable, task: tuple):
-    return fn(task[1])
 
 
 def seeded(seed: int, fn: Callable, *args):

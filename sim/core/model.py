@@ -271,7 +271,7 @@ class AdoptionModel(mesa.Model):
         if behaviour.planning_horizon:                                            # 5
             ahead = self.expected_signals.at(now + behaviour.planning_horizon)
             outlook = dataclasses.replace(context, **self._market(ahead))
-        decision = self._decide(context, outlook)                                 # 4, 5, 7
+        decision = self.decide(context, outlook)                                  # 4, 5, 7
         stack_before = self.stack
         self.deployment, self.stack = decision.deployment, decision.stack
         self.plans_to_expand = decision.plans_to_expand
@@ -303,7 +303,8 @@ class AdoptionModel(mesa.Model):
         cost_weight = self.behaviour.cost_weight
         return platform * (1000.0 / cost_weight) if cost_weight > 0 else np.zeros_like(platform)
 
-    def _decide(self, context: QuarterContext, outlook: QuarterContext | None) -> QuarterDecision:
+    def decide(self, context: QuarterContext, outlook: QuarterContext | None) -> QuarterDecision:
+        """The quarter's decisions (steps 4, 5 and 7) on this model's ``engine``."""
         if self.engine == "vectorized":
             if self._kernel_cache is None:
                 self._kernel_cache = kernel.KernelCache(self.population, self.behaviour)

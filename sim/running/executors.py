@@ -1,35 +1,46 @@
 """Executors: one interface to run a function over many tasks, locally or on a Dask cluster.
 
-An executor is a context manager with :meth:`Executor.map_unordered`, which yields
-``(task, result)`` pairs as tasks finish, keeping at most a few tasks per worker in flight, so
-memory stays flat however many tasks there are. ``result`` is what the function returned, or
-the exception raised when the executor lost the task (a Dask worker that died running it).
-Results come in completion order; callers that need an order (the results table) impose it
-themselves, so the output never depends on the executor or the number of workers.
+Every parallel job (replications, comparisons, calibrations, sweeps) runs through
+:func:`make_executor`. An executor is a context manager with :meth:`Executor.map_unordered`,
+which yields ``(task, result)`` pairs as tasks finish, keeping at most a few tasks per worker in
+flight, so memory stays flat however many tasks there are. ``result`` is what the function
+returned, or the exception raised when the executor lost the task (a Dask worker that died
+running it). Results come in completion order; :func:`ordered_map` puts them back in task
+order, so the output never depends on the executor or the number of workers.
 
-* :class:`LocalExecutor`: a process pool whose workers die with this process
-  (:class:`sim.running.runner.WorkerPool`; ``workers=1`` runs in this process);
+* :class:`LocalExecutor`: a :class:`WorkerPool`, a process pool whose workers die with this
+  process (``workers=1`` runs in this process);
 * :class:`DaskExecutor`: a ``distributed`` client on a scheduler address, or on a local cluster
   on 127.0.0.1 without dashboard (:func:`local_cluster`). Dask is an optional extra
   (``pip install -e ".[dask]"``). The workers must be able to import ``sim``; they only
   compute: files are written by the caller.
+
+Problems the user can fix (an unknown executor, an unreachable scheduler, Dask not installed)
+raise :class:`ExecutorError`, reported like a bad scenario (exit code 2).
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from functools import partial
 from itertools import islice
 from typing import Any
 
-from sim.running.runner import process_pool, worker_count
-from sim.sweep.spec import SweepError
+from sim.core.scenario import ScenarioError
 
 EXECUTORS = ("local", "dask")
+MAX_WORKERS_PER_CORE = 4
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 TASKS_PER_WORKER = 2
 DASK_MIN_IN_FLIGHT = 16  # batches; a remote cluster may still be adding workers at the start
 DASK_BATCH = 4  # runs per Dask task
+SCHEDULER_TIMEOUT = "20s"
 DASK_LOCAL_SETTINGS = {
     # A run is a coarse CPU-bound task and the local cluster has no dashboard, so Dask's
     # monitoring only takes CPU from the runs: idle, its defaults cost about 5% of a core in the
@@ -43,6 +54,76 @@ DASK_LOCAL_SETTINGS = {
 DASK_MISSING = ("the dask executor needs Dask's distributed scheduler, an optional extra: "
                 "pip install -e \".[dask]\" (or pip install \"dask[distributed]\")")
 
+
+class ExecutorError(ScenarioError):
+    """An executor that cannot start for a reason the user can fix. A :class:`ScenarioError`,
+    so the command line reports it in one line with exit code 2."""
+
+
+# --- local worker processes -------------------------------------------------------------------
+
+def worker_initializer(parent: int) -> None:
+    """Set up a pool worker: it leaves Ctrl-C to the parent, which stops the pool; it dies on
+    SIGTERM (rather than running the handler it inherited from the command line); and, on
+    Linux, the kernel kills it when its parent dies, even by SIGKILL, so no orphan keeps
+    computing or holding files."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+class WorkerPool(ProcessPoolExecutor):
+    """A process pool whose workers are forked from this process, so they start with the imports
+    already done (importing Mesa sets the global start method to "spawn", which would re-import
+    everything in every worker), and are set up by :func:`worker_initializer`. When the block
+    using it ends with an exception (Ctrl-C, SIGTERM, an error), the pool is terminated: queued
+    tasks are dropped and running ones killed rather than waited for."""
+
+    def __init__(self, workers: int):
+        super().__init__(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                         initializer=worker_initializer, initargs=(os.getpid(),))
+
+    def __exit__(self, kind, error, trace):
+        if error is not None:
+            self.terminate()
+        return super().__exit__(kind, error, trace)
+
+    def terminate(self) -> None:
+        """Kill the workers and shut the pool down now. It does not wait: a signal may have
+        interrupted the pool's bookkeeping half-way, and the pool's own thread finds the workers
+        dead and fails the tasks left (cancelling them here as well races with that thread)."""
+        for process in list((self._processes or {}).values()):  # no public way before 3.14
+            process.kill()
+        self.shutdown(wait=False)
+
+
+def default_workers() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def worker_count(requested: int | None, tasks: int, what: str) -> int:
+    """How many worker processes to start for ``tasks`` tasks (``what`` names them):
+    ``requested`` (default: all cores), but at most one per task and ``MAX_WORKERS_PER_CORE``
+    per core. A request that is cut says so on stderr; one below 1 is a ValueError."""
+    if requested is not None and requested < 1:
+        raise ValueError(f"workers must be a positive whole number, not {requested!r}")
+    cores = default_workers()
+    count = max(1, min(requested or cores, tasks, MAX_WORKERS_PER_CORE * cores))
+    if requested is not None and count < requested:
+        reason = (f"there are only {tasks} {what} to run" if count == max(tasks, 1) else
+                  f"that is the cap of {MAX_WORKERS_PER_CORE} per core on {cores} core(s)")
+        print(f"adoptsim: note: using {count} worker processes, not {requested}: {reason}",
+              file=sys.stderr)
+    return count
+
+
+# --- executors --------------------------------------------------------------------------------
 
 class Executor:
     """Runs tasks; use as a context manager. ``workers`` is how many run at once."""
@@ -64,12 +145,12 @@ class Executor:
 
 
 class LocalExecutor(Executor):
-    """A :class:`sim.running.runner.WorkerPool` of ``workers`` processes (default: all cores, at most one
-    per task); one worker runs in this process."""
+    """A :class:`WorkerPool` of ``workers`` processes (default: all cores, at most one per task,
+    see :func:`worker_count`); one worker runs in this process."""
 
-    def __init__(self, workers: int | None = None, tasks: int = 1):
-        self.workers = worker_count(workers, tasks, "runs")
-        self._pool = process_pool(self.workers) if self.workers > 1 else None
+    def __init__(self, workers: int | None = None, tasks: int = 1, what: str = "runs"):
+        self.workers = worker_count(workers, tasks, what)
+        self._pool = WorkerPool(self.workers) if self.workers > 1 else None
 
     def __exit__(self, kind, error, trace) -> None:
         if self._pool is not None:  # shut down, or terminated when the block failed
@@ -97,18 +178,20 @@ class DaskExecutor(Executor):
     """A Dask ``distributed`` client on ``scheduler`` ("tcp://host:port"), or, without one, on a
     local cluster of ``workers`` single-threaded processes on 127.0.0.1 (no dashboard)."""
 
-    def __init__(self, scheduler: str | None = None, workers: int | None = None, tasks: int = 1):
-        self._distributed = _import_distributed()
+    def __init__(self, scheduler: str | None = None, workers: int | None = None, tasks: int = 1,
+                 what: str = "runs"):
+        self._distributed = import_distributed()
         self._cluster = None
         try:
             if scheduler:
-                self._client = self._distributed.Client(scheduler, timeout="20s")
+                self._client = self._distributed.Client(scheduler, timeout=SCHEDULER_TIMEOUT)
             else:
-                self._cluster = local_cluster(worker_count(workers, tasks, "runs"))
+                self._cluster = local_cluster(worker_count(workers, tasks, what))
                 self._client = self._distributed.Client(self._cluster)
-        except OSError as error:
+        except (OSError, ValueError, TypeError) as error:  # unreachable, or not an address
             self.close()
-            raise SweepError(f"cannot reach the Dask scheduler: {error}", file=scheduler) from None
+            raise ExecutorError(f"cannot reach the Dask scheduler: {error}",
+                                file=scheduler) from None
         self.workers = max(1, sum(self._client.nthreads().values()))
 
     def close(self) -> None:
@@ -140,19 +223,19 @@ class DaskExecutor(Executor):
                 completed.add(start(batch))
 
 
-def _import_distributed():
-    """The ``distributed`` module, or a :class:`SweepError` saying how to install it."""
+def import_distributed():
+    """The ``distributed`` module, or an :class:`ExecutorError` saying how to install it."""
     try:
         import distributed
     except ImportError:
-        raise SweepError(DASK_MISSING) from None
+        raise ExecutorError(DASK_MISSING) from None
     return distributed
 
 
 def local_cluster(workers: int):
     """A Dask ``LocalCluster`` of ``workers`` single-threaded worker processes on 127.0.0.1,
     without dashboard, its monitoring slowed down for coarse tasks (``DASK_LOCAL_SETTINGS``)."""
-    distributed = _import_distributed()
+    distributed = import_distributed()
     import dask  # installed with distributed
 
     with dask.config.set(DASK_LOCAL_SETTINGS):  # read as the scheduler and workers start
@@ -167,13 +250,43 @@ def _run_batch(fn: Callable[[Any], Any], batch: list) -> list:
 
 
 def make_executor(name: str = "local", *, workers: int | None = None,
-                  scheduler: str | None = None, tasks: int = 1) -> Executor:
+                  scheduler: str | None = None, tasks: int = 1, what: str = "runs") -> Executor:
     """The executor called ``name`` ("local" or "dask") for ``tasks`` tasks (no more local
-    workers are started); ``scheduler`` is for Dask only."""
-    if name not in EXECUTORS:
-        raise SweepError(f"unknown executor '{name}'; choose one of {', '.join(EXECUTORS)}")
+    workers are started; ``what`` names them in the note when ``workers`` is cut);
+    ``scheduler`` is for Dask only."""
+    check_executor(name, scheduler)
     if name == "dask":
-        return DaskExecutor(scheduler, workers, tasks)
-    if scheduler:
-        raise SweepError("a scheduler address is for the dask executor; add --executor dask")
-    return LocalExecutor(workers, tasks)
+        return DaskExecutor(scheduler, workers, tasks, what)
+    return LocalExecutor(workers, tasks, what)
+
+
+def check_executor(name: str, scheduler: str | None = None) -> None:
+    """An :class:`ExecutorError` for an unknown executor, or a scheduler given to the local one
+    (before anything runs: whether the scheduler answers is only known when connecting)."""
+    if name not in EXECUTORS:
+        raise ExecutorError(f"unknown executor '{name}'; choose one of {', '.join(EXECUTORS)}")
+    if scheduler and name != "dask":
+        raise ExecutorError("a scheduler address is for the dask executor; add --executor dask")
+
+
+def ordered_map(executor: Executor, fn: Callable, tasks: list,
+                done: Callable[[int], None] | None = None) -> list:
+    """``[fn(task) for task in tasks]`` on ``executor``, in task order whatever order the
+    workers finish in; ``done(k)`` with the number of results so far, from 0. A task the
+    executor lost (a Dask worker that died) raises its exception here."""
+    results = [None] * len(tasks)
+    finished = 0
+    if done:
+        done(finished)
+    for (index, _), result in executor.map_unordered(partial(_indexed, fn), list(enumerate(tasks))):
+        if isinstance(result, BaseException):
+            raise result
+        results[index] = result
+        finished += 1
+        if done:
+            done(finished)
+    return results
+
+
+def _indexed(fn: Callable, task: tuple):
+    return fn(task[1])

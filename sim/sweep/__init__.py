@@ -10,8 +10,7 @@ live in :mod:`sim.analysis`):
 * :mod:`sim.sweep.store`: run files, failure records, and the results table streamed from them;
 * :mod:`sim.sweep.lock`: one sweep at a time in a folder, and a dead owner's lock taken over;
 * :mod:`sim.sweep.sweep`: the orchestrator, :func:`run_sweep`;
-* :mod:`sim.sweep.progress`: the progress bar or log lines of the command line;
-* :mod:`sim.sweep.benchmark`: sweep throughput, :func:`benchmark` (part of ``adoptsim bench``).
+* :mod:`sim.sweep.progress`: the progress bar or log lines of the command line.
 
 From Python (a notebook), the same as ``adoptsim sweep``::
 
@@ -40,7 +39,6 @@ _PUBLIC = {
     "make_executor": "sim.running.executors",
     "SweepStore": "sim.sweep.store",
     "ProgressReporter": "sim.sweep.progress",
-    "benchmark": "sim.sweep.benchmark",
 }
 
 __getattr__, __all__ = lazy_exports(__name__, _PUBLIC)

@@ -3,7 +3,7 @@
 ``<folder>/.lock`` is locked with ``flock`` while a sweep runs there, and records its owner (process
 id and start time) as JSON; it is emptied when the lock is released. The kernel releases the lock
 when its owner dies, but processes forked from the owner share it: if they outlive a killed owner
-(they should not, see :func:`sim.running.runner.worker_initializer`), the lock of a dead owner is taken
+(they should not, see :func:`sim.running.executors.worker_initializer`), the lock of a dead owner is taken
 over, with a line on stderr; so is a record a killed owner left behind.
 """
 

@@ -22,25 +22,36 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from functools import partial
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from sim.running import storage
-from sim.core.quarters import parse_quarter
 from sim.core.posterior import point_scenario
-from sim.running.runner import simulate, tidy
+from sim.core.quarters import parse_quarter
 from sim.core.scenario import ScenarioError, load_scenario, scenario_hash
 from sim.core.schema import Scenario
-from sim.sweep.design import Design, build_design, overrides, probe_values, run_table
+from sim.running import provenance, storage
 from sim.running.executors import Executor, make_executor
-from sim.sweep.spec import Outcome, SweepError, SweepSpec, load_sweep_spec, parse_outcome, spec_line
-from sim.sweep.store import (DESIGN_FILE, MANIFEST_FILE, SPEC_FILE, SweepStore, read_table,
-                             run_file_bytes)
+from sim.running.runner import simulate, tidy
+from sim.sweep.design import Design, build_design, overrides, probe_values, run_table
+from sim.sweep.spec import (
+    Outcome,
+    SweepError,
+    SweepSpec,
+    load_sweep_spec,
+    parse_outcome,
+    spec_line,
+)
+from sim.sweep.store import (
+    DESIGN_FILE,
+    MANIFEST_FILE,
+    SPEC_FILE,
+    SweepStore,
+    read_table,
+    run_file_bytes,
+)
 
 Progress = Callable[[int, int, int], None]
 """Called with (runs finished, runs failed, runs in total) as the sweep goes."""
@@ -326,9 +337,7 @@ def _write_design(store: SweepStore, runs: pd.DataFrame) -> None:
 
 
 def manifest(sweep: Sweep, result: SweepResult, executor: str) -> dict:
-    """What the sweep folder holds and how it was made."""
-    from sim.running import provenance
-
+    """What the sweep folder holds and how it was made (last)."""
     return {
         "sweep": sweep.spec.name,
         "sweep_hash": sweep.digest,
@@ -340,8 +349,6 @@ def manifest(sweep: Sweep, result: SweepResult, executor: str) -> dict:
         "runs": {"total": result.runs, "finished": result.finished, "failed": result.failed,
                  "executed_last": result.executed},
         "executor": executor,
-        "versions": {**provenance.versions(), "SALib": metadata.version("SALib")},
-        "git_commit": provenance.git_commit(),
         "wall_seconds_last": round(result.wall_seconds, 3),
-        "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **provenance.record(packages=("SALib",), time_key="updated"),
     }

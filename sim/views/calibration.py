@@ -9,7 +9,6 @@ Nothing here runs the model: it reads a :class:`sim.calibration.fit.Calibration`
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
@@ -89,8 +88,7 @@ def summary(calibration: Calibration, *, quick: bool, command: str) -> dict:
                    for g in calibration.generations]
     held_out = panel[~panel["fitted"]]
     return _finite({
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": command,
+        **provenance.record(command=command),
         "quick": quick,
         "until": calibration.until,
         "seed": calibration.seed,
@@ -116,8 +114,6 @@ def summary(calibration: Calibration, *, quick: bool, command: str) -> dict:
         "validation": None if held_out.empty else {
             "until": calibration.until, "held_out": list(held_out["name"]),
             "inside": int(held_out["inside"].sum()), "coverage": calibration.coverage},
-        "versions": provenance.versions(),
-        "git_commit": provenance.git_commit(),
     })
 
 
