@@ -1,11 +1,12 @@
-"""Pure-function tests of sim.core.kernel on tiny hand-made arrays."""
+"""Pure-function tests of the decision arithmetic on tiny hand-made cases: the per-agent reference
+path (sim.core.agents) and the vectorized kernel (sim.core.kernel)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sim.core import kernel
+from sim.core import agents, kernel
 from sim.core.kernel import (
     CLOSED,
     FINETUNED,
@@ -47,18 +48,44 @@ def test_frontier_gap_matters_only_with_frontier_need():
     assert capability(frontier_gap=10.0, need=0.9) < capability(frontier_gap=10.0, need=0.3)
 
 
-# --- stack_options ----------------------------------------------------------------------------
+# --- stack values and allocations: the reference path and the kernel ----------------------------
+# Each case is stated for one or more enterprises as rows of (closed, open, open_finetuned)
+# utilities with the owner of each row; the reference path (sim.core.agents.stack_values, one
+# enterprise at a time) and, where every workload is movable, the kernel's every_options (all
+# enterprises at once) must both give the hand-computed values.
 
-def options(utilities, owner, n, movable=None, deployment=None, platform=None, peer=None):
-    utilities = np.asarray(utilities, dtype=float)
-    owner = np.asarray(owner)
-    w = owner.size
-    movable = np.ones(w, dtype=bool) if movable is None else np.asarray(movable)
-    deployment = np.full(w, NOT_DEPLOYED, dtype=np.int8) if deployment is None else np.asarray(
-        deployment, dtype=np.int8)
+def reference(utilities, owner, enterprise, movable=None, deployment=None, platform=0.0, peer=0.0):
+    """(values, allocations) of one enterprise by the reference path."""
+    rows = [row for row, who in enumerate(owner) if who == enterprise]
+    utilities = {row: tuple(utilities[row]) for row in rows}
+    current = {row: NOT_DEPLOYED if deployment is None else deployment[row] for row in rows}
+    movable = set(rows) if movable is None else {row for row in rows if movable[row]}
+    return agents.stack_values(utilities, current, movable, platform, peer)
+
+
+def every(utilities, owner, n, platform=None, peer=None) -> kernel.EveryOptions:
+    """The kernel's stack values of every enterprise with all workloads movable."""
+    utilities = np.ascontiguousarray(np.asarray(utilities, dtype=float).T)
+    owner = np.asarray(owner, dtype=np.intp)
+    active = kernel.ActiveWorkloads(order=np.arange(owner.size), owner=owner,
+                                    count=np.bincount(owner, minlength=n), terms={})
     platform = np.zeros(n) if platform is None else np.asarray(platform, dtype=float)
     peer = np.zeros(n) if peer is None else np.asarray(peer, dtype=float)
-    return kernel.stack_options(utilities, owner, n, movable, deployment, platform, peer)
+    return kernel.every_options(utilities, active, n, platform, peer)
+
+
+def hybrid_allocation(options: kernel.EveryOptions, owner) -> list[int]:
+    """The kernel's hybrid allocation: each workload's best option, then the flips."""
+    closed, open_, finetuned = options.utilities
+    best_open = np.where(finetuned > open_, FINETUNED, OPEN)
+    allocation = np.where(options.closed_best, CLOSED, best_open)
+    for enterprise in range(options.values.shape[0]):
+        if options.flip_to_open[enterprise] >= 0:
+            row = options.flip_to_open[enterprise]
+            allocation[row] = best_open[row]
+        if options.flip_to_closed[enterprise] >= 0:
+            allocation[options.flip_to_closed[enterprise]] = CLOSED
+    return allocation.tolist()
 
 
 def test_stack_values_are_hand_computed_sums():
@@ -66,16 +93,20 @@ def test_stack_values_are_hand_computed_sums():
     utilities = [[5.0, 3.0, 4.0],
                  [1.0, 2.0, 0.0],
                  [2.0, 1.0, 1.5]]
-    result = options(utilities, [0, 0, 1], 2, platform=[1.0, 0.25], peer=[0.5, 2.0])
+    owner = [0, 0, 1]
+    values, allocations = reference(utilities, owner, 0, platform=1.0, peer=0.5)
     # closed: 5 + 1; open: max(3,4) + max(2,0) - 1 + 0.5; hybrid: 5 + 2 - 1 + 0.5
-    assert result.values[0].tolist() == pytest.approx([6.0, 5.5, 6.5])
-    assert result.allocation[:2, STACK_CLOSED].tolist() == [CLOSED, CLOSED]
-    assert result.allocation[:2, STACK_OPEN].tolist() == [FINETUNED, OPEN]
-    assert result.allocation[:2, STACK_HYBRID].tolist() == [CLOSED, OPEN]
+    assert values == pytest.approx([6.0, 5.5, 6.5])
+    assert allocations[STACK_CLOSED] == {0: CLOSED, 1: CLOSED}
+    assert allocations[STACK_OPEN] == {0: FINETUNED, 1: OPEN}
+    assert allocations[STACK_HYBRID] == {0: CLOSED, 1: OPEN}
     # enterprise 1: closed 2; open 1.5 - 0.25 + 2; hybrid impossible with one workload
-    assert result.values[1, STACK_CLOSED] == pytest.approx(2.0)
-    assert result.values[1, STACK_OPEN] == pytest.approx(3.25)
-    assert result.values[1, STACK_HYBRID] == -INF
+    values, allocations = reference(utilities, owner, 1, platform=0.25, peer=2.0)
+    assert values == pytest.approx([2.0, 3.25, -INF])
+    assert allocations[STACK_HYBRID] is None
+    fast = every(utilities, owner, 2, platform=[1.0, 0.25], peer=[0.5, 2.0])
+    np.testing.assert_allclose(fast.values, [[6.0, 5.5, 6.5], [2.0, 3.25, -INF]])
+    assert hybrid_allocation(fast, owner)[:2] == [CLOSED, OPEN]
 
 
 def test_hybrid_flip_to_open_picks_least_loss_workload():
@@ -83,11 +114,15 @@ def test_hybrid_flip_to_open_picks_least_loss_workload():
     utilities = [[5.0, 1.0, 0.0],
                  [4.0, 3.5, 0.0],
                  [6.0, 2.0, 5.0]]
-    result = options(utilities, [0, 0, 0], 1, platform=[0.3], peer=[0.1])
-    assert result.allocation[:, STACK_HYBRID].tolist() == [CLOSED, OPEN, CLOSED]
-    assert result.values[0, STACK_HYBRID] == pytest.approx(5 + 3.5 + 6 - 0.3 + 0.1)
-    assert result.values[0, STACK_CLOSED] == pytest.approx(15.0)
-    assert result.values[0, STACK_OPEN] == pytest.approx(1 + 3.5 + 5 - 0.3 + 0.1)
+    owner = [0, 0, 0]
+    values, allocations = reference(utilities, owner, 0, platform=0.3, peer=0.1)
+    assert allocations[STACK_HYBRID] == {0: CLOSED, 1: OPEN, 2: CLOSED}
+    expected = [15.0, 1 + 3.5 + 5 - 0.3 + 0.1, 5 + 3.5 + 6 - 0.3 + 0.1]
+    assert values == pytest.approx(expected)
+    fast = every(utilities, owner, 1, platform=[0.3], peer=[0.1])
+    assert fast.values[0].tolist() == pytest.approx(expected)
+    assert fast.flip_to_open.tolist() == [1] and fast.flip_to_closed.tolist() == [-1]
+    assert hybrid_allocation(fast, owner) == [CLOSED, OPEN, CLOSED]
 
 
 def test_hybrid_flip_to_closed_picks_least_loss_workload():
@@ -95,9 +130,13 @@ def test_hybrid_flip_to_closed_picks_least_loss_workload():
     utilities = [[1.0, 4.0, 0.0],
                  [0.0, 1.0, 2.0],
                  [2.0, 2.25, 1.0]]
-    result = options(utilities, [0, 0, 0], 1)
-    assert result.allocation[:, STACK_HYBRID].tolist() == [OPEN, FINETUNED, CLOSED]
-    assert result.values[0, STACK_HYBRID] == pytest.approx(4 + 2 + 2)
+    owner = [0, 0, 0]
+    values, allocations = reference(utilities, owner, 0)
+    assert allocations[STACK_HYBRID] == {0: OPEN, 1: FINETUNED, 2: CLOSED}
+    assert values[STACK_HYBRID] == pytest.approx(4 + 2 + 2)
+    fast = every(utilities, owner, 1)
+    assert fast.values[0, STACK_HYBRID] == pytest.approx(4 + 2 + 2)
+    assert hybrid_allocation(fast, owner) == [OPEN, FINETUNED, CLOSED]
 
 
 def test_hybrid_flip_tie_takes_first_workload_and_is_per_enterprise():
@@ -106,15 +145,22 @@ def test_hybrid_flip_tie_takes_first_workload_and_is_per_enterprise():
                  [3.0, 2.0, 0.0],
                  [3.0, 0.0, 0.0],
                  [3.0, 2.9, 0.0]]
-    result = options(utilities, [0, 0, 1, 1], 2)
-    assert result.allocation[:, STACK_HYBRID].tolist() == [OPEN, CLOSED, CLOSED, OPEN]
-    assert result.values[:, STACK_HYBRID] == pytest.approx([5.0, 5.9])
+    owner = [0, 0, 1, 1]
+    first, first_allocations = reference(utilities, owner, 0)
+    second, second_allocations = reference(utilities, owner, 1)
+    assert first_allocations[STACK_HYBRID] == {0: OPEN, 1: CLOSED}
+    assert second_allocations[STACK_HYBRID] == {2: CLOSED, 3: OPEN}
+    assert [first[STACK_HYBRID], second[STACK_HYBRID]] == pytest.approx([5.0, 5.9])
+    fast = every(utilities, owner, 2)
+    assert hybrid_allocation(fast, owner) == [OPEN, CLOSED, CLOSED, OPEN]
+    assert fast.values[:, STACK_HYBRID].tolist() == pytest.approx([5.0, 5.9])
 
 
 def test_hybrid_infeasible_with_one_workload():
-    result = options([[1.0, 5.0, 0.0]], [0], 1)
-    assert np.isfinite(result.values[0, :2]).all()
-    assert result.values[0, STACK_HYBRID] == -INF
+    values, _ = reference([[1.0, 5.0, 0.0]], [0], 0)
+    assert np.isfinite(values[:2]).all() and values[STACK_HYBRID] == -INF
+    fast = every([[1.0, 5.0, 0.0]], [0], 1)
+    assert np.isfinite(fast.values[0, :2]).all() and fast.values[0, STACK_HYBRID] == -INF
 
 
 def test_frozen_workloads_constrain_stacks():
@@ -126,44 +172,47 @@ def test_frozen_workloads_constrain_stacks():
                  [1.0, 3.0, 0.0],   # new, prefers open
                  [1.0, 1.0, 5.0],   # frozen closed
                  [1.0, 1.0, 5.0]]   # frozen fine-tuned
+    owner = [0, 0, 1, 1, 2, 2]
     movable = [False, True, False, True, False, False]
     deployment = [CLOSED, NOT_DEPLOYED, OPEN, NOT_DEPLOYED, CLOSED, FINETUNED]
-    result = options(utilities, [0, 0, 1, 1, 2, 2], 3, movable=movable, deployment=deployment)
-    values, allocation = result.values, result.allocation
+    results = [reference(utilities, owner, enterprise, movable=movable, deployment=deployment)
+               for enterprise in range(3)]
+    (values0, allocations0), (values1, allocations1), (values2, allocations2) = results
     # a frozen closed workload rules out the open stack; a frozen open one the closed stack
-    assert values[0, STACK_OPEN] == -INF and values[1, STACK_CLOSED] == -INF
-    assert values[2, STACK_CLOSED] == -INF and values[2, STACK_OPEN] == -INF
-    # frozen workloads keep their deployment under every stack
-    assert allocation[0].tolist() == [CLOSED] * 3
-    assert allocation[2].tolist() == [OPEN] * 3
-    assert allocation[4, STACK_HYBRID] == CLOSED and allocation[5, STACK_HYBRID] == FINETUNED
-    assert values[0, STACK_CLOSED] == pytest.approx(1 + 2)
-    assert values[1, STACK_OPEN] == pytest.approx(0 + 3)
+    assert values0[STACK_OPEN] == -INF and values1[STACK_CLOSED] == -INF
+    assert values2[STACK_CLOSED] == -INF and values2[STACK_OPEN] == -INF
+    # frozen workloads keep their deployment under every feasible stack
+    assert [allocations0[stack][0] for stack in (STACK_CLOSED, STACK_HYBRID)] == [CLOSED] * 2
+    assert [allocations1[stack][2] for stack in (STACK_OPEN, STACK_HYBRID)] == [OPEN] * 2
+    assert allocations2[STACK_HYBRID] == {4: CLOSED, 5: FINETUNED}
+    assert values0[STACK_CLOSED] == pytest.approx(1 + 2)
+    assert values1[STACK_OPEN] == pytest.approx(0 + 3)
     # hybrid: the new workload must supply the missing kind, whatever it prefers
-    assert allocation[1, STACK_HYBRID] == OPEN and values[0, STACK_HYBRID] == pytest.approx(1 + 1)
-    assert allocation[3, STACK_HYBRID] == CLOSED and values[1, STACK_HYBRID] == pytest.approx(0 + 1)
-    assert values[2, STACK_HYBRID] == pytest.approx(1 + 5)
+    assert allocations0[STACK_HYBRID][1] == OPEN and values0[STACK_HYBRID] == pytest.approx(1 + 1)
+    assert allocations1[STACK_HYBRID][3] == CLOSED and values1[STACK_HYBRID] == pytest.approx(0 + 1)
+    assert values2[STACK_HYBRID] == pytest.approx(1 + 5)
 
 
 def test_frozen_workload_is_never_flipped():
     # the frozen closed workload would lose least by opening, but only the movable one may move
-    utilities = [[1.0, 0.9, 0.0],
-                 [5.0, 1.0, 0.0]]
-    result = options(utilities, [0, 0], 1, movable=[False, True], deployment=[CLOSED, NOT_DEPLOYED])
-    assert result.allocation[:, STACK_HYBRID].tolist() == [CLOSED, OPEN]
-    assert result.values[0, STACK_HYBRID] == pytest.approx(2.0)
+    values, allocations = reference([[1.0, 0.9, 0.0], [5.0, 1.0, 0.0]], [0, 0], 0,
+                                    movable=[False, True], deployment=[CLOSED, NOT_DEPLOYED])
+    assert allocations[STACK_HYBRID] == {0: CLOSED, 1: OPEN}
+    assert values[STACK_HYBRID] == pytest.approx(2.0)
 
 
 def test_only_frozen_kind_without_movable_makes_hybrid_infeasible():
-    result = options([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]], [0, 0], 1, movable=[False, False],
-                     deployment=[CLOSED, CLOSED])
-    assert result.values[0].tolist() == [2.0, -INF, -INF]
+    values, _ = reference([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]], [0, 0], 0, movable=[False, False],
+                          deployment=[CLOSED, CLOSED])
+    assert values == [2.0, -INF, -INF]
 
 
 def test_enterprise_without_workloads_has_no_feasible_stack():
-    result = options([[1.0, 2.0, 3.0]], [1], 3)
-    assert np.all(result.values[[0, 2]] == -INF)
-    assert np.isfinite(result.values[1, :2]).all()
+    values, allocations = reference([[1.0, 2.0, 3.0]], [1], 0)
+    assert values == [-INF] * 3 and allocations == [None] * 3
+    fast = every([[1.0, 2.0, 3.0]], [1], 3)
+    assert np.all(fast.values[[0, 2]] == -INF)
+    assert np.isfinite(fast.values[1, :2]).all()
 
 
 def test_switching_cost_spares_the_current_stack():

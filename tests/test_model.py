@@ -3,16 +3,31 @@ wiring, burn-in and common random numbers."""
 
 from __future__ import annotations
 
+import gc
+import random
+import weakref
+from collections import Counter
 from dataclasses import fields
 
+import mesa
+import networkx as nx
 import numpy as np
 import pytest
 from conftest import BASELINE, baseline
+from mesa.discrete_space import Cell, Network
 
+from sim.core import agents, kernel
 from sim.core.agents import Enterprise
-from sim.core.kernel import CLOSED, NOT_DEPLOYED, STACK_CLOSED, STACK_HYBRID, STACK_OPEN
+from sim.core.kernel import (
+    CLOSED,
+    FINETUNED,
+    NOT_DEPLOYED,
+    STACK_CLOSED,
+    STACK_HYBRID,
+    STACK_OPEN,
+)
 from sim.core.metrics import METRIC_INDEX, SEGMENTS
-from sim.core.model import AdoptionModel
+from sim.core.model import AdoptionModel, PeerNetwork, peer_graph
 from sim.core.scenario import ScenarioError, load_scenario
 
 EVENTS = ("scheduled_events=["
@@ -34,32 +49,102 @@ def run(scenario, seed, engine="vectorized") -> AdoptionModel:
 
 # --- (a) the vectorized kernel and the per-agent reference agree ---------------------------------
 
+class CheckedModel(AdoptionModel):
+    """The reference engine, with the vectorized kernel deciding on the very same context every
+    quarter (the burn-in included): the two decisions must be identical. Records the quarters
+    checked and how often each mechanism acted, so the comparison cannot pass vacuously."""
+
+    def __init__(self, scenario, seed):
+        self.checked: list[int] = []
+        self.acted: Counter = Counter()
+        self.cache: kernel.KernelCache | None = None
+        super().__init__(scenario, seed=seed, engine="reference")
+
+    def _decide(self, context, outlook):
+        slow = super()._decide(context, outlook)
+        if self.cache is None:
+            self.cache = kernel.KernelCache(self.population, self.behaviour)
+        fast = kernel.decide_quarter(self.population, context, self.behaviour, outlook,
+                                     cache=self.cache)
+        for field in fields(slow):
+            np.testing.assert_array_equal(getattr(fast, field.name), getattr(slow, field.name),
+                                          err_msg=f"quarter {self.quarter}: {field.name}")
+        self.checked.append(self.quarter)
+        self._tally(context, outlook, slow)
+        return slow
+
+    def _tally(self, context, outlook, decision) -> None:
+        population, b, acted = self.population, self.behaviour, self.acted
+        existing = context.stack != NOT_DEPLOYED
+        active = context.active
+        new = active & (context.deployment == NOT_DEPLOYED)
+        has_new = np.bincount(population.owner[new], minlength=existing.size) > 0
+        has_active = np.bincount(population.owner[active], minlength=existing.size) > 0
+        moved = active & ~new & (decision.deployment != context.deployment)
+        pressure = np.asarray(context.signals.regulatory_pressure)[population.region]
+        exposure = np.where(population.regulated, 1.0, b.unregulated_compliance_share)
+        compliance = (b.compliance_weight * population.sensitivity
+                      * (pressure * exposure)[population.owner])
+        acted["review"] += int(np.sum(context.review & existing))
+        acted["entry"] += int(np.sum(~existing & has_active))
+        acted["placing"] += int(np.sum(existing & ~context.review & has_new))
+        acted["reallocation"] += int(np.sum(moved))
+        acted["switch"] += int(np.sum(decision.switched))
+        acted["plans"] += int(np.sum(decision.plans_to_expand))
+        acted["finetuned"] += int(np.sum(decision.deployment == FINETUNED))
+        acted["peer"] += int(np.sum(context.peer > 0))
+        acted["switching_cost"] += int(np.sum(context.review & (context.switching > 0)))
+        acted["switching_relief"] += int(np.sum(
+            existing & (context.switching < b.switching_cost)))
+        acted["perceived_risk"] += int(np.sum(context.perceived_risk > 0))
+        acted["vendor_price"] += int(np.ptp(context.closed_price) > 0)
+        acted["compliance"] += int(np.sum(compliance[active] > 0))
+        acted["outlook"] += int(outlook is not None and not np.array_equal(
+            outlook.signals.benchmark_gap, context.signals.benchmark_gap))
+
+
 @pytest.mark.parametrize("seed", [3, 2024])
-def test_vectorized_and_reference_engines_agree_every_quarter(seed):
+def test_vectorized_and_reference_engines_agree_every_quarter(seed, monkeypatch):
     scenario = baseline(EVENTS, enterprises=300)
+    flips = Counter()
+    allocate = agents.best_allocation
+
+    def counting_allocation(stack, utilities, current, movable):
+        allocation = allocate(stack, utilities, current, movable)
+        if stack == STACK_HYBRID and allocation is not None:
+            flips["hybrid_fix"] += any(allocation[w] != agents.best_any(utilities[w])
+                                       for w in movable)
+        return allocation
+
+    monkeypatch.setattr(agents, "best_allocation", counting_allocation)
+    checked = CheckedModel(scenario, seed)
     fast = AdoptionModel(scenario, seed=seed, engine="vectorized")
-    slow = AdoptionModel(scenario, seed=seed, engine="reference")
-    # the burn-in already ran in both
-    np.testing.assert_array_equal(fast.deployment, slow.deployment)
-    np.testing.assert_array_equal(fast.stack, slow.stack)
-    changed_quarters = 0
-    while fast.quarter < fast.quarters:
-        before = fast.deployment.copy()
+    # the burn-in ran in both; the checked model compared every burn-in quarter
+    assert checked.checked == list(range(-scenario.burn_in_quarters, 0))
+    np.testing.assert_array_equal(fast.deployment, checked.deployment)
+    np.testing.assert_array_equal(fast.stack, checked.stack)
+    while fast.quarter < fast.quarter_count:
         fast.step()
-        slow.step()
+        checked.step()
         quarter = fast.quarter - 1
-        np.testing.assert_array_equal(fast.deployment, slow.deployment, err_msg=f"quarter {quarter}")
-        np.testing.assert_array_equal(fast.stack, slow.stack, err_msg=f"quarter {quarter}")
-        np.testing.assert_array_equal(fast.plans_to_expand, slow.plans_to_expand,
+        np.testing.assert_array_equal(fast.deployment, checked.deployment, err_msg=f"quarter {quarter}")
+        np.testing.assert_array_equal(fast.stack, checked.stack, err_msg=f"quarter {quarter}")
+        np.testing.assert_array_equal(fast.plans_to_expand, checked.plans_to_expand,
                                       err_msg=f"quarter {quarter}")
-        changed_quarters += int(np.any(before != fast.deployment))
-    assert slow.quarter == slow.quarters
-    np.testing.assert_array_equal(fast.metrics.values, slow.metrics.values)
-    # the comparison covered real dynamics: choices changed, all stacks occur, plans exist,
-    # and the scheduled vendor events happened
-    assert changed_quarters >= fast.quarters - 2
+    assert checked.checked == list(range(-scenario.burn_in_quarters, scenario.horizon.quarter_count))
+    np.testing.assert_array_equal(fast.metrics.values, checked.metrics.values)
+
+    # every mechanism acted during the comparison
+    behaviour = scenario.behaviour
+    assert behaviour.open_affinity_sd > 0 and np.ptp(fast.population.open_affinity) > 0
+    assert behaviour.workload_taste_sd > 0 and behaviour.planning_horizon > 0
+    acted = checked.acted
+    for mechanism in ("review", "entry", "placing", "reallocation", "switch", "plans", "finetuned",
+                      "peer", "switching_cost", "switching_relief", "perceived_risk",
+                      "vendor_price", "compliance", "outlook"):
+        assert acted[mechanism] > 0, (mechanism, dict(acted))
+    assert flips["hybrid_fix"] > 0
     assert set(np.unique(fast.stack)) >= {STACK_CLOSED, STACK_OPEN, STACK_HYBRID}
-    assert value(fast.metrics.values, "plans_to_expand_open").max() > 0
     assert not fast.vendors.available[0, 0]
     for quarter, kind in (("2025Q3", "policy_change"), ("2026Q1", "withdrawal"),
                           ("2026Q3", "price_change"), ("2027Q2", "deprecation")):
@@ -105,7 +190,7 @@ def expected_stacks(model: AdoptionModel, quarter: int) -> np.ndarray:
 def test_stacks_are_derived_from_deployments(small_baseline):
     model = AdoptionModel(small_baseline, seed=8)
     population = model.population
-    while model.quarter < model.quarters:
+    while model.quarter < model.quarter_count:
         model.step()
         quarter = model.quarter - 1
         active = population.arrival_quarter <= quarter
@@ -187,6 +272,81 @@ def test_peer_share_counts_neighbours_running_open(small_baseline):
     np.testing.assert_allclose(model.peer_share(), expected)
 
 
+# Private library internals the model relies on (see the use sites for why): these tests fail
+# loudly if an upgrade of Mesa or networkx removes them or changes what they mean.
+
+def test_agent_ids_come_from_the_weak_counters(small_baseline):
+    """Enterprise shadows Mesa's private ``Agent._ids`` (a plain dict of per-model counters that
+    keeps every model alive) with weak counters; Mesa's ``Agent.__init__`` must draw from it."""
+    assert isinstance(vars(mesa.Agent).get("_ids"), dict), "Mesa no longer keeps Agent._ids"
+    model = AdoptionModel(small_baseline, seed=6)
+    assert sorted(agent.unique_id for agent in model.agents) == list(
+        range(1, model.population.enterprises + 1))
+    assert model in Enterprise._ids and model not in mesa.Agent._ids
+    alive = weakref.ref(model)
+    del model
+    gc.collect()
+    assert alive() is None, "the agent id counters keep a finished model alive"
+
+
+def _footprint(value):
+    return len(value) if hasattr(value, "__len__") else id(value)
+
+
+def test_bulk_registration_fills_what_mesa_register_agent_fills(small_baseline):
+    """The model registers its agents in bulk by writing Mesa's private registries; Mesa's own
+    ``register_agent`` must fill exactly those three, behind the public ``agents`` and
+    ``agents_by_type``, so the bulk path leaves the model as Mesa would."""
+    plain = mesa.Model(rng=1)
+    before = {name: _footprint(value) for name, value in vars(plain).items()}
+    agent = mesa.Agent(plain)
+    changed = {name for name, value in vars(plain).items() if _footprint(value) != before.get(name)}
+    assert changed == {"_agents", "_agents_by_type", "_all_agents"}
+    assert plain._agents == {agent: None}
+    assert plain.agents is plain._all_agents and plain.agents_by_type is plain._agents_by_type
+    assert list(plain.agents) == [agent] and list(plain.agents_by_type[mesa.Agent]) == [agent]
+    model = AdoptionModel(small_baseline, seed=6)
+    everyone = list(model.agents)
+    assert len(everyone) == model.population.enterprises
+    assert list(model._agents) == everyone == list(model.agents_by_type[Enterprise])
+    assert [agent.index for agent in everyone] == list(range(len(everyone)))
+
+
+def test_peer_network_connects_cells_through_the_private_hook(monkeypatch):
+    """PeerNetwork overrides Mesa's private ``Network._connect_cells`` to connect each cell in
+    one go: its cells must come out connected exactly as Mesa's own ``Network`` connects them,
+    without a single ``Cell.connect`` call (which would mean the hook is no longer used)."""
+    graph = nx.watts_strogatz_graph(40, 4, 0.3, seed=1)
+    mesa_network = Network(graph, random=random.Random(0))
+
+    def connect(*args, **kwargs):
+        raise AssertionError("Mesa connected a cell itself: the _connect_cells hook is bypassed")
+
+    monkeypatch.setattr(Cell, "connect", connect)
+    network = PeerNetwork(graph, random=random.Random(0))
+    for node in graph.nodes:
+        ours, theirs = network[node].connections, mesa_network[node].connections
+        assert list(ours) == list(theirs) == list(graph.neighbors(node))
+        assert [cell.coordinate for cell in ours.values()] == list(theirs)
+        assert all(cell is network[key] for key, cell in ours.items())
+
+
+@pytest.mark.parametrize("n, k, p", [(60, 4, 0.1), (40, 6, 0.6), (12, 10, 0.3)])
+def test_peer_graph_is_networkx_watts_strogatz(n, k, p):
+    """peer_graph writes its adjacency into networkx's private ``Graph._adj``: the result must
+    be networkx's own Watts-Strogatz graph, edge for edge and in neighbour order."""
+    graph, _ = peer_graph(np.zeros(n, dtype=np.int8), k, p, np.random.default_rng(7))
+    rng = np.random.default_rng(7)
+    rng.random(n)
+    expected = nx.watts_strogatz_graph(n, k, p, seed=int(rng.integers(2**31)))
+    assert nx.utils.graphs_equal(graph, expected)
+    assert list(graph.edges()) == list(expected.edges())
+    assert graph.number_of_edges() == expected.number_of_edges()
+    assert [list(near) for _, near in graph.adjacency()] == [
+        list(near) for _, near in expected.adjacency()]
+    assert all(graph.has_edge(v, u) for u, v in expected.edges())
+
+
 # --- (e) burn-in --------------------------------------------------------------------------------
 
 def test_burn_in_starts_from_the_choice_rule(small_baseline):
@@ -244,7 +404,7 @@ def test_population_draws_stay_aligned_when_a_mix_parameter_changes():
     base = load_scenario(BASELINE, ["population.enterprises=300"])
     changed = load_scenario(base, ["population.sizes.small.ml_capacity_mean=0.5"])
     first, second = AdoptionModel(base, seed=5).population, AdoptionModel(changed, seed=5).population
-    small = first.size == 0
+    small = first.size_band == 0
     assert (second.ml_capacity[small] > first.ml_capacity[small]).mean() > 0.9
     np.testing.assert_array_equal(first.ml_capacity[~small], second.ml_capacity[~small])
     for name in ("risk_aversion", "vendor", "sector", "region", "owner", "volume", "workload_class"):
@@ -264,7 +424,7 @@ def test_spend_shares_count_what_enterprises_pay():
     no_events = [f"vendors.{name}.hazards={{}}" for name in ("vendor_a", "vendor_b", "vendor_c")]
     scenario = baseline(*no_events, "scheduled_events=[]")
     model = AdoptionModel(scenario, seed=5)
-    model.run(quarters=1)
+    model.run(quarter_count=1)
     population, behaviour = model.population, scenario.behaviour
     signals = model.signals.at(0)
     active = population.arrival_quarter <= 0

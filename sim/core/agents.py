@@ -1,7 +1,7 @@
 """Enterprise agents: identity, attributes, and the readable per-agent reference decision.
 
 An :class:`Enterprise` is a Mesa agent placed on a cell of the peer network. Its attributes
-(sector, region, size, ML capacity, risk aversion, primary vendor, stack) are views of the model's
+(sector, region, size band, ML capacity, risk aversion, stack) are views of the model's
 struct-of-arrays state, so Mesa's ``AgentSet`` selections and groupbys see the live values while
 the quarter's arithmetic runs vectorized in :mod:`sim.core.kernel`.
 
@@ -16,6 +16,7 @@ import itertools
 import weakref
 from dataclasses import dataclass
 
+import numpy as np
 from mesa.discrete_space import FixedAgent
 
 from sim.core import kernel
@@ -30,19 +31,110 @@ class EnterpriseDecision:
     deployment: dict[int, int]  # new option of each workload that was (re)placed
 
 
-def _best_open(utility) -> int:
+# --- the reference arithmetic, one enterprise at a time -------------------------------------------
+# ``utilities`` maps each active workload to its (closed, open, open_finetuned) utilities, in
+# workload order; ``current`` maps it to its deployed option (NOT_DEPLOYED if new); ``movable`` is
+# the set of workloads that may be (re)placed this quarter.
+
+def best_open(utility) -> int:
+    """The better open option of one workload (plain open wins ties)."""
     return FINETUNED if utility[FINETUNED] > utility[OPEN] else OPEN
 
 
-def _best_any(utility) -> int:
-    best_open = _best_open(utility)
-    return CLOSED if utility[CLOSED] >= utility[best_open] else best_open
+def best_any(utility) -> int:
+    """The best option of one workload (closed wins ties)."""
+    open_option = best_open(utility)
+    return CLOSED if utility[CLOSED] >= utility[open_option] else open_option
+
+
+def best_allocation(stack: int, utilities: dict, current: dict, movable: set) -> dict | None:
+    """The best allocation of an enterprise's workloads under one stack, or None if the stack is
+    infeasible (no workloads, or an unmovable workload of the wrong kind).
+
+    Movable workloads take the stack's best option; the others keep ``current``. A hybrid stack
+    needs at least one closed and one open workload: when the unconstrained best has only one
+    kind, the movable workload that loses least by switching kind is switched (the first of
+    equals, in workload order).
+    """
+    allocation = {}
+    for workload, utility in utilities.items():
+        if workload not in movable:
+            allocation[workload] = current[workload]
+        elif stack == STACK_CLOSED:
+            allocation[workload] = CLOSED
+        elif stack == STACK_OPEN:
+            allocation[workload] = best_open(utility)
+        else:
+            allocation[workload] = best_any(utility)
+    kinds = [option == CLOSED for option in allocation.values()]
+    if not kinds:
+        return None
+    if stack == STACK_CLOSED:
+        return allocation if all(kinds) else None
+    if stack == STACK_OPEN:
+        return allocation if not any(kinds) else None
+    closed_count = sum(kinds)
+    open_count = len(kinds) - closed_count
+    if closed_count and open_count:
+        return allocation
+    # hybrid needs both kinds: switch the movable workload that loses least
+    missing_closed = closed_count == 0
+    if (open_count if missing_closed else closed_count) < 2:
+        return None
+    best_loss, best_workload = None, None
+    for workload, utility in utilities.items():
+        if workload not in movable:
+            continue
+        best = max(utility[CLOSED], utility[best_open(utility)])
+        loss = best - (utility[CLOSED] if missing_closed else utility[best_open(utility)])
+        if best_loss is None or loss < best_loss:
+            best_loss, best_workload = loss, workload
+    if best_workload is None:
+        return None
+    allocation[best_workload] = CLOSED if missing_closed else best_open(utilities[best_workload])
+    return allocation
+
+
+def stack_values(utilities: dict, current: dict, movable: set, platform: float,
+                 peer: float) -> tuple[list[float], list[dict | None]]:
+    """Each stack's value and the allocation achieving it (-inf and None where infeasible).
+
+    A stack's value is the sum of its workloads' utilities under :func:`best_allocation`, added
+    in workload order; the open and hybrid stacks also pay the fixed open-platform cost
+    ``platform`` (the article's break-even of self-hosting) and gain the peer influence ``peer``
+    (diffusion by social proof).
+    """
+    values, allocations = [], []
+    for stack in (STACK_CLOSED, STACK_OPEN, STACK_HYBRID):
+        allocation = best_allocation(stack, utilities, current, movable)
+        allocations.append(allocation)
+        if allocation is None:
+            values.append(-float("inf"))
+            continue
+        value = 0.0
+        for workload, option in allocation.items():
+            value += utilities[workload][option]
+        if stack != STACK_CLOSED:
+            value += peer - platform
+        values.append(value)
+    return values, allocations
+
+
+def logit_choice(values, logit_scale: float, uniform: float) -> int:
+    """The stack drawn by multinomial logit over ``values`` with one pre-drawn uniform."""
+    weights = kernel.logit_weights(values, logit_scale)
+    return int(kernel.draw_from_weights(weights, np.asarray(uniform)))
 
 
 class _IdCounters(weakref.WeakKeyDictionary):
-    """Per-model counters of agent ids that forget a model once it is gone. (Mesa 3.3 keeps them
-    in a plain dict on ``Agent``, which keeps every model ever built alive: a leak of megabytes
-    per replication in long calibrations and sweeps.)"""
+    """Per-model counters of agent ids that forget a model once it is gone.
+
+    A workaround for a Mesa defect: ``Agent.__init__`` draws ``unique_id`` from
+    ``next(self._ids[model])``, and Mesa's ``Agent._ids`` is a plain ``defaultdict`` keyed by the
+    model, which keeps every model ever built alive (a leak per replication in long calibrations
+    and sweeps). :class:`Enterprise` shadows that private class attribute with this weak
+    dictionary. test_model.py's test_agent_ids_come_from_the_weak_counters fails if Mesa stops
+    reading ``_ids`` this way."""
 
     def __getitem__(self, model):
         if model not in self:
@@ -74,7 +166,7 @@ class Enterprise(FixedAgent):
 
     @property
     def size(self) -> str:
-        return SIZES[self.model.population.size[self.index]]
+        return SIZES[self.model.population.size_band[self.index]]
 
     @property
     def ml_capacity(self) -> float:
@@ -85,16 +177,12 @@ class Enterprise(FixedAgent):
         return float(self.model.population.risk_aversion[self.index])
 
     @property
-    def primary_vendor(self) -> str:
-        return self.model.vendor_names[self.model.vendors.customer_vendor[self.index]]
-
-    @property
     def stack(self) -> str | None:
         code = int(self.model.stack[self.index])
         return None if code == NOT_DEPLOYED else kernel.STACKS[code]
 
     @property
-    def workloads(self) -> range:
+    def workload_indices(self) -> range:
         first = self.model.population.first_workload
         return range(int(first[self.index]), int(first[self.index + 1]))
 
@@ -118,70 +206,18 @@ class Enterprise(FixedAgent):
             burden_factor=kernel.burden_factor(self.ml_capacity, signals.tooling_maturity, behaviour),
             signals=signals, behaviour=behaviour)
 
-    def _allocate(self, stack: int, utilities: dict, current: dict, movable: set) -> dict | None:
-        """Best allocation of the workloads under one stack, or None if the stack is infeasible."""
-        allocation = {}
-        for workload, utility in utilities.items():
-            if workload not in movable:
-                allocation[workload] = current[workload]
-            elif stack == STACK_CLOSED:
-                allocation[workload] = CLOSED
-            elif stack == STACK_OPEN:
-                allocation[workload] = _best_open(utility)
-            else:
-                allocation[workload] = _best_any(utility)
-        kinds = [option == CLOSED for option in allocation.values()]
-        if not kinds:
-            return None
-        if stack == STACK_CLOSED:
-            return allocation if all(kinds) else None
-        if stack == STACK_OPEN:
-            return allocation if not any(kinds) else None
-        closed_count = sum(kinds)
-        open_count = len(kinds) - closed_count
-        if closed_count and open_count:
-            return allocation
-        # hybrid needs both kinds: switch the movable workload that loses least
-        missing_closed = closed_count == 0
-        if (open_count if missing_closed else closed_count) < 2:
-            return None
-        best_loss, best_workload = None, None
-        for workload, utility in utilities.items():
-            if workload not in movable:
-                continue
-            best = max(utility[CLOSED], utility[_best_open(utility)])
-            loss = best - (utility[CLOSED] if missing_closed else utility[_best_open(utility)])
-            if best_loss is None or loss < best_loss:
-                best_loss, best_workload = loss, workload
-        if best_workload is None:
-            return None
-        allocation[best_workload] = CLOSED if missing_closed else _best_open(utilities[best_workload])
-        return allocation
-
-    def _stack_values(self, utilities, current, movable, context):
-        """Each stack's value (workload utilities, platform cost, peers) and its allocation."""
-        values, allocations = [], []
-        for stack in (STACK_CLOSED, STACK_OPEN, STACK_HYBRID):
-            allocation = self._allocate(stack, utilities, current, movable)
-            allocations.append(allocation)
-            if allocation is None:
-                values.append(-float("inf"))
-                continue
-            value = 0.0
-            for workload, option in allocation.items():
-                value += utilities[workload][option]
-            if stack != STACK_CLOSED:
-                value += context.peer[self.index] - context.platform[self.index]
-            values.append(value)
-        return values, allocations
-
     def decide(self, context, behaviour, outlook=None) -> EnterpriseDecision:
         """Intentions (under ``outlook``, the market expected ahead, if given), then (if
         reviewing, new to AI, or placing new workloads) a logit choice.
 
-        Mirrors :func:`sim.core.kernel.decide_quarter` for this one enterprise.
+        Intentions: the preferred stack's allocation holds more open workloads than run now
+        (the article's plans to expand open use). A review (periodic, or forced by a vendor
+        event) re-chooses every workload and pays the switching cost to leave the current stack
+        (the inertia of re-platforming); without one, only new workloads are placed, the others
+        constraining which stacks remain. Mirrors :func:`sim.core.kernel.decide_quarter` for
+        this one enterprise.
         """
-        active = [w for w in self.workloads if context.active[w]]
+        active = [w for w in self.workload_indices if context.active[w]]
         current_stack = int(context.stack[self.index])
         if not active:
             return EnterpriseDecision(False, current_stack, {})
@@ -189,12 +225,14 @@ class Enterprise(FixedAgent):
         current = {w: int(context.deployment[w]) for w in active}
         existing = current_stack != NOT_DEPLOYED
 
-        values, allocations = self._stack_values(utilities, current, set(active), context)
+        platform, peer = context.platform[self.index], context.peer[self.index]
+        values, allocations = stack_values(utilities, current, set(active), platform, peer)
         planned_values, planned_allocations = values, allocations
         if outlook is not None:
             expected = {w: self._utilities(w, outlook, behaviour) for w in active}
-            planned_values, planned_allocations = self._stack_values(expected, current, set(active),
-                                                                     outlook)
+            planned_values, planned_allocations = stack_values(
+                expected, current, set(active), outlook.platform[self.index],
+                outlook.peer[self.index])
         preferred = max(range(3), key=lambda stack: (planned_values[stack], -stack))
         open_now = sum(1 for w in active if current[w] > CLOSED)
         open_preferred = sum(1 for option in planned_allocations[preferred].values()
@@ -209,17 +247,10 @@ class Enterprise(FixedAgent):
                       for stack, value in enumerate(values)]
         elif new_workloads:
             movable = new_workloads
-            values, allocations = self._stack_values(utilities, current, movable, context)
+            values, allocations = stack_values(utilities, current, movable, platform, peer)
         else:
             return EnterpriseDecision(plans, current_stack, {})
 
-        weights = kernel.logit_weights(values, behaviour.logit_scale)
-        threshold = float(context.choice_uniform[self.index]) * sum(weights)
-        cumulative, chosen = 0.0, 2
-        for stack, weight in enumerate(weights):
-            cumulative += weight
-            if cumulative > threshold:
-                chosen = stack
-                break
+        chosen = logit_choice(values, behaviour.logit_scale, context.choice_uniform[self.index])
         return EnterpriseDecision(plans, chosen,
                                   {w: allocations[chosen][w] for w in active if w in movable})

@@ -2,9 +2,16 @@
 
 State is struct-of-arrays: workloads are flat arrays, each enterprise's workloads contiguous
 (``first_workload[i]:first_workload[i + 1]``), ``owner[w]`` the enterprise of workload ``w``.
-Nothing here knows Mesa, files or plots; :class:`sim.core.agents.Enterprise` has a per-agent
-reference path that calls the same elementwise formulas (:func:`option_utilities`,
-:func:`platform_cost`, :func:`logit_weights`) and must reach the same decisions.
+Nothing here knows Mesa, files or plots.
+
+Each formula is stated twice. Readably, in the per-agent reference path
+(:meth:`sim.core.agents.Enterprise.decide` with :func:`sim.core.agents.stack_values` and
+:func:`sim.core.agents.best_allocation`, on this module's elementwise :func:`option_utilities`,
+:func:`burden_factor`, :func:`logit_weights` and :func:`draw_from_weights`); and arranged for
+speed in :func:`decide_quarter` (blocks of enterprises whose arrays stay in the CPU cache,
+workloads in arrival order, constant terms computed once; see :class:`KernelCache`), with every
+floating-point operation in the same order, so both paths reach bit-identical decisions. Tests
+compare the two every quarter.
 
 The article's forces, term by term, in a workload's utility of each option:
 
@@ -19,12 +26,6 @@ The article's forces, term by term, in a workload's utility of each option:
 
 A stack's utility is the sum of its workloads' utilities under the best allocation the stack
 allows, minus the fixed open-platform cost, plus peer influence, minus switching cost.
-
-:func:`workload_utilities` and :func:`stack_options` state the quarter's arithmetic plainly;
-:func:`decide_quarter` runs the same arithmetic arranged for speed (blocks of enterprises whose
-arrays stay in the CPU cache, workloads in arrival order, constant terms computed once; see
-:class:`KernelCache`), with every floating-point operation in the same order, so all three paths
-reach bit-identical decisions.
 """
 
 from __future__ import annotations
@@ -124,87 +125,6 @@ def draw_from_weights(weights, uniforms):
     return np.minimum((cumulative <= threshold).sum(axis=-1), weights.shape[-1] - 1)
 
 
-@dataclass
-class StackOptions:
-    """Per enterprise, the value of each stack and the workload allocation that achieves it."""
-
-    values: np.ndarray       # (n, 3) stack values; -inf where the stack is infeasible
-    allocation: np.ndarray   # (W, 3) option of each workload under each stack
-
-
-def _segment_first_minimum(loss, owner, n_enterprises):
-    """Per enterprise, the index of its first workload with the smallest finite loss (or -1).
-
-    ``owner`` must be sorted (each enterprise's workloads contiguous)."""
-    chosen = np.full(n_enterprises, -1, dtype=np.int64)
-    finite = np.flatnonzero(np.isfinite(loss))
-    if finite.size == 0:
-        return chosen
-    owners = owner[finite]
-    starts = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
-    minimum = np.minimum.reduceat(loss[finite], starts)
-    at_minimum = finite[loss[finite] == np.repeat(minimum, np.diff(np.append(starts, finite.size)))]
-    first = np.concatenate([[True], owner[at_minimum][1:] != owner[at_minimum][:-1]])
-    chosen[owner[at_minimum[first]]] = at_minimum[first]
-    return chosen
-
-
-def _count(owner, mask, n_enterprises):
-    return np.bincount(owner[mask], minlength=n_enterprises)
-
-
-def stack_options(utilities, owner, n_enterprises, movable, deployment, platform, peer):
-    """Value of each stack for every enterprise, and its best allocation.
-
-    The workloads given are active ones, sorted by ``owner``. ``movable`` workloads may be
-    (re)placed; the others keep ``deployment`` and make a stack infeasible if they do not fit
-    it. A hybrid stack needs at least one closed and one open workload: when the unconstrained
-    best has only one kind, the movable workload that loses least by switching kind is switched.
-    ``platform`` is subtracted and ``peer`` added for open and hybrid stacks. Enterprises without
-    workloads here get -inf for every stack.
-    """
-    n = n_enterprises
-    u_closed, u_open, u_finetuned = utilities[:, CLOSED], utilities[:, OPEN], utilities[:, FINETUNED]
-    best_open_option = np.where(u_finetuned > u_open, FINETUNED, OPEN).astype(np.int8)
-    best_open = np.maximum(u_open, u_finetuned)
-    best_any = np.maximum(u_closed, best_open)
-    best_any_option = np.where(u_closed >= best_open, CLOSED, best_open_option).astype(np.int8)
-
-    frozen = ~movable
-    frozen_closed = _count(owner, frozen & (deployment == CLOSED), n) > 0
-    frozen_open = _count(owner, frozen & (deployment > CLOSED), n) > 0
-    has_workloads = np.bincount(owner, minlength=n) > 0
-
-    allocation = np.empty((owner.size, 3), dtype=np.int8)
-    allocation[:, STACK_CLOSED] = np.where(movable, CLOSED, deployment)
-    allocation[:, STACK_OPEN] = np.where(movable, best_open_option, deployment)
-    hybrid = np.where(movable, best_any_option, deployment)
-    closed_count = _count(owner, hybrid == CLOSED, n)
-    open_count = _count(owner, hybrid > CLOSED, n)
-    to_closed = _segment_first_minimum(
-        np.where(movable & (closed_count == 0)[owner], best_any - u_closed, np.inf), owner, n)
-    to_open = _segment_first_minimum(
-        np.where(movable & (open_count == 0)[owner], best_any - best_open, np.inf), owner, n)
-    hybrid[to_closed[to_closed >= 0]] = CLOSED
-    flip_open = to_open[to_open >= 0]
-    hybrid[flip_open] = best_open_option[flip_open]
-    allocation[:, STACK_HYBRID] = hybrid
-    hybrid_feasible = (((closed_count > 0) & (open_count > 0))
-                       | ((to_closed >= 0) & (open_count >= 2))
-                       | ((to_open >= 0) & (closed_count >= 2)))
-
-    rows = np.arange(owner.size)
-    values = np.empty((n, 3))
-    for stack in range(3):
-        values[:, stack] = np.bincount(owner, weights=utilities[rows, allocation[:, stack]], minlength=n)
-    values[:, STACK_OPEN] += peer - platform
-    values[:, STACK_HYBRID] += peer - platform
-    feasible = np.column_stack([has_workloads & ~frozen_open, has_workloads & ~frozen_closed,
-                                has_workloads & hybrid_feasible])
-    values[~feasible] = -np.inf
-    return StackOptions(values=values, allocation=allocation)
-
-
 def with_switching_cost(values, current_stack, switching):
     """Stack values less each enterprise's cost of leaving its current stack (zero where it has
     none): the inertia of re-platforming."""
@@ -237,27 +157,6 @@ class QuarterDecision:
     switched: np.ndarray         # (n,) an enterprise that ran a stack changed it
 
 
-def workload_utilities(population, context: QuarterContext, behaviour, workloads) -> np.ndarray:
-    """(len(workloads), 3) utility of each option for the given workload indices."""
-    owner = population.owner[workloads]
-    signals = context.signals
-    exposure = np.where(population.regulated, 1.0, behaviour.unregulated_compliance_share)
-    burden = burden_factor(population.ml_capacity, signals.tooling_maturity, behaviour)
-    taste = population.taste[workloads]
-    closed, open_, finetuned = option_utilities(
-        stakes=population.stakes[workloads], frontier_need=population.frontier_need[workloads],
-        sensitivity=population.sensitivity[workloads],
-        domain_specificity=population.domain_specificity[workloads],
-        volume=population.volume[workloads], taste_closed=taste[:, CLOSED],
-        taste_open=taste[:, OPEN], taste_finetuned=taste[:, FINETUNED],
-        open_affinity=population.open_affinity[owner], closed_price=context.closed_price[owner], open_price=context.open_price,
-        perceived_risk=context.perceived_risk[owner], risk_aversion=population.risk_aversion[owner],
-        regulatory_pressure=signals.regulatory_pressure[population.region][owner],
-        compliance_exposure=exposure[owner], burden_factor=burden[owner],
-        signals=signals, behaviour=behaviour)
-    return np.column_stack([closed, open_, finetuned])
-
-
 def decide_quarter(population, context: QuarterContext, behaviour,
                    outlook: QuarterContext | None = None,
                    cache: KernelCache | None = None) -> QuarterDecision:
@@ -271,9 +170,9 @@ def decide_quarter(population, context: QuarterContext, behaviour,
     the switching cost to leave their stack; the others place only their new workloads (existing
     ones stay put).
 
-    This is :func:`workload_utilities` and :func:`stack_options` rearranged for speed, with the
-    same floating-point operations in the same order, so the decisions are exactly those of the
-    readable versions and of :meth:`sim.core.agents.Enterprise.decide`:
+    This is the arithmetic of :meth:`sim.core.agents.Enterprise.decide` rearranged for speed, with
+    the same floating-point operations in the same order, so the decisions are exactly those of
+    the reference path:
 
     * every decision belongs to one enterprise, so enterprises are processed in blocks of
       contiguous workloads (:class:`KernelCache`), small enough that the block's arrays stay in
@@ -307,20 +206,20 @@ BLOCK_WORKLOADS = 1 << 17   # workloads per block: a block's arrays stay in the 
 
 @dataclass
 class Block:
-    """Enterprises ``enterprises`` and their workloads ``workloads`` (contiguous ranges).
+    """Enterprises ``enterprise_slice`` and their workloads ``workload_slice`` (contiguous).
 
     Inside the kernel a block's workloads are kept in arrival order (stably, so each
     enterprise's stay in workload order): the active workloads of a quarter, those arrived by
     then, are a prefix, and every per-workload term is a slice instead of a gather."""
 
-    enterprises: slice
-    workloads: slice
+    enterprise_slice: slice
+    workload_slice: slice
     start: int               # where the block's workloads begin in the kernel's order
     order: np.ndarray        # (W_b,) positions in the block (workload order), in arrival order
     arrival: np.ndarray      # (W_b,) arrival quarter, in arrival order
     owner: np.ndarray        # (W_b,) enterprise relative to the block, in arrival order
     arrived: np.ndarray      # (quarters + 1, m): workloads of each enterprise arrived by a quarter
-    enterprise: dict         # per-enterprise population arrays, sliced to the block
+    enterprise_arrays: dict  # per-enterprise population arrays, sliced to the block
     terms: dict              # KernelCache.terms, sliced to the block (arrival order)
 
 
@@ -383,10 +282,10 @@ class KernelCache:
             cell = arrival[inside].astype(np.int64) * (e1 - e0) + (population.owner[inside] - e0)
             arrivals = np.bincount(cell, minlength=span * (e1 - e0)).reshape(span, e1 - e0)
             self.blocks.append(Block(
-                enterprises=slice(e0, e1), workloads=inside, start=w0, order=order,
+                enterprise_slice=slice(e0, e1), workload_slice=inside, start=w0, order=order,
                 arrival=arrival[inside].take(order), owner=owner[inside] - e0,
                 arrived=np.cumsum(arrivals, axis=0),
-                enterprise={"ml_capacity": population.ml_capacity[e0:e1],
+                enterprise_arrays={"ml_capacity": population.ml_capacity[e0:e1],
                             "risk_aversion": population.risk_aversion[e0:e1],
                             "region": population.region[e0:e1]},
                 terms={name: values[inside] for name, values in self.terms.items()}))
@@ -426,7 +325,7 @@ def _relative_capability(frontier_need, signals, behaviour) -> np.ndarray:
 def _active(block: Block, context: QuarterContext) -> ActiveWorkloads | None:
     """The block's active workloads: ``context.active`` must hold the workloads arrived by the
     quarter (``arrival_quarter <= quarter``), as the model builds it."""
-    size = int(np.count_nonzero(context.active[block.workloads]))
+    size = int(np.count_nonzero(context.active[block.workload_slice]))
     if size == 0:
         return None
     arrival = block.arrival
@@ -445,7 +344,7 @@ def _decide_block(block: Block, context: QuarterContext, outlook, behaviour, cap
     active = _active(block, context)
     if active is None:
         return   # no active workload: no plans, no choice, nothing moves
-    e, w = block.enterprises, block.workloads
+    e, w = block.enterprise_slice, block.workload_slice
     m = e.stop - e.start
     owner, count = active.owner, active.count
     deployment = context.deployment[w].take(active.order)
@@ -461,9 +360,9 @@ def _decide_block(block: Block, context: QuarterContext, outlook, behaviour, cap
     chooser = free_choice | placing
 
     # 4. every workload's utilities and every enterprise's stack values
-    now = _every_options(_option_utilities(block, active, context, behaviour, capability_now),
+    now = every_options(_option_utilities(block, active, context, behaviour, capability_now),
                          active, m, context.platform[e], context.peer[e])
-    planned = now if outlook is None else _every_options(
+    planned = now if outlook is None else every_options(
         _option_utilities(block, active, outlook, behaviour, capability_outlook),
         active, m, outlook.platform[e], outlook.peer[e])
     # 5. intentions: open workloads in the preferred allocation against those running now
@@ -515,7 +414,7 @@ def _option_utilities(block: Block, active: ActiveWorkloads, context: QuarterCon
     :func:`option_utilities` written with the constant terms of :class:`KernelCache` and the
     per-enterprise terms taken per workload; same operations, same order, so bit-identical."""
     b, signals, terms, owner = behaviour, context.signals, active.terms, active.owner
-    e, enterprise = block.enterprises, block.enterprise
+    e, enterprise = block.enterprise_slice, block.enterprise_arrays
     size = owner.size
     utilities = np.empty((3, size))
     closed, open_, finetuned = utilities
@@ -571,8 +470,13 @@ class EveryOptions:
     values: np.ndarray           # (m, 3)
 
 
-def _every_options(utilities, active: ActiveWorkloads, n, platform, peer) -> EveryOptions:
-    """:func:`stack_options` with every workload movable, for the active workloads."""
+def every_options(utilities, active: ActiveWorkloads, n, platform, peer) -> EveryOptions:
+    """Every enterprise's stack values with all its active workloads movable (free choice and
+    intentions): :func:`sim.core.agents.stack_values` for a whole block at once.
+
+    ``utilities`` is (3, K) for the active workloads; ``platform`` and ``peer`` are per
+    enterprise. The hybrid fix switches, in an enterprise whose workloads all prefer one kind, the
+    first workload that loses least by switching kind."""
     closed, open_, finetuned = utilities
     owner, count = active.owner, active.count
     best_open = np.maximum(open_, finetuned)
@@ -627,7 +531,8 @@ class PlacedOptions:
 
 def _placed_options(every: EveryOptions, deployment, active: ActiveWorkloads, n, placing,
                     open_now, new_position, new_owner, new_count, platform, peer) -> PlacedOptions:
-    """:func:`stack_options` for the placing enterprises, only their new workloads movable.
+    """:func:`sim.core.agents.stack_values` for the placing enterprises, only their new workloads
+    movable.
 
     The closed stack is feasible only if every placed workload runs closed, and then its value is
     the sum of closed utilities, exactly the free choice's closed value. The open and hybrid
@@ -702,8 +607,9 @@ def segment_count(mask, owner, n) -> np.ndarray:
 
 def _loss(closed, best_open, rows) -> np.ndarray:
     """|closed - best open| of the given workloads: for an enterprise whose workloads all prefer
-    one kind, what switching a workload to the other kind loses (``best_any - closed`` or
-    ``best_any - best_open`` of :func:`stack_options`, exactly)."""
+    one kind, what switching a workload to the other kind loses (exactly the reference path's
+    ``best - utility[CLOSED]`` or ``best - utility[best_open]`` in
+    :func:`sim.core.agents.best_allocation`)."""
     loss = np.subtract(closed.take(rows), best_open.take(rows))
     return np.abs(loss, out=loss)
 

@@ -57,11 +57,11 @@ def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
 class MetricCollector:
     """Collects one replication's metrics, quarter by quarter, into ``values``."""
 
-    def __init__(self, population, quarters: int):
+    def __init__(self, population, quarter_count: int):
         self.population = population
-        self.values = np.full((quarters, len(METRICS), len(SEGMENTS)), np.nan)
+        self.values = np.full((quarter_count, len(METRICS), len(SEGMENTS)), np.nan)
         enterprise_cell = ((population.sector.astype(np.int64) * len(REGIONS) + population.region)
-                           * len(SIZES) + population.size)
+                           * len(SIZES) + population.size_band)
         self.enterprise_cell = enterprise_cell
         self.workload_cell = (enterprise_cell[population.owner] * len(WORKLOAD_CLASSES)
                               + population.workload_class)

@@ -59,8 +59,12 @@ def peer_graph(sector: np.ndarray, neighbours: int, rewire_probability: float,
         return nx.watts_strogatz_graph(sector.size, neighbours, rewire_probability, seed=seed), enterprise_at
     ring = nx.Graph()
     ring.add_nodes_from(range(sector.size))
-    # the adjacency dicts in place of the empty ones: no per-edge call (nx.Graph keeps its
-    # adjacency in ``_adj``, node -> {neighbour: edge data}, one data dict shared by both ends)
+    # Private networkx internal, kept for speed: networkx has no public way to hand a graph a
+    # ready adjacency (``add_edges_from`` and ``nx.Graph(dict_of_dicts)`` make a call per edge).
+    # ``Graph._adj`` (node -> {neighbour: edge data}, one data dict shared by both ends) is the
+    # storage its "Subclasses (Advanced)" documentation describes; the adjacency dicts replace the
+    # empty ones in place. test_model.py's test_peer_graph_is_networkx_watts_strogatz fails if
+    # this stops giving networkx's own graph.
     ring._adj.update(enumerate(watts_strogatz_adjacency(sector.size, neighbours, rewire_probability,
                                                         seed)))
     return ring, enterprise_at
@@ -69,8 +73,7 @@ def peer_graph(sector: np.ndarray, neighbours: int, rewire_probability: float,
 def watts_strogatz_adjacency(n: int, k: int, p: float, seed: int) -> list[dict[int, dict]]:
     """The adjacency of ``networkx.watts_strogatz_graph(n, k, p, seed=seed)`` (n > k): the same
     algorithm making the same draws from ``random.Random(seed)``, so the same graph with the same
-    neighbour order, but on plain dicts (networkx's per-edge method calls cost about 1 s at
-    100,000 nodes; this takes about a tenth of that)."""
+    neighbour order, but on plain dicts, without networkx's per-edge method calls."""
     rng = random.Random(seed)
     adjacency: list[dict[int, dict]] = [{} for _ in range(n)]
     for j in range(1, k // 2 + 1):              # the ring: each node to its k/2 next neighbours
@@ -101,9 +104,15 @@ def watts_strogatz_adjacency(n: int, k: int, p: float, seed: int) -> list[dict[i
 
 
 class PeerNetwork(Network):
-    """Mesa's network space, with each cell's connections set in one go from the graph (the
-    base class connects them one call at a time, each clearing a neighbourhood cache that does
-    not exist yet: about 1.5 s at 100,000 cells)."""
+    """Mesa's network space, with each cell's connections set in one go from the graph.
+
+    Overrides a private Mesa hook, for speed: ``Network.__init__`` calls ``_connect_cells``,
+    which connects the cells one ``Cell.connect`` call per edge end, each clearing a
+    neighbourhood cache that does not exist yet; Mesa offers no public bulk connection. The
+    override reads ``_cells`` (coordinate -> cell), which the base class fills just before.
+    test_model.py's test_peer_network_connects_cells_through_the_private_hook fails if Mesa
+    stops calling the hook or the cells come out connected differently.
+    """
 
     def _connect_cells(self) -> None:
         cells = self._cells
@@ -180,13 +189,13 @@ class AdoptionModel(mesa.Model):
         self.enterprise_agents = self.agents_by_type[Enterprise]
 
         self.platform_multiplier = np.array(
-            [scenario.population.sizes[name].platform_cost_multiplier for name in SIZES])[self.population.size]
+            [scenario.population.sizes[name].platform_cost_multiplier for name in SIZES])[self.population.size_band]
         self.deployment = np.full(workloads, NOT_DEPLOYED, dtype=np.int8)
         self.stack = np.full(n, NOT_DEPLOYED, dtype=np.int8)
         self.plans_to_expand = np.zeros(n, dtype=bool)
         self.quarter = -scenario.burn_in_quarters
         self._kernel_cache: kernel.KernelCache | None = None
-        self.metrics = MetricCollector(self.population, scenario.horizon.quarters)
+        self.metrics = MetricCollector(self.population, scenario.horizon.quarter_count)
         while self.quarter < 0:
             self.step()
 
@@ -202,9 +211,16 @@ class AdoptionModel(mesa.Model):
 
     def _create_enterprises(self, n: int) -> list[Enterprise]:
         """One :class:`Enterprise` agent per enterprise (unique ids 1..n in index order),
-        registered with the model as ``Model.register_agent`` would register each, but in bulk:
-        one dict update and one ``AgentSet`` per set instead of 100,000 weak-reference inserts
-        and log-message formats."""
+        registered with the model as ``Model.register_agent`` would register each, but in bulk.
+
+        Writes Mesa's private registries, for speed: ``Model.register_agent`` does one
+        weak-reference insert per set and formats a log message per agent, a noticeable share of
+        the set-up of a large population, and Mesa has no public bulk registration. The three
+        registries are those ``register_agent`` fills (``_agents``: the hard references;
+        ``_agents_by_type``: an ``AgentSet`` per class, behind ``agents_by_type``;
+        ``_all_agents``: behind ``agents``). test_model.py's
+        test_bulk_registration_fills_what_mesa_register_agent_fills fails if Mesa's registration
+        changes what it fills."""
         self._pending_agents = agents = []
         try:
             for index in range(n):
@@ -225,8 +241,9 @@ class AdoptionModel(mesa.Model):
         return agents
 
     @property
-    def quarters(self) -> int:
-        return self.scenario.horizon.quarters
+    def quarter_count(self) -> int:
+        """Number of reported quarters (the horizon's); the labels are ``scenario.quarters``."""
+        return self.scenario.horizon.quarter_count
 
     def peer_share(self) -> np.ndarray:
         """Share of each enterprise's neighbours running open models (open or hybrid stack),
@@ -323,10 +340,10 @@ class AdoptionModel(mesa.Model):
         return QuarterDecision(plans_to_expand=plans, deployment=deployment,
                                stack=stack, switched=switched)
 
-    def run(self, quarters: int | None = None) -> np.ndarray:
-        """Run the first ``quarters`` reported quarters (default: all); return the
+    def run(self, quarter_count: int | None = None) -> np.ndarray:
+        """Run the first ``quarter_count`` reported quarters (default: all); return the
         (quarters, metrics, segments) values, NaN for quarters not run."""
-        stop = self.quarters if quarters is None else min(quarters, self.quarters)
+        stop = self.quarter_count if quarter_count is None else min(quarter_count, self.quarter_count)
         while self.quarter < stop:
             self.step()
         return self.metrics.values

@@ -28,13 +28,14 @@ class Population:
     """Enterprise arrays have length ``n``; workload arrays length ``W``.
 
     ``entry_quarter`` and ``arrival_quarter`` count quarters from the horizon start (0 = first
-    reported quarter; values <= 0 are active at the start, ``quarters`` means never).
+    reported quarter; values <= 0 are active at the start, the horizon's quarter count means
+    never).
     """
 
     sector: np.ndarray          # index into SECTOR_NAMES
     regulated: np.ndarray       # bool
     region: np.ndarray          # index into REGIONS
-    size: np.ndarray            # index into SIZES
+    size_band: np.ndarray       # index into SIZES
     ml_capacity: np.ndarray     # 0..1
     risk_aversion: np.ndarray   # 0..1
     vendor: np.ndarray          # index into the scenario's vendors
@@ -95,39 +96,42 @@ def ai_use_curve(scenario: Scenario, size: str) -> np.ndarray:
     """
     band = scenario.population.sizes[size]
     start = parse_quarter(scenario.horizon.start)
-    years = (np.arange(scenario.horizon.quarters) + start - parse_quarter(band.ai_use_midpoint)) / 4.0
+    years = (np.arange(scenario.horizon.quarter_count) + start
+             - parse_quarter(band.ai_use_midpoint)) / 4.0
     logistic = 1.0 / (1.0 + np.exp(-band.ai_use_steepness * years))
     progress = np.clip((logistic - logistic[0]) / (1.0 - logistic[0]), 0.0, 1.0)
     return band.ai_use_at_start + (band.ai_use_ceiling - band.ai_use_at_start) * np.maximum(progress, 0.0)
 
 
-def _entry_quarters(scenario: Scenario, size: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _entry_quarters(scenario: Scenario, size_band: np.ndarray,
+                    rng: np.random.Generator) -> np.ndarray:
     """Quarter each enterprise starts using AI: the first quarter its size band's adoption share
-    exceeds the enterprise's own threshold (0 if already using AI, ``quarters`` if never)."""
-    quarters = scenario.horizon.quarters
-    thresholds = rng.random(size.size)
-    entry = np.full(size.size, quarters, dtype=np.int32)
+    exceeds the enterprise's own threshold (0 if already using AI, the quarter count if never)."""
+    quarter_count = scenario.horizon.quarter_count
+    thresholds = rng.random(size_band.size)
+    entry = np.full(size_band.size, quarter_count, dtype=np.int32)
     for code, name in enumerate(SIZES):
-        members = size == code
+        members = size_band == code
         curve = ai_use_curve(scenario, name)
         entry[members] = np.searchsorted(np.maximum.accumulate(curve), thresholds[members], side="right")
     return entry
 
 
-def _workload_counts(scenario: Scenario, size: np.ndarray, entry: np.ndarray,
+def _workload_counts(scenario: Scenario, size_band: np.ndarray, entry: np.ndarray,
                      rng: np.random.Generator) -> np.ndarray:
-    """(n, quarters + 1) count of workloads joining each enterprise at each quarter; the last
+    """(n, quarter count + 1) count of workloads joining each enterprise at each quarter; the last
     column holds the single dormant workload of enterprises that never enter."""
-    quarters = scenario.horizon.quarters
+    quarter_count = scenario.horizon.quarter_count
     bands = [scenario.population.sizes[name] for name in SIZES]
-    initial_mean = np.array([band.initial_workloads for band in bands])[size]
-    growth_rate = np.array([band.new_workloads_per_year / 4.0 for band in bands])[size]
+    initial_mean = np.array([band.initial_workloads for band in bands])[size_band]
+    growth_rate = np.array([band.new_workloads_per_year / 4.0 for band in bands])[size_band]
     initial = 1 + rng.poisson(initial_mean)
-    growth = rng.poisson(np.repeat(growth_rate[:, None], quarters, axis=1))
-    quarter_index = np.arange(quarters)[None, :]
-    counts = np.zeros((size.size, quarters + 1), dtype=np.int64)
-    counts[:, :quarters] = np.where(quarter_index > entry[:, None], growth, 0)
-    counts[np.arange(size.size), np.minimum(entry, quarters)] += np.where(entry < quarters, initial, 1)
+    growth = rng.poisson(np.repeat(growth_rate[:, None], quarter_count, axis=1))
+    quarter_index = np.arange(quarter_count)[None, :]
+    counts = np.zeros((size_band.size, quarter_count + 1), dtype=np.int64)
+    counts[:, :quarter_count] = np.where(quarter_index > entry[:, None], growth, 0)
+    counts[np.arange(size_band.size), np.minimum(entry, quarter_count)] += np.where(
+        entry < quarter_count, initial, 1)
     return counts
 
 
@@ -137,7 +141,7 @@ def class_mix(scenario: Scenario) -> np.ndarray:
     ``share_path`` where given (the mix drifting, e.g. toward coding and agents), renormalised."""
     classes = [scenario.population.workload_classes[name] for name in WORKLOAD_CLASSES]
     start = parse_quarter(scenario.horizon.start)
-    quarters = np.arange(scenario.horizon.quarters + 1) + start
+    quarters = np.arange(scenario.horizon.quarter_count + 1) + start
     mix = np.empty((quarters.size, len(classes)))
     for column, spec in enumerate(classes):
         if spec.share_path is None:
@@ -174,10 +178,10 @@ def build_population(scenario: Scenario, population_rng: np.random.Generator,
     regulated_by_sector = np.array([mix.sectors[name].regulated if name in mix.sectors else False
                                     for name in SECTOR_NAMES])
     region = _categorical(population_rng, REGIONS, mix.regions, n)
-    size = _categorical(population_rng, SIZES, {k: v.share for k, v in mix.sizes.items()}, n)
+    size_band = _categorical(population_rng, SIZES, {k: v.share for k, v in mix.sizes.items()}, n)
     ml_shift = np.array([mix.sectors[name].ml_capacity_shift if name in mix.sectors else 0.0
                          for name in SECTOR_NAMES])[sector]
-    ml_mean = np.clip(np.array([mix.sizes[name].ml_capacity_mean for name in SIZES])[size] + ml_shift,
+    ml_mean = np.clip(np.array([mix.sizes[name].ml_capacity_mean for name in SIZES])[size_band] + ml_shift,
                       0.02, 0.98)
     ml_capacity = _beta(population_rng, ml_mean, mix.ml_capacity_concentration, n)
     risk_aversion = _beta(population_rng, mix.risk_aversion_mean, mix.risk_aversion_concentration, n)
@@ -186,8 +190,8 @@ def build_population(scenario: Scenario, population_rng: np.random.Generator,
                           {k: v.market_share for k, v in scenario.vendors.items()}, n)
     open_affinity = population_rng.standard_normal(n)
 
-    entry = _entry_quarters(scenario, size, growth_rng)
-    counts = _workload_counts(scenario, size, entry, growth_rng)
+    entry = _entry_quarters(scenario, size_band, growth_rng)
+    counts = _workload_counts(scenario, size_band, entry, growth_rng)
     per_enterprise = counts.sum(axis=1)
     first_workload = np.concatenate([[0], np.cumsum(per_enterprise)])
     owner = np.repeat(np.arange(n, dtype=np.int32), per_enterprise)
@@ -203,12 +207,12 @@ def build_population(scenario: Scenario, population_rng: np.random.Generator,
         for name in WORKLOAD_ATTRIBUTES}
     median = np.array([spec.volume_mtok_median for spec in class_specs])[workload_class]
     log_sd = np.array([spec.volume_log_sd for spec in class_specs])[workload_class]
-    size_volume = np.array([mix.sizes[name].volume_multiplier for name in SIZES])[size]
+    size_volume = np.array([mix.sizes[name].volume_multiplier for name in SIZES])[size_band]
     volume = median * size_volume[owner] * np.exp(log_sd * growth_rng.standard_normal(owner.size))
     taste = growth_rng.standard_normal((owner.size, 3))
 
     return Population(
-        sector=sector, regulated=regulated, region=region, size=size, ml_capacity=ml_capacity,
+        sector=sector, regulated=regulated, region=region, size_band=size_band, ml_capacity=ml_capacity,
         risk_aversion=risk_aversion, vendor=vendor, entry_quarter=entry,
         first_workload=first_workload, owner=owner, workload_class=workload_class,
         arrival_quarter=arrival, volume=volume, taste=taste, open_affinity=open_affinity,

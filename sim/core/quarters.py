@@ -23,8 +23,3 @@ def format_quarter(absolute: int) -> str:
 def quarter_range(start: str, end: str) -> list[str]:
     """All quarters from ``start`` to ``end`` inclusive, as strings."""
     return [format_quarter(q) for q in range(parse_quarter(start), parse_quarter(end) + 1)]
-
-
-def quarter_to_year(absolute: int) -> float:
-    """Decimal year of the middle of a quarter, for trends in 'per year' units."""
-    return absolute / 4.0 + 0.125

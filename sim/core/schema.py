@@ -111,7 +111,7 @@ class Horizon(Strict):
         return self
 
     @property
-    def quarters(self) -> int:
+    def quarter_count(self) -> int:
         return parse_quarter(self.end) - parse_quarter(self.start) + 1
 
 

@@ -47,12 +47,6 @@ class SignalPaths:
         """The signals of one quarter (scalars, and a regions vector), for the model's step."""
         return SignalPaths(**{name: getattr(self, name)[quarter] for name in self.__dataclass_fields__})
 
-    def held_at(self, quarter: int, quarters: int) -> SignalPaths:
-        """Every signal held at one quarter's value: the burn-in before the horizon starts."""
-        return SignalPaths(**{
-            name: np.repeat(getattr(self, name)[quarter:quarter + 1], quarters, axis=0)
-            for name in self.__dataclass_fields__})
-
 
 def _years_since(quarters: np.ndarray, start: str) -> np.ndarray:
     return (quarters - parse_quarter(start)) / 4.0
@@ -121,7 +115,7 @@ def expected_signal_paths(scenario: Scenario) -> SignalPaths:
     """The noise-free paths over the horizon and ``MAX_PLANNING_HORIZON`` quarters beyond it:
     the trend enterprises plan on when they form intentions."""
     start = parse_quarter(scenario.horizon.start)
-    quarters = np.arange(start, start + scenario.horizon.quarters + MAX_PLANNING_HORIZON, dtype=float)
+    quarters = np.arange(start, start + scenario.horizon.quarter_count + MAX_PLANNING_HORIZON, dtype=float)
 
     def evaluate(name: str, signal: Signal) -> np.ndarray:
         return np.clip(deterministic_path(signal, quarters), *BOUNDS[name])
@@ -144,7 +138,7 @@ def signal_paths(scenario: Scenario, rng: np.random.Generator) -> SignalPaths:
     switching noise on for one signal leaves every other signal's draws in place.
     """
     start = parse_quarter(scenario.horizon.start)
-    quarters = np.arange(start, start + scenario.horizon.quarters, dtype=float)
+    quarters = np.arange(start, start + scenario.horizon.quarter_count, dtype=float)
 
     def evaluate(name: str, signal: Signal) -> np.ndarray:
         return np.clip(_with_noise(deterministic_path(signal, quarters), signal, rng), *BOUNDS[name])

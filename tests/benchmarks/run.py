@@ -125,8 +125,8 @@ def _measure_size(enterprises: int, repeats: int, scenario: str, seed: int) -> d
             deterministic &= bool(np.array_equal(values, result, equal_nan=True))
         arrival = model.population.arrival_quarter
         workloads = int(arrival.size)
-        workload_quarters = int(sum(np.count_nonzero(arrival <= q) for q in range(model.quarters)))
-        reported = model.quarters
+        workload_quarters = int(sum(np.count_nonzero(arrival <= q) for q in range(model.quarter_count)))
+        reported = model.quarter_count
         del model, result
     total = [s + q for s, q in zip(setup, quarters)]
     return {
