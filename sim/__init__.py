@@ -20,7 +20,7 @@ _PUBLIC = {
     "compare_scenarios": "sim.workflows",
     "calibrate_scenario": "sim.workflows",
     "run_sweep": "sim.sweep.sweep",
-    "analyze_sweep": "sim.analysis.analyze",
+    "analyze_sweep": "sim.views.sweep_analysis",
     "RunResult": "sim.workflows",
     "load_scenario": "sim.core.scenario",
     "ScenarioError": "sim.core.scenario",

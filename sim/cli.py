@@ -173,14 +173,15 @@ def command_calibrate(args) -> int:
 
 
 def command_report(args) -> int:
+    from sim.calibration import project_targets
     from sim.views.report import build_report
 
-    print(f"Report: {build_report(args.folder)}")
+    print(f"Report: {build_report(args.folder, targets=args.targets or project_targets())}")
     return 0
 
 
 def command_sweep(args) -> int:
-    from sim.analysis import analyze_sweep
+    from sim.views.sweep_analysis import analyze_sweep
     from sim.sweep import ProgressReporter, load_sweep, run_sweep
 
     sweep = load_sweep(args.sweep)
@@ -207,7 +208,7 @@ def command_sweep(args) -> int:
 
 
 def command_analyze(args) -> int:
-    from sim.analysis import analyze_sweep
+    from sim.views.sweep_analysis import analyze_sweep
 
     _print_analysis(analyze_sweep(args.folder, prim=args.prim, plots=not args.no_plots))
     return 0
@@ -325,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="(re)build the HTML report of an output folder")
     report.add_argument("folder", help="a run folder (outputs/<scenario>/<timestamp>-<hash>/) or a "
                                        "sweep folder (outputs/sweeps/<name>/<hash>/)")
+    report.add_argument("--targets", help="the targets file a run report compares the run with "
+                                          "(default: the project's scenarios/targets.yaml)")
     report.set_defaults(handler=command_report)
 
     sweep = commands.add_parser("sweep", help="run a batch sweep (grid, LHS, Sobol, Morris) and analyse it")

@@ -18,16 +18,8 @@ from sim.core.quarters import parse_quarter
 from sim.core.scenario import ScenarioError, load_scenario, scenario_hash
 from sim.core.schema import Scenario
 from sim.running import provenance, runner, storage
+from sim.views.style import COMPARE_METRICS, HEADLINE_METRICS, METRIC_LABELS
 
-HEADLINE_METRICS = (
-    ("workload_share_closed", "Workloads on closed APIs"),
-    ("workload_share_open", "Workloads on open weights, self-hosted"),
-    ("workload_share_open_finetuned", "Workloads on fine-tuned open weights"),
-    ("stack_share_closed", "Enterprises closed only"),
-    ("stack_share_open", "Enterprises open only"),
-    ("stack_share_hybrid", "Enterprises hybrid"),
-    ("plans_to_expand_open", "Enterprises planning to expand open use"),
-)
 SNAPSHOT_QUARTER = "2025Q4"
 
 
@@ -82,13 +74,12 @@ def manifest(result: runner.Replications, digest: str, moment: datetime | None =
 def headline_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Headline figures (mean and 90% interval) at the snapshot quarters, as display strings."""
     rows = summary[(summary["segment"] == "all")
-                   & summary["metric"].isin([metric for metric, _ in HEADLINE_METRICS])]
-    labels = dict(HEADLINE_METRICS)
+                   & summary["metric"].isin(HEADLINE_METRICS)]
     cells = rows.assign(
         figure=lambda t: t.apply(lambda r: f"{r['mean']:6.1%} [{r['p5']:.1%}, {r['p95']:.1%}]", axis=1))
     table = cells.pivot(index="metric", columns="quarter", values="figure")
-    table = table.reindex([m for m, _ in HEADLINE_METRICS if m in table.index])
-    table.index = [labels[m] for m in table.index]
+    table = table.reindex([m for m in HEADLINE_METRICS if m in table.index])
+    table.index = [METRIC_LABELS[m] for m in table.index]
     return table
 
 
@@ -124,9 +115,10 @@ def run_scenario(source, *, replications: int | None = None, seed: int | None = 
             from sim.views.plots import plot_run
 
             plot_run(frame, folder.staging / "plots")
+        from sim.calibration import project_targets
         from sim.views.report import build_report
 
-        build_report(folder.staging)
+        build_report(folder.staging, targets=project_targets())
     return RunResult(scenario, frame, summary, folder.path, info)
 
 
@@ -247,13 +239,6 @@ def calibrate_scenario(scenario_source="scenarios/baseline.yaml", targets="scena
     return CalibrationResult(calibration, panel, parameters, report, folder, wrote)
 
 
-COMPARE_METRICS = (
-    ("workload_share_closed", "Share of workloads on closed APIs"),
-    ("workload_share_open_any", "Share of workloads on open weights (self-hosted or fine-tuned)"),
-    ("stack_share_hybrid", "Share of enterprises running hybrid stacks"),
-    ("stack_share_closed", "Share of enterprises on closed APIs only"),
-    ("plans_to_expand_open", "Share of enterprises planning to expand open use"),
-)
 DEFAULT_COMPARE_DATES = ("2026Q4", "2028Q4", "2030Q4")
 
 

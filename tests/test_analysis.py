@@ -6,6 +6,8 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -115,6 +117,11 @@ def test_sweep_then_analyze_a_grid(tmp_path, capsys):
 
     assert main(["analyze", str(folder), "--no-plots", "--prim", "stack_share_hybrid@2025Q4 < 0.25"]) == 0
     assert (folder / "analysis" / "prim_stack_share_hybrid_2025Q4_lt_0.25_limits.csv").exists()
+    listed = json.loads((folder / "analysis" / "prim.json").read_text())["prim"]
+    assert [entry["name"] for entry in listed] == ["prim_workload_share_open_any_2025Q4_ge_0.5",
+                                                   "prim_stack_share_hybrid_2025Q4_lt_0.25"]
+    assert listed[1]["condition"] == "stack_share_hybrid@2025Q4 < 0.25"
+    assert listed[1]["limits"] == "prim_stack_share_hybrid_2025Q4_lt_0.25_limits.csv"
     data = load_sweep_data(folder)
     assert discover(data, "stack_share_hybrid@2025Q4 < 0.25").trajectory.loc[0, "n"] == 8
 
@@ -144,3 +151,10 @@ def test_analyze_a_sobol_sweep_writes_indices_and_bars(tmp_path):
     manifest = json.loads((analysis.parent / "manifest.json").read_text())
     assert (analysis.parent / "sweep.yaml").exists()
     assert manifest["design"] == {"method": "sobol", "points": 2 * (2 + 2), "replications": 1}
+
+
+def test_analysis_imports_no_view():
+    code = ("import sys, sim.analysis.analyze, sim.analysis.data, sim.analysis.prim, "
+            "sim.analysis.sensitivity; "
+            "assert not [m for m in sys.modules if m.startswith('sim.views')], sorted(sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True)

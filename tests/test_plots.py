@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 import pytest
 
-from sim.views import plots
+from sim.views import plots, style
 
 QUARTERS = [f"{year}Q{q}" for year in (2024, 2025) for q in (1, 2, 3, 4)]
 REPLICATION_OFFSET = 0.1  # replication 2 = replication 1 + this, so the mean is halfway
@@ -106,12 +106,14 @@ def test_open_cost_is_ratio_times_hardware_index_per_replication(frame):
 # --- palette ------------------------------------------------------------------------------------
 
 def test_colours_consistent_between_deployments_and_stacks():
-    assert plots.DEPLOYMENT_COLOURS["closed"] == plots.STACK_COLOURS["closed"]
-    assert plots.DEPLOYMENT_COLOURS["open"] == plots.STACK_COLOURS["open"]
-    assert set(plots.DEPLOYMENT_LABELS) == set(plots.DEPLOYMENT_COLOURS)
-    assert set(plots.STACK_LABELS) == set(plots.STACK_COLOURS)
-    assert len(set(plots.DEPLOYMENT_COLOURS.values())) == 3
-    assert len(set(plots.STACK_COLOURS.values())) == 3
+    from sim.core.kernel import OPTIONS, STACKS
+
+    assert style.DEPLOYMENT_COLOURS["closed"] == style.STACK_COLOURS["closed"]
+    assert style.DEPLOYMENT_COLOURS["open"] == style.STACK_COLOURS["open"]
+    assert tuple(style.DEPLOYMENT_LABELS) == tuple(style.DEPLOYMENT_COLOURS) == OPTIONS
+    assert tuple(style.STACK_LABELS) == tuple(style.STACK_COLOURS) == STACKS
+    assert len(set(style.DEPLOYMENT_COLOURS.values())) == 3
+    assert len(set(style.STACK_COLOURS.values())) == 3
 
 
 def test_scenario_colours_stable_and_distinct():
@@ -158,4 +160,10 @@ def test_plot_run_rejects_several_scenarios(frame, tmp_path):
 def test_import_is_lazy():
     code = ("import sys, sim.views.plots; "
             "assert 'matplotlib' not in sys.modules and 'seaborn' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_style_imports_the_standard_library_only():
+    code = ("import sys, sim.views.style; "
+            "assert not {'numpy', 'pandas', 'matplotlib', 'seaborn'} & set(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)

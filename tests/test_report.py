@@ -22,11 +22,11 @@ import yaml
 import sim
 from sim.views import report
 from sim.cli import main
-from sim.views.plots import REGION_LABELS
+from sim.views.style import HEADLINE_METRICS, REGION_LABELS
 from sim.core.scenario import load_scenario
 from sim.workflows import compare_scenarios
 
-from conftest import BASELINE
+from conftest import BASELINE, ROOT
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WORD_BREAK = "\0"
@@ -194,7 +194,7 @@ def test_headline_states_the_assumptions_and_the_numbers(page, summary, manifest
 def test_key_figures_table_matches_the_summary(page, summary):
     rows = page.rows("key-figures")
     assert rows["Figure"] == ["2025Q4", "2030Q4"]
-    for metric in report.KEY_METRICS:
+    for metric in HEADLINE_METRICS:
         cells = rows[report.METRIC_LABELS[metric]]
         for cell, quarter in zip(cells, ["2025Q4", "2030Q4"]):
             row = summary[(summary.metric == metric) & (summary.segment == "all")
@@ -256,39 +256,60 @@ def test_provenance_names_hash_seeds_versions_and_sources(page, manifest):
 
 # --- targets ----------------------------------------------------------------------------------
 
+def targets_file(path: Path, entries: list[dict]) -> Path:
+    """A targets file at ``path``: the project's calibration settings with ``entries`` as the panel."""
+    settings = yaml.safe_load((ROOT / "scenarios" / "targets.yaml").read_text())
+    path.write_text(yaml.safe_dump({"targets": entries, "calibration": settings["calibration"]}))
+    return path
+
+
 def test_targets_section_compares_targets_with_the_run(run_folder, summary, tmp_path):
     hit = mean_at(summary, "stack_share_hybrid", "2025Q4")
     segment_value = mean_at(summary, "workload_share_closed", "2030Q4", "region=eu")
-    targets = tmp_path / "targets.yaml"
-    targets.write_text(yaml.safe_dump({"targets": [
-        {"metric": "stack_share_hybrid", "segment": "all", "quarter": "2025Q4", "value": hit,
-         "tolerance": 0.01, "source": "test source A", "confidence": "claimed"},
-        {"metric": "workload_share_closed", "segment": "region=eu", "quarter": "2030Q4",
-         "value": segment_value + 0.2, "tolerance": 0.01, "source": "test source B"},
-        {"metric": "workload_share_closed", "quarter": "2035Q4", "value": 0.5},   # not in the run
-        {"metric": "no_value_given"},                                             # malformed
-    ]}))
+    targets = targets_file(tmp_path / "targets.yaml", [
+        {"name": "a", "counts": "hybrid enterprises", "metric": "stack_share_hybrid",
+         "segment": "all", "quarter": "2025Q4", "value": hit, "tolerance": 0.01,
+         "source": "test source A", "confidence": "claimed"},
+        {"name": "b", "counts": "EU closed workloads", "metric": "workload_share_closed",
+         "segment": "region=eu", "quarter": "2030Q4", "value": segment_value + 0.2,
+         "tolerance": 0.01, "source": "test source B", "confidence": "high"},
+        {"name": "c", "counts": "not in the run", "metric": "workload_share_closed",
+         "quarter": "2035Q4", "value": 0.5, "tolerance": 0.01, "source": "test source C",
+         "confidence": "high"},
+    ])
     folder = copy_without_report(run_folder, tmp_path)
     rendered = Page(report.build_report(folder, targets=targets).read_text())
     rows = rendered.rows("targets")
     hybrid = rows[report.METRIC_LABELS["stack_share_hybrid"]]
     assert hybrid[:2] == ["2025Q4", f"{hit * 100:.1f}% ± 1.0%"] and hybrid[3] == "within"
-    assert hybrid[4] == "test source A (a claim: no primary source found)"
+    assert hybrid[4] == "hybrid enterprises. test source A (a claim: no primary source found)"
     eu = rows[f"{report.METRIC_LABELS['workload_share_closed']} (EU)"]
     assert eu[3] == "outside" and eu[2].startswith(f"{segment_value * 100:.1f}%")
     assert len(rows) == 3  # header + the two targets the run can be judged on
     assert "1 of 2 targets" in rendered.text("header")
 
 
-@pytest.mark.parametrize("content", [None, "targets: [unclosed", "just text"])
-def test_missing_or_unreadable_targets_leave_the_section_out(run_folder, tmp_path, content):
+def test_without_targets_the_section_is_left_out(run_folder, tmp_path):
+    folder = copy_without_report(run_folder, tmp_path)
+    rendered = Page(report.build_report(folder).read_text())
+    assert "targets" not in rendered.section_text
+    assert 'href="#targets"' not in rendered.source
+
+
+def test_the_run_report_compares_with_the_project_targets(run_folder):
+    assert 'href="#targets"' in (run_folder / "report.html").read_text()
+
+
+@pytest.mark.parametrize("content", [None, "targets: [unclosed", "just text",
+                                     "targets: [{metric: no_value_given}]"])
+def test_missing_or_invalid_targets_are_an_error(run_folder, tmp_path, content):
     targets = tmp_path / "targets.yaml"
     if content is not None:
         targets.write_text(content)
     folder = copy_without_report(run_folder, tmp_path)
-    rendered = Page(report.build_report(folder, targets=targets).read_text())
-    assert "targets" not in rendered.section_text
-    assert 'href="#targets"' not in rendered.source
+    with pytest.raises(report.ReportError, match="targets.yaml"):
+        report.build_report(folder, targets=targets)
+    assert main(["report", str(folder), "--targets", str(targets)]) == 2
 
 
 # --- other folders and edge cases --------------------------------------------------------------
@@ -359,7 +380,6 @@ SWEEP_OUTCOME = "workload_share_open_any@2030Q4"
 @pytest.fixture(scope="module")
 def sweep_folder(tmp_path_factory) -> Path:
     """A tiny Morris sweep (2 trajectories x 3 points, 100 enterprises), analysed, reported."""
-    from sim.analysis import analyze_sweep
     from sim.sweep import run_sweep
 
     scratch = tmp_path_factory.mktemp("sweep")
@@ -372,7 +392,7 @@ def sweep_folder(tmp_path_factory) -> Path:
     }, sort_keys=False))
     folder = run_sweep(spec, out=scratch, workers=1).folder
     values = pd.read_parquet(folder / "results.parquet")[SWEEP_OUTCOME]
-    analyze_sweep(folder, prim=[f"{SWEEP_OUTCOME} >= {values.median():.4f}"])
+    sim.analyze_sweep(folder, prim=[f"{SWEEP_OUTCOME} >= {values.median():.4f}"])
     report.build_report(folder)
     return folder
 
@@ -634,10 +654,11 @@ def test_sweep_file_of_the_wrong_shape_is_a_clear_error(sweep_folder, tmp_path, 
             in capsys.readouterr().err)
 
 
-def test_alias_bomb_targets_file_is_passed_over(run_folder, tmp_path):
+def test_alias_bomb_targets_file_is_refused(run_folder, tmp_path):
     targets = tmp_path / "targets.yaml"
     targets.write_text("a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{name}: &{name} [{', '.join(['*' + previous] * 9)}]\n"
         for previous, name in zip("abcdefgh", "bcdefghi")) + "targets: *i\n")
     folder = copy_without_report(run_folder, tmp_path)
-    assert 'href="#targets"' not in report.build_report(folder, targets=targets).read_text()
+    with pytest.raises(report.ReportError):
+        report.build_report(folder, targets=targets)

@@ -1,26 +1,29 @@
-"""Analysis of finished sweeps: sensitivity (SALib), grid plots and scenario discovery (PRIM).
+"""Analysis of finished sweeps: sensitivity (SALib), point summaries and scenario discovery (PRIM).
 
 * :mod:`sim.analysis.data`: a sweep folder read back (:func:`load_sweep_data`);
 * :mod:`sim.analysis.sensitivity`: :func:`sobol` and :func:`morris`, one call signature;
 * :mod:`sim.analysis.prim`: :func:`find_box` on any table, :func:`discover` on a sweep;
-* :mod:`sim.views.sweep_plots`: the figures;
-* :mod:`sim.analysis.analyze`: :func:`analyze_sweep`, what ``adoptsim analyze`` does.
+* :mod:`sim.analysis.analyze`: :func:`analyze_tables`, the tables of ``analysis/``.
 
-From Python (a notebook)::
+The figures and the report are views (:mod:`sim.views.sweep_plots`, :mod:`sim.views.report`);
+``sim.analyze_sweep`` (:mod:`sim.views.sweep_analysis`) writes tables, figures and report, as
+``adoptsim analyze`` does. From Python (a notebook)::
 
-    from sim.analysis import analyze_sweep, load_sweep_data, discover
-    analysis = analyze_sweep("outputs/sweeps/watch-grid/1a2b3c4d")
+    import sim
+    from sim.analysis import load_sweep_data, discover
+    analysis = sim.analyze_sweep("outputs/sweeps/watch-grid/1a2b3c4d")
     data = load_sweep_data("outputs/sweeps/watch-grid/1a2b3c4d")
     box = discover(data, "workload_share_open_any@2030Q4 >= 0.25")
     box.trajectory, box.box()
 
-Names are loaded on first use, so importing the package costs nothing until then.
+Names are loaded on first use, so importing the package costs nothing until then. Nothing here
+imports :mod:`sim.views`.
 """
 
 from sim.lazy import lazy_exports
 
 _PUBLIC = {
-    "analyze_sweep": "sim.analysis.analyze",
+    "analyze_tables": "sim.analysis.analyze",
     "point_summary": "sim.analysis.analyze",
     "SweepAnalysis": "sim.analysis.analyze",
     "load_sweep_data": "sim.analysis.data",
@@ -31,10 +34,6 @@ _PUBLIC = {
     "find_box": "sim.analysis.prim",
     "discover": "sim.analysis.prim",
     "PrimResult": "sim.analysis.prim",
-    "plot_sensitivity": "sim.views.sweep_plots",
-    "plot_heatmap": "sim.views.sweep_plots",
-    "plot_lines": "sim.views.sweep_plots",
-    "plot_prim": "sim.views.sweep_plots",
 }
 
 __getattr__, __all__ = lazy_exports(__name__, _PUBLIC)

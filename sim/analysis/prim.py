@@ -15,7 +15,6 @@ densest box of the trajectory.
 
 from __future__ import annotations
 
-import operator
 import warnings
 from dataclasses import dataclass
 
@@ -23,9 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.sweep.spec import PrimSpec, parse_condition
-from sim.sweep.store import STATUS_FINISHED
 
-COMPARE = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 TRAJECTORY_COLUMNS = ["coverage", "density", "mass", "res_dim", "n", "k"]
 
 
@@ -113,7 +110,7 @@ def discover(data, prim: PrimSpec | str) -> PrimResult:
     if condition.outcome not in data.results.columns:
         raise ValueError(f"'{condition.outcome}' is not an outcome of this sweep; outcomes: "
                          f"{', '.join(data.outcomes)}")
-    runs = data.results[data.results["status"] == STATUS_FINISHED]
-    y = COMPARE[condition.op](runs[condition.outcome].to_numpy(), condition.value)
+    runs = data.finished
+    y = condition.holds(runs[condition.outcome].to_numpy())
     return find_box(runs[data.parameters], y, threshold=prim.threshold, peel_alpha=prim.peel_alpha,
                     mass_min=prim.mass_min, condition=str(condition))

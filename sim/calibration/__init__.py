@@ -28,6 +28,7 @@ _PUBLIC = {
     "CalibrationSettings": "sim.calibration.panel",
     "Fit": "sim.calibration.panel",
     "load_targets": "sim.calibration.panel",
+    "project_targets": "sim.calibration.panel",
     "check_targets": "sim.calibration.panel",
     "calibrate": "sim.calibration.fit",
     "Calibration": "sim.calibration.fit",

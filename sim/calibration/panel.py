@@ -25,6 +25,8 @@ from sim.core.metrics import METRICS, SEGMENTS
 from sim.core.quarters import parse_quarter
 from sim.core.schema import Confidence, Positive, QuarterText, Scenario, Strict
 
+#: The project's targets file, in the source tree: what run reports compare runs with.
+PROJECT_TARGETS = Path(__file__).resolve().parents[2] / "scenarios" / "targets.yaml"
 MISSING_MISFIT = 100.0   # misfit of a metric the simulation could not measure (an empty segment)
 MIN_WRITTEN_DRAWS = 200  # the full fit's posterior draws, one per projected replication
 
@@ -67,6 +69,12 @@ class Target(Strict):
         if self.kind == "upper_bound":
             return max(misfit, 0.0)
         return min(misfit, 0.0) if self.kind == "lower_bound" else misfit
+
+    def within(self, simulated: float) -> bool:
+        """Whether ``simulated`` meets the observation: within one tolerance of an estimate, on
+        the allowed side of a bound (no misfit)."""
+        misfit = self.misfit(simulated)
+        return abs(misfit) <= 1.0 if self.kind == "estimate" else misfit == 0.0
 
     def outside(self, predicted: np.ndarray) -> float:
         """How far the observation lies outside the 90% interval of the model's ``predicted``
@@ -176,6 +184,11 @@ def load_targets(path: str | Path) -> TargetsFile:
     from sim.core.scenario import load_model_file
 
     return load_model_file(path, TargetsFile)
+
+
+def project_targets() -> Path | None:
+    """:data:`PROJECT_TARGETS` when it exists (a source checkout), else None."""
+    return PROJECT_TARGETS if PROJECT_TARGETS.is_file() else None
 
 
 def fitted_mask(targets: list[Target], until: str | None) -> list[bool]:

@@ -33,7 +33,9 @@ them to the base (:mod:`sim.sweep.sweep`), not here.
 from __future__ import annotations
 
 import difflib
+import operator
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple
 
@@ -43,10 +45,28 @@ from sim.core.metrics import METRICS, SEGMENTS
 from sim.core.scenario import ScenarioError, load_model_file, read_yaml
 from sim.core.schema import PathName, Strict
 
-COMPARISONS = (">=", "<=", ">", "<")
+
+
+class Operator(NamedTuple):
+    """A condition's comparison: its test, its word in file names, its sign in HTML."""
+
+    test: Callable[[Any, float], Any]
+    word: str
+    html: str
+
+
+#: The comparisons a condition may use (the two-character ones first, as the grammar tries them).
+OPERATORS = {
+    ">=": Operator(operator.ge, "ge", "&ge;"),
+    "<=": Operator(operator.le, "le", "&le;"),
+    ">": Operator(operator.gt, "gt", "&gt;"),
+    "<": Operator(operator.lt, "lt", "&lt;"),
+}
 
 _OUTCOME = re.compile(r"^(?P<metric>\w+)(\[(?P<segment>[^\]]+)\])?@(?P<quarter>\d{4}Q[1-4])$")
-_CONDITION = re.compile(r"^\s*(?P<outcome>[^<>\s]+)\s*(?P<op>>=|<=|>|<)\s*(?P<value>\S+)\s*$")
+_CONDITION = re.compile(r"^\s*(?P<outcome>[^<>\s]+)\s*(?P<op>"
+                        + "|".join(map(re.escape, OPERATORS))
+                        + r")\s*(?P<value>\S+)\s*$")
 
 
 class SweepError(ScenarioError):
@@ -96,13 +116,17 @@ class Condition(NamedTuple):
     def __str__(self) -> str:
         return f"{self.outcome} {self.op} {self.value:g}"
 
+    def holds(self, values):
+        """Where the condition holds for ``values`` of the outcome (booleans, elementwise)."""
+        return OPERATORS[self.op].test(values, self.value)
+
 
 def parse_condition(text: str) -> Condition:
     """Parse ``OUTCOME OP NUMBER`` with OP one of >=, <=, >, <; the outcome is canonicalised."""
     match = _CONDITION.match(text)
     if match is None:
         raise ValueError(f"'{text}' is not a condition; write OUTCOME OP NUMBER with OP one of "
-                         f"{', '.join(COMPARISONS)}, e.g. workload_share_open_any@2030Q4 >= 0.25")
+                         f"{', '.join(OPERATORS)}, e.g. workload_share_open_any@2030Q4 >= 0.25")
     try:
         value = float(match["value"])
     except ValueError:

@@ -7,17 +7,14 @@ The input is a tidy :class:`pandas.DataFrame` with columns ``scenario``, ``repli
 
 Public API
 ----------
-``DEPLOYMENT_COLOURS`` / ``DEPLOYMENT_LABELS``  closed, open and open_finetuned workloads.
-``STACK_COLOURS`` / ``STACK_LABELS``            closed-only, open-only and hybrid enterprises.
 ``scenario_colours(names)``                      a stable colour per scenario name.
 ``band_table(frame, metric, segment)``           mean, p5 and p95 by quarter.
 ``plot_run(frame, folder)``                      writes the run's PNGs and returns their paths.
 
-Colours follow the Okabe-Ito colour-blind-safe palette; the same deployment or stack has the same
-colour in every figure. matplotlib is imported inside the drawing functions (with the
-non-interactive "Agg" backend), so ``import sim.views.plots`` stays instant; the look is seaborn's
-white grid, set through matplotlib settings so seaborn is not needed. This module knows nothing of
-the model and touches no file except the PNGs it writes into the folder it is given.
+The palette, labels, theme and figure helpers are :mod:`sim.views.style`'s (the same deployment
+or stack has the same colour in every figure). matplotlib is imported inside the drawing
+functions, so ``import sim.views.plots`` stays instant. This module knows nothing of the model
+and touches no file except the PNGs it writes into the folder it is given.
 """
 
 from __future__ import annotations
@@ -25,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,95 +29,21 @@ from typing import Any
 
 import pandas as pd
 
-# --- palette and words ------------------------------------------------------------------------
-
-#: The Okabe-Ito palette (Okabe & Ito 2008), safe for the common forms of colour blindness.
-OKABE_ITO = {
-    "blue": "#0072B2",
-    "orange": "#E69F00",
-    "bluish_green": "#009E73",
-    "vermillion": "#D55E00",
-    "reddish_purple": "#CC79A7",
-    "sky_blue": "#56B4E9",
-    "yellow": "#F0E442",
-    "black": "#000000",
-}
-
-DEPLOYMENT_COLOURS = {
-    "closed": OKABE_ITO["blue"],
-    "open": OKABE_ITO["orange"],
-    "open_finetuned": OKABE_ITO["vermillion"],
-}
-DEPLOYMENT_LABELS = {
-    "closed": "Closed API",
-    "open": "Open weights, self-hosted",
-    "open_finetuned": "Open weights, fine-tuned",
-}
-STACK_COLOURS = {
-    "closed": OKABE_ITO["blue"],
-    "open": OKABE_ITO["orange"],
-    "hybrid": OKABE_ITO["bluish_green"],
-}
-STACK_LABELS = {
-    "closed": "Closed only",
-    "open": "Open only",
-    "hybrid": "Hybrid",
-}
-
-REGION_COLOURS = {
-    "eu": OKABE_ITO["reddish_purple"],
-    "north_america": OKABE_ITO["sky_blue"],
-    "apac": OKABE_ITO["black"],
-}
-REGION_LABELS = {"eu": "EU", "north_america": "North America", "apac": "Asia-Pacific"}
-
-# Order in which scenario_colours hands out colours (yellow late: it is faint on white).
-_SCENARIO_PALETTE = tuple(OKABE_ITO[name] for name in (
-    "blue", "orange", "bluish_green", "vermillion", "reddish_purple", "sky_blue", "black", "yellow",
-))
+from sim.core.kernel import OPTIONS as DEPLOYMENTS
+from sim.core.kernel import STACKS
+from sim.views.style import (BAND_ALPHA, BAND_HIGH, BAND_LOW, DEPLOYMENT_COLOURS, DEPLOYMENT_LABELS,
+                             MATRIX_METRICS, OKABE_ITO, PALETTE, REGION_COLOURS, STACK_COLOURS,
+                             STACK_LABELS, new_figure, save_figure, segment_label, theme,
+                             title_figure)
 
 # --- figure settings --------------------------------------------------------------------------
 
-DPI = 120
-BAND_LOW, BAND_HIGH = 0.05, 0.95
-_BAND_ALPHA = 0.2
 _LINE_WIDTH = 2.0
-_SINGLE_PANEL_SIZE = (8.0, 4.8)
 _SIGNALS_SIZE = (12.0, 8.5)
 _SMALL_MULTIPLE_SIZE = (4.2, 3.4)
 _SMALL_MULTIPLE_COLUMNS = 3
 _MAX_YEAR_TICKS = 10
 _REQUIRED_COLUMNS = ("replication", "quarter", "metric", "segment", "value")
-
-# seaborn's "whitegrid" look at readable sizes, without importing seaborn (a second of start-up);
-# applied through rc_context, so matplotlib's global settings are left as they were.
-_THEME = {
-    "figure.facecolor": "white",
-    "axes.facecolor": "white",
-    "axes.edgecolor": "0.8",
-    "axes.linewidth": 1.25,
-    "axes.grid": True,
-    "axes.axisbelow": True,
-    "axes.labelcolor": "0.15",
-    "axes.titlesize": 13,
-    "axes.labelsize": 12,
-    "grid.color": "0.88",
-    "grid.linestyle": "-",
-    "grid.linewidth": 1.0,
-    "text.color": "0.15",
-    "xtick.color": "0.15",
-    "ytick.color": "0.15",
-    "xtick.labelsize": 11,
-    "ytick.labelsize": 11,
-    "xtick.minor.visible": True,
-    "legend.fontsize": 11,
-    "legend.edgecolor": "0.8",
-    "font.size": 12,
-    "lines.solid_capstyle": "round",
-}
-
-DEPLOYMENTS = tuple(DEPLOYMENT_COLOURS)
-STACKS = tuple(STACK_COLOURS)
 
 
 def scenario_colours(names: Iterable[str]) -> dict[str, str]:
@@ -133,7 +55,7 @@ def scenario_colours(names: Iterable[str]) -> dict[str, str]:
     in it is unreadable on white), so names are only guaranteed distinct colours while there are
     no more of them than the remaining seven colours; beyond that colours repeat.
     """
-    palette = [colour for colour in _SCENARIO_PALETTE if colour != OKABE_ITO["yellow"]]
+    palette = [colour for colour in PALETTE if colour != OKABE_ITO["yellow"]]
     unique = sorted(set(names))
     taken: set[int] = set()
     colours: dict[str, str] = {}
@@ -219,7 +141,7 @@ def _draw_band(ax: Any, table: pd.DataFrame, *, label: str, colour: str,
     """Draw a band table: the mean as a line, the 5-95% range as a shaded band."""
     dates = _quarter_dates(table.index)
     if (table["p95"] > table["p5"]).any():
-        ax.fill_between(dates, table["p5"], table["p95"], color=colour, alpha=_BAND_ALPHA,
+        ax.fill_between(dates, table["p5"], table["p95"], color=colour, alpha=BAND_ALPHA,
                         linewidth=0)
     ax.plot(dates, table["mean"], color=colour, linestyle=linestyle, linewidth=_LINE_WIDTH,
             label=label)
@@ -281,38 +203,6 @@ def _caption(frame: pd.DataFrame) -> str:
     return text
 
 
-def _new_figure(title: str, caption: str, nrows: int = 1, ncols: int = 1,
-                figsize: tuple[float, float] = _SINGLE_PANEL_SIZE, **subplot_options: Any):
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, layout="constrained", squeeze=False,
-                             **subplot_options)
-    _title(fig, title, caption)
-    return fig, axes
-
-
-def _title(fig: Any, title: str, caption: str) -> None:
-    fig.suptitle(title, fontsize="x-large", fontweight="bold")
-    fig.supxlabel(caption, fontsize="small", color="0.35")
-
-
-def _save(fig: Any, path: Path) -> Path:
-    """Save ``fig`` as PNG atomically (temporary file in the same folder, then rename); close it."""
-    import matplotlib.pyplot as plt
-
-    handle, temporary = tempfile.mkstemp(suffix=".png", prefix=f".{path.stem}-", dir=path.parent)
-    os.close(handle)
-    try:
-        fig.savefig(temporary, format="png", dpi=DPI)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    finally:
-        plt.close(fig)
-    return path
-
-
 def _has(frame: pd.DataFrame, metrics: Iterable[str], segment: str = "all") -> bool:
     """Whether any of ``metrics`` has rows in ``segment``."""
     return bool((frame["metric"].isin(list(metrics)) & (frame["segment"] == segment)).any())
@@ -322,14 +212,6 @@ def _segments(frame: pd.DataFrame, metrics: Iterable[str], prefix: str) -> list[
     """Segments starting with ``prefix`` (e.g. "class=") of ``metrics``, in order of appearance."""
     rows = frame[frame["metric"].isin(list(metrics))]
     return [s for s in pd.unique(rows["segment"]) if str(s).startswith(prefix)]
-
-
-def _humanise(segment: str, labels: dict[str, str] | None = None) -> str:
-    """"class=privacy_sensitive" -> "Privacy sensitive" (or the label given for the value)."""
-    value = segment.split("=", 1)[-1]
-    if labels and value in labels:
-        return labels[value]
-    return value.replace("_", " ").capitalize()
 
 
 def _quarters(frame: pd.DataFrame) -> list[str]:
@@ -354,14 +236,14 @@ def _single_panel(frame: pd.DataFrame, path: Path, *, title: str, ylabel: str,
     """A one-axes trend figure of ``series``; None when none of them is in the frame."""
     if not _has(frame, [line.metric for line in series]):
         return None
-    fig, axes = _new_figure(title, _caption(frame))
+    fig, axes = new_figure(title, _caption(frame))
     ax = axes[0, 0]
     _draw_series(ax, frame, series)
     _format_time_axis(ax, _quarters(frame))
     _format_share_axis(ax, ylabel, whole=whole)
     if len(series) > 1:
         ax.legend(loc="best", frameon=True, framealpha=0.9)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _plot_signals(frame: pd.DataFrame, path: Path) -> Path | None:
@@ -370,7 +252,7 @@ def _plot_signals(frame: pd.DataFrame, path: Path) -> Path | None:
     if signal_rows.empty:
         return None
     quarters = _quarters(frame)
-    fig, axes = _new_figure("Forces behind the choice: capability, price, tooling, regulation",
+    fig, axes = new_figure("Forces behind the choice: capability, price, tooling, regulation",
                             _caption(frame), 2, 2, figsize=_SIGNALS_SIZE, sharex=True)
     (gap_ax, price_ax), (tooling_ax, regulation_ax) = axes
 
@@ -404,7 +286,7 @@ def _plot_signals(frame: pd.DataFrame, path: Path) -> Path | None:
 
     regions = _segments(frame, ["signal_regulatory_pressure"], "region=")
     _draw_series(regulation_ax, frame, [
-        _Series("signal_regulatory_pressure", segment, _humanise(segment, REGION_LABELS),
+        _Series("signal_regulatory_pressure", segment, segment_label(segment),
                 REGION_COLOURS.get(segment.split("=", 1)[-1], OKABE_ITO["yellow"]), style)
         for segment, style in zip(regions, ["-", "--", ":", "-."] * len(regions))
     ])
@@ -419,7 +301,7 @@ def _plot_signals(frame: pd.DataFrame, path: Path) -> Path | None:
         else:
             ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center",
                     color="0.5")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _plot_workload_classes(frame: pd.DataFrame, path: Path) -> Path | None:
@@ -431,14 +313,14 @@ def _plot_workload_classes(frame: pd.DataFrame, path: Path) -> Path | None:
     columns = min(_SMALL_MULTIPLE_COLUMNS, len(classes))
     rows = math.ceil(len(classes) / columns)
     width, height = _SMALL_MULTIPLE_SIZE
-    fig, axes = _new_figure("Deployment by workload class", _caption(frame), rows, columns,
+    fig, axes = new_figure("Deployment by workload class", _caption(frame), rows, columns,
                             figsize=(width * columns, height * rows + 1.2),
                             sharex=True, sharey=True)
     quarters = _quarters(frame)
     panels = list(axes.flat)
     for index, (ax, segment) in enumerate(zip(panels, classes)):
         _draw_series(ax, frame, _deployment_series(segment))
-        ax.set_title(_humanise(segment))
+        ax.set_title(segment_label(segment))
         _format_time_axis(ax, quarters)
         _format_share_axis(ax, "Share of workloads" if ax.get_subplotspec().is_first_col() else "")
         if index + columns >= len(classes):  # lowest panel of its column: label the years
@@ -452,7 +334,7 @@ def _plot_workload_classes(frame: pd.DataFrame, path: Path) -> Path | None:
     else:  # a full grid: inside the last panel (an outside legend would collide with titles)
         panels[len(classes) - 1].legend(handles, labels, loc="best", fontsize="small",
                                         frameon=True, framealpha=0.9)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_run(frame: pd.DataFrame, folder: str | os.PathLike[str]) -> list[Path]:
@@ -484,11 +366,6 @@ def plot_run(frame: pd.DataFrame, folder: str | os.PathLike[str]) -> list[Path]:
     if frame.empty:
         return []
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     drawers = [
         lambda: _single_panel(
             frame, out / "workload_shares.png", title="Share of deployed enterprise workloads",
@@ -505,7 +382,7 @@ def plot_run(frame: pd.DataFrame, folder: str | os.PathLike[str]) -> list[Path]:
         lambda: _plot_workload_classes(frame, out / "workload_classes.png"),
     ]
     written: list[Path] = []
-    with plt.rc_context(_THEME):
+    with theme():
         for draw in drawers:
             path = draw()
             if path is not None:
@@ -530,12 +407,7 @@ def plot_calibration(panel: pd.DataFrame, parameters: pd.DataFrame, draws: pd.Da
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    with plt.rc_context(_THEME):
+    with theme():
         return [_plot_panel_fit(panel, out / "panel_fit.png"),
                 _plot_panel_paths(panel, paths, out / "panel_paths.png"),
                 _plot_marginals(parameters, draws, out / "marginals.png"),
@@ -562,7 +434,7 @@ def _plot_panel_fit(panel: pd.DataFrame, path: Path) -> Path:
     claimed = {"facecolor": OKABE_ITO["orange"], "alpha": 0.45, "hatch": "//", "edgecolor": "0.3"}
     bound = OKABE_ITO["vermillion"]
     model = DEPLOYMENT_COLOURS["closed"]
-    fig, axes = _new_figure("The panel of observations against the posterior predictive",
+    fig, axes = new_figure("The panel of observations against the posterior predictive",
                             "One replication per posterior draw.  Labels in grey: held out of the "
                             "fit (--until), model mean drawn open",
                             figsize=(9.5, 1.6 + 0.55 * len(panel)))
@@ -591,7 +463,7 @@ def _plot_panel_fit(panel: pd.DataFrame, path: Path) -> Path:
                        Line2D([], [], color=model, marker="o", label="model: mean, 90% interval")],
               loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2, fontsize="small",
               frameon=False)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _plot_panel_paths(panel: pd.DataFrame, paths: pd.DataFrame, path: Path) -> Path:
@@ -601,7 +473,7 @@ def _plot_panel_paths(panel: pd.DataFrame, paths: pd.DataFrame, path: Path) -> P
     series = list(dict.fromkeys(zip(panel["metric"], panel["segment"])))
     columns = min(len(series), _SMALL_MULTIPLE_COLUMNS)
     rows = math.ceil(len(series) / columns)
-    fig, axes = _new_figure("The posterior predictive through the observations",
+    fig, axes = new_figure("The posterior predictive through the observations",
                             f"Line: mean over {paths['draw'].nunique()} posterior draws (one "
                             f"replication each); band: {BAND_LOW:.0%}-{BAND_HIGH:.0%} range.  "
                             "Diamond: observation ± tolerance (red: measured, orange: claimed); "
@@ -626,7 +498,7 @@ def _plot_panel_paths(panel: pd.DataFrame, paths: pd.DataFrame, path: Path) -> P
         ax.set_title(metric if segment == "all" else f"{metric} [{segment}]", fontsize="small")
     for ax in list(axes.flat)[len(series):]:
         ax.set_visible(False)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _plot_marginals(parameters: pd.DataFrame, draws: pd.DataFrame, path: Path) -> Path:
@@ -634,7 +506,7 @@ def _plot_marginals(parameters: pd.DataFrame, draws: pd.DataFrame, path: Path) -
     uniform prior's density: a posterior as flat as the prior is one the data do not identify."""
     columns = min(len(parameters), _SMALL_MULTIPLE_COLUMNS + 1)
     rows = math.ceil(len(parameters) / columns)
-    fig, axes = _new_figure("Posterior of each parameter over its prior range",
+    fig, axes = new_figure("Posterior of each parameter over its prior range",
                             "Bars: posterior draws; shaded: their 90% interval; red line: median; "
                             "dashed: the uniform prior's density; a title in grey: not identified "
                             "(the posterior is about as wide as the prior)",
@@ -654,7 +526,7 @@ def _plot_marginals(parameters: pd.DataFrame, draws: pd.DataFrame, path: Path) -
                      color="0.1" if entry.identified else "0.55")
     for ax in list(axes.flat)[len(parameters):]:
         ax.set_visible(False)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _plot_pairs(parameters: pd.DataFrame, draws: pd.DataFrame, path: Path) -> Path:
@@ -668,7 +540,7 @@ def _plot_pairs(parameters: pd.DataFrame, draws: pd.DataFrame, path: Path) -> Pa
     bounds = list(zip(parameters["prior_low"], parameters["prior_high"]))
     size = len(names)
     fig = plt.figure(figsize=(1.4 * size + 1.6, 1.4 * size + 1.6))
-    _title(fig, "Posterior draws, two parameters at a time",
+    title_figure(fig, "Posterior draws, two parameters at a time",
            "Each dot a posterior draw; axes span the prior ranges (ticks at their ends).  A slanted "
            "cloud: the panel trades one parameter against the other")
     grid = fig.add_gridspec(size, size, left=0.12, right=0.98, bottom=0.12, top=0.92,
@@ -694,7 +566,7 @@ def _plot_pairs(parameters: pd.DataFrame, draws: pd.DataFrame, path: Path) -> Pa
                 ax.set_xlabel(_wrapped_parameter(column_name), fontsize="x-small")
             if j == 0:
                 ax.set_ylabel(_wrapped_parameter(row_name), fontsize="x-small")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _range_ticks(axis: Any, bounds: tuple[float, float], alignments: tuple[str, str], key: str) -> None:
@@ -714,7 +586,7 @@ def _plot_generations(generations: Sequence[dict], path: Path) -> Path:
     """The acceptance threshold (log scale) and the acceptance rate of each SMC generation."""
     from matplotlib.ticker import LogLocator, MaxNLocator, ScalarFormatter
 
-    fig, axes = _new_figure("How the fit converged",
+    fig, axes = new_figure("How the fit converged",
                             "Left: the acceptance threshold (root summed squared misfit, in "
                             "tolerances).  Right: the share of candidates accepted",
                             ncols=2, figsize=(9.0, 3.6))
@@ -733,7 +605,7 @@ def _plot_generations(generations: Sequence[dict], path: Path) -> Path:
         ax.minorticks_off()
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("Generation")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # --- comparison -------------------------------------------------------------------------------
@@ -749,15 +621,10 @@ def plot_comparison(frame: pd.DataFrame, table: pd.DataFrame, metrics: Sequence[
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     names = list(dict.fromkeys(frame["scenario"]))
     colours = scenario_colours(names)
     written = []
-    with plt.rc_context(_THEME):
+    with theme():
         for metric, title in metrics:
             written.append(_plot_fan(frame, metric, title, names, colours, out / f"fan_{metric}.png"))
         if matrix is not None:
@@ -767,7 +634,7 @@ def plot_comparison(frame: pd.DataFrame, table: pd.DataFrame, metrics: Sequence[
 
 def _plot_fan(frame: pd.DataFrame, metric: str, title: str, names: list[str],
               colours: dict[str, str], path: Path) -> Path:
-    fig, axes = _new_figure(title, _caption(frame[frame["scenario"] == names[0]]).split(".  ")[-1],
+    fig, axes = new_figure(title, _caption(frame[frame["scenario"] == names[0]]).split(".  ")[-1],
                             figsize=(9.0, 5.2))
     ax = axes[0, 0]
     quarters = []
@@ -781,20 +648,16 @@ def _plot_fan(frame: pd.DataFrame, metric: str, title: str, names: list[str],
     _format_time_axis(ax, quarters)
     _format_share_axis(ax, "Share", whole=False)
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small")
-    return _save(fig, path)
-
-
-_MATRIX_METRICS = (("workload_share_open_any", "Workloads on open weights (self-hosted or fine-tuned)"),
-                   ("stack_share_hybrid", "Enterprises running hybrid stacks"))
+    return save_figure(fig, path)
 
 
 def _plot_matrix(table: pd.DataFrame, matrix, quarter: str, path: Path) -> Path:
     row_axis, row_positions = matrix.rows
     column_axis, column_positions = matrix.columns
-    fig, axes = _new_figure(f"The two dynamics to watch, {quarter}",
-                            "Cell: mean over replications [5%-95% range]", ncols=len(_MATRIX_METRICS),
-                            figsize=(6.0 * len(_MATRIX_METRICS), 4.8))
-    for ax, (metric, title) in zip(axes[0], _MATRIX_METRICS):
+    fig, axes = new_figure(f"The two dynamics to watch, {quarter}",
+                            "Cell: mean over replications [5%-95% range]", ncols=len(MATRIX_METRICS),
+                            figsize=(6.0 * len(MATRIX_METRICS), 4.8))
+    for ax, (metric, title) in zip(axes[0], MATRIX_METRICS):
         rows = table[(table["metric"] == metric) & (table["quarter"] == quarter)].set_index("scenario")
         grid = [[rows.loc[matrix.cells[(r, c)]] for c in column_positions] for r in row_positions]
         means = [[cell["mean"] for cell in line] for line in grid]
@@ -808,4 +671,4 @@ def _plot_matrix(table: pd.DataFrame, matrix, quarter: str, path: Path) -> Path:
         ax.set_yticks(range(len(row_positions)), [f"{row_axis}: {p}" for p in row_positions])
         ax.set_title(title, fontsize="medium")
         ax.grid(False)
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -1,23 +1,28 @@
 """Figures of a sweep's analysis: sensitivity bars, grid heatmaps and lines, PRIM boxes.
 
-They share the look, palette and atomic saving of :mod:`sim.views.plots`; matplotlib is imported
-inside the functions. Each function draws one PNG from tables (the sweep's results, a
-sensitivity table, a :class:`~sim.analysis.prim.PrimResult`) and returns its path.
+They share the look, palette and atomic saving of :mod:`sim.views.style`; matplotlib is imported
+inside the functions. Each ``plot_*`` function draws one PNG from tables (the sweep's results, a
+sensitivity table, a :class:`~sim.analysis.prim.PrimResult`) and returns its path;
+:func:`plot_analysis` draws every figure of an analysis (:func:`sim.analysis.analyze_tables`)
+into its folder:
+
+* Sobol and Morris designs: a bar plot per outcome, ``sensitivity_<outcome>.png``;
+* grids: ``heatmap_<outcome>__<x>__<y>.png`` for every pair of parameters and
+  ``lines_<outcome>__<parameter>.png`` for every parameter;
+* each PRIM condition: ``<name>.png`` (the name its tables have, listed in ``prim.json``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import itertools
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.views.plots import _THEME, BAND_HIGH, BAND_LOW, OKABE_ITO, _new_figure, _save
+from sim.views.style import (BAND_ALPHA, BAND_HIGH, BAND_LOW, OKABE_ITO, PALETTE, is_share,
+                             new_figure, save_figure, theme)
 
-PALETTE = [OKABE_ITO[name] for name in ("blue", "orange", "bluish_green", "vermillion",
-                                        "reddish_purple", "sky_blue", "black", "yellow")]
 SENSITIVITY_BARS = {
     "sobol": (("S1", "S1_conf", "First order (S1)"), ("ST", "ST_conf", "Total (ST)")),
     "morris": (("mu_star", "mu_star_conf", "Mean absolute effect (mu*)"),
@@ -28,31 +33,44 @@ SENSITIVITY_CAPTIONS = {
     "morris": "Morris elementary effects per whole parameter range; whiskers: 95% bootstrap "
               "interval of mu*",
 }
-_BAND_ALPHA = 0.2
-_SHARE_PREFIXES = ("workload_share_", "volume_share_", "stack_share_", "plans_to_expand_open")
 
 
-@contextmanager
-def _theme() -> Iterator[None]:
-    import matplotlib
+def plot_analysis(analysis) -> list[Path]:
+    """Every figure of a sweep's analysis (a :class:`~sim.analysis.analyze.SweepAnalysis`),
+    written into its folder; returns their paths."""
+    from sim.analysis.data import slug
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    with plt.rc_context(_THEME):
-        yield
-
-
-def _is_share(outcome: str) -> bool:
-    return outcome.startswith(_SHARE_PREFIXES)
+    data, folder = analysis.data, analysis.folder
+    labels = {name: data.label(name) for name in data.parameters}
+    written = []
+    if analysis.sensitivity is not None:
+        for outcome, rows in analysis.sensitivity.groupby("outcome", sort=False):
+            written.append(plot_sensitivity(rows.drop(columns="outcome").set_index("parameter"),
+                                            data.method, outcome,
+                                            folder / f"sensitivity_{slug(outcome)}.png", labels))
+    if data.method == "grid":
+        levels = {name: data.spec.parameters[name].choices for name in data.parameters}
+        for outcome in data.outcomes:
+            for x, y in itertools.combinations(data.parameters, 2):
+                name = f"heatmap_{slug(outcome)}__{slug(x)}__{slug(y)}.png"
+                written.append(plot_heatmap(data.finished, outcome, x, y, folder / name, labels,
+                                            levels))
+            for parameter in data.parameters:
+                hue = next((name for name in data.parameters if name != parameter), None)
+                name = f"lines_{slug(outcome)}__{slug(parameter)}.png"
+                written.append(plot_lines(data.finished, outcome, parameter, folder / name, hue,
+                                          labels, levels))
+    for name, result in zip(analysis.prim_names, analysis.prim):
+        written.append(plot_prim(result, folder / f"{name}.png"))
+    return written
 
 
 def _format(outcome: str, value: float) -> str:
-    return f"{value:.0%}" if _is_share(outcome) else f"{value:.3g}"
+    return f"{value:.0%}" if is_share(outcome) else f"{value:.3g}"
 
 
 def _value_axis(ax, outcome: str, axis: str = "y") -> None:
-    if _is_share(outcome):
+    if is_share(outcome):
         from matplotlib.ticker import PercentFormatter
 
         getattr(ax, f"{axis}axis").set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
@@ -67,8 +85,8 @@ def plot_sensitivity(table: pd.DataFrame, method: str, outcome: str, path: Path,
     table = table.sort_values(bars[-1][0], ascending=True)
     positions = np.arange(len(table))
     height = 0.38
-    with _theme():
-        fig, axes = _new_figure(f"What drives {outcome}", SENSITIVITY_CAPTIONS[method],
+    with theme():
+        fig, axes = new_figure(f"What drives {outcome}", SENSITIVITY_CAPTIONS[method],
                                 figsize=(9.0, 1.6 + 0.55 * len(table)))
         ax = axes[0, 0]
         for offset, ((column, interval, label), colour) in enumerate(zip(bars, PALETTE)):
@@ -79,7 +97,7 @@ def plot_sensitivity(table: pd.DataFrame, method: str, outcome: str, path: Path,
         ax.tick_params(axis="y", which="minor", left=False)
         ax.axvline(0.0, color="0.5", linewidth=1)
         ax.legend(loc="lower right", frameon=True, framealpha=0.9)
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def plot_heatmap(results: pd.DataFrame, outcome: str, x: str, y: str, path: Path,
@@ -90,8 +108,8 @@ def plot_heatmap(results: pd.DataFrame, outcome: str, x: str, y: str, path: Path
     labels, levels = labels or {}, levels or {}
     grid = results.pivot_table(index=y, columns=x, values=outcome, aggfunc="mean", sort=True)
     grid = grid.reindex(index=levels.get(y, grid.index), columns=levels.get(x, grid.columns))
-    with _theme():
-        fig, axes = _new_figure(outcome, f"Cells: mean over {_runs_per_cell(results, x, y)} runs",
+    with theme():
+        fig, axes = new_figure(outcome, f"Cells: mean over {_runs_per_cell(results, x, y)} runs",
                                 figsize=(2.0 + 1.3 * grid.shape[1], 1.8 + 0.8 * grid.shape[0]))
         ax = axes[0, 0]
         image = ax.imshow(grid.to_numpy(dtype=float), cmap="viridis", aspect="auto", origin="lower")
@@ -108,7 +126,7 @@ def plot_heatmap(results: pd.DataFrame, outcome: str, x: str, y: str, path: Path
         ax.set_ylabel(labels.get(y, y))
         bar = fig.colorbar(image, ax=ax)
         _value_axis(bar.ax, outcome)
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def _runs_per_cell(results: pd.DataFrame, x: str, y: str) -> str:
@@ -129,8 +147,8 @@ def plot_lines(results: pd.DataFrame, outcome: str, parameter: str, path: Path,
     order = levels.get(parameter) or sorted(results[parameter].unique())
     numeric = pd.api.types.is_numeric_dtype(results[parameter])
     positions = {level: (level if numeric else i) for i, level in enumerate(order)}
-    with _theme():
-        fig, axes = _new_figure(outcome, f"Line: mean over runs; band: {BAND_LOW:.0%}-"
+    with theme():
+        fig, axes = new_figure(outcome, f"Line: mean over runs; band: {BAND_LOW:.0%}-"
                                 f"{BAND_HIGH:.0%} range over runs")
         ax = axes[0, 0]
         for (level, rows), colour in zip(groups, PALETTE * len(groups)):
@@ -138,7 +156,7 @@ def plot_lines(results: pd.DataFrame, outcome: str, parameter: str, path: Path,
             band = grouped.quantile([BAND_LOW, BAND_HIGH]).unstack().assign(mean=grouped.mean())
             band = band.reindex([v for v in order if v in band.index])
             xs = [positions[v] for v in band.index]
-            ax.fill_between(xs, band[BAND_LOW], band[BAND_HIGH], color=colour, alpha=_BAND_ALPHA,
+            ax.fill_between(xs, band[BAND_LOW], band[BAND_HIGH], color=colour, alpha=BAND_ALPHA,
                             linewidth=0)
             ax.plot(xs, band["mean"], color=colour, marker="o", linewidth=2,
                     label=None if hue is None else str(level))
@@ -149,7 +167,7 @@ def plot_lines(results: pd.DataFrame, outcome: str, parameter: str, path: Path,
         _value_axis(ax, outcome)
         if hue is not None:
             ax.legend(title=labels.get(hue, hue), loc="best", frameon=True, framealpha=0.9)
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def plot_prim(result, path: Path) -> Path:
@@ -158,13 +176,13 @@ def plot_prim(result, path: Path) -> Path:
     reached = result.stats["density"] >= result.threshold
     why = (f"the widest with density at least {result.threshold:.0%}" if reached
            else f"the densest (none reaches {result.threshold:.0%})")
-    with _theme():
-        fig, axes = _new_figure(f"Scenario discovery: {result.condition}",
+    with theme():
+        fig, axes = new_figure(f"Scenario discovery: {result.condition}",
                                 f"PRIM; chosen box: step {result.selected}, {why}",
                                 ncols=2, figsize=(13.0, 5.5))
         _draw_tradeoff(axes[0, 0], result)
         _draw_box(axes[0, 1], result)
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def _draw_tradeoff(ax, result) -> None:

@@ -28,11 +28,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.views.report import comparison, run, sweep
-from sim.views.report.page import METRIC_LABELS, FolderKind, ReportError
-from sim.views.report.run import KEY_METRICS
+from sim.views.report.page import FolderKind, ReportError
 from sim.views.report.sweep import outcome_label
+from sim.views.style import METRIC_LABELS
 
-__all__ = ["FOLDER_KINDS", "KEY_METRICS", "METRIC_LABELS", "REPORT_NAME", "FolderKind", "ReportError",
+__all__ = ["FOLDER_KINDS", "METRIC_LABELS", "REPORT_NAME", "FolderKind", "ReportError",
            "build_report", "folder_kind", "outcome_label"]
 
 REPORT_NAME = "report.html"
@@ -45,10 +45,10 @@ def build_report(folder: str | Path, *, targets: str | Path | None = None) -> Pa
     """Render ``folder``'s report and write it to ``folder/report.html``; return that path.
 
     The folder kind is detected from its files (see ``FOLDER_KINDS``). ``targets`` is a targets
-    YAML file for the run report's "targets against simulated values" section; by default
-    ``scenarios/targets.yaml`` in the working directory or in the project's source tree, and the
-    section is left out when no readable file applies. Raises :class:`ReportError` when the folder
-    is missing or is not an output folder adoptsim knows.
+    file (read by :func:`sim.calibration.load_targets`) whose panel the run report's "targets
+    against simulated values" section compares the run with; without it the section is left
+    out. Raises :class:`ReportError` when the folder is missing or is not an output folder
+    adoptsim knows, or when the targets file is missing or not valid.
     """
     from sim.running import storage
 

@@ -17,22 +17,15 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from sim.views.report.page import (
-    embeddable, other_figures,
-    METRIC_LABELS, FolderKind, ReportError, Section, Stat, document, esc, facts, figure,
-    figure_value, hash_span, interval_meaning, is_share, join_words, pct, pct_interval,
-    read_manifest, read_parquet,
-    share_cell, software_facts, swatch, table, td, th, when)
+    FolderKind, ReportError, Section, Stat, document, embeddable, esc, facts, figure,
+    figure_value, hash_span, interval_meaning, join_words, other_figures, pct, pct_interval,
+    read_manifest, read_parquet, share_cell, software_facts, swatch, table, td, th, when)
+from sim.views.style import COMPARE_HEADLINE_METRICS, METRIC_LABELS, is_share
 
 COMPARISON_FILES = ("manifest.json", "comparison.csv", "comparison.parquet")
 TABLE_COLUMNS = {"scenario", "metric", "quarter", "mean", "p5", "p95", "difference",
                  "difference_low", "difference_high", "unpaired_low", "unpaired_high"}
 
-#: The figures the headline quotes for every scenario, and how a sentence names them.
-HEADLINE_METRICS = (
-    ("workload_share_open_any", "the open-weight share of workloads"),
-    ("stack_share_hybrid", "the share of hybrid enterprises"),
-    ("plans_to_expand_open", "the share planning to expand open use"),
-)
 #: The metric the what-to-watch sentence weighs the two axes by.
 MATRIX_METRIC = "workload_share_open_any"
 
@@ -223,7 +216,7 @@ def _headline(comparison: ComparisonData, colours: dict[str, str]) -> str:
 def _reference_sentence(comparison: ComparisonData) -> str:
     """Where the reference stands at the last date, in one sentence."""
     clauses = []
-    for metric, noun in HEADLINE_METRICS:
+    for metric, noun in COMPARE_HEADLINE_METRICS:
         row = comparison.row(comparison.reference, metric, comparison.last)
         if row is not None:
             clauses.append(f"{noun} is {pct_interval(row.level)}")
@@ -236,7 +229,7 @@ def _reference_sentence(comparison: ComparisonData) -> str:
 def _moves_sentence(comparison: ComparisonData, scenario: str) -> str:
     """How ``scenario`` moves the headline figures from the reference at the last date."""
     clauses = []
-    for metric, noun in HEADLINE_METRICS:
+    for metric, noun in COMPARE_HEADLINE_METRICS:
         row = comparison.row(scenario, metric, comparison.last)
         if row is None:
             continue

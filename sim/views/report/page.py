@@ -25,22 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: Plain names of the metrics a reader meets in the report.
-METRIC_LABELS = {
-    "workload_share_closed": "Workloads on closed APIs",
-    "workload_share_open": "Workloads on open weights, self-hosted",
-    "workload_share_open_finetuned": "Workloads on fine-tuned open weights",
-    "workload_share_open_any": "Workloads on open weights (any)",
-    "volume_share_closed": "Token volume on closed APIs",
-    "volume_share_open": "Token volume on open weights, self-hosted",
-    "volume_share_open_finetuned": "Token volume on fine-tuned open weights",
-    "volume_share_open_any": "Token volume on open weights (any)",
-    "stack_share_closed": "Enterprises closed only",
-    "stack_share_open": "Enterprises open only",
-    "stack_share_hybrid": "Enterprises hybrid",
-    "plans_to_expand_open": "Enterprises planning to expand open use",
-}
-
+from sim.views.style import is_share
 
 class ReportError(Exception):
     """A folder that cannot be reported on (missing, or not an adoptsim output folder)."""
@@ -354,12 +339,6 @@ def when(quarter: str) -> str:
     return f"{words} of {year} ({quarter})"
 
 
-def segment_label(segment: str) -> str:
-    from sim.views.plots import REGION_LABELS, _humanise
-
-    return _humanise(segment, REGION_LABELS)
-
-
 def join_words(parts: Sequence[str]) -> str:
     """"a, b and c" ("" for no parts)."""
     return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
@@ -376,10 +355,6 @@ def other_figures(plots: Path, known: set[str], note: str) -> list[str]:
 def figure_value(value: float, metric: str) -> str:
     """A value in the metric's unit: percent for shares, else three significant digits."""
     return pct(value, 1) if is_share(metric) else f"{value:.3g}"
-
-
-def is_share(metric: str) -> bool:
-    return "share" in metric or metric.startswith("plans_to_expand")
 
 
 # --- settings and provenance blocks -----------------------------------------------------------

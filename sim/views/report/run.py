@@ -3,27 +3,29 @@ by :func:`sim.workflows.run_scenario`).
 
 A headline in plain words, key figures at 2025Q4 and the horizon end with 90% intervals, the
 trend plots with captions that say what to look at, calibration targets against simulated
-values (from ``scenarios/targets.yaml`` when present), segment breakdowns (sector, region, size,
-workload class), the resolved settings, and provenance (hash, seeds, versions, date, git commit,
-the source and confidence of every sourced figure).
+values (the panel of the targets file the caller names, :func:`sim.calibration.load_targets`),
+segment breakdowns (sector, region, size, workload class), the resolved settings, and provenance
+(hash, seeds, versions, date, git commit, the source and confidence of every sourced figure).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sim.views.report.page import (
-    embeddable, other_figures,
-    METRIC_LABELS, FolderKind, ReportError, Section, Stat, document, esc, facts, figure,
-    figure_value, hash_span, interval_meaning, join_words, pct, pct_interval, read_manifest,
-    read_parquet,
-    segment_label, settings_block, share_cell, software_facts, sources_table, swatch, table, td,
-    th, when)
+    FolderKind, ReportError, Section, Stat, document, embeddable, esc, facts, figure, figure_value,
+    hash_span, interval_meaning, join_words, other_figures, pct, pct_interval, read_manifest,
+    read_parquet, settings_block, share_cell, software_facts, sources_table, swatch, table, td, th,
+    when)
+from sim.views.style import (DEPLOYMENT_COLOURS, DEPLOYMENT_LABELS, HEADLINE_METRICS, METRIC_LABELS,
+                             STACK_COLOURS, STACK_LABELS, segment_label)
 
-TARGETS_FILE = Path("scenarios") / "targets.yaml"
+if TYPE_CHECKING:
+    from sim.calibration.panel import Target
+
 SNAPSHOT_QUARTER = "2025Q4"
 
 SEGMENT_DIMENSIONS = (
@@ -32,9 +34,6 @@ SEGMENT_DIMENSIONS = (
     ("size", "Enterprise size"),
     ("class", "Workload class"),
 )
-KEY_METRICS = ("workload_share_closed", "workload_share_open", "workload_share_open_finetuned",
-               "stack_share_closed", "stack_share_open", "stack_share_hybrid",
-               "plans_to_expand_open")
 
 
 class RunData:
@@ -128,7 +127,7 @@ def _is_run(folder: Path) -> bool:
 def render_run(folder: Path, *, targets: str | Path | None = None) -> str:
     """The HTML of a run folder's report (see the module docstring for its contents)."""
     run = RunData(Path(folder))
-    checks = _target_checks(run, _load_targets(targets))
+    checks = _target_checks(run, load_panel(targets))
     sections = [
         Section("key-figures", "Key figures", _key_figures(run)),
         Section("trends", "Trends", _trend_figures(run)),
@@ -221,11 +220,10 @@ def _moves(before: float, after: float) -> str:
 
 def _targets_sentence(checks: Sequence[TargetCheck]) -> str:
     """How many calibration targets the run meets, and the misses in numbers."""
-    judged = [check for check in checks if check.within is not None]
-    if not judged:
+    if not checks:
         return ""
-    misses = [check for check in judged if not check.within]
-    text = (f"<b>Calibration.</b> {len(judged) - len(misses)} of {len(judged)} targets (survey "
+    misses = [check for check in checks if not check.within]
+    text = (f"<b>Calibration.</b> {len(checks) - len(misses)} of {len(checks)} targets (survey "
             f"measurements and the article's figures) are met within their tolerance")
     if misses:
         text += ". Missed: " + "; ".join(
@@ -240,7 +238,7 @@ def _targets_sentence(checks: Sequence[TargetCheck]) -> str:
 def _key_figures(run: RunData) -> str:
     header = [[th("Figure")] + [th(q) for q in run.snapshots]]
     rows = []
-    for metric in KEY_METRICS:
+    for metric in HEADLINE_METRICS:
         stats = [run.stat(metric, q) for q in run.snapshots]
         if any(stats):
             rows.append([td(esc(METRIC_LABELS[metric]))] + [td(share_cell(s)) for s in stats])
@@ -368,87 +366,30 @@ def _caption_signals(run: RunData) -> str:
 # targets ----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Target:
-    """An observed figure the model should reproduce (from the targets file)."""
-
-    metric: str
-    value: float
-    segment: str = "all"
-    quarter: str = SNAPSHOT_QUARTER
-    tolerance: float | None = None
-    source: str | None = None
-    confidence: str | None = None
-    label: str | None = None
-    kind: str = "estimate"
-    counts: str | None = None
-
-
-@dataclass(frozen=True)
 class TargetCheck:
+    """A panel entry (:class:`sim.calibration.panel.Target`) and the run's value of it."""
+
     target: Target
     simulated: Stat
 
     @property
-    def within(self) -> bool | None:
-        """Whether the simulated mean lies within the target's tolerance (None: no tolerance); a
-        bound is met by any mean on its side."""
-        if self.target.kind == "upper_bound":
-            return self.simulated.mean <= self.target.value
-        if self.target.kind == "lower_bound":
-            return self.simulated.mean >= self.target.value
-        if self.target.tolerance is None:
-            return None
-        return abs(self.simulated.mean - self.target.value) <= self.target.tolerance
+    def within(self) -> bool:
+        """Whether the simulated mean meets the entry (:meth:`~sim.calibration.panel.Target.within`)."""
+        return self.target.within(self.simulated.mean)
 
 
-def _targets_candidates() -> list[Path]:
-    """Where the default targets file may be: the working directory, then the source tree."""
-    return [Path.cwd() / TARGETS_FILE, Path(__file__).resolve().parents[2] / TARGETS_FILE]
+def load_panel(path: str | Path | None) -> list[Target]:
+    """The panel of the targets file at ``path`` (:func:`sim.calibration.load_targets`); no
+    entries without a path. A :class:`ReportError` when the file is missing or not valid."""
+    if path is None:
+        return []
+    from sim.calibration import load_targets
+    from sim.core.scenario import ScenarioError
 
-
-def _load_targets(path: str | Path | None) -> list[Target]:
-    """Targets from a YAML file, read defensively: a missing or unreadable file, or malformed
-    entries, give no targets (the report leaves the section out) rather than an error.
-
-    Accepted shapes: a list of targets, or a mapping whose ``targets`` is a list or a mapping of
-    name -> target; each target has ``metric`` and ``value`` and optionally ``segment``,
-    ``quarter``, ``tolerance``, ``source``, ``confidence``, ``label``/``name``/``description``.
-    """
-    from sim.core.scenario import ScenarioError, load_yaml
-
-    paths = [Path(path)] if path is not None else _targets_candidates()
-    for candidate in paths:
-        try:
-            raw = load_yaml(candidate)
-        except ScenarioError:
-            continue
-        return list(_parse_targets(raw))
-    return []
-
-
-def _parse_targets(raw: Any) -> Iterable[Target]:
-    entries = raw.get("targets", raw) if isinstance(raw, dict) else raw
-    if isinstance(entries, dict):
-        entries = [{"name": name, **entry} for name, entry in entries.items() if isinstance(entry, dict)]
-    if not isinstance(entries, list):
-        return
-    for entry in entries:
-        if not isinstance(entry, dict) or "metric" not in entry or "value" not in entry:
-            continue
-        try:
-            tolerance = entry.get("tolerance")
-            yield Target(
-                metric=str(entry["metric"]), value=float(entry["value"]),
-                segment=str(entry.get("segment") or "all"),
-                quarter=str(entry.get("quarter") or SNAPSHOT_QUARTER),
-                tolerance=None if tolerance is None else float(tolerance),
-                source=None if entry.get("source") is None else str(entry["source"]),
-                confidence=None if entry.get("confidence") is None else str(entry["confidence"]),
-                label=next((str(entry[k]) for k in ("label", "description") if entry.get(k)), None),
-                kind=str(entry.get("kind") or "estimate"),
-                counts=None if entry.get("counts") is None else str(entry["counts"]))
-        except (TypeError, ValueError):
-            continue
+    try:
+        return load_targets(path).targets
+    except ScenarioError as error:
+        raise ReportError(str(error)) from None
 
 
 def _target_checks(run: RunData, targets: Sequence[Target]) -> list[TargetCheck]:
@@ -462,7 +403,7 @@ def _target_checks(run: RunData, targets: Sequence[Target]) -> list[TargetCheck]
 
 
 def _target_label(target: Target) -> str:
-    what = target.label or METRIC_LABELS.get(target.metric, target.metric)
+    what = METRIC_LABELS.get(target.metric, target.metric)
     return what if target.segment == "all" else f"{what} ({segment_label(target.segment)})"
 
 
@@ -471,13 +412,13 @@ def _targets_section(run: RunData, checks: Sequence[TargetCheck]) -> str:
     for check in checks:
         t, s = check.target, check.simulated
         tolerance = (f" &plusmn; {figure_value(t.tolerance, t.metric)}"
-                     if t.tolerance is not None and t.kind == "estimate" else "")
+                     if t.kind == "estimate" else "")
         observed = ({"upper_bound": "at most ", "lower_bound": "at least "}.get(t.kind, "")
                     + figure_value(t.value, t.metric))
         simulated = (f"{figure_value(s.mean, t.metric)}<span class=\"interval\">"
                      f"{figure_value(s.p5, t.metric)}&ndash;{figure_value(s.p95, t.metric)}</span>")
-        verdict = {True: '<span class="ok">within</span>', False: '<span class="miss">outside</span>',
-                   None: "&ndash;"}[check.within]
+        verdict = ('<span class="ok">within</span>' if check.within
+                   else '<span class="miss">outside</span>')
         source = esc(t.source or "")
         if t.counts:
             source = f"{esc(t.counts)}. {source}"
@@ -513,12 +454,11 @@ class _Column:
 
 def _segment_columns() -> tuple[list[_Column], list[_Column]]:
     """The workload-deployment and enterprise-stack columns, in the trend figures' colours."""
-    from sim.views.plots import (DEPLOYMENT_COLOURS, DEPLOYMENT_LABELS, DEPLOYMENTS, STACK_COLOURS,
-                           STACK_LABELS, STACKS)
+    from sim.core.kernel import OPTIONS, STACKS
 
     shorts = {"closed": "Closed", "open": "Open", "open_finetuned": "Fine-tuned", "hybrid": "Hybrid"}
     deployment = [_Column(f"workload_share_{k}", shorts[k], DEPLOYMENT_LABELS[k], DEPLOYMENT_COLOURS[k])
-                  for k in DEPLOYMENTS]
+                  for k in OPTIONS]
     stacks = [_Column(f"stack_share_{k}", shorts[k], STACK_LABELS[k], STACK_COLOURS[k]) for k in STACKS]
     stacks.append(_Column("plans_to_expand_open", "Plans", METRIC_LABELS["plans_to_expand_open"]))
     return deployment, stacks

@@ -2,81 +2,61 @@
 ``results.parquet``, written by :func:`sim.sweep.run_sweep`).
 
 What the sweep asks and finds in plain words, the design, each outcome's spread over the runs,
-and, once ``sim.analysis.analyze_sweep`` has written ``analysis/``, the sensitivity charts and
+and, once ``sim.analyze_sweep`` has written ``analysis/``, the sensitivity charts and
 table, grid heatmaps and line plots, and the PRIM boxes with their limits; then the base
 scenario's settings and provenance.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.views.report.page import (
-    METRIC_LABELS, FolderKind, Section, check_shape, document, esc, facts, figure, figure_value,
-    hash_span, join_words, read_manifest, read_parquet, segment_label, settings_block,
-    software_facts, sources_table, table, td, th)
+    FolderKind, ReportError, Section, check_shape, document, esc, facts, figure, figure_value,
+    hash_span, join_words, read_manifest, settings_block, software_facts, sources_table, table, td,
+    th)
+from sim.views.style import BAND_HIGH, BAND_LOW, METRIC_LABELS, segment_label
+
+if TYPE_CHECKING:
+    from sim.analysis.data import SweepData
 
 SWEEP_FILES = ("manifest.json", "design.parquet", "results.parquet")
-SWEEP_SPEC = "sweep.yaml"
 #: What the report reads from the sweep file (see :func:`sim.views.report.page.check_shape`).
 SPEC_SHAPE = {"name": str, "description": str, "parameters": {"*": {"label": str}},
               "design": {"method": str}, "outcomes": [str]}
-_PRIM_OPERATORS = {">=": "ge", "<=": "le", ">": "gt", "<": "lt"}
 
 
 def _is_sweep(folder: Path) -> bool:
     return all((folder / name).is_file() for name in SWEEP_FILES)
 
 
-class SweepData:
-    """A sweep folder's manifest, results table and analysis files, loaded once."""
+def load_sweep(folder: Path) -> SweepData:
+    """The sweep folder read leniently (:func:`sim.analysis.load_sweep_data`), its manifest and
+    the sweep file checked for the shape the report reads; :class:`ReportError` otherwise."""
+    from sim.analysis.data import load_sweep_data
+    from sim.core.scenario import ScenarioError
 
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.manifest = read_manifest(folder)
-        self.spec: dict = self._spec()
-        self.results = read_parquet(folder / "results.parquet")
-        self.parameters: dict[str, dict] = self.spec.get("parameters") or {}
-        self.outcomes: list[str] = [o for o in self.spec.get("outcomes") or [] if o in self.results]
-        status = self.results.get("status")
-        self.finished = self.results if status is None else self.results[status == "finished"]
-        self.analysis = folder / "analysis"
+    manifest = read_manifest(folder)
+    try:
+        sweep = load_sweep_data(folder, strict=False, manifest=manifest)
+    except ScenarioError as error:
+        raise ReportError(str(error)) from None
+    from_manifest = sweep.settings_file.name == "manifest.json"
+    check_shape(sweep.settings, SPEC_SHAPE, sweep.settings_file, "spec" if from_manifest else "")
+    return sweep
 
-    def _spec(self) -> dict:
-        """The sweep file as run: ``sweep.yaml`` in the folder (or the manifest's copy)."""
-        from sim.core.scenario import ScenarioError, load_yaml
 
-        path = self.folder / SWEEP_SPEC
-        try:
-            spec = load_yaml(path)
-        except ScenarioError:
-            spec = None
-        if isinstance(spec, dict):
-            check_shape(spec, SPEC_SHAPE, path)
-            return spec
-        spec = self.manifest.get("spec") or {}
-        check_shape(spec, SPEC_SHAPE, self.folder / "manifest.json", "spec")
-        return spec
+def _analysis_table(sweep: SweepData, name: str, **options):
+    """A table of the sweep's ``analysis/`` folder, or None when it is missing or unreadable."""
+    import pandas as pd
 
-    @property
-    def name(self) -> str:
-        return str(self.manifest.get("sweep") or self.spec.get("name") or self.folder.name)
-
-    @property
-    def method(self) -> str:
-        return str((self.spec.get("design") or {}).get("method") or "")
-
-    def label(self, parameter: str) -> str:
-        return (self.parameters.get(parameter) or {}).get("label") or parameter
-
-    def csv(self, name: str, **options):
-        import pandas as pd
-
-        path = self.analysis / name
-        try:
-            return pd.read_csv(path, **options) if path.is_file() else None
-        except (OSError, ValueError):
-            return None
+    path = sweep.analysis_folder / name
+    try:
+        return pd.read_csv(path, **options) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
 
 
 def outcome_label(outcome: str) -> str:
@@ -98,16 +78,16 @@ def _outcome_value(value: float, outcome: str) -> str:
 
 def render_sweep(folder: Path, *, targets: str | Path | None = None) -> str:
     """The HTML of a sweep folder's report: the design, the outcomes across runs, sensitivity
-    charts and PRIM boxes (from ``analysis/``, written by ``sim.analysis.analyze_sweep``), and
+    charts and PRIM boxes (from ``analysis/``, written by ``sim.analyze_sweep``), and
     provenance. ``targets`` is accepted for a uniform signature and not used."""
-    sweep = SweepData(Path(folder))
+    sweep = load_sweep(Path(folder))
     sections = [
         Section("design", "Design", _sweep_design(sweep)),
         Section("outcomes", "Outcomes across runs", _sweep_outcomes(sweep)),
     ]
-    if not sweep.analysis.is_dir():
+    if not sweep.analysis_folder.is_dir():
         sections.append(Section("analysis", "Analysis", (
-            "<p>This sweep has not been analysed yet: run <code>sim.analysis.analyze_sweep</code> "
+            "<p>This sweep has not been analysed yet: run <code>sim.analyze_sweep</code> "
             "on the folder (or <code>adoptsim analyze</code>), then rebuild this report with "
             "<code>adoptsim report</code>.</p>")))
     else:
@@ -134,7 +114,7 @@ def render_sweep(folder: Path, *, targets: str | Path | None = None) -> str:
 def _sweep_headline(sweep: SweepData) -> str:
     runs = sweep.manifest.get("runs") or {}
     base = sweep.manifest.get("base_scenario") or {}
-    description = " ".join(str(sweep.spec.get("description") or "").split())
+    description = " ".join(str(sweep.settings.get("description") or "").split())
     labels = [sweep.label(p) for p in sweep.parameters]
     text = (f"<p class=\"headline\"><b>What this sweep asks.</b> "
             f"{esc(description) + '. ' if description else ''}It varies "
@@ -154,7 +134,8 @@ def _sweep_headline(sweep: SweepData) -> str:
 
 def _sweep_design(sweep: SweepData) -> str:
     rows = []
-    for name, parameter in sweep.parameters.items():
+    for name, parameter in (sweep.settings.get("parameters") or {}).items():
+        parameter = parameter or {}
         if parameter.get("range") is not None:
             low, high = parameter["range"]
             values = f"{low:g} to {high:g} ({parameter.get('distribution') or 'uniform'})"
@@ -164,21 +145,19 @@ def _sweep_design(sweep: SweepData) -> str:
             values = ", ".join(parameter.get("categories") or {})
         rows.append([td(esc(sweep.label(name)), "text"), td(f"<code>{esc(name)}</code>", "left"),
                      td(esc(values), "text")])
-    design = sweep.spec.get("design") or {}
+    design = sweep.settings.get("design") or {}
     items = [("Method", esc(sweep.method)),
              ("Samples", esc(design.get("samples") if design.get("samples") is not None else "every combination")),
              ("Design seed", esc(design.get("seed", ""))),
-             ("Replications", esc(sweep.spec.get("replications", ""))),
+             ("Replications", esc(sweep.settings.get("replications", ""))),
              ("Common random numbers", "yes: the same replication seeds at every design point"
-              if sweep.spec.get("common_random_numbers", True) else "no"),
-             ("Settings for every run", esc("; ".join(sweep.spec.get("set") or []) or "none"))]
+              if sweep.settings.get("common_random_numbers", True) else "no"),
+             ("Settings for every run", esc("; ".join(sweep.settings.get("set") or []) or "none"))]
     return (facts(items) + table([[th("Parameter", cls="text"), th("Key"), th("Values", cls="text")]],
                                    rows, "The parameters the sweep varies and the values it draws."))
 
 
 def _sweep_outcomes(sweep: SweepData) -> str:
-    from sim.views.plots import BAND_HIGH, BAND_LOW
-
     rows = []
     for outcome in sweep.outcomes:
         values = sweep.finished[outcome].dropna()
@@ -204,7 +183,7 @@ def _sensitivity_columns(method: str) -> tuple[str, str, str]:
 def _drivers(sweep: SweepData):
     """The sensitivity table, outcomes in the sweep's order, parameters from the strongest; or
     None when the analysis wrote none."""
-    indices = sweep.csv("sensitivity.csv")
+    indices = _analysis_table(sweep, "sensitivity.csv")
     index, _, _ = _sensitivity_columns(sweep.method)
     if indices is None or index not in indices or not {"outcome", "parameter"} <= set(indices):
         return None
@@ -235,7 +214,7 @@ def _sweep_sensitivity(sweep: SweepData) -> str:
              f"is a 95% bootstrap half-width. Parameters are listed from the strongest.</p>"]
     for outcome, rows in indices.groupby("outcome", sort=False):
         parts.append(f"<h3>{esc(outcome_label(outcome))}</h3>")
-        png = sweep.analysis / f"sensitivity_{slug(outcome)}.png"
+        png = sweep.analysis_folder / f"sensitivity_{slug(outcome)}.png"
         top = rows.iloc[0]
         if png.is_file():
             parts.append(figure(png, f"Sensitivity of {outcome_label(outcome)}", (
@@ -251,12 +230,12 @@ def _sweep_sensitivity(sweep: SweepData) -> str:
 
 def _sweep_grid(sweep: SweepData) -> str:
     parts = []
-    for png in sorted(sweep.analysis.glob("heatmap_*.png")):
+    for png in sorted(sweep.analysis_folder.glob("heatmap_*.png")):
         parts.append(figure(png, png.stem.replace("_", " "), (
             "<b>Two parameters at once.</b> Each cell is the outcome's mean over the runs at that "
             "combination. Look at the direction in which the colour changes fastest: that "
             "parameter matters most; colour changing along both axes means both do.")))
-    for png in sorted(sweep.analysis.glob("lines_*.png")):
+    for png in sorted(sweep.analysis_folder.glob("lines_*.png")):
         parts.append(figure(png, png.stem.replace("_", " "), (
             "<b>One parameter at a time.</b> Each line is one level of another parameter. Look at "
             "the slopes: steep lines mean the outcome responds to this parameter; lines far "
@@ -265,30 +244,28 @@ def _sweep_grid(sweep: SweepData) -> str:
 
 
 def _prim_results(sweep: SweepData) -> list:
-    """The PRIM boxes the analysis wrote (``prim_<outcome>_<op>_<value>_*.csv``), read back with
-    the chosen box of each: the sweep file's conditions and any added when analysing."""
-    from sim.analysis.data import slug
-    from sim.analysis.prim import PrimResult, choose_box
-    from sim.sweep.spec import PrimSpec
+    """The PRIM boxes the analysis listed in ``prim.json`` (the sweep file's conditions and any
+    added when analysing), each with its name and its tables read back; those whose tables are
+    missing or unreadable are left out."""
+    from sim.analysis.data import PRIM_FILE
+    from sim.analysis.prim import PrimResult
 
-    outcomes = {slug(outcome): outcome for outcome in sweep.outcomes}
-    thresholds = {}
-    for prim in (sweep.spec.get("analysis") or {}).get("prim") or []:
-        prim = {"condition": prim} if isinstance(prim, str) else prim
-        thresholds[" ".join(str(prim.get("condition", "")).split())] = prim.get("threshold")
+    try:
+        listed = json.loads((sweep.analysis_folder / PRIM_FILE).read_text(encoding="utf-8"))["prim"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return []
     results = []
-    for path in sorted(sweep.analysis.glob("prim_*_trajectory.csv")):
-        stem = path.name.removesuffix("_trajectory.csv")
-        head, word, value = (stem.removeprefix("prim_").rsplit("_", 2) + ["", ""])[:3]
-        op = {w: o for o, w in _PRIM_OPERATORS.items()}.get(word)
-        trajectory = sweep.csv(path.name, index_col="step")
-        limits = sweep.csv(f"{stem}_limits.csv")
-        if head not in outcomes or op is None or trajectory is None or limits is None or trajectory.empty:
+    for entry in listed if isinstance(listed, list) else []:
+        try:
+            name, condition = str(entry["name"]), str(entry["condition"])
+            threshold, selected = float(entry["threshold"]), int(entry["selected"])
+            trajectory = _analysis_table(sweep, str(entry["trajectory"]), index_col="step")
+            limits = _analysis_table(sweep, str(entry["limits"]))
+        except (TypeError, ValueError, KeyError):
             continue
-        condition = f"{outcomes[head]} {op} {value}"
-        threshold = float(thresholds.get(condition) or PrimSpec.model_fields["threshold"].default)
-        results.append((stem, PrimResult(condition, trajectory, limits,
-                                         choose_box(trajectory, threshold), threshold)))
+        if trajectory is None or limits is None or selected not in trajectory.index:
+            continue
+        results.append((name, PrimResult(condition, trajectory, limits, selected, threshold)))
     return results
 
 
@@ -296,7 +273,9 @@ def _condition_words(condition: str) -> str:
     """"workload_share_open_any@2030Q4 >= 0.25" -> "Workloads on open weights (any), 2030Q4
     &ge; 25.0%" (HTML)."""
     outcome, op, value = (condition.split(" ") + ["", ""])[:3]
-    symbol = {">=": "&ge;", "<=": "&le;", ">": "&gt;", "<": "&lt;"}.get(op, esc(op))
+    from sim.sweep.spec import OPERATORS
+
+    symbol = OPERATORS[op].html if op in OPERATORS else esc(op)
     try:
         number = _outcome_value(float(value), outcome)
     except ValueError:
@@ -337,7 +316,7 @@ def _sweep_prim(sweep: SweepData) -> str:
     for stem, result in _prim_results(sweep):
         stats = result.stats
         parts.append(f"<h3>{_condition_words(result.condition)}</h3>")
-        png = sweep.analysis / f"{stem}.png"
+        png = sweep.analysis_folder / f"{stem}.png"
         caption = (f"<b>Which parameter ranges lead there.</b> Left: each step of peeling trades "
                    f"coverage (runs meeting the condition kept in the box) for density (share of "
                    f"the box's runs meeting it); look at the circled box, the widest with density "

@@ -1,0 +1,196 @@
+"""The look and the words every figure and report shares: palette, theme, metric and segment
+labels, the metric lists of each view, and the figure helpers (a themed figure, atomic saving).
+
+Colours follow the Okabe-Ito colour-blind-safe palette; the same deployment or stack has the same
+colour in every figure and report. The look is seaborn's white grid, set through matplotlib
+settings (:data:`THEME`, applied by :func:`theme`) so seaborn is not needed.
+
+Importing this module is instant: it needs the standard library only, and matplotlib is
+imported inside the functions that draw (with the non-interactive "Agg" backend).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+# --- palette ----------------------------------------------------------------------------------
+
+#: The Okabe-Ito palette (Okabe & Ito 2008), safe for the common forms of colour blindness.
+OKABE_ITO = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "bluish_green": "#009E73",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "sky_blue": "#56B4E9",
+    "yellow": "#F0E442",
+    "black": "#000000",
+}
+
+#: The order in which series without a colour of their own (scenarios, sensitivity bars, lines
+#: of a sweep) take colours; yellow last: it is faint on white.
+PALETTE = tuple(OKABE_ITO[name] for name in (
+    "blue", "orange", "bluish_green", "vermillion", "reddish_purple", "sky_blue", "black", "yellow",
+))
+
+#: Workloads by deployment (the keys are :data:`sim.core.kernel.OPTIONS`) and enterprises by
+#: stack (:data:`sim.core.kernel.STACKS`): colours and labels.
+DEPLOYMENT_COLOURS = {"closed": OKABE_ITO["blue"], "open": OKABE_ITO["orange"],
+                      "open_finetuned": OKABE_ITO["vermillion"]}
+DEPLOYMENT_LABELS = {"closed": "Closed API", "open": "Open weights, self-hosted",
+                     "open_finetuned": "Open weights, fine-tuned"}
+STACK_COLOURS = {"closed": OKABE_ITO["blue"], "open": OKABE_ITO["orange"],
+                 "hybrid": OKABE_ITO["bluish_green"]}
+STACK_LABELS = {"closed": "Closed only", "open": "Open only", "hybrid": "Hybrid"}
+REGION_COLOURS = {"eu": OKABE_ITO["reddish_purple"], "north_america": OKABE_ITO["sky_blue"],
+                  "apac": OKABE_ITO["black"]}
+REGION_LABELS = {"eu": "EU", "north_america": "North America", "apac": "Asia-Pacific"}
+
+# --- words ------------------------------------------------------------------------------------
+
+#: Plain names of the metrics a reader meets in tables, reports and the terminal.
+METRIC_LABELS = {
+    "workload_share_closed": "Workloads on closed APIs",
+    "workload_share_open": "Workloads on open weights, self-hosted",
+    "workload_share_open_finetuned": "Workloads on fine-tuned open weights",
+    "workload_share_open_any": "Workloads on open weights (any)",
+    "volume_share_closed": "Token volume on closed APIs",
+    "volume_share_open": "Token volume on open weights, self-hosted",
+    "volume_share_open_finetuned": "Token volume on fine-tuned open weights",
+    "volume_share_open_any": "Token volume on open weights (any)",
+    "stack_share_closed": "Enterprises closed only",
+    "stack_share_open": "Enterprises open only",
+    "stack_share_hybrid": "Enterprises hybrid",
+    "plans_to_expand_open": "Enterprises planning to expand open use",
+}
+
+#: A run's headline figures: the terminal's table after ``adoptsim run`` and the run report's
+#: key figures (labelled by :data:`METRIC_LABELS`).
+HEADLINE_METRICS = ("workload_share_closed", "workload_share_open", "workload_share_open_finetuned",
+                    "stack_share_closed", "stack_share_open", "stack_share_hybrid",
+                    "plans_to_expand_open")
+
+#: A comparison's metrics with the titles of their fan charts (also the terminal's headings).
+COMPARE_METRICS = (
+    ("workload_share_closed", "Share of workloads on closed APIs"),
+    ("workload_share_open_any", "Share of workloads on open weights (self-hosted or fine-tuned)"),
+    ("stack_share_hybrid", "Share of enterprises running hybrid stacks"),
+    ("stack_share_closed", "Share of enterprises on closed APIs only"),
+    ("plans_to_expand_open", "Share of enterprises planning to expand open use"),
+)
+
+#: The comparison report's headline: the metrics whose change it puts in words, as nouns.
+COMPARE_HEADLINE_METRICS = (
+    ("workload_share_open_any", "the open-weight share of workloads"),
+    ("stack_share_hybrid", "the share of hybrid enterprises"),
+    ("plans_to_expand_open", "the share planning to expand open use"),
+)
+
+#: The panels of the what-to-watch 2x2 matrix figure, with their titles.
+MATRIX_METRICS = (("workload_share_open_any", "Workloads on open weights (self-hosted or fine-tuned)"),
+                  ("stack_share_hybrid", "Enterprises running hybrid stacks"))
+
+
+def metric_of(outcome: str) -> str:
+    """The metric of a metric name or a sweep outcome: ``"x_share[region=eu]@2030Q4"`` -> ``"x_share"``."""
+    return outcome.partition("@")[0].partition("[")[0]
+
+
+def is_share(metric: str) -> bool:
+    """Whether a metric (or a sweep outcome of it) is a share, shown in percent."""
+    metric = metric_of(metric)
+    return "share" in metric or metric.startswith("plans_to_expand")
+
+
+def segment_label(segment: str) -> str:
+    """"class=privacy_sensitive" -> "Privacy sensitive"; regions by their names ("region=eu" ->
+    "EU")."""
+    value = segment.split("=", 1)[-1]
+    return REGION_LABELS.get(value) or value.replace("_", " ").capitalize()
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+DPI = 120
+#: Bands and intervals span the 5th to the 95th percentile over replications (or runs).
+BAND_LOW, BAND_HIGH = 0.05, 0.95
+BAND_ALPHA = 0.2
+SINGLE_PANEL_SIZE = (8.0, 4.8)
+
+#: seaborn's "whitegrid" look at readable sizes, without importing seaborn (a second of
+#: start-up); applied through :func:`theme`, so matplotlib's global settings are left as they were.
+THEME = {
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "axes.edgecolor": "0.8",
+    "axes.linewidth": 1.25,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "axes.labelcolor": "0.15",
+    "axes.titlesize": 13,
+    "axes.labelsize": 12,
+    "grid.color": "0.88",
+    "grid.linestyle": "-",
+    "grid.linewidth": 1.0,
+    "text.color": "0.15",
+    "xtick.color": "0.15",
+    "ytick.color": "0.15",
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "xtick.minor.visible": True,
+    "legend.fontsize": 11,
+    "legend.edgecolor": "0.8",
+    "font.size": 12,
+    "lines.solid_capstyle": "round",
+}
+
+
+@contextmanager
+def theme() -> Iterator[None]:
+    """Draw with the non-interactive backend and :data:`THEME` inside the block."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context(THEME):
+        yield
+
+
+def new_figure(title: str, caption: str, nrows: int = 1, ncols: int = 1,
+               figsize: tuple[float, float] = SINGLE_PANEL_SIZE, **subplot_options: Any):
+    """A figure with a grid of axes (always 2-D), its title and its caption (a footnote)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, layout="constrained", squeeze=False,
+                             **subplot_options)
+    title_figure(fig, title, caption)
+    return fig, axes
+
+
+def title_figure(fig: Any, title: str, caption: str) -> None:
+    """A figure's title above and its caption below, the way every figure has them."""
+    fig.suptitle(title, fontsize="x-large", fontweight="bold")
+    fig.supxlabel(caption, fontsize="small", color="0.35")
+
+
+def save_figure(fig: Any, path: Path) -> Path:
+    """Save ``fig`` as PNG atomically (temporary file in the same folder, then rename); close it."""
+    import matplotlib.pyplot as plt
+
+    handle, temporary = tempfile.mkstemp(suffix=".png", prefix=f".{path.stem}-", dir=path.parent)
+    os.close(handle)
+    try:
+        fig.savefig(temporary, format="png", dpi=DPI)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    finally:
+        plt.close(fig)
+    return path
