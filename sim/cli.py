@@ -181,8 +181,8 @@ def command_report(args) -> int:
 
 
 def command_sweep(args) -> int:
-    from sim.views.sweep_analysis import analyze_sweep
     from sim.sweep import ProgressReporter, load_sweep, run_sweep
+    from sim.views.sweep_analysis import analyze_sweep
 
     sweep = load_sweep(args.sweep)
     progress = ProgressReporter(sweep.spec.name, quiet=args.quiet)

@@ -13,11 +13,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-import sim
-
 from conftest import BASELINE
 from test_report import build_comparison
+
+import sim
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")

@@ -17,8 +17,8 @@ from sim.cli import main
 from sim.core.metrics import METRIC_INDEX, SEGMENTS
 from sim.core.posterior import replication_scenario
 from sim.core.quarters import parse_quarter
-from sim.running.runner import replication_seeds, simulate
 from sim.core.scenario import ScenarioError, load_scenario
+from sim.running.runner import replication_seeds, simulate
 from sim.workflows import calibrate_scenario, write_posterior
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.running.compare import comparison_table, watch_matrix
 from sim.core.model import AdoptionModel
 from sim.core.scenario import load_scenario
+from sim.running.compare import comparison_table, watch_matrix
 from sim.workflows import compare_scenarios
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,8 +19,15 @@ import pytest
 from conftest import BASELINE
 
 from sim.cli import main
-from sim.core.scenario import (MAX_EXTENDS_DEPTH, MAX_EXTENDS_FILES, MAX_FILE_BYTES, MAX_YAML_DEPTH,
-                          MAX_YAML_NODES, ScenarioError, load_scenario)
+from sim.core.scenario import (
+    MAX_EXTENDS_DEPTH,
+    MAX_EXTENDS_FILES,
+    MAX_FILE_BYTES,
+    MAX_YAML_DEPTH,
+    MAX_YAML_NODES,
+    ScenarioError,
+    load_scenario,
+)
 from sim.running.storage import write_json
 
 ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(

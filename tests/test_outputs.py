@@ -14,8 +14,8 @@ from conftest import BASELINE
 import sim.calibration
 import sim.running.runner
 import sim.sweep.sweep
-from sim.running import storage
 from sim.cli import main
+from sim.running import storage
 from sim.running.storage import OutputError, output_folder, stale_partials
 
 SMALL = ["--set", "population.enterprises=100", "--replications", "1", "--workers", "1",

@@ -9,8 +9,8 @@ from conftest import ROOT
 
 from sim.core.metrics import METRIC_INDEX, SEGMENTS
 from sim.core.posterior import draw_index, point_scenario, replication_scenario
-from sim.running.runner import replication_seeds, run_replications, simulate
 from sim.core.scenario import ScenarioError, load_scenario
+from sim.running.runner import replication_seeds, run_replications, simulate
 from sim.workflows import compare_scenarios, run_scenario
 
 DRAWS = [(0.0, 0.5), (4.0, 2.0), (2.0, 8.0)]   # closed_preference, peer_weight

@@ -18,15 +18,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import BASELINE, ROOT
 
 import sim
-from sim.views import report
 from sim.cli import main
-from sim.views.style import HEADLINE_METRICS, REGION_LABELS
 from sim.core.scenario import load_scenario
+from sim.views import report
+from sim.views.style import HEADLINE_METRICS, REGION_LABELS
 from sim.workflows import compare_scenarios
-
-from conftest import BASELINE, ROOT
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WORD_BREAK = "\0"

@@ -23,13 +23,12 @@ from pathlib import Path
 import pandas as pd
 from pydantic import ValidationError
 
-from sim.analysis.data import ANALYSIS_FOLDER, PRIM_FILE, SweepData, load_sweep_data, slug
+from sim.analysis.data import PRIM_FILE, SweepData, load_sweep_data, slug
 from sim.analysis.prim import PrimResult, discover
 from sim.analysis.sensitivity import METHODS, sensitivity_table
 from sim.running import storage
 from sim.running.runner import SUMMARY_QUANTILES
 from sim.sweep.spec import OPERATORS, PrimSpec, SweepError, parse_condition
-
 
 
 @dataclass

@@ -12,9 +12,14 @@ import pandas as pd
 from sim.core.scenario import ScenarioError, load_model_file, load_yaml, read_yaml
 from sim.sweep.design import Design, build_design
 from sim.sweep.spec import SweepError, SweepSpec
-from sim.sweep.store import (DESIGN_FILE, MANIFEST_FILE, RESULTS_FILE, SPEC_FILE, STATUS_FINISHED,
-                             read_table)
-
+from sim.sweep.store import (
+    DESIGN_FILE,
+    MANIFEST_FILE,
+    RESULTS_FILE,
+    SPEC_FILE,
+    STATUS_FINISHED,
+    read_table,
+)
 
 ANALYSIS_FOLDER = "analysis"   # what the analysis writes, inside the sweep folder
 PRIM_FILE = "prim.json"        # the PRIM conditions analysed, in the analysis folder

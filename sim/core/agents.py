@@ -20,7 +20,15 @@ import numpy as np
 from mesa.discrete_space import FixedAgent
 
 from sim.core import kernel
-from sim.core.kernel import CLOSED, FINETUNED, NOT_DEPLOYED, OPEN, STACK_CLOSED, STACK_HYBRID, STACK_OPEN
+from sim.core.kernel import (
+    CLOSED,
+    FINETUNED,
+    NOT_DEPLOYED,
+    OPEN,
+    STACK_CLOSED,
+    STACK_HYBRID,
+    STACK_OPEN,
+)
 from sim.core.schema import REGIONS, SECTOR_NAMES, SIZES
 
 

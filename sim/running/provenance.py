@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import platform
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -17,12 +17,12 @@ PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic")
 
 def now() -> datetime:
     """The current time in UTC, to the second."""
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def folder_stamp(moment: datetime | None = None) -> str:
     """``YYYYmmdd-HHMMSS`` in UTC (default: now), the start of an output folder's name."""
-    return (moment or now()).astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return (moment or now()).astimezone(UTC).strftime("%Y%m%d-%H%M%S")
 
 
 def versions(*extra: str) -> dict:

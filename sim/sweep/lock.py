@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sim.sweep.spec import SweepError
@@ -59,7 +59,7 @@ def folder_lock(folder: Path) -> Iterator[None]:
 def _me() -> dict:
     """This process as a lock owner."""
     return {"pid": os.getpid(), "started": _process_start(os.getpid()),
-            "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "since": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 def _owner(handle) -> dict | None:

@@ -46,7 +46,6 @@ from sim.core.scenario import ScenarioError, load_model_file, read_yaml
 from sim.core.schema import PathName, Strict
 
 
-
 class Operator(NamedTuple):
     """A condition's comparison: its test, its word in file names, its sign in HTML."""
 

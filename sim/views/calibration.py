@@ -13,9 +13,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from sim.running import provenance
 from sim.calibration.fit import IDENTIFIED_BELOW, Calibration
 from sim.core.scenario import scenario_hash
+from sim.running import provenance
 
 IDENTIFICATION_RULE = (f"a parameter is identified by the data when its posterior 90% interval is "
                        f"less than {IDENTIFIED_BELOW:.0%} as wide as its prior's; otherwise the "

@@ -31,10 +31,24 @@ import pandas as pd
 
 from sim.core.kernel import OPTIONS as DEPLOYMENTS
 from sim.core.kernel import STACKS
-from sim.views.style import (BAND_ALPHA, BAND_HIGH, BAND_LOW, DEPLOYMENT_COLOURS, DEPLOYMENT_LABELS,
-                             MATRIX_METRICS, OKABE_ITO, PALETTE, REGION_COLOURS, STACK_COLOURS,
-                             STACK_LABELS, new_figure, save_figure, segment_label, theme,
-                             title_figure)
+from sim.views.style import (
+    BAND_ALPHA,
+    BAND_HIGH,
+    BAND_LOW,
+    DEPLOYMENT_COLOURS,
+    DEPLOYMENT_LABELS,
+    MATRIX_METRICS,
+    OKABE_ITO,
+    PALETTE,
+    REGION_COLOURS,
+    STACK_COLOURS,
+    STACK_LABELS,
+    new_figure,
+    save_figure,
+    segment_label,
+    theme,
+    title_figure,
+)
 
 # --- figure settings --------------------------------------------------------------------------
 

@@ -20,8 +20,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.views.style import (BAND_ALPHA, BAND_HIGH, BAND_LOW, OKABE_ITO, PALETTE, is_share,
-                             new_figure, save_figure, theme)
+from sim.views.style import (
+    BAND_ALPHA,
+    BAND_HIGH,
+    BAND_LOW,
+    OKABE_ITO,
+    PALETTE,
+    is_share,
+    new_figure,
+    save_figure,
+    theme,
+)
 
 SENSITIVITY_BARS = {
     "sobol": (("S1", "S1_conf", "First order (S1)"), ("ST", "ST_conf", "Total (ST)")),

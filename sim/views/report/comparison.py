@@ -17,9 +17,32 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from sim.views.report.page import (
-    FolderKind, ReportError, Section, Stat, document, embeddable, esc, facts, figure,
-    figure_value, hash_span, interval_meaning, join_words, other_figures, pct, pct_interval,
-    read_manifest, read_parquet, share_cell, software_facts, swatch, table, td, th, when)
+    FolderKind,
+    ReportError,
+    Section,
+    Stat,
+    document,
+    embeddable,
+    esc,
+    facts,
+    figure,
+    figure_value,
+    hash_span,
+    interval_meaning,
+    join_words,
+    other_figures,
+    pct,
+    pct_interval,
+    read_manifest,
+    read_parquet,
+    share_cell,
+    software_facts,
+    swatch,
+    table,
+    td,
+    th,
+    when,
+)
 from sim.views.style import COMPARE_HEADLINE_METRICS, METRIC_LABELS, is_share
 
 COMPARISON_FILES = ("manifest.json", "comparison.csv", "comparison.parquet")
@@ -76,7 +99,7 @@ class ComparisonData:
             frame = pd.read_csv(path)
         except (OSError, ValueError) as error:
             raise ReportError(f"{path}: cannot read ({error})") from None
-        if not TABLE_COLUMNS <= set(frame) or frame.empty:
+        if not set(frame) >= TABLE_COLUMNS or frame.empty:
             raise ReportError(f"{path}: not a comparison table (needs columns "
                               f"{', '.join(sorted(TABLE_COLUMNS))})")
         self.reference = str(self.manifest.get("reference") or frame["scenario"].iloc[0])

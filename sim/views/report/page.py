@@ -27,6 +27,7 @@ from typing import Any
 
 from sim.views.style import is_share
 
+
 class ReportError(Exception):
     """A folder that cannot be reported on (missing, or not an adoptsim output folder)."""
 

@@ -16,12 +16,43 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.views.report.page import (
-    FolderKind, ReportError, Section, Stat, document, embeddable, esc, facts, figure, figure_value,
-    hash_span, interval_meaning, join_words, other_figures, pct, pct_interval, read_manifest,
-    read_parquet, settings_block, share_cell, software_facts, sources_table, swatch, table, td, th,
-    when)
-from sim.views.style import (DEPLOYMENT_COLOURS, DEPLOYMENT_LABELS, HEADLINE_METRICS, METRIC_LABELS,
-                             STACK_COLOURS, STACK_LABELS, segment_label)
+    FolderKind,
+    ReportError,
+    Section,
+    Stat,
+    document,
+    embeddable,
+    esc,
+    facts,
+    figure,
+    figure_value,
+    hash_span,
+    interval_meaning,
+    join_words,
+    other_figures,
+    pct,
+    pct_interval,
+    read_manifest,
+    read_parquet,
+    settings_block,
+    share_cell,
+    software_facts,
+    sources_table,
+    swatch,
+    table,
+    td,
+    th,
+    when,
+)
+from sim.views.style import (
+    DEPLOYMENT_COLOURS,
+    DEPLOYMENT_LABELS,
+    HEADLINE_METRICS,
+    METRIC_LABELS,
+    STACK_COLOURS,
+    STACK_LABELS,
+    segment_label,
+)
 
 if TYPE_CHECKING:
     from sim.calibration.panel import Target

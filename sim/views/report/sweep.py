@@ -14,9 +14,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.views.report.page import (
-    FolderKind, ReportError, Section, check_shape, document, esc, facts, figure, figure_value,
-    hash_span, join_words, read_manifest, settings_block, software_facts, sources_table, table, td,
-    th)
+    FolderKind,
+    ReportError,
+    Section,
+    check_shape,
+    document,
+    esc,
+    facts,
+    figure,
+    figure_value,
+    hash_span,
+    join_words,
+    read_manifest,
+    settings_block,
+    software_facts,
+    sources_table,
+    table,
+    td,
+    th,
+)
 from sim.views.style import BAND_HIGH, BAND_LOW, METRIC_LABELS, segment_label
 
 if TYPE_CHECKING:
