@@ -60,8 +60,8 @@ class CheckedModel(AdoptionModel):
         self.cache: kernel.KernelCache | None = None
         super().__init__(scenario, seed=seed, engine="reference")
 
-    def _decide(self, context, outlook):
-        slow = super()._decide(context, outlook)
+    def decide(self, context, outlook):
+        slow = super().decide(context, outlook)
         if self.cache is None:
             self.cache = kernel.KernelCache(self.population, self.behaviour)
         fast = kernel.decide_quarter(self.population, context, self.behaviour, outlook,
