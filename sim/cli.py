@@ -53,8 +53,14 @@ def positive_int(text: str) -> int:
 
 def _scenario_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", help="scenario YAML file")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a scenario key, e.g. --set behaviour.review_rate=0.3 (repeatable)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario key, e.g. --set behaviour.review_rate=0.3 (repeatable)",
+    )
 
 
 def _executor_options(parser: argparse.ArgumentParser) -> None:
@@ -63,8 +69,11 @@ def _executor_options(parser: argparse.ArgumentParser) -> None:
                         help="local process pool (default) or Dask")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                         help="Dask scheduler address (default: a local cluster on 127.0.0.1)")
-    parser.add_argument("--workers", type=positive_int,
-                        help="worker processes, local pool or local Dask cluster (default: all cores)")
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        help="worker processes, local pool or local Dask cluster (default: all cores)",
+    )
 
 
 def _progress_bar(total: int, description: str):
@@ -139,7 +148,9 @@ def command_calibrate(args) -> int:
                                 "sample from the prior" if where.stage == "prior" else
                                 "posterior predictive")
         if where.stage == "generation":
-            bar.set_postfix(acceptance=f"{where.done / max(where.evaluations, 1):.0%}", refresh=False)
+            bar.set_postfix(
+                acceptance=f"{where.done / max(where.evaluations, 1):.0%}", refresh=False
+            )
         bar.update(where.done - bar.n)
         if where.stage == "predictive" and where.done == where.total:
             bar.close()   # what follows (report, plots) is not counted
@@ -154,10 +165,12 @@ def command_calibrate(args) -> int:
     print(f"Calibration report: {result.folder}")
     for path in result.wrote:
         print(f"Wrote {path}")
-    print(f"{len(fit['generations'])} generations of {result.calibration.settings.particles} "
-          f"particles, {fit['evaluations']} evaluations, final threshold {fit['final_epsilon']:.3f}, "
-          f"acceptance {fit['final_acceptance']:.0%} ({fit['wall_seconds']:.0f} s); it stopped "
-          f"because {fit['stopped']}\n")
+    print(
+        f"{len(fit['generations'])} generations of {result.calibration.settings.particles} "
+        f"particles, {fit['evaluations']} evaluations, final threshold {fit['final_epsilon']:.3f}, "
+        f"acceptance {fit['final_acceptance']:.0%} ({fit['wall_seconds']:.0f} s); it stopped "
+        f"because {fit['stopped']}\n"
+    )
     panel = result.panel.assign(fitted=result.panel["fitted"].map({True: "yes", False: "held out"}),
                                 inside=result.panel["inside"].map({True: "yes", False: "no"}))
     print(panel[["name", "quarter", "kind", "value", "tolerance", "mean", "p5", "p95", "inside",
@@ -193,8 +206,10 @@ def command_sweep(args) -> int:
     finally:
         progress.close()
     print(f"Sweep folder: {result.folder}")
-    print(f"{sweep.spec.name}: {result.runs} runs, {result.finished} finished, {result.failed} failed"
-          f" ({result.executed} run now, {result.wall_seconds:.1f} s)")
+    print(
+        f"{sweep.spec.name}: {result.runs} runs, {result.finished} finished, {result.failed} failed"
+        f" ({result.executed} run now, {result.wall_seconds:.1f} s)"
+    )
     if result.failed:
         print(f"Tracebacks of the failed runs: {result.folder / 'failures'} "
               "(--retry-failed runs them again)")
@@ -299,7 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run a scenario and write a run folder")
     _scenario_options(run)
-    run.add_argument("--replications", type=int, help="number of replications (default: the scenario's)")
+    run.add_argument(
+        "--replications", type=int, help="number of replications (default: the scenario's)"
+    )
     run.add_argument("--seed", type=int, help="scenario seed (default: the scenario's)")
     run.add_argument("--point", action="store_true", help=POINT_HELP)
     _executor_options(run)
@@ -311,8 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
                                     "panel of observations (ABC-SMC)")
     calibrate.add_argument("scenario", nargs="?", default="scenarios/baseline.yaml",
                            help="scenario to calibrate (default: scenarios/baseline.yaml)")
-    calibrate.add_argument("--targets", default="scenarios/targets.yaml",
-                           help="the panel and calibration settings (default: scenarios/targets.yaml)")
+    calibrate.add_argument(
+        "--targets",
+        default="scenarios/targets.yaml",
+        help="the panel and calibration settings (default: scenarios/targets.yaml)",
+    )
     calibrate.add_argument("--quick", action="store_true",
                            help="a small, fast fit to check the machinery (writes only the report)")
     calibrate.add_argument("--until", metavar="QUARTER", type=_quarter,
@@ -330,17 +350,24 @@ def build_parser() -> argparse.ArgumentParser:
                                           "(default: the project's scenarios/targets.yaml)")
     report.set_defaults(handler=command_report)
 
-    sweep = commands.add_parser("sweep", help="run a batch sweep (grid, LHS, Sobol, Morris) and analyse it")
+    sweep = commands.add_parser(
+        "sweep", help="run a batch sweep (grid, LHS, Sobol, Morris) and analyse it"
+    )
     sweep.add_argument("sweep", help="sweep YAML file (see scenarios/sweeps/)")
     _executor_options(sweep)
-    sweep.add_argument("--out", default="outputs",
-                       help="output folder; the sweep goes to OUT/sweeps/NAME/HASH8 (default: outputs)")
+    sweep.add_argument(
+        "--out",
+        default="outputs",
+        help="output folder; the sweep goes to OUT/sweeps/NAME/HASH8 (default: outputs)",
+    )
     sweep.add_argument("--retry-failed", action="store_true", help="run recorded failures again")
     sweep.add_argument("--no-analysis", action="store_true", help="skip the analysis at the end")
     sweep.add_argument("--quiet", action="store_true", help="log lines instead of a progress bar")
     sweep.set_defaults(handler=command_sweep)
 
-    analyze = commands.add_parser("analyze", help="sensitivity, grid plots and PRIM of a sweep folder")
+    analyze = commands.add_parser(
+        "analyze", help="sensitivity, grid plots and PRIM of a sweep folder"
+    )
     analyze.add_argument("folder", help="a sweep folder (outputs/sweeps/NAME/HASH8/)")
     analyze.add_argument("--prim", action="append", default=[], metavar="CONDITION",
                          help="scenario discovery for a condition, e.g. "
@@ -348,13 +375,19 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--no-plots", action="store_true", help="tables only")
     analyze.set_defaults(handler=command_analyze)
 
-    compare = commands.add_parser("compare", help="run scenarios side by side with common random numbers")
+    compare = commands.add_parser(
+        "compare", help="run scenarios side by side with common random numbers"
+    )
     compare.add_argument("scenarios", nargs="+", help="scenario YAML files")
     compare.add_argument("--point", action="store_true", help=POINT_HELP)
     compare.add_argument("--reference", default="scenarios/baseline.yaml",
                          help="the scenario differences are taken against (default: the baseline)")
-    compare.add_argument("--at", action="append", metavar="QUARTER",
-                         help="a date for the table, e.g. 2028Q4 (repeatable; default 2026Q4, 2028Q4, 2030Q4)")
+    compare.add_argument(
+        "--at",
+        action="append",
+        metavar="QUARTER",
+        help="a date for the table, e.g. 2028Q4 (repeatable; default 2026Q4, 2028Q4, 2030Q4)",
+    )
     compare.add_argument("--replications", type=int, help="replications for every scenario "
                          "(default: the reference's)")
     _executor_options(compare)

@@ -8,7 +8,9 @@ from collections.abc import Callable
 from importlib import import_module
 
 
-def lazy_exports(module_name: str, public: dict[str, str]) -> tuple[Callable[[str], object], list[str]]:
+def lazy_exports(
+    module_name: str, public: dict[str, str]
+) -> tuple[Callable[[str], object], list[str]]:
     """A module-level ``__getattr__`` for ``module_name`` and its sorted ``__all__``.
 
     ``public`` maps each exported name to the module defining it. The first access of a name

@@ -49,8 +49,15 @@ def resolve(source, *, replications: int | None = None, seed: int | None = None,
 
 def snapshot_quarters(scenario: Scenario) -> list[str]:
     """2025Q4 (the article's picture) when inside the horizon, and the horizon's end."""
-    quarters = [SNAPSHOT_QUARTER] if (parse_quarter(scenario.horizon.start) <= parse_quarter(SNAPSHOT_QUARTER)
-                                      <= parse_quarter(scenario.horizon.end)) else []
+    quarters = (
+        [SNAPSHOT_QUARTER]
+        if (
+            parse_quarter(scenario.horizon.start)
+            <= parse_quarter(SNAPSHOT_QUARTER)
+            <= parse_quarter(scenario.horizon.end)
+        )
+        else []
+    )
     return list(dict.fromkeys(quarters + [scenario.horizon.end]))
 
 
@@ -64,7 +71,9 @@ def manifest(result: runner.Replications, digest: str, moment: datetime | None =
         "resolved_scenario": scenario.model_dump(mode="json"),
         "seed": scenario.seed,
         "replications": scenario.replications,
-        "replication_seeds": [{"entropy": s.entropy, "spawn_key": list(s.spawn_key)} for s in result.seeds],
+        "replication_seeds": [
+            {"entropy": s.entropy, "spawn_key": list(s.spawn_key)} for s in result.seeds
+        ],
         "posterior_draws": draws_record(scenario),
         "wall_seconds": round(result.wall_seconds, 3),
         **provenance.record(moment=moment),
@@ -76,7 +85,10 @@ def headline_table(summary: pd.DataFrame) -> pd.DataFrame:
     rows = summary[(summary["segment"] == "all")
                    & summary["metric"].isin(HEADLINE_METRICS)]
     cells = rows.assign(
-        figure=lambda t: t.apply(lambda r: f"{r['mean']:6.1%} [{r['p5']:.1%}, {r['p95']:.1%}]", axis=1))
+        figure=lambda t: t.apply(
+            lambda r: f"{r['mean']:6.1%} [{r['p5']:.1%}, {r['p95']:.1%}]", axis=1
+        )
+    )
     table = cells.pivot(index="metric", columns="quarter", values="figure")
     table = table.reindex([m for m in HEADLINE_METRICS if m in table.index])
     table.index = [METRIC_LABELS[m] for m in table.index]
@@ -96,7 +108,9 @@ def run_scenario(source, *, replications: int | None = None, seed: int | None = 
     replications run on ``executor`` ("local" or "dask", on ``scheduler`` or a local cluster;
     see :func:`sim.running.executors.make_executor`), with the same results on any.
     """
-    scenario = resolve(source, replications=replications, seed=seed, overrides=overrides, point=point)
+    scenario = resolve(
+        source, replications=replications, seed=seed, overrides=overrides, point=point
+    )
     parent = None if out is None else storage.output_folder(out, scenario.name)
     result = runner.run_replications(scenario, workers=workers, progress=progress,
                                      executor=executor, scheduler=scheduler)
@@ -124,12 +138,13 @@ def run_scenario(source, *, replications: int | None = None, seed: int | None = 
 
 @dataclass
 class CalibrationResult:
-    """A finished calibration: the posterior and its predictive (:class:`sim.calibration.Calibration`),
+    """A finished calibration: the posterior and its predictive
+    (:class:`sim.calibration.Calibration`),
     the report's tables, the report folder, and the files the fit was written to."""
 
     calibration: object          # sim.calibration.Calibration
-    panel: pd.DataFrame          # one row per panel entry (sim.views.calibration.panel_table)
-    parameters: pd.DataFrame     # one row per free parameter (sim.views.calibration.parameter_table)
+    panel: pd.DataFrame  # one row per panel entry (sim.views.calibration.panel_table)
+    parameters: pd.DataFrame  # one row per free parameter (sim.views.calibration.parameter_table)
     report: dict                 # calibration.json
     folder: Path | None          # the report folder
     wrote: list[Path]            # the posterior draws and the scenario fragment, when written
@@ -165,9 +180,11 @@ def write_posterior(calibration, targets_path: Path, settings, scenario_source,
     draws_path = targets_path.parent / settings.posterior
     previous = {path: path.read_bytes() if path.exists() else None
                 for path in (fragment_path, draws_path)}
-    header = (f"# Written by `{report['command']}` on {report['created']}: the posterior medians of "
-              f"{len(calibration.names)} parameters and {len(calibration.draws)} posterior draws.\n"
-              "# Do not edit by hand; recalibrate instead (see README, Calibration).\n")
+    header = (
+        f"# Written by `{report['command']}` on {report['created']}: the posterior medians of "
+        f"{len(calibration.names)} parameters and {len(calibration.draws)} posterior draws.\n"
+        "# Do not edit by hand; recalibrate instead (see README, Calibration).\n"
+    )
     body = _fragment(calibration.names, calibration.medians)
     body["posterior"] = {"file": os.path.relpath(draws_path, fragment_path.parent)}
     storage.write_csv(draws_path, draws_table(calibration))
@@ -182,9 +199,12 @@ def write_posterior(calibration, targets_path: Path, settings, scenario_source,
                 path.unlink()
             else:
                 storage.write_bytes(path, content)
-        raise ScenarioError(f"the scenario does not take {', '.join(shadowed)} from {fragment_path}: "
-                            "it must extend that file, and no file after it may set those keys "
-                            "(nothing was changed)", file=str(scenario_source))
+        raise ScenarioError(
+            f"the scenario does not take {', '.join(shadowed)} from {fragment_path}: "
+            "it must extend that file, and no file after it may set those keys "
+            "(nothing was changed)",
+            file=str(scenario_source),
+        )
     return [draws_path, fragment_path]
 
 
@@ -224,14 +244,22 @@ def calibrate_scenario(scenario_source="scenarios/baseline.yaml", targets="scena
         stamp = provenance.folder_stamp(datetime.fromisoformat(report["created"]))
         with storage.new_folder(parent, f"{stamp}-{report['scenario']['hash'][:8]}") as staging:
             storage.write_json(staging.staging / "calibration.json", report)
-            storage.write_text(staging.staging / "calibration.md", calibration_report.markdown(report))
+            storage.write_text(
+                staging.staging / "calibration.md", calibration_report.markdown(report)
+            )
             draws = calibration_report.draws_table(calibration)
             storage.write_csv(staging.staging / "posterior.csv", draws)
             if plots:
                 from sim.views.plots import plot_calibration
 
-                plot_calibration(panel, parameters, draws, calibration_report.paths_table(calibration),
-                                 calibration.generations, staging.staging)
+                plot_calibration(
+                    panel,
+                    parameters,
+                    draws,
+                    calibration_report.paths_table(calibration),
+                    calibration.generations,
+                    staging.staging,
+                )
         folder = staging.path
     wrote = []
     if write if write is not None else not (quick or until):
@@ -289,8 +317,11 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
     everything = [reference_scenario] + compare.aligned(resolved, reference_scenario)
     for quarter in dates:
         if quarter not in reference_scenario.quarters:
-            raise ScenarioError(f"--at {quarter} is outside the horizon {reference_scenario.horizon.start}.."
-                                f"{reference_scenario.horizon.end}", file=str(reference))
+            raise ScenarioError(
+                f"--at {quarter} is outside the horizon {reference_scenario.horizon.start}.."
+                f"{reference_scenario.horizon.end}",
+                file=str(reference),
+            )
     parent = None if out is None else storage.output_folder(out, "compare")
     frames, runs = [], {}
     for scenario in everything:
@@ -316,17 +347,36 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
     with storage.new_folder(parent, f"{provenance.folder_stamp(moment)}-{digest[:8]}") as folder:
         storage.write_parquet(folder.staging / "comparison.parquet", frame)
         storage.write_csv(folder.staging / "comparison.csv", table)
-        storage.write_json(folder.staging / "manifest.json", {
-            "reference": reference_scenario.name, "dates": list(dates),
-            "scenarios": {s.name: {"scenario_hash": scenario_hash(s), "run_folder": runs[s.name],
-                                   "description": s.description, "axes": s.axes} for s in everything},
-            "seed": reference_scenario.seed, "replications": reference_scenario.replications,
-            "posterior_draws": draws_record(reference_scenario),
-            **provenance.record(moment=moment)})
+        storage.write_json(
+            folder.staging / "manifest.json",
+            {
+                "reference": reference_scenario.name,
+                "dates": list(dates),
+                "scenarios": {
+                    s.name: {
+                        "scenario_hash": scenario_hash(s),
+                        "run_folder": runs[s.name],
+                        "description": s.description,
+                        "axes": s.axes,
+                    }
+                    for s in everything
+                },
+                "seed": reference_scenario.seed,
+                "replications": reference_scenario.replications,
+                "posterior_draws": draws_record(reference_scenario),
+                **provenance.record(moment=moment),
+            },
+        )
         from sim.views.plots import plot_comparison
 
-        plot_comparison(frame, table, COMPARE_METRICS, folder.staging / "plots",
-                        matrix=compare.watch_matrix(everything), matrix_quarter=reference_scenario.horizon.end)
+        plot_comparison(
+            frame,
+            table,
+            COMPARE_METRICS,
+            folder.staging / "plots",
+            matrix=compare.watch_matrix(everything),
+            matrix_quarter=reference_scenario.horizon.end,
+        )
         from sim.views.report import build_report
 
         build_report(folder.staging)
@@ -341,12 +391,23 @@ def comparison_display(table: pd.DataFrame, reference: str) -> str:
         lines.append(f"\n{labels.get(metric, metric)}")
         shown = rows.assign(
             level=rows.apply(lambda r: f"{r['mean']:6.1%} [{r['p5']:.1%}, {r['p95']:.1%}]", axis=1),
-            change=rows.apply(lambda r: "" if r["scenario"] == reference else
-                              f"{r['difference']:+6.1%} [{r['difference_low']:+.1%}, {r['difference_high']:+.1%}]",
-                              axis=1))
+            change=rows.apply(
+                lambda r: (
+                    ""
+                    if r["scenario"] == reference
+                    else f"{r['difference']:+6.1%} "
+                    f"[{r['difference_low']:+.1%}, {r['difference_high']:+.1%}]"
+                ),
+                axis=1,
+            ),
+        )
         lines.append(shown.pivot(index="scenario", columns="quarter", values="level")
                      .reindex(list(dict.fromkeys(rows["scenario"]))).to_string())
         lines.append(f"  change vs {reference} (paired, 90% CI):")
-        lines.append(shown[shown["scenario"] != reference].pivot(index="scenario", columns="quarter", values="change")
-                     .reindex([s for s in dict.fromkeys(rows["scenario"]) if s != reference]).to_string())
+        lines.append(
+            shown[shown["scenario"] != reference]
+            .pivot(index="scenario", columns="quarter", values="change")
+            .reindex([s for s in dict.fromkeys(rows["scenario"]) if s != reference])
+            .to_string()
+        )
     return "\n".join(lines)

@@ -22,7 +22,8 @@ from sim.sweep.spec import DesignSpec, Parameter
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-SMALL = '["population.enterprises=100", "horizon.end=2025Q4", "scheduled_events=[]", "burn_in_quarters=2"]'
+SMALL = ('["population.enterprises=100", "horizon.end=2025Q4", "scheduled_events=[]", '
+         '"burn_in_quarters=2"]')
 
 # Ishigami (a = 7, b = 0.1) on [-pi, pi]^3: the analytic first-order and total Sobol indices
 ISHIGAMI_S1 = [0.3139, 0.4424, 0.0]
@@ -101,7 +102,9 @@ def test_sweep_then_analyze_a_grid(tmp_path, capsys):
     assert main(["sweep", str(spec), "--workers", "1", "--out", str(tmp_path), "--quiet"]) == 0
     folder = load_sweep(spec).folder(tmp_path)
     printed = capsys.readouterr().out
-    assert f"Analysis: {folder / 'analysis'}" in printed and "PRIM workload_share_open_any" in printed
+    assert (
+        f"Analysis: {folder / 'analysis'}" in printed and "PRIM workload_share_open_any" in printed
+    )
     names = {path.name for path in (folder / "analysis").iterdir()}
     assert {"point_summary.csv",
             "heatmap_workload_share_open_any_2025Q4__behaviour.peer_weight__behaviour.closed_preference.png",
@@ -112,10 +115,16 @@ def test_sweep_then_analyze_a_grid(tmp_path, capsys):
     summary = pd.read_csv(folder / "analysis" / "point_summary.csv")
     assert len(summary) == 4 * 2 and set(summary["runs"]) == {2}
     report = (folder / "report.html").read_text()  # the analysis rebuilds the sweep's report
-    assert "<h2>Outcomes over the grid</h2>" in report and "<h2>Scenario discovery (PRIM)</h2>" in report
+    assert (
+        "<h2>Outcomes over the grid</h2>" in report
+        and "<h2>Scenario discovery (PRIM)</h2>" in report
+    )
     assert report.count("data:image/png;base64,") >= 3
 
-    assert main(["analyze", str(folder), "--no-plots", "--prim", "stack_share_hybrid@2025Q4 < 0.25"]) == 0
+    assert (
+        main(["analyze", str(folder), "--no-plots", "--prim", "stack_share_hybrid@2025Q4 < 0.25"])
+        == 0
+    )
     assert (folder / "analysis" / "prim_stack_share_hybrid_2025Q4_lt_0.25_limits.csv").exists()
     listed = json.loads((folder / "analysis" / "prim.json").read_text())["prim"]
     assert [entry["name"] for entry in listed] == ["prim_workload_share_open_any_2025Q4_ge_0.5",

@@ -68,7 +68,9 @@ def test_the_calibrated_baseline_meets_every_panel_entry(baseline_history):
 def test_the_open_share_falls_while_the_gap_closes(baseline_history):
     """The measured history: 19% open late 2024, 13% mid-2025, while the benchmark gap closed."""
     late_2024 = mean_at(baseline_history, "workload_share_open_any", "2024Q4")
-    mid_2025 = [mean_at(baseline_history, "workload_share_open_any", q) for q in ("2025Q2", "2025Q3")]
+    mid_2025 = [
+        mean_at(baseline_history, "workload_share_open_any", q) for q in ("2025Q2", "2025Q3")
+    ]
     assert all(share < late_2024 for share in mid_2025)
     gap = [mean_at(baseline_history, "signal_benchmark_gap", q) for q in ("2024Q4", "2025Q3")]
     assert gap[1] < gap[0]
@@ -104,14 +106,21 @@ def test_the_articles_segmentation_emerges(baseline_history):
         return difference.mean() > 3 * difference.std(ddof=1) / np.sqrt(difference.size)
 
     regulated = [f"sector={s}" for s in ("banking", "insurance", "healthcare", "defence")]
-    unregulated = [f"sector={s}" for s in ("technology", "retail", "manufacturing", "professional_services")]
+    unregulated = [
+        f"sector={s}" for s in ("technology", "retail", "manufacturing", "professional_services")
+    ]
     assert clearly_above(open_share(regulated), open_share(unregulated))
-    assert clearly_above(open_share(["region=eu"]), open_share(["region=north_america", "region=apac"]))
+    assert clearly_above(
+        open_share(["region=eu"]), open_share(["region=north_america", "region=apac"])
+    )
     hybrid = end[:, METRIC_INDEX["stack_share_hybrid"]]
-    assert clearly_above(hybrid[:, SEGMENTS.index("size=large")], hybrid[:, SEGMENTS.index("size=small")])
+    assert clearly_above(
+        hybrid[:, SEGMENTS.index("size=large")], hybrid[:, SEGMENTS.index("size=small")]
+    )
 
 
-# --- the machinery, on --quick fits ----------------------------------------------------------------
+# --- the machinery, on --quick fits ---------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def quick_targets(tmp_path_factory):
@@ -140,30 +149,48 @@ def quick_fit(quick_targets, tmp_path_factory):
 
 def test_a_quick_posterior_is_reproducible_on_any_worker_count(quick_fit, quick_targets, tmp_path):
     one, untouched = quick_fit
-    two = calibrate_scenario(BASELINE, quick_targets, quick=True, workers=2, out=tmp_path, plots=False)
+    two = calibrate_scenario(
+        BASELINE, quick_targets, quick=True, workers=2, out=tmp_path, plots=False
+    )
     settings = load_targets(quick_targets).calibration
     draws = pd.read_csv(one.folder / "posterior.csv")
     assert list(draws.columns) == ["draw", *settings.parameters]
     assert list(draws["draw"]) == list(range(settings.quick.draws))
     for name, prior in settings.parameters.items():
         assert draws[name].between(prior.low, prior.high).all(), name
-    assert (one.folder / "posterior.csv").read_bytes() == (two.folder / "posterior.csv").read_bytes()
+    assert (one.folder / "posterior.csv").read_bytes() == (
+        two.folder / "posterior.csv"
+    ).read_bytes()
     np.testing.assert_array_equal(one.calibration.predictive, two.calibration.predictive)
     assert one.calibration.simulations == two.calibration.simulations
-    assert one.wrote == [] and two.wrote == [] and not (quick_targets.parent / "fitted.yaml").exists()
+    assert (
+        one.wrote == [] and two.wrote == [] and not (quick_targets.parent / "fitted.yaml").exists()
+    )
     assert untouched
 
 
 def test_the_report_folder_holds_the_fit(quick_fit, quick_targets):
     result, _ = quick_fit
-    assert {"calibration.json", "calibration.md", "posterior.csv", "panel_fit.png", "panel_paths.png",
-            "marginals.png", "pairs.png", "generations.png"} <= {p.name for p in result.folder.iterdir()}
+    assert {
+        "calibration.json",
+        "calibration.md",
+        "posterior.csv",
+        "panel_fit.png",
+        "panel_paths.png",
+        "marginals.png",
+        "pairs.png",
+        "generations.png",
+    } <= {p.name for p in result.folder.iterdir()}
     report = json.loads((result.folder / "calibration.json").read_text(),
                         parse_constant=lambda constant: pytest.fail(f"{constant} in strict JSON"))
     settings = load_targets(quick_targets).calibration
     assert report["quick"] is True and report["validation"] is None
-    assert report["command"].endswith("--quick") and report["settings"] == settings.quick.model_dump()
-    assert [row["name"] for row in report["panel"]] == [t.name for t in load_targets(TARGETS).targets]
+    assert (
+        report["command"].endswith("--quick") and report["settings"] == settings.quick.model_dump()
+    )
+    assert [row["name"] for row in report["panel"]] == [
+        t.name for t in load_targets(TARGETS).targets
+    ]
     assert [row["parameter"] for row in report["parameters"]] == list(settings.parameters)
     assert len(report["fit"]["generations"]) == settings.quick.generations
     assert report["identification"]["not_identified"] == [
@@ -172,9 +199,17 @@ def test_the_report_folder_holds_the_fit(quick_fit, quick_targets):
         assert 1.0 <= generation["ess"] <= generation["accepted"] + 1e-9
     assert report["fit"]["final_ess"] == report["fit"]["generations"][-1]["ess"]
     draws = pd.read_csv(result.folder / "posterior.csv").drop(columns="draw")
-    assert report["distinct_draws"] == len(draws.drop_duplicates()) == result.calibration.distinct_draws
+    assert (
+        report["distinct_draws"]
+        == len(draws.drop_duplicates())
+        == result.calibration.distinct_draws
+    )
     text = (result.folder / "calibration.md").read_text()
-    for heading in ("## Generations", "## The panel against the posterior predictive", "## Parameters"):
+    for heading in (
+        "## Generations",
+        "## The panel against the posterior predictive",
+        "## Parameters",
+    ):
         assert heading in text
     assert "**Claims without a primary source.** " + ", ".join(report["claimed"]) in text
 
@@ -185,13 +220,18 @@ def test_a_full_fit_writes_the_draws_and_the_fragment_the_scenario_uses(quick_fi
     and a scenario extending it runs replication i on draw i."""
     result, _ = quick_fit
     scenario = tmp_path / "calibrated-baseline.yaml"
-    scenario.write_text(f"extends: [{ROOT / 'scenarios' / 'world.yaml'}, fitted.yaml]\nname: fitted\n")
+    scenario.write_text(
+        f"extends: [{ROOT / 'scenarios' / 'world.yaml'}, fitted.yaml]\nname: fitted\n"
+    )
     (tmp_path / "fitted.yaml").write_text("{}\n")
     wrote = write_posterior(result.calibration, tmp_path / "targets.yaml",
                             load_targets(quick_targets).calibration, scenario, result.report)
     assert wrote == [tmp_path / "draws.csv", tmp_path / "fitted.yaml"]
     fragment = (tmp_path / "fitted.yaml").read_text()
-    assert fragment.startswith("# Written by `adoptsim calibrate ") and "posterior:\n  file: draws.csv" in fragment
+    assert (
+        fragment.startswith("# Written by `adoptsim calibrate ")
+        and "posterior:\n  file: draws.csv" in fragment
+    )
     loaded = load_scenario(scenario)
     np.testing.assert_allclose(loaded.posterior.draws, result.calibration.draws, rtol=1e-5)
     switching = result.calibration.names.index("behaviour.switching_cost")
@@ -202,13 +242,17 @@ def test_a_full_fit_writes_the_draws_and_the_fragment_the_scenario_uses(quick_fi
 def test_a_fragment_the_scenario_does_not_use_is_put_back(quick_fit, quick_targets, tmp_path):
     result, _ = quick_fit
     scenario = tmp_path / "pinned.yaml"
-    scenario.write_text(f"extends: [{ROOT / 'scenarios' / 'world.yaml'}, fitted.yaml]\nname: pinned\n"
-                        "behaviour: {switching_cost: 5.0}\n")
+    scenario.write_text(
+        f"extends: [{ROOT / 'scenarios' / 'world.yaml'}, fitted.yaml]\nname: pinned\n"
+        "behaviour: {switching_cost: 5.0}\n"
+    )
     (tmp_path / "fitted.yaml").write_text("{}\n")
     with pytest.raises(ScenarioError, match="behaviour.switching_cost"):
         write_posterior(result.calibration, tmp_path / "targets.yaml",
                         load_targets(quick_targets).calibration, scenario, result.report)
-    assert (tmp_path / "fitted.yaml").read_text() == "{}\n" and not (tmp_path / "draws.csv").exists()
+    assert (tmp_path / "fitted.yaml").read_text() == "{}\n" and not (
+        tmp_path / "draws.csv"
+    ).exists()
 
 
 def test_the_deterministic_sampler_recovers_a_known_posterior(tmp_path):
@@ -254,11 +298,14 @@ def test_wide_proposal_kernels_keep_the_weights_from_collapsing_in_twelve_dimens
     def last_ess(scaling: float) -> float:
         np.random.seed(5)
         with make_executor("local", workers=1, tasks=32) as pool:
-            abc = pyabc.ABCSMC(_IndependentNormals(names),
-                               pyabc.Distribution(**{n: pyabc.RV("uniform", -5, 10) for n in names}),
-                               _euclidean_distance, population_size=60,
-                               sampler=OrderedSampler(pool, batch=32),
-                               transitions=proposal_kernel(scaling))
+            abc = pyabc.ABCSMC(
+                _IndependentNormals(names),
+                pyabc.Distribution(**{n: pyabc.RV("uniform", -5, 10) for n in names}),
+                _euclidean_distance,
+                population_size=60,
+                sampler=OrderedSampler(pool, batch=32),
+                transitions=proposal_kernel(scaling),
+            )
             abc.new(f"sqlite:///{tmp_path / f'scaling-{scaling}.db'}", dict.fromkeys(names, 0.0))
             history = abc.run(max_nr_populations=3)
         return effective_sample_size(history.get_distribution(m=0, t=history.max_t)[1])
@@ -298,13 +345,28 @@ def test_targets_file_errors_name_the_key(tmp_path):
             calibrate_scenario(BASELINE, path, quick=True, out=None)
         return caught.value
 
-    assert error(lambda s: s["targets"][0].update(metric="workload_share_clsoed")).key_path == "targets.0.metric"
+    assert (
+        error(lambda s: s["targets"][0].update(metric="workload_share_clsoed")).key_path
+        == "targets.0.metric"
+    )
     assert error(lambda s: s["targets"][1].update(colour="red")).key_path == "targets.1.colour"
     assert error(lambda s: s["calibration"]["fit"].update(draws=50)).key_path == "calibration.fit"
-    assert error(lambda s: s["calibration"]["parameters"].update({"behaviour.no_such_key": {"low": 0, "high": 1}})
-                 ).key_path == "calibration.parameters.behaviour.no_such_key"
-    assert error(lambda s: s["calibration"]["parameters"].update({"behaviour.review_rate": {"low": 0.1, "high": 7}})
-                 ).key_path == "calibration.parameters.behaviour.review_rate"
+    assert (
+        error(
+            lambda s: s["calibration"]["parameters"].update(
+                {"behaviour.no_such_key": {"low": 0, "high": 1}}
+            )
+        ).key_path
+        == "calibration.parameters.behaviour.no_such_key"
+    )
+    assert (
+        error(
+            lambda s: s["calibration"]["parameters"].update(
+                {"behaviour.review_rate": {"low": 0.1, "high": 7}}
+            )
+        ).key_path
+        == "calibration.parameters.behaviour.review_rate"
+    )
 
 
 @pytest.mark.parametrize("until, message", [("2023Q4", "before every target"),
@@ -323,7 +385,9 @@ def test_a_malformed_until_is_a_usage_error(capsys):
     assert "not a quarter" in capsys.readouterr().err
 
 
-def test_until_holds_out_the_later_entries_and_reports_their_coverage(quick_targets, tmp_path, capsys):
+def test_until_holds_out_the_later_entries_and_reports_their_coverage(
+    quick_targets, tmp_path, capsys
+):
     """`adoptsim calibrate --quick --until 2024Q4`: the entries after 2024Q4 are held out, and the
     report's validation section lists exactly them, with their coverage; nothing is written."""
     assert main(["calibrate", "--targets", str(quick_targets), "--quick", "--until", "2024Q4",
@@ -339,9 +403,13 @@ def test_until_holds_out_the_later_entries_and_reports_their_coverage(quick_targ
     validation = report["validation"]
     assert validation["until"] == "2024Q4" and validation["held_out"] == later
     inside = [row["inside"] for row in report["panel"] if not row["fitted"]]
-    assert validation["inside"] == sum(inside) and validation["coverage"] == pytest.approx(np.mean(inside))
+    assert validation["inside"] == sum(inside) and validation["coverage"] == pytest.approx(
+        np.mean(inside)
+    )
     section = (folder / "calibration.md").read_text().split("## Validation")[1]
-    listed = [line.split(" | ")[0].strip("| ") for line in section.splitlines() if line.startswith("| ")]
+    listed = [
+        line.split(" | ")[0].strip("| ") for line in section.splitlines() if line.startswith("| ")
+    ]
     assert listed[2:] == later   # after the header row and its rule
     assert f"(coverage {validation['coverage']:.0%})" in section
     assert "after 2024Q4 inside their 90% predictive interval" in printed

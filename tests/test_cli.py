@@ -140,7 +140,9 @@ def test_bad_scenario_exits_2_with_one_readable_message(tmp_path, case):
 
 def test_validate_reports_the_same_error(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(f"extends: {BASELINE.as_posix()}\nbehaviour:\n  review_rat: 0.3\n", encoding="utf-8")
+    bad.write_text(
+        f"extends: {BASELINE.as_posix()}\nbehaviour:\n  review_rat: 0.3\n", encoding="utf-8"
+    )
     result = cli("validate", bad, cwd=tmp_path, script=True)
     assert result.returncode == 2
     assert f"{bad}:3:" in result.stderr and "Traceback" not in result.stderr

@@ -43,7 +43,9 @@ def paired_change(frame: pd.DataFrame, scenario: str, metric: str, segment: str 
     return values(scenario) - values(reference)
 
 
-def assert_moves(frame, scenario, metric, direction, segment="all", reference="baseline", margin=0.005):
+def assert_moves(
+    frame, scenario, metric, direction, segment="all", reference="baseline", margin=0.005
+):
     change = paired_change(frame, scenario, metric, segment, reference=reference)
     assert np.sign(change.mean()) == direction and abs(change.mean()) > margin, (
         scenario, metric, segment, change)
@@ -79,7 +81,9 @@ def test_the_two_by_two_orders_as_the_stories_say(library):
 
 def test_shocks(library):
     assert_moves(library, "eu-sovereignty", "workload_share_open_any", +1, segment="region=eu")
-    eu_gain = paired_change(library, "eu-sovereignty", "workload_share_open_any", "region=eu").mean()
+    eu_gain = paired_change(
+        library, "eu-sovereignty", "workload_share_open_any", "region=eu"
+    ).mean()
     elsewhere = paired_change(library, "eu-sovereignty", "workload_share_open_any",
                               "region=north_america").mean()
     assert eu_gain > elsewhere + 0.005
@@ -146,7 +150,9 @@ def test_compare_writes_a_folder_and_reuses_runs_by_hash(tmp_path):
     files = {path.name for path in first.folder.iterdir()}
     assert {"comparison.parquet", "comparison.csv", "manifest.json", "plots"} <= files
     assert (first.folder / "plots" / "fan_workload_share_closed.png").exists()
-    second = compare_scenarios([variant], reference=reference, dates=(END,), workers=1, out=tmp_path)
+    second = compare_scenarios(
+        [variant], reference=reference, dates=(END,), workers=1, out=tmp_path
+    )
     assert second.runs == first.runs and second.folder != first.folder
     pd.testing.assert_frame_equal(first.table, second.table)
     assert len(list((tmp_path / "baseline").iterdir())) == 1

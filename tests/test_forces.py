@@ -119,8 +119,11 @@ def test_capability_gap_that_never_closes_keeps_work_on_closed():
 def test_tooling_maturity_raises_open_use():
     base = arm()
     mature = arm("signals.tooling_maturity={points: {2024Q1: 0.95}}")
-    assert_increase(mature.metric("workload_share_open_any"), base.metric("workload_share_open_any"),
-                    "open share: mature vs baseline tooling")
+    assert_increase(
+        mature.metric("workload_share_open_any"),
+        base.metric("workload_share_open_any"),
+        "open share: mature vs baseline tooling",
+    )
     assert_increase(mature.metric("workload_share_open_finetuned"),
                     base.metric("workload_share_open_finetuned"),
                     "fine-tuned share: mature vs baseline tooling")
@@ -150,7 +153,9 @@ def test_regulatory_pressure_moves_regulated_and_eu_work_to_open():
 
 
 WITHDRAWAL_QUARTER = "2026Q1"
-WITHDRAWAL = f"scheduled_events=[{{quarter: {WITHDRAWAL_QUARTER}, vendor: vendor_a, type: withdrawal}}]"
+WITHDRAWAL = (
+    f"scheduled_events=[{{quarter: {WITHDRAWAL_QUARTER}, vendor: vendor_a, type: withdrawal}}]"
+)
 WITHDRAWAL_SEEDS = tuple(range(1, 9))
 
 
@@ -176,7 +181,9 @@ def withdrawal_outcomes(*overrides: str) -> np.ndarray:
                             weights=before[placed_before] != model.deployment[placed_before]) > 0
         open_ = model.deployment > CLOSED
         mine = active & customer[population.owner]
-        outcomes.append((open_[mine].mean(), np.sum(moved & customer), open_[active & ~mine].mean()))
+        outcomes.append(
+            (open_[mine].mean(), np.sum(moved & customer), open_[active & ~mine].mean())
+        )
         withdrawals = model.metrics.values[stop, METRIC_INDEX["vendor_events"],
                                            SEGMENTS.index("event=withdrawal")]
         assert (withdrawals >= 1) == any(event.type == "withdrawal"
@@ -195,7 +202,9 @@ def test_vendor_withdrawal_moves_its_customers():
     # this comparison is noisier: it needs the mean to be material and two standard errors up.
     differences = hit[:, 0] - base[:, 0]
     assert differences.mean() >= MIN_EFFECT, differences
-    assert differences.mean() >= 2 * differences.std(ddof=1) / np.sqrt(differences.size), differences
+    assert differences.mean() >= 2 * differences.std(ddof=1) / np.sqrt(differences.size), (
+        differences
+    )
 
 
 def test_withdrawal_shock_moves_customers_more_than_bystanders():
@@ -232,8 +241,11 @@ def test_ml_capacity_raises_open_and_hybrid_stacks():
         return result.metric("stack_share_open") + result.metric("stack_share_hybrid")
 
     assert_increase(open_or_hybrid(raised), open_or_hybrid(base), "open + hybrid stack share")
-    assert_increase(raised.metric("workload_share_open_any"), base.metric("workload_share_open_any"),
-                    "open workload share with more ML capacity")
+    assert_increase(
+        raised.metric("workload_share_open_any"),
+        base.metric("workload_share_open_any"),
+        "open workload share with more ML capacity",
+    )
     # and within one run, enterprises with more ML capacity run open more often
     for model in base.models:
         using = model.stack >= 0
@@ -319,7 +331,9 @@ def test_open_affinity_makes_open_use_cluster_in_some_enterprises():
             affinity = population.open_affinity
             high = using & (affinity > np.median(affinity[using]))
             low = using & ~high
-            gaps.append(open_work[high].sum() / work[high].sum() - open_work[low].sum() / work[low].sum())
+            gaps.append(
+                open_work[high].sum() / work[high].sum() - open_work[low].sum() / work[low].sum()
+            )
         return np.array(gaps)
 
     assert_increase(affinity_gap(arm()), affinity_gap(arm("behaviour.open_affinity_sd=0.0")),

@@ -2,7 +2,8 @@
 names the file (and the cap, when one was hit), without a traceback and without writing anything.
 
 Scenario files, the files they extend, targets files and sweep files share one reader
-(:func:`sim.core.scenario.read_text` and the capped YAML parser), so most cases are tried on scenarios.
+(:func:`sim.core.scenario.read_text` and the capped YAML parser), so most cases are tried on
+scenarios.
 """
 
 from __future__ import annotations
@@ -121,7 +122,9 @@ def test_huge_scenario_file_is_refused_before_parsing(tmp_path, capsys):
     started = time.perf_counter()
     message = refused(tmp_path, capsys, "validate", path)
     assert time.perf_counter() - started < 1
-    assert message.startswith(f"{path}: the file is ") and "over the cap of 1,048,576 bytes" in message
+    assert (
+        message.startswith(f"{path}: the file is ") and "over the cap of 1,048,576 bytes" in message
+    )
 
 
 # --- what the YAML costs ----------------------------------------------------------------------
@@ -234,8 +237,12 @@ def test_non_finite_numbers_are_schema_errors(tmp_path, capsys, value):
 
 @pytest.mark.parametrize("value", ["1e308", "-1.0e+13", "1e13"])
 def test_absurd_magnitudes_are_schema_errors(tmp_path, capsys, value):
-    message = refused(tmp_path, capsys, "run", BASELINE, "--set", f"behaviour.closed_preference={value}")
-    assert message.startswith(f"--set behaviour.closed_preference={value}: behaviour.closed_preference: ")
+    message = refused(
+        tmp_path, capsys, "run", BASELINE, "--set", f"behaviour.closed_preference={value}"
+    )
+    assert message.startswith(
+        f"--set behaviour.closed_preference={value}: behaviour.closed_preference: "
+    )
     assert f"{float(value):g} is beyond the cap of 1e+12 on the size of any number" in message
 
 
@@ -291,9 +298,21 @@ def test_sweep_name_dot_dot_is_refused(tmp_path, capsys):
 def test_binary_targets_file_exits_2(tmp_path, capsys):
     targets = tmp_path / "targets.yaml"
     targets.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
-    assert refused(tmp_path, capsys, "calibrate", BASELINE, "--targets", targets, "--quick",
-                   "--out", tmp_path / "out") == f"{targets}: a binary file, not text (it holds " \
-                                                 "NUL bytes; UTF-16 text does too: save it as UTF-8)"
+    assert (
+        refused(
+            tmp_path,
+            capsys,
+            "calibrate",
+            BASELINE,
+            "--targets",
+            targets,
+            "--quick",
+            "--out",
+            tmp_path / "out",
+        )
+        == f"{targets}: a binary file, not text (it holds "
+        "NUL bytes; UTF-16 text does too: save it as UTF-8)"
+    )
 
 
 def test_alias_bomb_sweep_file_is_capped(tmp_path, capsys):

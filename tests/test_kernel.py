@@ -22,7 +22,9 @@ INF = np.inf
 
 # --- open_relative_capability ------------------------------------------------------------------
 
-def capability(gap=0.0, parity=0.875, frontier_gap=0.0, need=0.0, gap_sens=0.02, frontier_sens=0.03):
+def capability(
+    gap=0.0, parity=0.875, frontier_gap=0.0, need=0.0, gap_sens=0.02, frontier_sens=0.03
+):
     return kernel.open_relative_capability(gap, parity, frontier_gap, need, gap_sens, frontier_sens)
 
 

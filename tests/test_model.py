@@ -127,11 +127,15 @@ def test_vectorized_and_reference_engines_agree_every_quarter(seed, monkeypatch)
         fast.step()
         checked.step()
         quarter = fast.quarter - 1
-        np.testing.assert_array_equal(fast.deployment, checked.deployment, err_msg=f"quarter {quarter}")
+        np.testing.assert_array_equal(
+            fast.deployment, checked.deployment, err_msg=f"quarter {quarter}"
+        )
         np.testing.assert_array_equal(fast.stack, checked.stack, err_msg=f"quarter {quarter}")
         np.testing.assert_array_equal(fast.plans_to_expand, checked.plans_to_expand,
                                       err_msg=f"quarter {quarter}")
-    assert checked.checked == list(range(-scenario.burn_in_quarters, scenario.horizon.quarter_count))
+    assert checked.checked == list(
+        range(-scenario.burn_in_quarters, scenario.horizon.quarter_count)
+    )
     np.testing.assert_array_equal(fast.metrics.values, checked.metrics.values)
 
     # every mechanism acted during the comparison
@@ -159,7 +163,9 @@ def test_same_seed_same_metrics_different_seed_different(small_baseline):
     again = run(small_baseline, 11).metrics.values
     other = run(small_baseline, 12).metrics.values
     np.testing.assert_array_equal(first, again)
-    assert not np.allclose(value(first, "workload_share_closed"), value(other, "workload_share_closed"))
+    assert not np.allclose(
+        value(first, "workload_share_closed"), value(other, "workload_share_closed")
+    )
 
 
 def test_seed_sequence_and_int_seed_are_both_accepted(small_baseline):
@@ -197,7 +203,9 @@ def test_stacks_are_derived_from_deployments(small_baseline):
         # every active workload is deployed, inactive ones are not
         assert np.all(model.deployment[active] != NOT_DEPLOYED), quarter
         assert np.all(model.deployment[~active] == NOT_DEPLOYED), quarter
-        np.testing.assert_array_equal(model.stack, expected_stacks(model, quarter), err_msg=f"quarter {quarter}")
+        np.testing.assert_array_equal(
+            model.stack, expected_stacks(model, quarter), err_msg=f"quarter {quarter}"
+        )
         # metrics agree with the state
         stacks = model.stack[model.stack != NOT_DEPLOYED]
         row = model.metrics.values[quarter]
@@ -249,7 +257,9 @@ def test_network_neighbours_are_the_peer_lists_and_mostly_share_a_sector(small_b
         start, end = model.peer_offsets[agent.index], model.peer_offsets[agent.index + 1]
         assert neighbours == set(model.peer_neighbours[start:end].tolist())
         assert len(neighbours) >= small_baseline.population.network.neighbours // 2
-        same += sum(population.sector[other] == population.sector[agent.index] for other in neighbours)
+        same += sum(
+            population.sector[other] == population.sector[agent.index] for other in neighbours
+        )
         ties += len(neighbours)
     shares = np.bincount(population.sector, minlength=8) / population.enterprises
     chance = float(np.sum(shares ** 2))
@@ -403,11 +413,22 @@ def test_population_draws_stay_aligned_when_a_mix_parameter_changes():
     and portfolios are drawn from the same positions of their streams."""
     base = load_scenario(BASELINE, ["population.enterprises=300"])
     changed = load_scenario(base, ["population.sizes.small.ml_capacity_mean=0.5"])
-    first, second = AdoptionModel(base, seed=5).population, AdoptionModel(changed, seed=5).population
+    first, second = (
+        AdoptionModel(base, seed=5).population,
+        AdoptionModel(changed, seed=5).population,
+    )
     small = first.size_band == 0
     assert (second.ml_capacity[small] > first.ml_capacity[small]).mean() > 0.9
     np.testing.assert_array_equal(first.ml_capacity[~small], second.ml_capacity[~small])
-    for name in ("risk_aversion", "vendor", "sector", "region", "owner", "volume", "workload_class"):
+    for name in (
+        "risk_aversion",
+        "vendor",
+        "sector",
+        "region",
+        "owner",
+        "volume",
+        "workload_class",
+    ):
         np.testing.assert_array_equal(getattr(first, name), getattr(second, name))
 
 
@@ -432,15 +453,26 @@ def test_spend_shares_count_what_enterprises_pay():
     closed_price = behaviour.closed_price_usd_per_mtok * signals.closed_price_index
     open_price = (behaviour.closed_price_usd_per_mtok * signals.open_cost_ratio
                   * signals.hardware_cost_index)
-    platform = (behaviour.platform_cost * model.platform_multiplier
-                * (1 - behaviour.ml_capacity_relief * population.ml_capacity)
-                * (1 - behaviour.tooling_relief * signals.tooling_maturity)) * 1000 / behaviour.cost_weight
+    platform = (
+        (
+            behaviour.platform_cost
+            * model.platform_multiplier
+            * (1 - behaviour.ml_capacity_relief * population.ml_capacity)
+            * (1 - behaviour.tooling_relief * signals.tooling_maturity)
+        )
+        * 1000
+        / behaviour.cost_weight
+    )
     closed_spend = (population.volume * closed_price)[active & (deployment == CLOSED)].sum()
     runs_open = active & (deployment > CLOSED)
     open_spend = ((population.volume * open_price)[runs_open].sum()
                   + platform[np.unique(population.owner[runs_open])].sum())
     values = model.metrics.values[0]
-    assert value(values, "spend_share_closed") == pytest.approx(closed_spend / (closed_spend + open_spend))
-    assert value(values, "spend_share_open_any") == pytest.approx(open_spend / (closed_spend + open_spend))
+    assert value(values, "spend_share_closed") == pytest.approx(
+        closed_spend / (closed_spend + open_spend)
+    )
+    assert value(values, "spend_share_open_any") == pytest.approx(
+        open_spend / (closed_spend + open_spend)
+    )
     assert (value(values, "spend_share_open") + value(values, "spend_share_open_finetuned")
             == pytest.approx(value(values, "spend_share_open_any")))

@@ -45,11 +45,13 @@ def refused(capsys, *arguments) -> str:
 
 def sweep_file(folder: Path, name: str = "tiny") -> Path:
     path = folder / f"{name}.yaml"
-    path.write_text(f"name: {name}\nbase: {BASELINE.as_posix()}\n"
-                    'set: ["population.enterprises=100", "horizon.end=2024Q4", "burn_in_quarters=1", '
-                    '"scheduled_events=[]"]\n'
-                    "parameters:\n  behaviour.peer_weight: {levels: [1.0, 2.0]}\n"
-                    "design: {method: grid}\noutcomes: [workload_share_open_any@2024Q4]\n")
+    path.write_text(
+        f"name: {name}\nbase: {BASELINE.as_posix()}\n"
+        'set: ["population.enterprises=100", "horizon.end=2024Q4", "burn_in_quarters=1", '
+        '"scheduled_events=[]"]\n'
+        "parameters:\n  behaviour.peer_weight: {levels: [1.0, 2.0]}\n"
+        "design: {method: grid}\noutcomes: [workload_share_open_any@2024Q4]\n"
+    )
     return path
 
 
@@ -155,7 +157,9 @@ def test_calibration_writes_only_beside_its_targets(tmp_path, capsys, no_computi
     targets = tmp_path / "targets.yaml"
     text = (BASELINE.parent / "targets.yaml").read_text(encoding="utf-8")
     targets.write_text(text.replace("writes: calibrated.yaml", "writes: ../../calibrated.yaml"))
-    message = refused(capsys, "calibrate", BASELINE, "--targets", targets, "--out", tmp_path / "out")
+    message = refused(
+        capsys, "calibrate", BASELINE, "--targets", targets, "--out", tmp_path / "out"
+    )
     assert message.startswith(f"{targets}:") and "calibration.writes: name a file in the " \
                                                  "targets file's folder or below it" in message
 
@@ -176,10 +180,15 @@ def test_stale_partial_folders_are_removed_by_the_next_run(tmp_path, capsys):
 
 def test_clean_lists_and_removes_stale_partials_on_request(tmp_path, capsys):
     out = tmp_path / "outputs"
-    stale = [make_old(partial(out / "baseline" / ".20240101-000000-aaaaaaaa.partial-1")),
-             make_old(partial(out / "compare" / ".20240101-000000-bbbbbbbb.partial-2")),
-             make_old(partial(out / "sweeps" / "grid" / "12345678" / ".manifest.json.partial-3.json",
-                          folder=False))]
+    stale = [
+        make_old(partial(out / "baseline" / ".20240101-000000-aaaaaaaa.partial-1")),
+        make_old(partial(out / "compare" / ".20240101-000000-bbbbbbbb.partial-2")),
+        make_old(
+            partial(
+                out / "sweeps" / "grid" / "12345678" / ".manifest.json.partial-3.json", folder=False
+            )
+        ),
+    ]
     fresh = partial(out / "baseline" / ".20240101-000000-cccccccc.partial-4")
     assert sorted(stale_partials(out, recursive=True)) == sorted(stale)
 

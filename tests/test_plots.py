@@ -1,4 +1,5 @@
-"""Tests for sim.views.plots: band numbers, the PNGs plot_run writes, and skipping missing metrics."""
+"""Tests for sim.views.plots: band numbers, the PNGs plot_run writes, and skipping missing
+metrics."""
 
 from __future__ import annotations
 

@@ -31,7 +31,10 @@ def test_workers_must_be_a_positive_integer(tmp_path, capsys, command, value):
     with pytest.raises(SystemExit) as exit_:
         main([*map(str, COMMANDS[command]), "--workers", value, "--out", str(tmp_path / "out")])
     assert exit_.value.code == 2
-    assert f"argument --workers: must be a positive whole number, not '{value}'" in capsys.readouterr().err
+    assert (
+        f"argument --workers: must be a positive whole number, not '{value}'"
+        in capsys.readouterr().err
+    )
     assert not (tmp_path / "out").exists()
 
 

@@ -75,7 +75,9 @@ def test_runs_use_each_replications_draw_and_record_them(calibrated):
 
 def test_parameter_uncertainty_widens_the_interval(calibrated):
     def interval(point: bool) -> float:
-        frame = run_scenario(calibrated, overrides=SMALL, replications=6, out=None, point=point).frame
+        frame = run_scenario(
+            calibrated, overrides=SMALL, replications=6, out=None, point=point
+        ).frame
         closed = frame[(frame["metric"] == "workload_share_closed") & (frame["segment"] == "all")
                        & (frame["quarter"] == "2026Q4")]["value"]
         return float(closed.quantile(0.95) - closed.quantile(0.05))

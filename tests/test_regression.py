@@ -43,10 +43,15 @@ def test_the_world_scenario_gives_the_stored_metrics():
     stored = pd.read_csv(STORED, keep_default_na=False, na_values=[""])
     now = current()
     assert list(now.columns) == list(stored.columns)
-    assert now[["replication", "quarter", "metric"]].equals(stored[["replication", "quarter", "metric"]]), (
+    assert now[["replication", "quarter", "metric"]].equals(
+        stored[["replication", "quarter", "metric"]]
+    ), (
         "the rows differ (metrics or quarters added or removed): regenerate with "
-        "`python tests/test_regression.py` if intended")
-    moved = ~np.isclose(now["value"], stored["value"], rtol=RELATIVE_TOLERANCE, atol=0, equal_nan=True)
+        "`python tests/test_regression.py` if intended"
+    )
+    moved = ~np.isclose(
+        now["value"], stored["value"], rtol=RELATIVE_TOLERANCE, atol=0, equal_nan=True
+    )
     assert not moved.any(), (
         f"{moved.sum()} values moved, first: "
         f"{now[moved].head(5).assign(stored=stored['value'][moved].head(5)).to_dict('records')}; "

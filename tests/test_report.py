@@ -1,4 +1,5 @@
-"""Tests for sim.views.report: the run, sweep and comparison reports' contents, their self-containment,
+"""Tests for sim.views.report: the run, sweep and comparison reports' contents, their
+self-containment,
 and `adoptsim report`.
 
 One tiny run (200 enterprises, 2 replications), one tiny sweep and one tiny comparison are made
@@ -97,8 +98,13 @@ class Page(HTMLParser):
 
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory) -> Path:
-    result = sim.run_scenario(BASELINE, replications=2, workers=1, out=tmp_path_factory.mktemp("runs"),
-                              overrides=["population.enterprises=200"])
+    result = sim.run_scenario(
+        BASELINE,
+        replications=2,
+        workers=1,
+        out=tmp_path_factory.mktemp("runs"),
+        overrides=["population.enterprises=200"],
+    )
     return result.folder
 
 
@@ -126,7 +132,9 @@ def copy_without_report(folder: Path, destination: Path) -> Path:
 
 
 def mean_at(summary: pd.DataFrame, metric: str, quarter: str, segment: str = "all") -> float:
-    row = summary[(summary.metric == metric) & (summary.segment == segment) & (summary.quarter == quarter)]
+    row = summary[
+        (summary.metric == metric) & (summary.segment == segment) & (summary.quarter == quarter)
+    ]
     assert len(row) == 1
     return float(row["mean"].iloc[0])
 
@@ -228,8 +236,11 @@ def test_segment_tables_cover_every_segment(page, summary):
             name = REGION_LABELS.get(value, value.replace("_", " ")).lower()
             assert [label for label in rows if label.lower().startswith(name)], segment
     banking = rows["Banking (regulated)"]
-    expected = [mean_at(summary, f"workload_share_{kind}", quarter, "sector=banking")
-                for quarter in ("2025Q4", "2030Q4") for kind in ("closed", "open", "open_finetuned")]
+    expected = [
+        mean_at(summary, f"workload_share_{kind}", quarter, "sector=banking")
+        for quarter in ("2025Q4", "2030Q4")
+        for kind in ("closed", "open", "open_finetuned")
+    ]
     assert [cell.split("%")[0] for cell in banking[:6]] == [f"{v * 100:.1f}" for v in expected]
 
 
@@ -240,8 +251,12 @@ def test_settings_block_round_trips_to_the_resolved_scenario(page, manifest):
 
 def test_provenance_names_hash_seeds_versions_and_sources(page, manifest):
     text = page.text("provenance")
-    for value in (manifest["scenario_hash"], str(manifest["seed"]), manifest["versions"]["adoptsim"],
-                  manifest["created"]):
+    for value in (
+        manifest["scenario_hash"],
+        str(manifest["seed"]),
+        manifest["versions"]["adoptsim"],
+        manifest["created"],
+    ):
         assert value in text
     if manifest.get("git_commit"):
         assert manifest["git_commit"] in text
@@ -256,7 +271,8 @@ def test_provenance_names_hash_seeds_versions_and_sources(page, manifest):
 # --- targets ----------------------------------------------------------------------------------
 
 def targets_file(path: Path, entries: list[dict]) -> Path:
-    """A targets file at ``path``: the project's calibration settings with ``entries`` as the panel."""
+    """A targets file at ``path``: the project's calibration settings with ``entries`` as the
+    panel."""
     settings = yaml.safe_load((ROOT / "scenarios" / "targets.yaml").read_text())
     path.write_text(yaml.safe_dump({"targets": entries, "calibration": settings["calibration"]}))
     return path
@@ -319,7 +335,9 @@ def test_text_from_the_scenario_is_escaped(run_folder, tmp_path):
     manifest["resolved_scenario"]["description"] = "Prices <script>alert(1)</script> & more"
     (folder / "manifest.json").write_text(json.dumps(manifest))
     text = report.build_report(folder).read_text()
-    assert "<script>" not in text and "Prices &lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in text
+    assert (
+        "<script>" not in text and "Prices &lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in text
+    )
 
 
 def test_short_horizon_without_summary_or_plots(run_folder, tmp_path):
@@ -478,7 +496,9 @@ def test_every_comparison_folder_gets_a_report(comparison_folder, tmp_path):
     assert report.folder_kind(partial) is None  # no comparison.parquet
 
 
-def test_comparison_report_embeds_every_figure_and_links_nothing(comparison_folder, comparison_page):
+def test_comparison_report_embeds_every_figure_and_links_nothing(
+    comparison_folder, comparison_page
+):
     pngs = sorted((comparison_folder / "plots").glob("*.png"))
     assert comparison_folder / "plots" / "matrix.png" in pngs and len(pngs) >= 6
     assert_embeds_exactly(comparison_page, pngs)
@@ -487,7 +507,9 @@ def test_comparison_report_embeds_every_figure_and_links_nothing(comparison_fold
     assert len(captions) == len(pngs) and all("Look " in caption for caption in captions)
 
 
-def test_comparison_headline_says_what_each_scenario_assumes_and_changes(comparison, comparison_page):
+def test_comparison_headline_says_what_each_scenario_assumes_and_changes(
+    comparison, comparison_page
+):
     manifest, table = comparison
     header = comparison_page.text("header")
     for info in manifest["scenarios"].values():
@@ -566,7 +588,9 @@ def test_cli_rebuilds_the_same_comparison_report(comparison_folder, tmp_path, ca
     assert (folder / "report.html").read_text() == (comparison_folder / "report.html").read_text()
 
 
-def test_comparison_text_is_escaped_and_a_bad_table_is_a_user_error(comparison_folder, tmp_path, capsys):
+def test_comparison_text_is_escaped_and_a_bad_table_is_a_user_error(
+    comparison_folder, tmp_path, capsys
+):
     folder = copy_without_report(comparison_folder, tmp_path)
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["scenarios"][MATRIX[0]]["description"] = "Gap <script>alert(1)</script> & more"
@@ -640,8 +664,10 @@ def test_quarterly_table_without_its_columns_is_a_clear_error(run_folder, tmp_pa
     folder = copy_without_report(run_folder, tmp_path)
     pd.DataFrame({"x": [1]}).to_parquet(folder / "quarterly.parquet")
     assert main(["report", str(folder)]) == 2
-    assert (f"{folder / 'quarterly.parquet'}: no column replication, quarter, metric, segment, value"
-            in capsys.readouterr().err)
+    assert (
+        f"{folder / 'quarterly.parquet'}: no column replication, quarter, metric, segment, value"
+        in capsys.readouterr().err
+    )
 
 
 def test_sweep_file_of_the_wrong_shape_is_a_clear_error(sweep_folder, tmp_path, capsys):

@@ -1,4 +1,5 @@
-"""Tests for sim.running.runner and sim.workflows: seeds, worker-count determinism, the tidy table, the
+"""Tests for sim.running.runner and sim.workflows: seeds, worker-count determinism, the tidy
+table, the
 summary and the run folder."""
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ def serial(three_replications):
 def written(tmp_path_factory):
     """One run folder written with plots=False (shared by the read-only tests)."""
     out = tmp_path_factory.mktemp("runs")
-    result = run_scenario(BASELINE, replications=3, workers=1, overrides=SMALL, out=out, plots=False)
+    result = run_scenario(
+        BASELINE, replications=3, workers=1, overrides=SMALL, out=out, plots=False
+    )
     return out, result
 
 
@@ -95,7 +98,14 @@ def test_quarterly_parquet_is_byte_identical_across_worker_counts(tmp_path):
 
 def test_tidy_frame_columns_and_dtypes(three_replications, serial):
     frame = runner.tidy(serial.values, three_replications)
-    assert list(frame.columns) == ["scenario", "replication", "quarter", "metric", "segment", "value"]
+    assert list(frame.columns) == [
+        "scenario",
+        "replication",
+        "quarter",
+        "metric",
+        "segment",
+        "value",
+    ]
     assert frame["replication"].dtype == np.int32
     assert frame["value"].dtype == np.float64
     for column in ("scenario", "quarter", "metric", "segment"):
@@ -108,7 +118,13 @@ def test_tidy_frame_columns_and_dtypes(three_replications, serial):
     assert frame["quarter"].iloc[0] == "2024Q1" and frame["quarter"].iloc[-1] == "2030Q4"
     assert "2025Q4" in set(frame["quarter"])
     segments = set(frame["segment"])
-    assert {"all", "sector=banking", "region=eu", "size=large", "class=privacy_sensitive"} <= segments
+    assert {
+        "all",
+        "sector=banking",
+        "region=eu",
+        "size=large",
+        "class=privacy_sensitive",
+    } <= segments
     assert set(frame["metric"]) <= set(METRICS)
     assert not frame["value"].isna().any()
     assert len(frame) == np.count_nonzero(~np.isnan(serial.values))
@@ -138,7 +154,9 @@ def test_summary_statistics(three_replications, serial):
     assert set(summary["quarter"]) == {"2025Q4", "2030Q4"}
     assert (summary["p5"] <= summary["median"] + 1e-12).all()
     assert (summary["median"] <= summary["p95"] + 1e-12).all()
-    assert (summary["p5"] <= summary["mean"] + 1e-12).all() and (summary["mean"] <= summary["p95"] + 1e-12).all()
+    assert (summary["p5"] <= summary["mean"] + 1e-12).all() and (
+        summary["mean"] <= summary["p95"] + 1e-12
+    ).all()
     row = summary[(summary["metric"] == "workload_share_closed") & (summary["segment"] == "all")
                   & (summary["quarter"] == "2030Q4")].iloc[0]
     replicate_values = serial.values[:, -1, METRIC_INDEX["workload_share_closed"], 0]
@@ -170,7 +188,10 @@ def test_run_folder_contents(written):
     assert manifest["scenario_hash"] == scenario_hash(scenario)
     assert re.fullmatch(r"\d{8}-\d{6}-" + manifest["scenario_hash"][:8], folder.name)
     # the resolved scenario reproduces the run's scenario exactly
-    assert scenario_hash(Scenario.model_validate(manifest["resolved_scenario"])) == manifest["scenario_hash"]
+    assert (
+        scenario_hash(Scenario.model_validate(manifest["resolved_scenario"]))
+        == manifest["scenario_hash"]
+    )
     assert manifest["seed"] == scenario.seed
     assert manifest["replication_seeds"] == [
         {"entropy": scenario.seed, "spawn_key": [r]} for r in range(3)]
@@ -188,10 +209,14 @@ def test_run_folder_contents(written):
 
 
 def test_second_run_never_overwrites_the_first(tmp_path):
-    first = run_scenario(BASELINE, replications=1, workers=1, overrides=SMALL, out=tmp_path, plots=False)
+    first = run_scenario(
+        BASELINE, replications=1, workers=1, overrides=SMALL, out=tmp_path, plots=False
+    )
     marker = first.folder / "manifest.json"
     before = marker.read_bytes()
-    second = run_scenario(BASELINE, replications=1, workers=1, overrides=SMALL, out=tmp_path, plots=False)
+    second = run_scenario(
+        BASELINE, replications=1, workers=1, overrides=SMALL, out=tmp_path, plots=False
+    )
     assert first.folder != second.folder
     assert first.folder.is_dir() and second.folder.is_dir()
     assert marker.read_bytes() == before
@@ -208,7 +233,9 @@ def test_run_without_out_writes_nothing(tmp_path, monkeypatch):
 
 
 def test_plots_are_written_when_asked(tmp_path):
-    result = run_scenario(BASELINE, replications=2, workers=1, overrides=SMALL, out=tmp_path, plots=True)
+    result = run_scenario(
+        BASELINE, replications=2, workers=1, overrides=SMALL, out=tmp_path, plots=True
+    )
     pngs = sorted((result.folder / "plots").glob("*.png"))
     assert pngs
     for png in pngs:

@@ -1,4 +1,5 @@
-"""Tests for sim.core.scenario: loading files, extends, --set overrides, error messages and hashing."""
+"""Tests for sim.core.scenario: loading files, extends, --set overrides, error messages and
+hashing."""
 
 from __future__ import annotations
 
@@ -191,7 +192,9 @@ def test_unknown_key_inside_a_dict_of_models(tmp_path):
                   "    banking: {share: 0.4, regulated: true, regulatd: true}")
     error = load_error(write(tmp_path, "x.yaml", text))
     assert error.key_path == "population.sectors.banking.regulatd"
-    assert "did you mean 'regulated'? allowed: source, confidence, share, regulated" in error.message
+    assert (
+        "did you mean 'regulated'? allowed: source, confidence, share, regulated" in error.message
+    )
     assert error.line == line_of(text, "regulatd")
 
 

@@ -1,4 +1,5 @@
-"""Tests for sim.core.signals: deterministic path forms, extension, and seeded, bounded, aligned noise."""
+"""Tests for sim.core.signals: deterministic path forms, extension, and seeded, bounded, aligned
+noise."""
 
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ def test_points_interpolate_linearly_between_points():
 
 def test_points_flat_before_first_and_after_last():
     signal = Signal(points={"2025Q1": 4.0, "2026Q1": 2.0})
-    values = deterministic_path(signal, at("2023Q1", "2024Q4", "2025Q1", "2026Q1", "2027Q3", "2030Q4"))
+    values = deterministic_path(
+        signal, at("2023Q1", "2024Q4", "2025Q1", "2026Q1", "2027Q3", "2030Q4")
+    )
     np.testing.assert_allclose(values, [4, 4, 4, 2, 2, 2])
 
 
@@ -44,14 +47,18 @@ def test_single_point_is_constant():
 
 def test_extend_exponential_continues_after_last_point():
     signal = Signal(points={"2024Q1": 1.0, "2025Q1": 2.0}, extend={"annual_rate": 0.5})
-    values = deterministic_path(signal, at("2023Q1", "2024Q3", "2025Q1", "2025Q3", "2026Q1", "2027Q1"))
+    values = deterministic_path(
+        signal, at("2023Q1", "2024Q3", "2025Q1", "2025Q3", "2026Q1", "2027Q1")
+    )
     np.testing.assert_allclose(values, [1.0, 1.5, 2.0, 2.0 * 1.5 ** 0.5, 3.0, 4.5])
 
 
 def test_extend_linear_continues_after_last_point():
     signal = Signal(points={"2024Q1": 1.0, "2025Q1": 2.0},
                     extend={"annual_rate": -0.4, "form": "linear"})
-    values = deterministic_path(signal, at("2023Q1", "2024Q3", "2025Q1", "2025Q3", "2026Q1", "2027Q1"))
+    values = deterministic_path(
+        signal, at("2023Q1", "2024Q3", "2025Q1", "2025Q3", "2026Q1", "2027Q1")
+    )
     np.testing.assert_allclose(values, [1.0, 1.5, 2.0, 1.8, 1.6, 1.2])
 
 
@@ -117,7 +124,11 @@ def test_signal_paths_follow_the_scenario_without_noise():
 def test_noise_is_seeded():
     overrides = ["signals.benchmark_gap.noise={sd: 2.0}",
                  "signals.closed_price_index.noise={sd: 0.2, form: multiplicative}"]
-    first, again, other = paths(overrides, seed=3), paths(overrides, seed=3), paths(overrides, seed=4)
+    first, again, other = (
+        paths(overrides, seed=3),
+        paths(overrides, seed=3),
+        paths(overrides, seed=4),
+    )
     np.testing.assert_array_equal(first.benchmark_gap, again.benchmark_gap)
     np.testing.assert_array_equal(first.closed_price_index, again.closed_price_index)
     assert not np.allclose(first.benchmark_gap, other.benchmark_gap)

@@ -37,9 +37,15 @@ def imported(name: str, path: Path) -> list[tuple[str, str]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [(alias.name, "") for alias in node.names if alias.name.startswith("sim")]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("sim"):
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and (node.module or "").startswith("sim")
+        ):
             found += [(node.module, alias.name) for alias in node.names]
-        elif isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "_PUBLIC" for t in node.targets):
+        elif isinstance(node, ast.Assign) and any(
+            getattr(t, "id", "") == "_PUBLIC" for t in node.targets
+        ):
             found += [(value.value, "") for value in node.value.values]
     return found
 
@@ -104,9 +110,12 @@ def test_the_cycle_finder_finds_a_circle_through_three_modules():
 
 
 def test_layers_import_only_downward():
-    upward = [f"{source} (layer {layer(source)}) imports {target} (layer {layer(target)})"
-              for source, targets in edges().items() for target in targets
-              if layer(source) is not None and layer(target) is not None and layer(target) > layer(source)]
+    upward = [
+        f"{source} (layer {layer(source)}) imports {target} (layer {layer(target)})"
+        for source, targets in edges().items()
+        for target in targets
+        if layer(source) is not None and layer(target) is not None and layer(target) > layer(source)
+    ]
     assert upward == []
 
 

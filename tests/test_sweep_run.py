@@ -277,7 +277,10 @@ def test_a_changed_design_in_the_folder_is_not_overwritten(reference, tmp_path):
 def test_a_busy_folder_is_refused(reference, tmp_path):
     spec, _ = reference
     folder = load_sweep(spec).folder(tmp_path)
-    with SweepStore(folder).lock(), pytest.raises(SweepError, match="another sweep is running") as busy:
+    with (
+        SweepStore(folder).lock(),
+        pytest.raises(SweepError, match="another sweep is running") as busy,
+    ):
         run_sweep(spec, workers=1, out=tmp_path)
     assert f"(process {os.getpid()}, started " in str(busy.value)
 
@@ -353,7 +356,9 @@ def test_truncated_design_file_is_written_again(reference, tmp_path, capsys):
     assert run_sweep(spec, workers=1, out=tmp_path).executed == 0
     assert (f"adoptsim: {folder / 'design.parquet'}: unreadable (truncated or damaged); written "
             "again from the sweep file") in capsys.readouterr().err
-    assert (folder / "design.parquet").read_bytes() == (result.folder / "design.parquet").read_bytes()
+    assert (folder / "design.parquet").read_bytes() == (
+        result.folder / "design.parquet"
+    ).read_bytes()
 
 
 @pytest.mark.parametrize("name", ["design.parquet", "results.parquet"])
@@ -386,28 +391,49 @@ def test_reordering_the_parameters_changes_the_folder(reference, tmp_path):
 
     def by_values(folder: Path) -> pd.DataFrame:
         columns = ["behaviour.peer_weight", "parity", "replication"]
-        results = pd.read_parquet(folder / "results.parquet").drop(columns=["run_id", "design_point"])
+        results = pd.read_parquet(folder / "results.parquet").drop(
+            columns=["run_id", "design_point"]
+        )
         return results.sort_values(columns).reset_index(drop=True)[sorted(results.columns)]
 
     pd.testing.assert_frame_equal(by_values(again.folder), by_values(result.folder))
 
 
-@pytest.mark.parametrize("body, message", [
-    (GRID.replace("behaviour.peer_weight", "behaviour.peer_wieght"),
-     "{name}.yaml:6: parameters.behaviour.peer_wieght: 0.5 does not fit the base scenario: "
-     "behaviour.peer_wieght: unknown key; did you mean 'peer_weight'?"),
-    (GRID.replace("levels: [0.5", "levels: [-0.5"),
-     "{name}.yaml:6: parameters.behaviour.peer_weight: -0.5 does not fit the base scenario"),
-    (GRID.replace("method: grid", "method: sobol, samples: 6"),
-     "{name}.yaml:11: design: sobol samples must be a power of two (got 6)"),
-    (GRID.replace("{levels: [0.5, 2.0, 5.0, 8.0]}", "{range: [0.5, 8.0]}"),
-     "{name}.yaml:11: design: a grid needs levels or categories"),
-    (GRID.replace("plans_to_expand_open@2025Q2", "plans_to_expand_open[region=mars]@2025Q2"),
-     "{name}.yaml:16: outcomes.2: unknown segment 'region=mars'"),
-    (GRID.replace("plans_to_expand_open@2025Q2", "plans_to_expand_open@2029Q2"),
-     "{name}.yaml:16: outcomes.2: 'plans_to_expand_open@2029Q2' is outside the base scenario's horizon"),
-    (GRID + "replicates: 2\n", "{name}.yaml:17: replicates: unknown key; did you mean 'replications'?"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (
+            GRID.replace("behaviour.peer_weight", "behaviour.peer_wieght"),
+            "{name}.yaml:6: parameters.behaviour.peer_wieght: 0.5 does not fit the base scenario: "
+            "behaviour.peer_wieght: unknown key; did you mean 'peer_weight'?",
+        ),
+        (
+            GRID.replace("levels: [0.5", "levels: [-0.5"),
+            "{name}.yaml:6: parameters.behaviour.peer_weight: -0.5 does not fit the base scenario",
+        ),
+        (
+            GRID.replace("method: grid", "method: sobol, samples: 6"),
+            "{name}.yaml:11: design: sobol samples must be a power of two (got 6)",
+        ),
+        (
+            GRID.replace("{levels: [0.5, 2.0, 5.0, 8.0]}", "{range: [0.5, 8.0]}"),
+            "{name}.yaml:11: design: a grid needs levels or categories",
+        ),
+        (
+            GRID.replace("plans_to_expand_open@2025Q2", "plans_to_expand_open[region=mars]@2025Q2"),
+            "{name}.yaml:16: outcomes.2: unknown segment 'region=mars'",
+        ),
+        (
+            GRID.replace("plans_to_expand_open@2025Q2", "plans_to_expand_open@2029Q2"),
+            "{name}.yaml:16: outcomes.2: 'plans_to_expand_open@2029Q2' is outside the base "
+            "scenario's horizon",
+        ),
+        (
+            GRID + "replicates: 2\n",
+            "{name}.yaml:17: replicates: unknown key; did you mean 'replications'?",
+        ),
+    ],
+)
 def test_bad_sweep_files_exit_2_with_one_message(tmp_path, capsys, body, message):
     spec = write_sweep(tmp_path, "bad", body)
     assert main(["sweep", str(spec), "--out", str(tmp_path)]) == 2

@@ -56,7 +56,9 @@ def analyze_tables(folder: str | Path, *, prim: Sequence[str | PrimSpec] = (),
     failed = len(data.results) - len(data.finished)
     if failed:
         analysis.notes.append(f"{failed} failed run(s) are left out")
-    analysis.files.append(storage.write_csv(analysis.folder / "point_summary.csv", point_summary(data)))
+    analysis.files.append(
+        storage.write_csv(analysis.folder / "point_summary.csv", point_summary(data))
+    )
     if data.design.method in METHODS:
         _sensitivity(data, analysis, seed)
     for spec in conditions:

@@ -56,7 +56,9 @@ class SweepData:
         """The outcomes of the sweep file (leniently loaded: those the results hold)."""
         if self.spec is not None:
             return list(self.spec.outcomes)
-        return [outcome for outcome in self.settings.get("outcomes") or [] if outcome in self.results]
+        return [
+            outcome for outcome in self.settings.get("outcomes") or [] if outcome in self.results
+        ]
 
     @property
     def finished(self) -> pd.DataFrame:
@@ -83,7 +85,9 @@ class SweepData:
         """A parameter's axis label: its ``label`` in the sweep file, else its name."""
         if self.spec is not None:
             return self.spec.parameters[parameter].label or parameter
-        return ((self.settings.get("parameters") or {}).get(parameter) or {}).get("label") or parameter
+        return ((self.settings.get("parameters") or {}).get(parameter) or {}).get(
+            "label"
+        ) or parameter
 
     def point_means(self, outcome: str) -> np.ndarray:
         """The outcome's mean over replications at every design point, in design order (NaN
@@ -106,7 +110,9 @@ def load_sweep_data(folder: str | Path, *, strict: bool = True,
         settings, settings_file = _settings(folder, manifest)
         return SweepData(folder, read_table(folder / RESULTS_FILE), settings, settings_file,
                          manifest)
-    missing = [name for name in (SPEC_FILE, DESIGN_FILE, RESULTS_FILE) if not (folder / name).is_file()]
+    missing = [
+        name for name in (SPEC_FILE, DESIGN_FILE, RESULTS_FILE) if not (folder / name).is_file()
+    ]
     if missing:
         raise SweepError(f"not a finished sweep folder (no {' or '.join(missing)}); "
                          "run adoptsim sweep first, or finish it by running it again",

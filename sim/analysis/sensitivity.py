@@ -57,8 +57,15 @@ def morris(design: Design, y, *, seed: int = 0, confidence: float = CONFIDENCE) 
     from SALib.analyze import morris as salib_morris
 
     y = _checked(design, y, "morris")
-    indices = salib_morris.analyze(design.problem, design.unit, y, num_resamples=RESAMPLES,
-                                   conf_level=confidence, num_levels=design.morris_levels, seed=seed)
+    indices = salib_morris.analyze(
+        design.problem,
+        design.unit,
+        y,
+        num_resamples=RESAMPLES,
+        conf_level=confidence,
+        num_levels=design.morris_levels,
+        seed=seed,
+    )
     return _table(design, indices, ("mu", "mu_star", "mu_star_conf", "sigma"))
 
 

@@ -38,7 +38,8 @@ from sim.core.scenario import ScenarioError, load_scenario
 from sim.core.schema import Scenario
 from sim.running import runner
 
-IDENTIFIED_BELOW = 0.8  # identified: the posterior's 90% interval narrower than this share of the prior's
+#: identified: the posterior's 90% interval narrower than this share of the prior's
+IDENTIFIED_BELOW = 0.8
 
 
 def candidate(base: Scenario, names: list[str], values) -> Scenario:
@@ -76,7 +77,9 @@ class PanelSimulation:
     def __call__(self, parameters) -> dict:
         seed = np.random.SeedSequence(int(np.random.randint(0, 2**31 - 1)))
         paths = self.paths([parameters[pyabc_name(i)] for i in range(len(self.names))], seed)
-        return {target.name: float(value) for target, value in zip(self.targets, self.values(paths))}
+        return {
+            target.name: float(value) for target, value in zip(self.targets, self.values(paths))
+        }
 
 
 class PanelDistance:
@@ -130,7 +133,8 @@ class Calibration:
 
     @property
     def distinct_draws(self) -> int:
-        """How many different parameter vectors the draws hold (resampling repeats heavy particles)."""
+        """How many different parameter vectors the draws hold (resampling repeats heavy
+        particles)."""
         return len(np.unique(self.draws, axis=0))
 
     @property
@@ -152,7 +156,9 @@ class Calibration:
     def not_identified(self) -> list[str]:
         """Parameters the panel does not pin down: their posterior 90% interval is at least
         :data:`IDENTIFIED_BELOW` as wide as the prior's."""
-        return [name for name, ratio in zip(self.names, self.narrowing) if ratio >= IDENTIFIED_BELOW]
+        return [
+            name for name, ratio in zip(self.names, self.narrowing) if ratio >= IDENTIFIED_BELOW
+        ]
 
     @property
     def outside(self) -> list[float]:
@@ -199,10 +205,13 @@ def calibrate(scenario: Scenario | str | Path, targets_path: str | Path, *, quic
         particles, weights, generations, simulations = seeded(
             settings.seed, _abc_smc, pool, fitted_panel, bounds, fit, progress)
         if not generations:
-            raise ScenarioError(f"the first generation accepted under {fit.min_acceptance_rate:.0%} "
-                                "of its candidates, so there is no posterior: lower "
-                                "min_acceptance_rate, or widen the priors or the tolerances",
-                                file=str(targets_path), key_path=f"calibration.{mode}.min_acceptance_rate")
+            raise ScenarioError(
+                f"the first generation accepted under {fit.min_acceptance_rate:.0%} "
+                "of its candidates, so there is no posterior: lower "
+                "min_acceptance_rate, or widen the priors or the tolerances",
+                file=str(targets_path),
+                key_path=f"calibration.{mode}.min_acceptance_rate",
+            )
         draws = particles[np.random.default_rng(settings.seed).choice(
             len(weights), size=fit.draws, p=weights / weights.sum())]
         tasks = [(panel, draw, seed) for draw, seed
@@ -216,8 +225,13 @@ def calibrate(scenario: Scenario | str | Path, targets_path: str | Path, *, quic
                        seed=settings.seed, wall_seconds=time.perf_counter() - started)
 
 
-def _abc_smc(pool, panel: PanelSimulation, bounds: np.ndarray, fit: Fit,
-             progress: Callable[[Progress], None] | None) -> tuple[np.ndarray, np.ndarray, list[dict], int]:
+def _abc_smc(
+    pool,
+    panel: PanelSimulation,
+    bounds: np.ndarray,
+    fit: Fit,
+    progress: Callable[[Progress], None] | None,
+) -> tuple[np.ndarray, np.ndarray, list[dict], int]:
     """The ABC-SMC run on ``pool``: uniform priors over ``bounds``, ``panel`` as the model and its
     entries as the data, the pyabc database in a temporary folder. Returns the last generation's
     particles (particles, parameters) and weights, each generation's record, and the number of
@@ -244,10 +258,17 @@ def _abc_smc(pool, panel: PanelSimulation, bounds: np.ndarray, fit: Fit,
         abc.new(f"sqlite:///{Path(scratch) / 'abc.db'}", {t.name: t.value for t in panel.targets})
         history = abc.run(minimum_epsilon=fit.minimum_epsilon, max_nr_populations=fit.generations,
                           min_acceptance_rate=fit.min_acceptance_rate)
-        generations = [{"t": int(row.t), "epsilon": float(row.epsilon),
-                        "accepted": int(row.particles), "evaluations": int(row.samples),
-                        "ess": effective_sample_size(history.get_distribution(m=0, t=int(row.t))[1])}
-                       for row in history.get_all_populations().itertuples() if row.t >= 0]
+        generations = [
+            {
+                "t": int(row.t),
+                "epsilon": float(row.epsilon),
+                "accepted": int(row.particles),
+                "evaluations": int(row.samples),
+                "ess": effective_sample_size(history.get_distribution(m=0, t=int(row.t))[1]),
+            }
+            for row in history.get_all_populations().itertuples()
+            if row.t >= 0
+        ]
         particles, weights = history.get_distribution(m=0, t=history.max_t)
     columns = [pyabc_name(i) for i in range(len(bounds))]
     return (particles.reindex(columns=columns).to_numpy(), np.asarray(weights, dtype=float),

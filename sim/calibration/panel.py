@@ -5,7 +5,8 @@ model metric and segment it maps to, the quarter it describes, the observed valu
 tolerance that reflects the source's confidence (one tolerance of miss is one unit of misfit).
 An ``upper_bound`` entry (a share measured on a wider population than enterprises) only counts
 when the model exceeds it; a ``lower_bound`` entry (a survey that counts a stricter condition
-than the model's metric) only when the model falls short of it. The ``calibration`` block holds the uniform priors of the free
+than the model's metric) only when the model falls short of it. The ``calibration`` block holds
+the uniform priors of the free
 parameters (any numeric scenario keys) and the size of the fit.
 
 Loading is strict (unknown keys are errors) and reports problems like a scenario file does:
@@ -52,7 +53,9 @@ class Target(Strict):
     def _known(cls, name: str, info) -> str:
         known = METRICS if info.field_name == "metric" else SEGMENTS
         if name not in known:
-            raise ValueError(f"unknown {info.field_name} '{name}'; {info.field_name}s: {', '.join(known)}")
+            raise ValueError(
+                f"unknown {info.field_name} '{name}'; {info.field_name}s: {', '.join(known)}"
+            )
         return name
 
     @property
@@ -108,10 +111,20 @@ class Fit(Strict):
     early, the population simulated, the batch of candidates simulated at once, how many
     equally weighted draws to keep, and how wide the proposal kernels are."""
 
-    particles: Annotated[int, Field(ge=10, le=100_000, description="accepted particles per generation")]
+    particles: Annotated[
+        int, Field(ge=10, le=100_000, description="accepted particles per generation")
+    ]
     generations: Annotated[int, Field(ge=1, le=100, description="SMC generations at most")]
-    minimum_epsilon: Annotated[float, Field(ge=0.0, description=(
-        "stop once the acceptance threshold (root summed squared misfit) is at or below this"))] = 0.0
+    minimum_epsilon: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            description=(
+                "stop once the acceptance threshold (root summed squared misfit) is at or "
+                "below this"
+            ),
+        ),
+    ] = 0.0
     min_acceptance_rate: Annotated[float, Field(ge=0.0, le=1.0, description=(
         "stop once a generation accepts fewer candidates than this share"))] = 0.0
     enterprises: Annotated[int, Field(ge=10, description="enterprises per simulation")]
@@ -119,7 +132,9 @@ class Fit(Strict):
         "candidates simulated at once; part of the fit's definition (the same seed and batch give "
         "the same posterior on any number of workers); larger batches keep more workers busy "
         "and waste more simulations at the end of each generation"))] = 32
-    draws: Annotated[int, Field(ge=1, le=100_000, description="equally weighted posterior draws kept")]
+    draws: Annotated[
+        int, Field(ge=1, le=100_000, description="equally weighted posterior draws kept")
+    ]
     kernel_scaling: Annotated[float, Field(gt=0.0, le=100.0, description=(
         "the proposal kernels' covariance over the weighted particles' covariance; above 1 the "
         "kernels of a many-parameter fit overlap, so importance weights do not collapse onto a "
@@ -207,9 +222,12 @@ def check_targets(scenario: Scenario, targets: TargetsFile, path: str | Path,
     start, end = parse_quarter(scenario.horizon.start), parse_quarter(scenario.horizon.end)
     for index, target in enumerate(targets.targets):
         if not start <= parse_quarter(target.quarter) <= end:
-            raise ScenarioError(f"target quarter {target.quarter} is outside the scenario's horizon "
-                                f"{scenario.horizon.start}..{scenario.horizon.end}", file=str(path),
-                                key_path=f"targets.{index}.quarter")
+            raise ScenarioError(
+                f"target quarter {target.quarter} is outside the scenario's horizon "
+                f"{scenario.horizon.start}..{scenario.horizon.end}",
+                file=str(path),
+                key_path=f"targets.{index}.quarter",
+            )
     if until is not None:   # (inside the horizon then, as the targets are)
         quarters = sorted((t.quarter for t in targets.targets), key=parse_quarter)
         if parse_quarter(until) < parse_quarter(quarters[0]):

@@ -66,7 +66,8 @@ def _simulate_candidate(task: tuple):
 class OrderedSampler(Sampler):
     """Samples a generation on ``executor`` in batches of ``batch`` candidates, in candidate
     order (see the module docstring). ``progress(t, accepted, n, evaluations)`` is called when
-    a generation starts and after each of its batches. ``simulations`` counts every candidate simulated, the discarded ones included;
+    a generation starts and after each of its batches. ``simulations`` counts every candidate
+    simulated, the discarded ones included;
     ``nr_evaluations_`` (what pyabc records) the ones the generation's sample holds."""
 
     def __init__(self, executor, batch: int, progress: Callable | None = None):

@@ -6,7 +6,8 @@ struct-of-arrays state, so Mesa's ``AgentSet`` selections and groupbys see the l
 the quarter's arithmetic runs vectorized in :mod:`sim.core.kernel`.
 
 :meth:`Enterprise.decide` is the reference path: the same decisions as
-:func:`sim.core.kernel.decide_quarter`, written one enterprise at a time in plain Python, consuming the
+:func:`sim.core.kernel.decide_quarter`, written one enterprise at a time in plain Python,
+consuming the
 same pre-drawn random numbers. Tests prove the two agree; it is not used for production runs.
 """
 
@@ -199,7 +200,8 @@ class Enterprise(FixedAgent):
         population, signals = self.model.population, context.signals
         exposure = 1.0 if self.regulated else behaviour.unregulated_compliance_share
         return kernel.option_utilities(
-            stakes=population.stakes[workload], frontier_need=population.frontier_need[workload],
+            stakes=population.stakes[workload],
+            frontier_need=population.frontier_need[workload],
             sensitivity=population.sensitivity[workload],
             domain_specificity=population.domain_specificity[workload],
             volume=population.volume[workload],
@@ -207,12 +209,18 @@ class Enterprise(FixedAgent):
             taste_open=population.taste[workload, OPEN],
             taste_finetuned=population.taste[workload, FINETUNED],
             open_affinity=population.open_affinity[self.index],
-            closed_price=context.closed_price[self.index], open_price=context.open_price,
-            perceived_risk=context.perceived_risk[self.index], risk_aversion=self.risk_aversion,
+            closed_price=context.closed_price[self.index],
+            open_price=context.open_price,
+            perceived_risk=context.perceived_risk[self.index],
+            risk_aversion=self.risk_aversion,
             regulatory_pressure=signals.regulatory_pressure[population.region[self.index]],
             compliance_exposure=exposure,
-            burden_factor=kernel.burden_factor(self.ml_capacity, signals.tooling_maturity, behaviour),
-            signals=signals, behaviour=behaviour)
+            burden_factor=kernel.burden_factor(
+                self.ml_capacity, signals.tooling_maturity, behaviour
+            ),
+            signals=signals,
+            behaviour=behaviour,
+        )
 
     def decide(self, context, behaviour, outlook=None) -> EnterpriseDecision:
         """Intentions (under ``outlook``, the market expected ahead, if given), then (if

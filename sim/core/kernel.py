@@ -252,7 +252,9 @@ class KernelCache:
         first, arrival = population.first_workload, population.arrival_quarter
         cuts = np.searchsorted(first, np.arange(block_workloads, first[-1], block_workloads))
         bounds = np.unique(np.concatenate([[0], cuts, [population.enterprises]])).tolist()
-        spans = [(e0, e1, int(first[e0]), int(first[e1])) for e0, e1 in zip(bounds[:-1], bounds[1:])]
+        spans = [
+            (e0, e1, int(first[e0]), int(first[e1])) for e0, e1 in zip(bounds[:-1], bounds[1:])
+        ]
         small = arrival.astype(np.uint16) if arrival.size and arrival.max() < 2**16 else arrival
         orders = [np.argsort(small[w0:w1], kind="stable")       # (a radix sort on uint16)
                   for _, _, w0, w1 in spans]
@@ -295,12 +297,18 @@ class KernelCache:
     def serves(self, population, behaviour) -> bool:
         return self.population is population and self.behaviour is behaviour
 
-    def capability(self, context: QuarterContext, role: str) -> tuple[np.ndarray, np.ndarray] | None:
+    def capability(
+        self, context: QuarterContext, role: str
+    ) -> tuple[np.ndarray, np.ndarray] | None:
         """(relative capability, open capability value) of every workload under this context's
         signals, if they held still since the last quarter this role was asked; else None (the
         blocks compute them for their active workloads only)."""
         signals = context.signals
-        key = (float(signals.benchmark_gap), float(signals.task_parity), float(signals.frontier_gap))
+        key = (
+            float(signals.benchmark_gap),
+            float(signals.task_parity),
+            float(signals.frontier_gap),
+        )
         previous, self._last_key[role] = self._last_key.get(role), key
         if key != previous:
             return None
@@ -579,13 +587,16 @@ def _placed_options(every: EveryOptions, deployment, active: ActiveWorkloads, n,
         hybrid_value = segment_sum(current, owner, n) + shared
         open_feasible = placing & (closed_now == 0)
         values[open_feasible, STACK_OPEN] = open_value[open_feasible]
-        hybrid_feasible = placing & (((closed_count > 0) & (open_count > 0)) | wants_open | wants_closed)
+        hybrid_feasible = placing & (
+            ((closed_count > 0) & (open_count > 0)) | wants_open | wants_closed
+        )
         values[hybrid_feasible, STACK_HYBRID] = hybrid_value[hybrid_feasible]
     return PlacedOptions(values=values, flip_to_open=flip_to_open, flip_to_closed=flip_to_closed)
 
 
 def _apply_flips(option, best_open_option, to_open, to_closed, where):
-    """Write the hybrid fix into ``option`` (uint8, per active workload) for enterprises ``where``."""
+    """Write the hybrid fix into ``option`` (uint8, per active workload) for enterprises
+    ``where``."""
     to_open = to_open[where & (to_open >= 0)]
     option[to_open] = best_open_option[to_open]
     option[to_closed[where & (to_closed >= 0)]] = CLOSED

@@ -4,7 +4,8 @@ Every workload belongs to one cell (sector x region x size x workload class) and
 to one cell (sector x region x size). Each quarter one bincount per quantity fills the cells; the
 segments ("all", "sector=banking", "region=eu", "size=large", "class=privacy_sensitive") are
 margins of those small cubes. Workload sums run over the workloads that have arrived (a superset
-of those deployed), in workload order; no pandas, no per-segment loops over workloads. Values are kept as a (quarters, metrics, segments) array per
+of those deployed), in workload order; no pandas, no per-segment loops over workloads. Values are
+kept as a (quarters, metrics, segments) array per
 replication; segments a metric does not have, or with nothing to measure, stay NaN.
 """
 
@@ -67,7 +68,8 @@ class MetricCollector:
                               + population.workload_class)
         self.enterprise_shape = (len(SECTOR_NAMES), len(REGIONS), len(SIZES))
         self.workload_shape = self.enterprise_shape + (len(WORKLOAD_CLASSES),)
-        self._arrived: tuple | None = None   # (index, cell code * 4, volume, owner) of arrived workloads
+        # (index, cell code * 4, volume, owner) of arrived workloads
+        self._arrived: tuple | None = None
 
     def _arrived_workloads(self, quarter: int) -> tuple:
         """The workloads that have arrived by ``quarter`` (every deployed one is among them), with
@@ -75,15 +77,21 @@ class MetricCollector:
         index = self.population.active_workloads(max(quarter, 0))
         if self._arrived is None or self._arrived[0] is not index:
             population = self.population
-            self._arrived = (index, self.workload_cell.take(index) * 4, population.volume.take(index),
-                             population.owner.take(index))
+            self._arrived = (
+                index,
+                self.workload_cell.take(index) * 4,
+                population.volume.take(index),
+                population.owner.take(index),
+            )
         return self._arrived
 
     def _workload_cube(self, code: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
         """Margins of per-cell sums over the three options (``code`` = cell * 4 + state, state 3 =
         not deployed)."""
         cells = int(np.prod(self.workload_shape))
-        cube = np.bincount(code, weights=weights, minlength=cells * 4).reshape(self.workload_shape + (4,))
+        cube = np.bincount(code, weights=weights, minlength=cells * 4).reshape(
+            self.workload_shape + (4,)
+        )
         return margins(cube[..., :3], len(self.workload_shape))
 
     def collect(self, quarter: int, *, deployment, stack, stack_before, plans, switched,
@@ -113,8 +121,12 @@ class MetricCollector:
                                    (spends, "spend_share")):
             total = per_option.sum(axis=1)
             for option, name in enumerate(OPTIONS):
-                row[METRIC_INDEX[f"{prefix}_{name}"], segments] = _share(per_option[:, option], total)
-            row[METRIC_INDEX[f"{prefix}_open_any"], segments] = _share(per_option[:, 1:].sum(axis=1), total)
+                row[METRIC_INDEX[f"{prefix}_{name}"], segments] = _share(
+                    per_option[:, option], total
+                )
+            row[METRIC_INDEX[f"{prefix}_open_any"], segments] = _share(
+                per_option[:, 1:].sum(axis=1), total
+            )
         row[METRIC_INDEX["cost_per_mtok"], segments] = _share(spend, volumes.sum(axis=1))
         row[METRIC_INDEX["workloads"], segments] = counts.sum(axis=1)
 
@@ -122,21 +134,30 @@ class MetricCollector:
         by_stack = np.bincount(self.enterprise_cell * 4 + (stack + 1), minlength=cells * 4)
         by_stack = margins(by_stack.reshape(self.enterprise_shape + (4,))[..., 1:], 3)
         existing = stack_before != NOT_DEPLOYED
-        per_cell = np.column_stack([
-            np.bincount(self.enterprise_cell, weights=weights, minlength=cells)
-            for weights in (plans & existing, existing, switched)]).reshape(self.enterprise_shape + (3,))
+        per_cell = np.column_stack(
+            [
+                np.bincount(self.enterprise_cell, weights=weights, minlength=cells)
+                for weights in (plans & existing, existing, switched)
+            ]
+        ).reshape(self.enterprise_shape + (3,))
         plans_cube = margins(per_cell, 3)
         segments = slice(0, _ENTERPRISE_SEGMENTS)
         using = by_stack.sum(axis=1)
         for code, name in enumerate(STACKS):
             row[METRIC_INDEX[f"stack_share_{name}"], segments] = _share(by_stack[:, code], using)
-        row[METRIC_INDEX["plans_to_expand_open"], segments] = _share(plans_cube[:, 0], plans_cube[:, 1])
+        row[METRIC_INDEX["plans_to_expand_open"], segments] = _share(
+            plans_cube[:, 0], plans_cube[:, 1]
+        )
         row[METRIC_INDEX["switches"], segments] = plans_cube[:, 2]
         row[METRIC_INDEX["enterprises_using_ai"], segments] = using
 
         kinds = [event.type for event in events]
         row[METRIC_INDEX["vendor_events"], 0] = len(kinds)
-        row[METRIC_INDEX["vendor_events"], _EVENT_SEGMENTS] = [kinds.count(kind) for kind in EVENT_TYPES]
+        row[METRIC_INDEX["vendor_events"], _EVENT_SEGMENTS] = [
+            kinds.count(kind) for kind in EVENT_TYPES
+        ]
         for name in SIGNAL_METRICS[:-1]:
             row[METRIC_INDEX[name], 0] = getattr(signals, name.removeprefix("signal_"))
-        row[METRIC_INDEX["signal_regulatory_pressure"], _REGION_SEGMENTS] = signals.regulatory_pressure
+        row[METRIC_INDEX["signal_regulatory_pressure"], _REGION_SEGMENTS] = (
+            signals.regulatory_pressure
+        )

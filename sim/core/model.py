@@ -30,7 +30,16 @@ from sim.core.schema import SIZES, Scenario
 from sim.core.signals import expected_signal_paths, signal_paths
 from sim.core.vendors import VendorMarket
 
-STREAMS = ("population", "network", "signals", "vendor_events", "reviews", "choice", "growth", "mesa")
+STREAMS = (
+    "population",
+    "network",
+    "signals",
+    "vendor_events",
+    "reviews",
+    "choice",
+    "growth",
+    "mesa",
+)
 ENGINES = ("vectorized", "reference")
 
 
@@ -55,8 +64,12 @@ def peer_graph(sector: np.ndarray, neighbours: int, rewire_probability: float,
     ``enterprise_at``: the enterprise sitting at each ring position."""
     enterprise_at = np.lexsort((rng.random(sector.size), sector))
     seed = int(rng.integers(2**31))
-    if neighbours >= sector.size:   # degenerate sizes: networkx's own rules (error or complete graph)
-        return nx.watts_strogatz_graph(sector.size, neighbours, rewire_probability, seed=seed), enterprise_at
+    if (
+        neighbours >= sector.size
+    ):  # degenerate sizes: networkx's own rules (error or complete graph)
+        return nx.watts_strogatz_graph(
+            sector.size, neighbours, rewire_probability, seed=seed
+        ), enterprise_at
     ring = nx.Graph()
     ring.add_nodes_from(range(sector.size))
     # Private networkx internal, kept for speed: networkx has no public way to hand a graph a
@@ -168,7 +181,9 @@ class AdoptionModel(mesa.Model):
         self.scenario = scenario
         self.behaviour = scenario.behaviour
         self.engine = engine
-        self.population = build_population(scenario, self.streams["population"], self.streams["growth"])
+        self.population = build_population(
+            scenario, self.streams["population"], self.streams["growth"]
+        )
         self.signals = signal_paths(scenario, self.streams["signals"])
         self.expected_signals = expected_signal_paths(scenario)
         self.vendor_names = tuple(scenario.vendors)
@@ -189,7 +204,8 @@ class AdoptionModel(mesa.Model):
         self.enterprise_agents = self.agents_by_type[Enterprise]
 
         self.platform_multiplier = np.array(
-            [scenario.population.sizes[name].platform_cost_multiplier for name in SIZES])[self.population.size_band]
+            [scenario.population.sizes[name].platform_cost_multiplier for name in SIZES]
+        )[self.population.size_band]
         self.deployment = np.full(workloads, NOT_DEPLOYED, dtype=np.int8)
         self.stack = np.full(n, NOT_DEPLOYED, dtype=np.int8)
         self.plans_to_expand = np.zeros(n, dtype=bool)
@@ -249,7 +265,9 @@ class AdoptionModel(mesa.Model):
         """Share of each enterprise's neighbours running open models (open or hybrid stack),
         read from the previous quarter's state: social proof, the imitation term of diffusion."""
         runs_open = (self.stack != NOT_DEPLOYED) & (self.stack != STACK_CLOSED)
-        counts = np.add.reduceat(runs_open[self.peer_neighbours].astype(np.int64), self.peer_offsets[:-1])
+        counts = np.add.reduceat(
+            runs_open[self.peer_neighbours].astype(np.int64), self.peer_offsets[:-1]
+        )
         degree = np.diff(self.peer_offsets)
         return np.where(degree > 0, counts / np.maximum(degree, 1), 0.0)
 
@@ -294,11 +312,18 @@ class AdoptionModel(mesa.Model):
         self.plans_to_expand = decision.plans_to_expand
         if reported:                                                              # 8
             self.metrics.collect(
-                self.quarter, deployment=self.deployment, stack=self.stack, stack_before=stack_before,
-                plans=decision.plans_to_expand, switched=decision.switched,
-                closed_price=market["closed_price"], open_price=market["open_price"],
-                platform_usd=self._platform_usd(market["platform"]), events=events.events,
-                signals=signals)
+                self.quarter,
+                deployment=self.deployment,
+                stack=self.stack,
+                stack_before=stack_before,
+                plans=decision.plans_to_expand,
+                switched=decision.switched,
+                closed_price=market["closed_price"],
+                open_price=market["open_price"],
+                platform_usd=self._platform_usd(market["platform"]),
+                events=events.events,
+                signals=signals,
+            )
         self.quarter += 1
 
     def _market(self, signals) -> dict:
@@ -343,7 +368,9 @@ class AdoptionModel(mesa.Model):
     def run(self, quarter_count: int | None = None) -> np.ndarray:
         """Run the first ``quarter_count`` reported quarters (default: all); return the
         (quarters, metrics, segments) values, NaN for quarters not run."""
-        stop = self.quarter_count if quarter_count is None else min(quarter_count, self.quarter_count)
+        stop = (
+            self.quarter_count if quarter_count is None else min(quarter_count, self.quarter_count)
+        )
         while self.quarter < stop:
             self.step()
         return self.metrics.values

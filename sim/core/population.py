@@ -100,7 +100,9 @@ def ai_use_curve(scenario: Scenario, size: str) -> np.ndarray:
              - parse_quarter(band.ai_use_midpoint)) / 4.0
     logistic = 1.0 / (1.0 + np.exp(-band.ai_use_steepness * years))
     progress = np.clip((logistic - logistic[0]) / (1.0 - logistic[0]), 0.0, 1.0)
-    return band.ai_use_at_start + (band.ai_use_ceiling - band.ai_use_at_start) * np.maximum(progress, 0.0)
+    return band.ai_use_at_start + (band.ai_use_ceiling - band.ai_use_at_start) * np.maximum(
+        progress, 0.0
+    )
 
 
 def _entry_quarters(scenario: Scenario, size_band: np.ndarray,
@@ -113,7 +115,9 @@ def _entry_quarters(scenario: Scenario, size_band: np.ndarray,
     for code, name in enumerate(SIZES):
         members = size_band == code
         curve = ai_use_curve(scenario, name)
-        entry[members] = np.searchsorted(np.maximum.accumulate(curve), thresholds[members], side="right")
+        entry[members] = np.searchsorted(
+            np.maximum.accumulate(curve), thresholds[members], side="right"
+        )
     return entry
 
 
@@ -174,17 +178,24 @@ def build_population(scenario: Scenario, population_rng: np.random.Generator,
     """Draw the enterprises (population stream) and their portfolios (growth stream)."""
     mix = scenario.population
     n = mix.enterprises
-    sector = _categorical(population_rng, SECTOR_NAMES, {k: v.share for k, v in mix.sectors.items()}, n)
+    sector = _categorical(
+        population_rng, SECTOR_NAMES, {k: v.share for k, v in mix.sectors.items()}, n
+    )
     regulated_by_sector = np.array([mix.sectors[name].regulated if name in mix.sectors else False
                                     for name in SECTOR_NAMES])
     region = _categorical(population_rng, REGIONS, mix.regions, n)
     size_band = _categorical(population_rng, SIZES, {k: v.share for k, v in mix.sizes.items()}, n)
     ml_shift = np.array([mix.sectors[name].ml_capacity_shift if name in mix.sectors else 0.0
                          for name in SECTOR_NAMES])[sector]
-    ml_mean = np.clip(np.array([mix.sizes[name].ml_capacity_mean for name in SIZES])[size_band] + ml_shift,
-                      0.02, 0.98)
+    ml_mean = np.clip(
+        np.array([mix.sizes[name].ml_capacity_mean for name in SIZES])[size_band] + ml_shift,
+        0.02,
+        0.98,
+    )
     ml_capacity = _beta(population_rng, ml_mean, mix.ml_capacity_concentration, n)
-    risk_aversion = _beta(population_rng, mix.risk_aversion_mean, mix.risk_aversion_concentration, n)
+    risk_aversion = _beta(
+        population_rng, mix.risk_aversion_mean, mix.risk_aversion_concentration, n
+    )
     vendor_names = tuple(scenario.vendors)
     vendor = _categorical(population_rng, vendor_names,
                           {k: v.market_share for k, v in scenario.vendors.items()}, n)
@@ -212,8 +223,20 @@ def build_population(scenario: Scenario, population_rng: np.random.Generator,
     taste = growth_rng.standard_normal((owner.size, 3))
 
     return Population(
-        sector=sector, regulated=regulated, region=region, size_band=size_band, ml_capacity=ml_capacity,
-        risk_aversion=risk_aversion, vendor=vendor, entry_quarter=entry,
-        first_workload=first_workload, owner=owner, workload_class=workload_class,
-        arrival_quarter=arrival, volume=volume, taste=taste, open_affinity=open_affinity,
-        **attributes)
+        sector=sector,
+        regulated=regulated,
+        region=region,
+        size_band=size_band,
+        ml_capacity=ml_capacity,
+        risk_aversion=risk_aversion,
+        vendor=vendor,
+        entry_quarter=entry,
+        first_workload=first_workload,
+        owner=owner,
+        workload_class=workload_class,
+        arrival_quarter=arrival,
+        volume=volume,
+        taste=taste,
+        open_affinity=open_affinity,
+        **attributes,
+    )

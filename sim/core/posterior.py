@@ -1,7 +1,8 @@
 """Parameter uncertainty: running replications on draws from the calibrated posterior.
 
 ``adoptsim calibrate`` leaves equally weighted draws of the free behaviour parameters in a CSV
-that ``scenarios/calibrated.yaml`` names (:class:`sim.core.schema.Posterior`). Replication ``i`` of a
+that ``scenarios/calibrated.yaml`` names (:class:`sim.core.schema.Posterior`). Replication ``i``
+of a
 scenario that carries them runs with draw ``i``, so a run's 90% interval holds both chance (the
 replication's seed) and what the data leave open about the parameters, and two scenarios run
 with the same seeds use the same draw in the same replication (paired comparisons stay paired).

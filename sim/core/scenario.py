@@ -167,8 +167,11 @@ def read_text(path: str | Path, limit: int = MAX_FILE_BYTES) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ScenarioError(f"not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as "
-                            "UTF-8", file=file, line=data.count(b"\n", 0, error.start) + 1) from None
+        raise ScenarioError(
+            f"not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as UTF-8",
+            file=file,
+            line=data.count(b"\n", 0, error.start) + 1,
+        ) from None
 
 
 def _too_large(file: str, size: int, limit: int) -> ScenarioError:
@@ -222,7 +225,9 @@ def _read_posterior(raw: dict, origins: Origins, path: Path) -> None:
     try:
         draws = [[float(value) for value in row[1:]] for row in rows]
     except ValueError as error:
-        raise ScenarioError(f"{csv_path}: {error}", here.file, here.line, "posterior.file") from None
+        raise ScenarioError(
+            f"{csv_path}: {error}", here.file, here.line, "posterior.file"
+        ) from None
     posterior["parameters"] = [name.strip() for name in header[1:]]
     posterior["draws"] = draws
 
@@ -258,8 +263,12 @@ def _check_posterior(scenario: Scenario, origins: Origins) -> None:
             value_at(scenario, name)
         except (AttributeError, KeyError, TypeError, ValueError):
             here = origins.get(("posterior",), origins[()])
-            raise ScenarioError(f"posterior parameter '{name}' is not a numeric key of the scenario",
-                                here.file, here.line, "posterior.parameters") from None
+            raise ScenarioError(
+                f"posterior parameter '{name}' is not a numeric key of the scenario",
+                here.file,
+                here.line,
+                "posterior.parameters",
+            ) from None
 
 
 class _Loader(yaml.SafeLoader):
@@ -367,7 +376,9 @@ def _record_lines(loader: _Loader, root: yaml.Node, file: str) -> Origins:
         if len(path) > MAX_YAML_DEPTH:
             raise _too_deep(file, node)
         if isinstance(node, yaml.MappingNode):
-            children = [(str(loader.construct_object(key)), key, value) for key, value in node.value]
+            children = [
+                (str(loader.construct_object(key)), key, value) for key, value in node.value
+            ]
         elif isinstance(node, yaml.SequenceNode):
             children = [(str(index), item, item) for index, item in enumerate(node.value)]
         else:
@@ -421,7 +432,9 @@ def _extends_target(target: str, path: Path | None, chain: tuple[Path, ...], rea
         raise ScenarioError(f"extends reads more than {MAX_EXTENDS_FILES} files for one scenario, "
                             "the cap on extended files", here.file, here.line, "extends")
     if not os.path.lexists(base_path):
-        raise ScenarioError(f"extends target not found: {base_path}", here.file, here.line, "extends")
+        raise ScenarioError(
+            f"extends target not found: {base_path}", here.file, here.line, "extends"
+        )
     return base_path
 
 
@@ -463,8 +476,11 @@ def _apply_override(raw: dict, origins: Origins, text: str) -> Origins:
     try:
         value, _ = _parse_yaml(value_text, origin.file)
     except ScenarioError as error:
-        raise ScenarioError(f"cannot parse the value: {error.message.removeprefix('invalid YAML: ')}",
-                            origin.file, key_path=dotted) from None
+        raise ScenarioError(
+            f"cannot parse the value: {error.message.removeprefix('invalid YAML: ')}",
+            origin.file,
+            key_path=dotted,
+        ) from None
     container: Any = raw
     for depth in range(1, len(keys)):
         slot = _slot(container, keys[:depth], origin)
@@ -503,7 +519,9 @@ def _problem(detail: dict, origins: Origins, root: type[BaseModel]) -> ScenarioE
     loc = tuple(str(part) for part in detail["loc"] if part != "[key]")
     origin = next(origins[loc[:depth]] for depth in range(len(loc), -1, -1)
                   if loc[:depth] in origins)
-    return ScenarioError(_describe(detail, loc, root), origin.file, origin.line, ".".join(loc) or None)
+    return ScenarioError(
+        _describe(detail, loc, root), origin.file, origin.line, ".".join(loc) or None
+    )
 
 
 def _describe(detail: dict, loc: KeyPath, root: type[BaseModel]) -> str:
@@ -566,8 +584,15 @@ def _is_model(annotation: Any) -> bool:
 
 def _kind(value: Any) -> str:
     """What sort of value this is, in words; never its content (which may come from any file)."""
-    return {type(None): "nothing", dict: "a mapping", list: "a list", str: "text", bool: "true/false",
-            int: "a number", float: "a number"}.get(type(value), f"a {type(value).__name__}")
+    return {
+        type(None): "nothing",
+        dict: "a mapping",
+        list: "a list",
+        str: "text",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+    }.get(type(value), f"a {type(value).__name__}")
 
 
 def _short(value: Any, limit: int = 40) -> str:

@@ -31,7 +31,11 @@ SECTOR_NAMES = (
 REGIONS = ("eu", "north_america", "apac")
 SIZES = ("small", "mid", "large")
 WORKLOAD_CLASSES = (
-    "customer_facing", "exploratory", "internal_high_volume", "privacy_sensitive", "domain_specific",
+    "customer_facing",
+    "exploratory",
+    "internal_high_volume",
+    "privacy_sensitive",
+    "domain_specific",
     "coding_agents",
 )
 EVENT_TYPES = ("price_change", "deprecation", "policy_change", "withdrawal")
@@ -89,8 +93,9 @@ class Strict(BaseModel):
             if not math.isfinite(number):
                 raise ValueError(f"{number} is not a finite number")
             if abs(number) > MAX_MAGNITUDE:
-                raise ValueError(f"{number:g} is beyond the cap of {MAX_MAGNITUDE:g} on the size of "
-                                 "any number")
+                raise ValueError(
+                    f"{number:g} is beyond the cap of {MAX_MAGNITUDE:g} on the size of any number"
+                )
         return value
 
 
@@ -133,7 +138,9 @@ class Sector(Provenance):
     share: Share
     regulated: bool
     ml_capacity_shift: Annotated[float, Field(ge=-0.5, le=0.5)] = Field(
-        0.0, description="added to the size band's mean ML capacity (the mean stays within 0.02..0.98)")
+        0.0,
+        description="added to the size band's mean ML capacity (the mean stays within 0.02..0.98)",
+    )
 
 
 class Size(Provenance):
@@ -144,7 +151,9 @@ class Size(Provenance):
     platform_cost_multiplier: Positive = Field(
         description="scales the fixed cost of running an open platform (falls with size)")
     volume_multiplier: Positive = Field(description="scales every workload's token volume")
-    initial_workloads: NonNegative = Field(description="mean extra workloads at AI entry (beyond one)")
+    initial_workloads: NonNegative = Field(
+        description="mean extra workloads at AI entry (beyond one)"
+    )
     new_workloads_per_year: NonNegative
     ai_use_at_start: Share = Field(description="share using generative AI at the horizon start")
     ai_use_ceiling: Share = Field(description="share that eventually uses generative AI")
@@ -233,7 +242,9 @@ class Population(Strict):
         return classes
 
 
-def _check_keys(mapping: dict, allowed: tuple[str, ...], what: str, require_all: bool = False) -> None:
+def _check_keys(
+    mapping: dict, allowed: tuple[str, ...], what: str, require_all: bool = False
+) -> None:
     unknown = [k for k in mapping if k not in allowed]
     if unknown:
         raise ValueError(f"unknown {what} '{unknown[0]}'; allowed: {', '.join(allowed)}")
@@ -304,7 +315,9 @@ class Signal(Provenance):
 
     @model_validator(mode="after")
     def _one_form(self) -> Signal:
-        forms = [name for name in ("points", "trend", "logistic") if getattr(self, name) is not None]
+        forms = [
+            name for name in ("points", "trend", "logistic") if getattr(self, name) is not None
+        ]
         if len(forms) != 1:
             raise ValueError("give exactly one of points, trend or logistic"
                              + (f" (got {', '.join(forms)})" if forms else ""))
@@ -402,7 +415,8 @@ class EventEffects(Strict):
 
 
 class ScheduledEvent(Strict):
-    """An event fixed in time by the scenario (for example a price hike or a regional withdrawal)."""
+    """An event fixed in time by the scenario (for example a price hike or a regional
+    withdrawal)."""
 
     quarter: QuarterText
     vendor: str
@@ -429,9 +443,12 @@ class Behaviour(Strict):
     closed_preference: float = Field(description="per-workload constant favouring closed APIs "
                                      "(SLAs, managed infrastructure, habit)")
     capability_weight: NonNegative = Field(description="value of full capability at stakes 1")
-    gap_sensitivity: NonNegative = Field(description="relative capability lost per benchmark-gap point")
-    frontier_sensitivity: NonNegative = Field(description="relative capability lost per frontier-gap "
-                                              "point, at frontier need 1")
+    gap_sensitivity: NonNegative = Field(
+        description="relative capability lost per benchmark-gap point"
+    )
+    frontier_sensitivity: NonNegative = Field(
+        description="relative capability lost per frontier-gap point, at frontier need 1"
+    )
     finetune_gain: NonNegative = Field(description="capability fine-tuning adds at domain "
                                        "specificity 1 and tooling maturity 1")
     closed_price_usd_per_mtok: Positive = Field(description="blended closed API price at the start")
@@ -522,8 +539,11 @@ class Scenario(Strict):
             if vendors is not None and event.vendor not in vendors:
                 raise ValueError(f"event {index} names unknown vendor '{event.vendor}'; "
                                  f"vendors: {', '.join(vendors)}")
-            if horizon is not None and not (parse_quarter(horizon.start) <= parse_quarter(event.quarter)
-                                            <= parse_quarter(horizon.end)):
+            if horizon is not None and not (
+                parse_quarter(horizon.start)
+                <= parse_quarter(event.quarter)
+                <= parse_quarter(horizon.end)
+            ):
                 raise ValueError(f"event {index} at {event.quarter} is outside the horizon "
                                  f"{horizon.start}..{horizon.end}")
         return events

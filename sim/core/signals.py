@@ -45,7 +45,9 @@ class SignalPaths:
 
     def at(self, quarter: int) -> SignalPaths:
         """The signals of one quarter (scalars, and a regions vector), for the model's step."""
-        return SignalPaths(**{name: getattr(self, name)[quarter] for name in self.__dataclass_fields__})
+        return SignalPaths(
+            **{name: getattr(self, name)[quarter] for name in self.__dataclass_fields__}
+        )
 
 
 def _years_since(quarters: np.ndarray, start: str) -> np.ndarray:
@@ -78,7 +80,9 @@ def deterministic_path(signal: Signal, quarters: np.ndarray) -> np.ndarray:
 def _base_path(signal: Signal, quarters: np.ndarray) -> np.ndarray:
     if signal.trend is not None:
         trend = signal.trend
-        return _grow(trend.start_value, trend.annual_rate, _years_since(quarters, trend.start), trend.form)
+        return _grow(
+            trend.start_value, trend.annual_rate, _years_since(quarters, trend.start), trend.form
+        )
     if signal.logistic is not None:
         curve = signal.logistic
         years = _years_since(quarters, curve.midpoint)
@@ -115,7 +119,9 @@ def expected_signal_paths(scenario: Scenario) -> SignalPaths:
     """The noise-free paths over the horizon and ``MAX_PLANNING_HORIZON`` quarters beyond it:
     the trend enterprises plan on when they form intentions."""
     start = parse_quarter(scenario.horizon.start)
-    quarters = np.arange(start, start + scenario.horizon.quarter_count + MAX_PLANNING_HORIZON, dtype=float)
+    quarters = np.arange(
+        start, start + scenario.horizon.quarter_count + MAX_PLANNING_HORIZON, dtype=float
+    )
 
     def evaluate(name: str, signal: Signal) -> np.ndarray:
         return np.clip(deterministic_path(signal, quarters), *BOUNDS[name])
@@ -141,6 +147,8 @@ def signal_paths(scenario: Scenario, rng: np.random.Generator) -> SignalPaths:
     quarters = np.arange(start, start + scenario.horizon.quarter_count, dtype=float)
 
     def evaluate(name: str, signal: Signal) -> np.ndarray:
-        return np.clip(_with_noise(deterministic_path(signal, quarters), signal, rng), *BOUNDS[name])
+        return np.clip(
+            _with_noise(deterministic_path(signal, quarters), signal, rng), *BOUNDS[name]
+        )
 
     return _collect(scenario, evaluate)

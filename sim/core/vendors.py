@@ -95,7 +95,9 @@ class VendorMarket:
             customers &= self.region == event.region
         return customers
 
-    def _withdraw(self, event: VendorEvent, customers: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    def _withdraw(
+        self, event: VendorEvent, customers: np.ndarray, uniforms: np.ndarray
+    ) -> np.ndarray:
         """Remove the vendor from the event's region(s) and move its customers there to another
         vendor available in their region, by market share. A region where it is the last vendor
         keeps it. Returns the customers that moved."""

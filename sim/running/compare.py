@@ -61,9 +61,12 @@ def aligned(scenarios: list[Scenario], reference: Scenario) -> list[Scenario]:
     result = []
     for scenario in scenarios:
         if scenario.horizon != reference.horizon:
-            raise ScenarioError(f"horizon {scenario.horizon.start}..{scenario.horizon.end} differs from "
-                                f"the reference's {reference.horizon.start}..{reference.horizon.end}",
-                                file=scenario.name, key_path="horizon")
+            raise ScenarioError(
+                f"horizon {scenario.horizon.start}..{scenario.horizon.end} differs from "
+                f"the reference's {reference.horizon.start}..{reference.horizon.end}",
+                file=scenario.name,
+                key_path="horizon",
+            )
         result.append(load_scenario(scenario, [f"seed={reference.seed}",
                                                f"replications={reference.replications}"]))
     return result
@@ -85,7 +88,9 @@ def watch_matrix(scenarios: list[Scenario]) -> Matrix | None:
         return None
     names = sorted(crossed[0].axes)
     positions = {axis: sorted({s.axes[axis] for s in crossed if axis in s.axes}) for axis in names}
-    cells = {(s.axes[names[0]], s.axes[names[1]]): s.name for s in crossed if sorted(s.axes) == names}
+    cells = {
+        (s.axes[names[0]], s.axes[names[1]]): s.name for s in crossed if sorted(s.axes) == names
+    }
     if any(len(values) != 2 for values in positions.values()) or len(cells) != 4:
         return None
     return Matrix(rows=(names[0], positions[names[0]]), columns=(names[1], positions[names[1]]),
@@ -101,8 +106,12 @@ def _replicate_values(frame: pd.DataFrame, metrics: list[str], quarters: list[st
                             values="value", observed=True)
 
 
-def _interval(centre: np.ndarray, spread: np.ndarray, replications: int) -> tuple[np.ndarray, np.ndarray]:
-    half = stats.t.ppf(0.5 + CONFIDENCE / 2, max(replications - 1, 1)) * spread / np.sqrt(replications)
+def _interval(
+    centre: np.ndarray, spread: np.ndarray, replications: int
+) -> tuple[np.ndarray, np.ndarray]:
+    half = (
+        stats.t.ppf(0.5 + CONFIDENCE / 2, max(replications - 1, 1)) * spread / np.sqrt(replications)
+    )
     return centre - half, centre + half
 
 
@@ -122,14 +131,28 @@ def comparison_table(frame: pd.DataFrame, reference: str, metrics: list[str],
         paired = _interval(difference.mean(), difference.std(ddof=1), replications)
         unpaired = _interval(difference.mean(), np.sqrt(ours.var(ddof=1) + theirs.var(ddof=1)),
                              replications)
-        rows.append({
-            "scenario": scenario, "metric": metric, "quarter": quarter,
-            "mean": ours.mean(), "p5": np.quantile(ours, 0.05), "p95": np.quantile(ours, 0.95),
-            "difference": difference.mean(), "difference_low": paired[0], "difference_high": paired[1],
-            "unpaired_low": unpaired[0], "unpaired_high": unpaired[1],
-        })
+        rows.append(
+            {
+                "scenario": scenario,
+                "metric": metric,
+                "quarter": quarter,
+                "mean": ours.mean(),
+                "p5": np.quantile(ours, 0.05),
+                "p95": np.quantile(ours, 0.95),
+                "difference": difference.mean(),
+                "difference_low": paired[0],
+                "difference_high": paired[1],
+                "unpaired_low": unpaired[0],
+                "unpaired_high": unpaired[1],
+            }
+        )
     table = pd.DataFrame(rows)
     order = {name: i for i, name in enumerate(dict.fromkeys(frame["scenario"]))}
-    return (table.assign(_order=table["scenario"].map(order), _quarter=table["quarter"].map(parse_quarter))
-            .sort_values(["_order", "metric", "_quarter"]).drop(columns=["_order", "_quarter"])
-            .reset_index(drop=True))
+    return (
+        table.assign(
+            _order=table["scenario"].map(order), _quarter=table["quarter"].map(parse_quarter)
+        )
+        .sort_values(["_order", "metric", "_quarter"])
+        .drop(columns=["_order", "_quarter"])
+        .reset_index(drop=True)
+    )

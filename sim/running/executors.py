@@ -139,7 +139,9 @@ class Executor:
     def close(self) -> None:
         """Release the workers."""
 
-    def map_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+    def map_unordered(
+        self, fn: Callable[[Any], Any], tasks: Iterable[Any]
+    ) -> Iterator[tuple[Any, Any]]:
         """Yield ``(task, fn(task))`` for every task, in completion order."""
         raise NotImplementedError
 

@@ -28,7 +28,11 @@ def folder_stamp(moment: datetime | None = None) -> str:
 def versions(*extra: str) -> dict:
     """Versions of adoptsim, Python and the packages a run's figures depend on (and ``extra``)."""
     packages = {name: metadata.version(name) for name in (*PACKAGES, *extra)}
-    return {"adoptsim": metadata.version("adoptsim"), "python": platform.python_version(), **packages}
+    return {
+        "adoptsim": metadata.version("adoptsim"),
+        "python": platform.python_version(),
+        **packages,
+    }
 
 
 def git_commit() -> str | None:

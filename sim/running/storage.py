@@ -99,7 +99,9 @@ def write_json(path: Path, data) -> Path:
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> Path:
-    return write_atomic(path, lambda target: frame.to_parquet(target, index=False, engine="pyarrow"))
+    return write_atomic(
+        path, lambda target: frame.to_parquet(target, index=False, engine="pyarrow")
+    )
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> Path:
@@ -164,5 +166,8 @@ def remove_stale_partials(parent: Path) -> None:
     for path in stale:
         remove_path(path)
     if stale:
-        print(f"adoptsim: removed {len(stale)} unfinished folder(s) older than a day, left in "
-              f"{parent} by a killed run: {', '.join(path.name for path in stale)}", file=sys.stderr)
+        print(
+            f"adoptsim: removed {len(stale)} unfinished folder(s) older than a day, left in "
+            f"{parent} by a killed run: {', '.join(path.name for path in stale)}",
+            file=sys.stderr,
+        )

@@ -83,15 +83,20 @@ def _lhs(parameters: dict[str, Parameter], spec: DesignSpec) -> np.ndarray:
 def _sobol(parameters: dict[str, Parameter], spec: DesignSpec) -> np.ndarray:
     from SALib.sample import sobol
 
-    return sobol.sample(unit_problem(list(parameters)), spec.samples, calc_second_order=spec.second_order,
-                        seed=spec.seed)
+    return sobol.sample(
+        unit_problem(list(parameters)),
+        spec.samples,
+        calc_second_order=spec.second_order,
+        seed=spec.seed,
+    )
 
 
 def _morris(parameters: dict[str, Parameter], spec: DesignSpec) -> np.ndarray:
     from SALib.sample import morris
 
-    return morris.sample(unit_problem(list(parameters)), spec.samples, num_levels=spec.morris_levels,
-                         seed=spec.seed)
+    return morris.sample(
+        unit_problem(list(parameters)), spec.samples, num_levels=spec.morris_levels, seed=spec.seed
+    )
 
 
 _SAMPLERS = {"grid": _grid, "lhs": _lhs, "sobol": _sobol, "morris": _morris}

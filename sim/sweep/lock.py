@@ -3,7 +3,8 @@
 ``<folder>/.lock`` is locked with ``flock`` while a sweep runs there, and records its owner (process
 id and start time) as JSON; it is emptied when the lock is released. The kernel releases the lock
 when its owner dies, but processes forked from the owner share it: if they outlive a killed owner
-(they should not, see :func:`sim.running.executors.worker_initializer`), the lock of a dead owner is taken
+(they should not, see :func:`sim.running.executors.worker_initializer`), the lock of a dead owner
+is taken
 over, with a line on stderr; so is a record a killed owner left behind.
 """
 
@@ -31,7 +32,7 @@ def folder_lock(folder: Path) -> Iterator[None]:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_FILE
     for attempt in (1, 2):
-        handle = open(path, "a+", encoding="utf-8")
+        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held until the sweep ends)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             break

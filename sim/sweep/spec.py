@@ -26,7 +26,8 @@ A parameter is a scenario key path with ``levels`` (discrete values), a ``range`
 of key-path overrides. Problems raise :class:`SweepError`, a
 :class:`~sim.core.scenario.ScenarioError` naming the sweep file, line and key, so the command line
 reports it like any bad input (exit code 2, no traceback); the file itself is read with
-:func:`sim.core.scenario.load_model_file`. That the key paths fit the scenario is checked by applying
+:func:`sim.core.scenario.load_model_file`. That the key paths fit the scenario is checked by
+applying
 them to the base (:mod:`sim.sweep.sweep`), not here.
 """
 
@@ -98,7 +99,9 @@ def parse_outcome(text: str) -> Outcome:
                          "metric[segment]@YYYYQn, e.g. workload_share_open_any[region=eu]@2030Q4")
     metric, segment = match["metric"], match["segment"] or "all"
     if metric not in METRICS:
-        raise ValueError(f"unknown metric '{metric}'{_guess(metric, METRICS)}; metrics: {', '.join(METRICS)}")
+        raise ValueError(
+            f"unknown metric '{metric}'{_guess(metric, METRICS)}; metrics: {', '.join(METRICS)}"
+        )
     if segment not in SEGMENTS:
         raise ValueError(f"unknown segment '{segment}'{_guess(segment, SEGMENTS)}; "
                          f"segments: {', '.join(SEGMENTS)}")
@@ -176,7 +179,9 @@ class Parameter(Strict):
 
     @model_validator(mode="after")
     def _one_form(self) -> Parameter:
-        forms = [name for name in ("levels", "range", "categories") if getattr(self, name) is not None]
+        forms = [
+            name for name in ("levels", "range", "categories") if getattr(self, name) is not None
+        ]
         if len(forms) != 1:
             raise ValueError("give exactly one of levels, range or categories"
                              + (f" (got {', '.join(forms)})" if forms else ""))

@@ -112,7 +112,9 @@ class SweepStore:
         return storage.write_atomic(self.folder / RESULTS_FILE,
                                     lambda target: self._stream_results(target, runs, outcomes))
 
-    def _stream_results(self, target: Path, runs: pd.DataFrame, outcomes: Sequence[Outcome]) -> None:
+    def _stream_results(
+        self, target: Path, runs: pd.DataFrame, outcomes: Sequence[Outcome]
+    ) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 

@@ -152,7 +152,9 @@ def _check_parameters(spec: SweepSpec, base: Scenario, path: Path) -> None:
             try:
                 load_scenario(base, overrides({name: parameter}, {name: value}))
             except ScenarioError as error:
-                where = ("parameters", name) + (("categories", value) if parameter.categories else ())
+                where = ("parameters", name) + (
+                    ("categories", value) if parameter.categories else ()
+                )
                 raise _error(path, where, f"{value!r} does not fit the base scenario: "
                                           f"{error.key_path}: {error.message}") from None
 

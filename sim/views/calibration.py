@@ -87,34 +87,47 @@ def summary(calibration: Calibration, *, quick: bool, command: str) -> dict:
     generations = [{**g, "acceptance": g["accepted"] / max(g["evaluations"], 1)}
                    for g in calibration.generations]
     held_out = panel[~panel["fitted"]]
-    return _finite({
-        **provenance.record(command=command),
-        "quick": quick,
-        "until": calibration.until,
-        "seed": calibration.seed,
-        "scenario": {"name": calibration.scenario.name, "hash": scenario_hash(calibration.scenario)},
-        "settings": calibration.settings.model_dump(),
-        "fit": {
-            "generations": generations,
-            "evaluations": sum(g["evaluations"] for g in generations),
-            "simulations": calibration.simulations,
-            "final_epsilon": generations[-1]["epsilon"] if generations else None,
-            "final_acceptance": generations[-1]["acceptance"] if generations else None,
-            "stopped": calibration.stopped,
-            "final_ess": generations[-1]["ess"] if generations else None,
-            "wall_seconds": round(calibration.wall_seconds, 1),
-        },
-        "draws": len(calibration.draws),
-        "distinct_draws": calibration.distinct_draws,
-        "panel": panel.to_dict(orient="records"),
-        "claimed": list(panel.loc[panel["confidence"] == "claimed", "name"]),
-        "parameters": parameter_table(calibration).to_dict(orient="records"),
-        "identification": {"rule": IDENTIFICATION_RULE, "threshold": IDENTIFIED_BELOW,
-                           "not_identified": calibration.not_identified},
-        "validation": None if held_out.empty else {
-            "until": calibration.until, "held_out": list(held_out["name"]),
-            "inside": int(held_out["inside"].sum()), "coverage": calibration.coverage},
-    })
+    return _finite(
+        {
+            **provenance.record(command=command),
+            "quick": quick,
+            "until": calibration.until,
+            "seed": calibration.seed,
+            "scenario": {
+                "name": calibration.scenario.name,
+                "hash": scenario_hash(calibration.scenario),
+            },
+            "settings": calibration.settings.model_dump(),
+            "fit": {
+                "generations": generations,
+                "evaluations": sum(g["evaluations"] for g in generations),
+                "simulations": calibration.simulations,
+                "final_epsilon": generations[-1]["epsilon"] if generations else None,
+                "final_acceptance": generations[-1]["acceptance"] if generations else None,
+                "stopped": calibration.stopped,
+                "final_ess": generations[-1]["ess"] if generations else None,
+                "wall_seconds": round(calibration.wall_seconds, 1),
+            },
+            "draws": len(calibration.draws),
+            "distinct_draws": calibration.distinct_draws,
+            "panel": panel.to_dict(orient="records"),
+            "claimed": list(panel.loc[panel["confidence"] == "claimed", "name"]),
+            "parameters": parameter_table(calibration).to_dict(orient="records"),
+            "identification": {
+                "rule": IDENTIFICATION_RULE,
+                "threshold": IDENTIFIED_BELOW,
+                "not_identified": calibration.not_identified,
+            },
+            "validation": None
+            if held_out.empty
+            else {
+                "until": calibration.until,
+                "held_out": list(held_out["name"]),
+                "inside": int(held_out["inside"].sum()),
+                "coverage": calibration.coverage,
+            },
+        }
+    )
 
 
 def _finite(value):
@@ -137,7 +150,10 @@ def _number(value) -> str:
 
 
 def _observed(row: dict) -> str:
-    bounds = {"upper_bound": f"≤ {row['value']:.3f} (bound)", "lower_bound": f"≥ {row['value']:.3f} (bound)"}
+    bounds = {
+        "upper_bound": f"≤ {row['value']:.3f} (bound)",
+        "lower_bound": f"≥ {row['value']:.3f} (bound)",
+    }
     return bounds.get(row["kind"], f"{row['value']:.3f} ± {row['tolerance']:.3f}")
 
 
@@ -170,18 +186,22 @@ def markdown(report: dict) -> str:
     lines += [
         f"`{report['command']}`, {report['created']}: {fit['wall_seconds']} s. Scenario "
         f"`{report['scenario']['name']}` ({report['scenario']['hash'][:8]}), "
-        f"{settings['enterprises']} enterprises per simulation, seed {report['seed']}.", "",
+        f"{settings['enterprises']} enterprises per simulation, seed {report['seed']}.",
+        "",
         f"ABC-SMC (pyabc): {settings['particles']} particles per generation, "
         f"{len(fit['generations'])} generations, {fit['evaluations']} candidates evaluated "
         f"({fit['simulations']} simulated, counting those discarded at the end of each batch); "
-        f"it stopped because {fit['stopped']}. Final threshold {_number(fit['final_epsilon'])} (root of "
+        f"it stopped because {fit['stopped']}. Final threshold "
+        f"{_number(fit['final_epsilon'])} (root of "
         f"the summed squared misfits over the fitted entries, in tolerances), final acceptance "
         f"{fit['final_acceptance'] or 0:.0%}; {report['draws']} equally weighted posterior draws "
         f"(`posterior.csv`), resampled from the last generation's weighted particles: they hold "
         f"{report['distinct_draws']} distinct parameter vectors, and the last generation's "
         f"effective sample size (Kish: (Σw)²/Σw²) is {_number(fit['final_ess'])} of "
         f"{settings['particles']} particles. The fewer distinct draws, the more the posterior's "
-        f"spread is understated.", ""]
+        f"spread is understated.",
+        "",
+    ]
     if report["until"]:
         lines += [f"Fitted to the entries up to {report['until']}; the later ones are held out "
                   f"(see Validation).", ""]
@@ -190,14 +210,20 @@ def markdown(report: dict) -> str:
               "| --- | --- | --- | --- | --- | --- |"]
     lines += [f"| {g['t']} | {g['epsilon']:.3f} | {g['accepted']} | {g['evaluations']} | "
               f"{g['acceptance']:.0%} | {g['ess']:.1f} |" for g in fit["generations"]]
-    lines += ["", "## The panel against the posterior predictive", "",
-              "Each entry: what its survey counted, the observation ± its tolerance (a bound: the "
-              "model should not exceed it), its confidence and source, and the model's posterior "
-              "predictive (one replication per posterior draw): mean [90% interval]. *Inside*: "
-              "whether the observation lies inside the 90% interval (a bound: whether the "
-              "predictive mean is at or below it); if not, how far outside, in tolerances.", "",
-              "| entry | counts | quarter | observed | confidence | model: mean [90%] | inside | fitted | source |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "## The panel against the posterior predictive",
+        "",
+        "Each entry: what its survey counted, the observation ± its tolerance (a bound: the "
+        "model should not exceed it), its confidence and source, and the model's posterior "
+        "predictive (one replication per posterior draw): mean [90% interval]. *Inside*: "
+        "whether the observation lies inside the 90% interval (a bound: whether the "
+        "predictive mean is at or below it); if not, how far outside, in tolerances.",
+        "",
+        "| entry | counts | quarter | observed | confidence | model: mean [90%] | inside | fitted "
+        "| source |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     lines += [f"| {row['name']} ({row['metric']}, {row['segment']}) | {row['counts']} | "
               f"{row['quarter']} | {_observed(row)} | {row['confidence']} | {_predicted(row)} | "
               f"{_inside(row)} | {'yes' if row['fitted'] else 'held out'} | {row['source']} |"
@@ -209,14 +235,23 @@ def markdown(report: dict) -> str:
                   "measured entries carrying the history."]
     misses = [row for row in report["panel"] if row["fitted"] and not row["inside"]]
     if misses:
-        lines += ["", "**Entries the model does not meet together with the rest** (the "
-                  "observation outside its 90% predictive interval): " + "; ".join(map(_miss, misses))
-                  + ". Within the priors, moving the model toward them moves other entries away "
-                  "from theirs."]
-    lines += ["", "## Parameters", "",
-              f"Uniform priors. Rule: {report['identification']['rule']}.", "",
-              "| parameter | prior | posterior median | 90% interval | interval / prior | identified |",
-              "| --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            "",
+            "**Entries the model does not meet together with the rest** (the "
+            "observation outside its 90% predictive interval): "
+            + "; ".join(map(_miss, misses))
+            + ". Within the priors, moving the model toward them moves other entries away "
+            "from theirs.",
+        ]
+    lines += [
+        "",
+        "## Parameters",
+        "",
+        f"Uniform priors. Rule: {report['identification']['rule']}.",
+        "",
+        "| parameter | prior | posterior median | 90% interval | interval / prior | identified |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     lines += [f"| {row['parameter']} | [{row['prior_low']:.4g}, {row['prior_high']:.4g}] | "
               f"{row['median']:.4g} | [{row['p5']:.4g}, {row['p95']:.4g}] | "
               f"{row['width_vs_prior']:.2f} | {'yes' if row['identified'] else '**no**'} |"

@@ -462,8 +462,15 @@ def _plot_panel_fit(panel: pd.DataFrame, path: Path) -> Path:
         else:
             ax.barh(row, 2 * entry.tolerance, left=entry.value - entry.tolerance, height=0.5,
                     **(claimed if entry.confidence == "claimed" else measured))
-        ax.errorbar(entry.mean, row, xerr=[[entry.mean - entry.p5], [entry.p95 - entry.mean]],
-                    fmt="o", color=model, capsize=4, markerfacecolor=model if entry.fitted else "white")
+        ax.errorbar(
+            entry.mean,
+            row,
+            xerr=[[entry.mean - entry.p5], [entry.p95 - entry.mean]],
+            fmt="o",
+            color=model,
+            capsize=4,
+            markerfacecolor=model if entry.fitted else "white",
+        )
     ax.set_yticks(range(len(panel)), [f"{e.name} ({e.quarter})" for e in panel.itertuples()])
     for label, fitted in zip(ax.get_yticklabels(), panel["fitted"]):
         label.set_color("0.1" if fitted else "0.55")
@@ -487,26 +494,38 @@ def _plot_panel_paths(panel: pd.DataFrame, paths: pd.DataFrame, path: Path) -> P
     series = list(dict.fromkeys(zip(panel["metric"], panel["segment"])))
     columns = min(len(series), _SMALL_MULTIPLE_COLUMNS)
     rows = math.ceil(len(series) / columns)
-    fig, axes = new_figure("The posterior predictive through the observations",
-                            f"Line: mean over {paths['draw'].nunique()} posterior draws (one "
-                            f"replication each); band: {BAND_LOW:.0%}-{BAND_HIGH:.0%} range.  "
-                            "Diamond: observation ± tolerance (red: measured, orange: claimed); "
-                            "triangle: upper bound; open: held out of the fit",
-                            nrows=rows, ncols=columns,
-                            figsize=(_SMALL_MULTIPLE_SIZE[0] * columns, _SMALL_MULTIPLE_SIZE[1] * rows))
+    fig, axes = new_figure(
+        "The posterior predictive through the observations",
+        f"Line: mean over {paths['draw'].nunique()} posterior draws (one "
+        f"replication each); band: {BAND_LOW:.0%}-{BAND_HIGH:.0%} range.  "
+        "Diamond: observation ± tolerance (red: measured, orange: claimed); "
+        "triangle: upper bound; open: held out of the fit",
+        nrows=rows,
+        ncols=columns,
+        figsize=(_SMALL_MULTIPLE_SIZE[0] * columns, _SMALL_MULTIPLE_SIZE[1] * rows),
+    )
     for ax, (metric, segment) in zip(axes.flat, series):
         chosen = paths[(paths["metric"] == metric) & (paths["segment"] == segment)]
         table = _bands(chosen.rename(columns={"draw": "replication"}))
         _draw_band(ax, table, label="Model", colour=DEPLOYMENT_COLOURS["closed"])
         observed = panel[(panel["metric"] == metric) & (panel["segment"] == segment)]
         for entry in observed.itertuples():
-            colour = OKABE_ITO["orange"] if entry.confidence == "claimed" else OKABE_ITO["vermillion"]
+            colour = (
+                OKABE_ITO["orange"] if entry.confidence == "claimed" else OKABE_ITO["vermillion"]
+            )
             bound = entry.kind != "estimate"
-            ax.errorbar(_quarter_dates([entry.quarter]), [entry.value],
-                        yerr=None if bound else [[entry.tolerance], [entry.tolerance]],
-                        fmt={"upper_bound": "v", "lower_bound": "^"}.get(entry.kind, "D"), markersize=8 if bound else 6, capsize=4,
-                        color=colour, markerfacecolor=colour if entry.fitted else "white",
-                        clip_on=False, zorder=5)
+            ax.errorbar(
+                _quarter_dates([entry.quarter]),
+                [entry.value],
+                yerr=None if bound else [[entry.tolerance], [entry.tolerance]],
+                fmt={"upper_bound": "v", "lower_bound": "^"}.get(entry.kind, "D"),
+                markersize=8 if bound else 6,
+                capsize=4,
+                color=colour,
+                markerfacecolor=colour if entry.fitted else "white",
+                clip_on=False,
+                zorder=5,
+            )
         _format_time_axis(ax, list(table.index))
         _format_share_axis(ax, "", whole=False)
         ax.set_title(metric if segment == "all" else f"{metric} [{segment}]", fontsize="small")
@@ -554,21 +573,36 @@ def _plot_pairs(parameters: pd.DataFrame, draws: pd.DataFrame, path: Path) -> Pa
     bounds = list(zip(parameters["prior_low"], parameters["prior_high"]))
     size = len(names)
     fig = plt.figure(figsize=(1.4 * size + 1.6, 1.4 * size + 1.6))
-    title_figure(fig, "Posterior draws, two parameters at a time",
-           "Each dot a posterior draw; axes span the prior ranges (ticks at their ends).  A slanted "
-           "cloud: the panel trades one parameter against the other")
+    title_figure(
+        fig,
+        "Posterior draws, two parameters at a time",
+        "Each dot a posterior draw; axes span the prior ranges (ticks at their ends).  A slanted "
+        "cloud: the panel trades one parameter against the other",
+    )
     grid = fig.add_gridspec(size, size, left=0.12, right=0.98, bottom=0.12, top=0.92,
                             wspace=0.08, hspace=0.08)
     for i, row_name in enumerate(names):
         for j, column_name in enumerate(names[:i + 1]):
             ax = fig.add_subplot(grid[i, j])
             if j == i:
-                ax.hist(draws[row_name], bins=15, range=bounds[i], color=DEPLOYMENT_COLOURS["closed"],
-                        alpha=0.8)
+                ax.hist(
+                    draws[row_name],
+                    bins=15,
+                    range=bounds[i],
+                    color=DEPLOYMENT_COLOURS["closed"],
+                    alpha=0.8,
+                )
                 ax.set_yticks([])
             else:
-                ax.plot(draws[column_name], draws[row_name], linestyle="", marker=".", markersize=2.5,
-                        alpha=0.5, color=DEPLOYMENT_COLOURS["closed"])
+                ax.plot(
+                    draws[column_name],
+                    draws[row_name],
+                    linestyle="",
+                    marker=".",
+                    markersize=2.5,
+                    alpha=0.5,
+                    color=DEPLOYMENT_COLOURS["closed"],
+                )
                 ax.set_ylim(*bounds[i])
                 _range_ticks(ax.yaxis, bounds[i], ("bottom", "top"), "va")
             ax.set_xlim(*bounds[j])
@@ -583,7 +617,9 @@ def _plot_pairs(parameters: pd.DataFrame, draws: pd.DataFrame, path: Path) -> Pa
     return save_figure(fig, path)
 
 
-def _range_ticks(axis: Any, bounds: tuple[float, float], alignments: tuple[str, str], key: str) -> None:
+def _range_ticks(
+    axis: Any, bounds: tuple[float, float], alignments: tuple[str, str], key: str
+) -> None:
     """Ticks at a prior range's two ends, their labels turned inward so neighbours never meet."""
     axis.set_ticks(bounds, [f"{bound:.3g}" for bound in bounds])
     for label, alignment in zip(axis.get_ticklabels(), alignments):
@@ -624,8 +660,14 @@ def _plot_generations(generations: Sequence[dict], path: Path) -> Path:
 
 # --- comparison -------------------------------------------------------------------------------
 
-def plot_comparison(frame: pd.DataFrame, table: pd.DataFrame, metrics: Sequence[tuple[str, str]],
-                    folder: str | Path, matrix=None, matrix_quarter: str | None = None) -> list[Path]:
+def plot_comparison(
+    frame: pd.DataFrame,
+    table: pd.DataFrame,
+    metrics: Sequence[tuple[str, str]],
+    folder: str | Path,
+    matrix=None,
+    matrix_quarter: str | None = None,
+) -> list[Path]:
     """Figures of a scenario comparison, written into ``folder``:
 
     * ``fan_<metric>.png`` for each (metric, title) of ``metrics``: one band per scenario (mean
@@ -640,7 +682,9 @@ def plot_comparison(frame: pd.DataFrame, table: pd.DataFrame, metrics: Sequence[
     written = []
     with theme():
         for metric, title in metrics:
-            written.append(_plot_fan(frame, metric, title, names, colours, out / f"fan_{metric}.png"))
+            written.append(
+                _plot_fan(frame, metric, title, names, colours, out / f"fan_{metric}.png")
+            )
         if matrix is not None:
             written.append(_plot_matrix(table, matrix, matrix_quarter, out / "matrix.png"))
     return written
@@ -668,20 +712,29 @@ def _plot_fan(frame: pd.DataFrame, metric: str, title: str, names: list[str],
 def _plot_matrix(table: pd.DataFrame, matrix, quarter: str, path: Path) -> Path:
     row_axis, row_positions = matrix.rows
     column_axis, column_positions = matrix.columns
-    fig, axes = new_figure(f"The two dynamics to watch, {quarter}",
-                            "Cell: mean over replications [5%-95% range]", ncols=len(MATRIX_METRICS),
-                            figsize=(6.0 * len(MATRIX_METRICS), 4.8))
+    fig, axes = new_figure(
+        f"The two dynamics to watch, {quarter}",
+        "Cell: mean over replications [5%-95% range]",
+        ncols=len(MATRIX_METRICS),
+        figsize=(6.0 * len(MATRIX_METRICS), 4.8),
+    )
     for ax, (metric, title) in zip(axes[0], MATRIX_METRICS):
-        rows = table[(table["metric"] == metric) & (table["quarter"] == quarter)].set_index("scenario")
+        rows = table[(table["metric"] == metric) & (table["quarter"] == quarter)].set_index(
+            "scenario"
+        )
         grid = [[rows.loc[matrix.cells[(r, c)]] for c in column_positions] for r in row_positions]
         means = [[cell["mean"] for cell in line] for line in grid]
-        image = ax.imshow(means, cmap="cividis", vmin=0.0, vmax=max(max(line) for line in means) * 1.15)
+        image = ax.imshow(
+            means, cmap="cividis", vmin=0.0, vmax=max(max(line) for line in means) * 1.15
+        )
         for i, line in enumerate(grid):
             for j, cell in enumerate(line):
                 ax.text(j, i, f"{cell['mean']:.1%}\n[{cell['p5']:.1%}, {cell['p95']:.1%}]",
                         ha="center", va="center", fontsize="medium",
                         color="white" if cell["mean"] < 0.6 * image.get_clim()[1] else "black")
-        ax.set_xticks(range(len(column_positions)), [f"{column_axis}: {p}" for p in column_positions])
+        ax.set_xticks(
+            range(len(column_positions)), [f"{column_axis}: {p}" for p in column_positions]
+        )
         ax.set_yticks(range(len(row_positions)), [f"{row_axis}: {p}" for p in row_positions])
         ax.set_title(title, fontsize="medium")
         ax.grid(False)

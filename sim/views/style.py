@@ -92,12 +92,15 @@ COMPARE_HEADLINE_METRICS = (
 )
 
 #: The panels of the what-to-watch 2x2 matrix figure, with their titles.
-MATRIX_METRICS = (("workload_share_open_any", "Workloads on open weights (self-hosted or fine-tuned)"),
-                  ("stack_share_hybrid", "Enterprises running hybrid stacks"))
+MATRIX_METRICS = (
+    ("workload_share_open_any", "Workloads on open weights (self-hosted or fine-tuned)"),
+    ("stack_share_hybrid", "Enterprises running hybrid stacks"),
+)
 
 
 def metric_of(outcome: str) -> str:
-    """The metric of a metric name or a sweep outcome: ``"x_share[region=eu]@2030Q4"`` -> ``"x_share"``."""
+    """The metric of a metric name or a sweep outcome: ``"x_share[region=eu]@2030Q4"`` ->
+    ``"x_share"``."""
     return outcome.partition("@")[0].partition("[")[0]
 
 

@@ -109,8 +109,15 @@ def plot_sensitivity(table: pd.DataFrame, method: str, outcome: str, path: Path,
         return save_figure(fig, path)
 
 
-def plot_heatmap(results: pd.DataFrame, outcome: str, x: str, y: str, path: Path,
-                 labels: dict[str, str] | None = None, levels: dict[str, list] | None = None) -> Path:
+def plot_heatmap(
+    results: pd.DataFrame,
+    outcome: str,
+    x: str,
+    y: str,
+    path: Path,
+    labels: dict[str, str] | None = None,
+    levels: dict[str, list] | None = None,
+) -> Path:
     """Mean of ``outcome`` over the runs at each pair of levels of parameters ``x`` and ``y``
     (averaged over replications and any other parameters), values written in the cells.
     ``levels`` gives a parameter's levels in the order to show (default: sorted)."""

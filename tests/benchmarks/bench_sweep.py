@@ -159,12 +159,17 @@ def throughput(runs: int, enterprises: int | None, repeats: int) -> None:
         in_workers = "" if workers is None else f", {workers['median']:.0f} ms in reaped workers"
         print(f"  {label}: {rate['median']:.3f} runs/s ({rate['min']:.3f}-{rate['max']:.3f})   "
               f"CPU per run: {own['median']:.0f} ms in this process{in_workers}")
-    print(f"  2 workers / 1 worker: {result['speedup_2_over_1']:.2f}x (target >= {TARGET_SPEEDUP}x)")
+    print(
+        f"  2 workers / 1 worker: {result['speedup_2_over_1']:.2f}x (target >= {TARGET_SPEEDUP}x)"
+    )
     if result["local_2_over_dask"] is not None:
         print(f"  local / dask: {result['local_2_over_dask']:.2f}x "
               f"(target <= {TARGET_LOCAL_OVER_DASK}x)")
     print(f"  identical results.parquet: {result['identical_results']}")
-    print(f"  load average during the benchmark: {result['load_average']:.1f} on {result['cpus']} cores")
+    print(
+        f"  load average during the benchmark: {result['load_average']:.1f} "
+        f"on {result['cpus']} cores"
+    )
 
 
 def memory(runs: int, workers: int) -> None:
@@ -176,8 +181,11 @@ def memory(runs: int, workers: int) -> None:
         seconds = time.perf_counter() - started
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"sweep of {result.runs} runs of the baseline with 100 enterprises, {workers} workers, "
-          f"{seconds:.0f} s: peak RSS {own:.0f} MiB (sweep process), {worker:.0f} MiB (largest worker)")
+    print(
+        f"sweep of {result.runs} runs of the baseline with 100 enterprises, {workers} workers, "
+        f"{seconds:.0f} s: peak RSS {own:.0f} MiB (sweep process), "
+        f"{worker:.0f} MiB (largest worker)"
+    )
 
 
 def main() -> None:

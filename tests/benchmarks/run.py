@@ -125,7 +125,9 @@ def _measure_size(enterprises: int, repeats: int, scenario: str, seed: int) -> d
             deterministic &= bool(np.array_equal(values, result, equal_nan=True))
         arrival = model.population.arrival_quarter
         workloads = int(arrival.size)
-        workload_quarters = int(sum(np.count_nonzero(arrival <= q) for q in range(model.quarter_count)))
+        workload_quarters = int(
+            sum(np.count_nonzero(arrival <= q) for q in range(model.quarter_count))
+        )
         reported = model.quarter_count
         del model, result
     total = [s + q for s, q in zip(setup, quarters)]
@@ -188,8 +190,14 @@ def _measure_reference(enterprises: int, quarters: int, repeats: int, scenario: 
         fast_times.append(sum(fast.decision_seconds))
         slow_times.append(sum(slow.decision_seconds))
         ratios.append(slow_times[-1] / fast_times[-1])
-    return {"enterprises": enterprises, "quarters": quarters, "vectorized_s": median_range(fast_times),
-            "reference_s": median_range(slow_times), "ratio": median_range(ratios), "identical": identical}
+    return {
+        "enterprises": enterprises,
+        "quarters": quarters,
+        "vectorized_s": median_range(fast_times),
+        "reference_s": median_range(slow_times),
+        "ratio": median_range(ratios),
+        "identical": identical,
+    }
 
 
 def _measure_sweep(repeats: int) -> dict:
@@ -232,7 +240,10 @@ def _help_startup(repeats: int, cpu: int | None) -> dict:
         t0 = time.perf_counter()
         subprocess.run(command, capture_output=True, check=True, preexec_fn=pin)
         seconds.append(time.perf_counter() - t0)
-    return {"command": " ".join([Path(command[0]).name, *command[1:]]), "seconds": median_range(seconds)}
+    return {
+        "command": " ".join([Path(command[0]).name, *command[1:]]),
+        "seconds": median_range(seconds),
+    }
 
 
 def _machine(cpu: int | None) -> dict:
@@ -284,7 +295,9 @@ def _targets(result: dict) -> list[dict]:
         largest and largest["peak_rss_mib"],
         largest and largest["peak_rss_mib"] < TARGET_LARGEST_MEMORY_MIB, "MiB")
     small = by_size.get(10_000)
-    ratio = (largest["total_s"]["median"] / small["total_s"]["median"]) if largest and small else None
+    ratio = (
+        (largest["total_s"]["median"] / small["total_s"]["median"]) if largest and small else None
+    )
     add("time of 100,000 over time of 10,000 enterprises", TARGET_SCALING, ratio,
         ratio is not None and ratio <= TARGET_SCALING, "x")
     baseline = by_size.get(2000)
@@ -410,10 +423,14 @@ def format_table(result: dict, markdown: bool = False) -> str:
         notes.append(
             f"reference path / vectorized kernel, {reference['enterprises']:,} enterprises, "
             f"decisions of {reference['quarters']} quarters: {_range(reference['ratio'], 0)}x "
-            f"({_range(reference['reference_s'])} s against {_range(reference['vectorized_s'], 4)} s); "
-            f"identical deployments: {'yes' if reference['identical'] else 'NO'}")
+            f"({_range(reference['reference_s'])} s against "
+            f"{_range(reference['vectorized_s'], 4)} s); "
+            f"identical deployments: {'yes' if reference['identical'] else 'NO'}"
+        )
     if "scaling_100k_over_10k" in result:
-        notes.append(f"100,000 / 10,000 enterprises: {result['scaling_100k_over_10k']:.1f}x the time")
+        notes.append(
+            f"100,000 / 10,000 enterprises: {result['scaling_100k_over_10k']:.1f}x the time"
+        )
     startup = result.get("startup")
     if startup:
         notes.append(f"`{startup['command']}`: {_range(startup['seconds'])} s")

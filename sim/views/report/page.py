@@ -160,7 +160,8 @@ def document(title: str, kicker: str, lede: str, sections: Sequence[Section], fo
 
 
 def _section(section: Section) -> str:
-    return f'<section id="{section.anchor}">\n<h2>{esc(section.title)}</h2>\n{section.body}\n</section>'
+    return (f'<section id="{section.anchor}">\n<h2>{esc(section.title)}</h2>\n'
+            f'{section.body}\n</section>')
 
 
 def embeddable(png: Path) -> bool:
@@ -189,7 +190,8 @@ def table(header: Sequence[Sequence[str]], rows: Iterable[Sequence[str]], captio
     head = "".join(f"<tr>{''.join(row)}</tr>" for row in header)
     body = "".join(f"<tr>{''.join(row)}</tr>" for row in rows)
     intro = f'<p class="note">{caption}</p>' if caption else ""
-    return f'{intro}<div class="table-wrap"><table><thead>{head}</thead><tbody>{body}</tbody></table></div>'
+    return (f'{intro}<div class="table-wrap"><table><thead>{head}</thead>'
+            f'<tbody>{body}</tbody></table></div>')
 
 
 def th(content: str, *, colspan: int = 1, cls: str = "", raw: bool = False) -> str:
@@ -316,10 +318,12 @@ def pct_interval(stat: Stat, digits: int = 0) -> str:
 def interval_meaning(draws: dict | None) -> str:
     """What a 90% interval over replications holds, from a manifest's ``posterior_draws``."""
     if draws:
-        return (f"Each replication ran with its own draw of the calibrated parameters "
-                f"({len(draws.get('parameters') or [])} parameters, {draws.get('draws')} draws), so "
-                f"the interval holds both chance and what the calibration leaves uncertain about "
-                f"the parameters.")
+        return (
+            f"Each replication ran with its own draw of the calibrated parameters "
+            f"({len(draws.get('parameters') or [])} parameters, {draws.get('draws')} draws), so "
+            f"the interval holds both chance and what the calibration leaves uncertain about "
+            f"the parameters."
+        )
     return ("Every replication ran at the same parameter values, so the interval holds chance "
             "only, not the uncertainty of the calibrated parameters.")
 
@@ -423,7 +427,10 @@ def software_facts(manifest: dict, date_key: str, date_label: str) -> list[tuple
     versions = manifest.get("versions") or {}
     return [
         ("adoptsim version", esc(versions.get("adoptsim", "unknown"))),
-        ("Other versions", esc(", ".join(f"{k} {v}" for k, v in versions.items() if k != "adoptsim"))),
+        (
+            "Other versions",
+            esc(", ".join(f"{k} {v}" for k, v in versions.items() if k != "adoptsim")),
+        ),
         (date_label, esc(manifest.get(date_key, "unknown"))),
         ("Git commit", f'<span class="hash">{esc(manifest.get("git_commit") or "unknown")}</span>'),
     ]

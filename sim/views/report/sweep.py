@@ -76,7 +76,8 @@ def _analysis_table(sweep: SweepData, name: str, **options):
 
 
 def outcome_label(outcome: str) -> str:
-    """"workload_share_open_any[region=eu]@2030Q4" -> "Workloads on open weights (any), EU, 2030Q4"."""
+    """ "workload_share_open_any[region=eu]@2030Q4" -> "Workloads on open weights (any), EU,
+    2030Q4"."""
     head, _, quarter = outcome.partition("@")
     metric, _, segment = head.partition("[")
     segment = segment.rstrip("]")
@@ -138,7 +139,9 @@ def _sweep_headline(sweep: SweepData) -> str:
             f"{esc(sweep.method)} design of {esc(runs.get('total', len(sweep.results)))} runs "
             f"from the scenario <code>{esc(base.get('name', '?'))}</code>, and records "
             f"{esc(join_words([outcome_label(o) for o in sweep.outcomes]) or 'no outcome')}.</p>")
-    findings = [sentence for sentence in (_top_driver_sentence(sweep), _prim_sentence(sweep)) if sentence]
+    findings = [
+        sentence for sentence in (_top_driver_sentence(sweep), _prim_sentence(sweep)) if sentence
+    ]
     if findings:
         text += f"<p class=\"headline\"><b>What it finds.</b> {' '.join(findings)}</p>"
     failed = runs.get("failed") or 0
@@ -162,15 +165,29 @@ def _sweep_design(sweep: SweepData) -> str:
         rows.append([td(esc(sweep.label(name)), "text"), td(f"<code>{esc(name)}</code>", "left"),
                      td(esc(values), "text")])
     design = sweep.settings.get("design") or {}
-    items = [("Method", esc(sweep.method)),
-             ("Samples", esc(design.get("samples") if design.get("samples") is not None else "every combination")),
-             ("Design seed", esc(design.get("seed", ""))),
-             ("Replications", esc(sweep.settings.get("replications", ""))),
-             ("Common random numbers", "yes: the same replication seeds at every design point"
-              if sweep.settings.get("common_random_numbers", True) else "no"),
-             ("Settings for every run", esc("; ".join(sweep.settings.get("set") or []) or "none"))]
-    return (facts(items) + table([[th("Parameter", cls="text"), th("Key"), th("Values", cls="text")]],
-                                   rows, "The parameters the sweep varies and the values it draws."))
+    items = [
+        ("Method", esc(sweep.method)),
+        (
+            "Samples",
+            esc(
+                design.get("samples") if design.get("samples") is not None else "every combination"
+            ),
+        ),
+        ("Design seed", esc(design.get("seed", ""))),
+        ("Replications", esc(sweep.settings.get("replications", ""))),
+        (
+            "Common random numbers",
+            "yes: the same replication seeds at every design point"
+            if sweep.settings.get("common_random_numbers", True)
+            else "no",
+        ),
+        ("Settings for every run", esc("; ".join(sweep.settings.get("set") or []) or "none")),
+    ]
+    return facts(items) + table(
+        [[th("Parameter", cls="text"), th("Key"), th("Values", cls="text")]],
+        rows,
+        "The parameters the sweep varies and the values it draws.",
+    )
 
 
 def _sweep_outcomes(sweep: SweepData) -> str:
@@ -185,8 +202,12 @@ def _sweep_outcomes(sweep: SweepData) -> str:
                     + [td(_outcome_value(v, outcome)) for v in cells])
     header = [[th("Outcome", cls="text"), th("Mean"), th("5%"), th("95%"), th("Lowest"),
                th("Highest")]]
-    return table(header, rows, "Each outcome over all finished runs of the design: how far apart "
-                                "the parameter settings push it. Look at the spread between 5% and 95%.")
+    return table(
+        header,
+        rows,
+        "Each outcome over all finished runs of the design: how far apart "
+        "the parameter settings push it. Look at the spread between 5% and 95%.",
+    )
 
 
 def _sensitivity_columns(method: str) -> tuple[str, str, str]:
@@ -307,7 +328,9 @@ def _box_words(sweep: SweepData, result) -> str:
         if isinstance(row.get("categories"), str) and row["categories"]:
             parts.append(f"{esc(sweep.label(parameter))} in {{{esc(row['categories'])}}}")
         else:
-            parts.append(f"{esc(sweep.label(parameter))} between {row['lower']:.3g} and {row['upper']:.3g}")
+            parts.append(
+                f"{esc(sweep.label(parameter))} between {row['lower']:.3g} and {row['upper']:.3g}"
+            )
     return join_words(parts) if parts else "anywhere in the sampled space"
 
 
@@ -341,10 +364,18 @@ def _sweep_prim(sweep: SweepData) -> str:
         if png.is_file():
             parts.append(figure(png, f"PRIM box for {result.condition}", caption))
         box = result.box()
-        rows = [[td(esc(sweep.label(parameter)), "text"),
-                 td(esc(row["categories"]) if isinstance(row.get("categories"), str) and row["categories"]
-                     else f"{row['lower']:.3g} &ndash; {row['upper']:.3g}"),
-                 td("yes" if bool(row["restricted"]) else "no")] for parameter, row in box.iterrows()]
+        rows = [
+            [
+                td(esc(sweep.label(parameter)), "text"),
+                td(
+                    esc(row["categories"])
+                    if isinstance(row.get("categories"), str) and row["categories"]
+                    else f"{row['lower']:.3g} &ndash; {row['upper']:.3g}"
+                ),
+                td("yes" if bool(row["restricted"]) else "no"),
+            ]
+            for parameter, row in box.iterrows()
+        ]
         parts.append(table([[th("Parameter", cls="text"), th("Box"), th("Restricted")]], rows,
                             f"Chosen box: density {stats['density']:.0%}, coverage "
                             f"{stats['coverage']:.0%}, {int(stats['n'])} runs."))
@@ -369,4 +400,6 @@ def _sweep_provenance(sweep: SweepData) -> str:
     return facts(items) + sources_table(base.get("resolved") or {})
 
 
-KIND = FolderKind("sweep", "manifest.json, design.parquet and results.parquet", _is_sweep, render_sweep)
+KIND = FolderKind(
+    "sweep", "manifest.json, design.parquet and results.parquet", _is_sweep, render_sweep
+)
