@@ -43,9 +43,9 @@ DASK_BATCH = 4  # runs per Dask task
 SCHEDULER_TIMEOUT = "20s"
 DASK_LOCAL_SETTINGS = {
     # A run is a coarse CPU-bound task and the local cluster has no dashboard, so Dask's
-    # monitoring only takes CPU from the runs: idle, its defaults cost about 5% of a core in the
-    # scheduler's process and 4% in each worker (statistical profiling every 10 ms, event-loop
-    # health checks every 20 ms, system and memory monitors); with these, under 1% each.
+    # monitoring only takes CPU from the runs: idle, its defaults (statistical profiling every
+    # 10 ms, event-loop health checks every 20 ms, system and memory monitors) take a noticeable
+    # share of a core in the scheduler's process and in each worker; these settings slow them.
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
     "distributed.admin.system-monitor.interval": "5s",
