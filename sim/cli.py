@@ -146,7 +146,8 @@ def command_calibrate(args) -> int:
             bar.set_description(f"generation {where.generation}, threshold {where.epsilon:.3g}"
                                 if where.stage == "generation" else
                                 "sample from the prior" if where.stage == "prior" else
-                                "posterior predictive")
+                                f"move {where.generation} of the draws" if where.stage == "move"
+                                else "posterior predictive")
         if where.stage == "generation":
             bar.set_postfix(
                 acceptance=f"{where.done / max(where.evaluations, 1):.0%}", refresh=False

@@ -9,8 +9,11 @@ threshold (pyabc's default: the median distance of the previous generation). The
 the targets file's minimum threshold, minimum acceptance rate or number of generations.
 
 The last generation's weighted particles are resampled (multinomial, seeded) into equally
-weighted draws, which projections use one per replication (:mod:`sim.core.posterior`): the draws are
-independent, so any first ``k`` of them are a fair sample. The posterior predictive simulates
+weighted draws, which projections use one per replication (:mod:`sim.core.posterior`). In a
+dozen dimensions the importance weights concentrate on a few particles, so the resampled draws
+repeat a handful of vectors; :func:`resample_move` then moves every draw by ABC-MCMC steps at the
+final threshold, which keep the same posterior and make the draws distinct. The draws are
+exchangeable, so any first ``k`` of them are a fair sample. The posterior predictive simulates
 one replication per draw, up to the panel's last quarter; with ``until``, the entries after that
 quarter are not fitted and the predictive tests the model on them (out of sample).
 
@@ -89,7 +92,24 @@ class PanelDistance:
         self.targets = targets
 
     def __call__(self, simulated: dict, observed: dict) -> float:
-        return math.sqrt(sum(target.misfit(simulated[target.name]) ** 2 for target in self.targets))
+        return self.of([simulated[target.name] for target in self.targets])
+
+    def of(self, values) -> float:
+        """The distance of the panel's simulated ``values``, in the targets' order."""
+        return math.sqrt(sum(target.misfit(value) ** 2
+                             for target, value in zip(self.targets, values)))
+
+
+class SimulatedDistance:
+    """A candidate's distance to the panel: ``(values, seed)`` -> the distance of one replication
+    with those parameter values and seed (the move step's task, picklable for the workers)."""
+
+    def __init__(self, panel: PanelSimulation):
+        self.panel, self.distance = panel, PanelDistance(panel.targets)
+
+    def __call__(self, task) -> float:
+        values, seed = task
+        return self.distance.of(self.panel.values(self.panel.paths(values, seed)))
 
 
 def pyabc_name(index: int) -> str:
@@ -100,7 +120,8 @@ def pyabc_name(index: int) -> str:
 class Progress(NamedTuple):
     """Where a fit is, after each batch of simulations. ``stage`` is "prior" (pyabc's first
     sample, which sets the first threshold), "generation" (``generation`` with threshold
-    ``epsilon``) or "predictive" (the posterior predictive, one simulation per draw)."""
+    ``epsilon``), "move" (move ``generation`` of :func:`resample_move`, at threshold ``epsilon``) or
+    "predictive" (the posterior predictive, one simulation per draw)."""
 
     stage: str
     generation: int | None
@@ -122,6 +143,7 @@ class Calibration:
     bounds: np.ndarray             # (parameters, 2): the uniform priors' ranges
     draws: np.ndarray              # (draws, parameters), equally weighted
     generations: list[dict]        # per generation: t, epsilon, accepted, evaluations, ess
+    moves: list[dict]              # per move of the draws: move, proposed, inside, accepted
     stopped: str                   # why the fit stopped (see :func:`_why_stopped`)
     series: list[tuple[str, str]]  # the panel's (metric, segment) pairs
     paths: np.ndarray              # (draws, quarters, series): one replication per draw
@@ -212,16 +234,22 @@ def calibrate(scenario: Scenario | str | Path, targets_path: str | Path, *, quic
                 file=str(targets_path),
                 key_path=f"calibration.{mode}.min_acceptance_rate",
             )
-        draws = particles[np.random.default_rng(settings.seed).choice(
-            len(weights), size=fit.draws, p=weights / weights.sum())]
+        rng = np.random.default_rng(settings.seed)
+        draws = particles[rng.choice(len(weights), size=fit.draws, p=weights / weights.sum())]
+        epsilon = generations[-1]["epsilon"]
+        draws, moves = resample_move(
+            pool, SimulatedDistance(fitted_panel), draws, np.cov(particles, rowvar=False), bounds,
+            epsilon, fit.moves, rng, progress and (lambda move, done, total: progress(
+                Progress("move", move, epsilon, done, total, done))))
         tasks = [(panel, draw, seed) for draw, seed
                  in zip(draws, runner.replication_seeds(base.seed, len(draws)))]
         paths = np.array(ordered_map(pool, _predict, tasks, progress and (
             lambda done: progress(Progress("predictive", None, None, done, len(tasks), done)))))
     return Calibration(scenario=base, targets=targets, fitted=fitted, until=until, names=names,
-                       bounds=bounds, draws=draws, generations=generations,
+                       bounds=bounds, draws=draws, generations=generations, moves=moves,
                        stopped=_why_stopped(generations, fit), series=panel.series, paths=paths,
-                       predictive=panel.values(paths), simulations=simulations, settings=fit,
+                       predictive=panel.values(paths),
+                       simulations=simulations + sum(move["inside"] for move in moves), settings=fit,
                        seed=settings.seed, wall_seconds=time.perf_counter() - started)
 
 
@@ -273,6 +301,43 @@ def _abc_smc(
     columns = [pyabc_name(i) for i in range(len(bounds))]
     return (particles.reindex(columns=columns).to_numpy(), np.asarray(weights, dtype=float),
             generations, sampler.simulations)
+
+
+def resample_move(pool, distance: Callable, draws: np.ndarray, spread: np.ndarray,
+                  bounds: np.ndarray, epsilon: float, moves: int, rng: np.random.Generator,
+                  progress: Callable[[int, int, int], None] | None = None
+                  ) -> tuple[np.ndarray, list[dict]]:
+    """``moves`` ABC-MCMC steps (Marjoram et al. 2003) of every draw, as in the move step of
+    Del Moral, Doucet and Jasra's ABC-SMC (2012). Each step proposes the draw plus a Gaussian
+    step of covariance ``spread * 2.38^2 / parameters`` (the random-walk scale of Roberts, Gelman
+    and Gilks 1997; ``spread`` is the last generation's particle covariance, which every
+    accepted particle shares, unlike the collapsed weights); a proposal outside the uniform
+    priors is refused unsimulated, and one inside is kept when ``distance((values, seed))``, one
+    replication of it, is within ``epsilon``. With uniform priors and a symmetric step that is
+    the Metropolis-Hastings rule for the posterior at threshold ``epsilon``, so the draws keep
+    their distribution and lose their repeats. Proposals and seeds come from ``rng``, the
+    simulations run on ``pool`` in draw order: the same ``rng`` gives the same draws on any
+    executor. ``progress(move, done, total)`` after each simulation. Returns the moved draws and
+    per move the draws proposed, the proposals inside the priors, and those accepted."""
+    from sim.calibration.sampler import SEEDS
+    from sim.running.executors import ordered_map
+
+    step = spread * 2.38**2 / draws.shape[1]
+    records = []
+    for move in range(1, moves + 1):
+        proposals = draws + rng.multivariate_normal(np.zeros(draws.shape[1]), step, len(draws))
+        seeds = rng.integers(0, SEEDS, size=len(draws))
+        inside = np.flatnonzero(np.all((proposals >= bounds[:, 0]) & (proposals <= bounds[:, 1]),
+                                       axis=1))
+        distances = ordered_map(pool, distance,
+                                [(proposals[i], int(seeds[i])) for i in inside], progress and (
+                                    lambda done, move=move: progress(move, done, len(inside))))
+        accepted = inside[np.asarray(distances, dtype=float) <= epsilon]
+        draws = draws.copy()
+        draws[accepted] = proposals[accepted]
+        records.append({"move": move, "proposed": len(draws), "inside": len(inside),
+                        "accepted": len(accepted)})
+    return draws, records
 
 
 def proposal_kernel(scaling: float):

@@ -78,6 +78,15 @@ def paths_table(calibration: Calibration) -> pd.DataFrame:
     })
 
 
+def _moved(moves: list[dict]) -> str:
+    """The move step as a clause: how many ABC-MCMC moves, and the share each accepted."""
+    if not moves:
+        return ""
+    rates = ", ".join(f"{move['accepted'] / move['proposed']:.0%}" for move in moves)
+    return (f", then moved {len(moves)} times each by ABC-MCMC steps at the final threshold "
+            f"(draws moved per step: {rates})")
+
+
 def summary(calibration: Calibration, *, quick: bool, command: str) -> dict:
     """Everything the report says, as strict JSON (no NaN): ``fit`` (generations, evaluations,
     final threshold and acceptance, why it stopped), ``panel`` (a row per entry, see
@@ -106,6 +115,7 @@ def summary(calibration: Calibration, *, quick: bool, command: str) -> dict:
                 "final_acceptance": generations[-1]["acceptance"] if generations else None,
                 "stopped": calibration.stopped,
                 "final_ess": generations[-1]["ess"] if generations else None,
+                "moves": calibration.moves,
                 "wall_seconds": round(calibration.wall_seconds, 1),
             },
             "draws": len(calibration.draws),
@@ -190,16 +200,16 @@ def markdown(report: dict) -> str:
         "",
         f"ABC-SMC (pyabc): {settings['particles']} particles per generation, "
         f"{len(fit['generations'])} generations, {fit['evaluations']} candidates evaluated "
-        f"({fit['simulations']} simulated, counting those discarded at the end of each batch); "
-        f"it stopped because {fit['stopped']}. Final threshold "
+        f"({fit['simulations']} simulated, counting those discarded at the end of each batch "
+        f"and the moves' proposals); it stopped because {fit['stopped']}. Final threshold "
         f"{_number(fit['final_epsilon'])} (root of "
         f"the summed squared misfits over the fitted entries, in tolerances), final acceptance "
         f"{fit['final_acceptance'] or 0:.0%}; {report['draws']} equally weighted posterior draws "
-        f"(`posterior.csv`), resampled from the last generation's weighted particles: they hold "
-        f"{report['distinct_draws']} distinct parameter vectors, and the last generation's "
-        f"effective sample size (Kish: (Σw)²/Σw²) is {_number(fit['final_ess'])} of "
-        f"{settings['particles']} particles. The fewer distinct draws, the more the posterior's "
-        f"spread is understated.",
+        f"(`posterior.csv`), resampled from the last generation's weighted particles (effective "
+        f"sample size, Kish's (Σw)²/Σw²: {_number(fit['final_ess'])} of "
+        f"{settings['particles']}){_moved(fit['moves'])}: they hold "
+        f"{report['distinct_draws']} distinct parameter vectors. The fewer distinct draws, the "
+        f"more the posterior's spread is understated.",
         "",
     ]
     if report["until"]:
