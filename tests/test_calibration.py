@@ -198,6 +198,10 @@ def test_the_report_folder_holds_the_fit(quick_fit, quick_targets):
     for generation in report["fit"]["generations"]:
         assert 1.0 <= generation["ess"] <= generation["accepted"] + 1e-9
     assert report["fit"]["final_ess"] == report["fit"]["generations"][-1]["ess"]
+    assert [move["move"] for move in report["fit"]["moves"]] == list(
+        range(1, settings.quick.moves + 1))
+    assert all(0 <= m["accepted"] <= m["inside"] <= m["proposed"] == settings.quick.draws
+               for m in report["fit"]["moves"])
     draws = pd.read_csv(result.folder / "posterior.csv").drop(columns="draw")
     assert (
         report["distinct_draws"]
@@ -314,6 +318,36 @@ def test_wide_proposal_kernels_keep_the_weights_from_collapsing_in_twelve_dimens
 
     default, wide = last_ess(1.0), last_ess(4.0)
     assert wide > 2 * default, (default, wide)
+
+
+def test_moves_make_repeated_draws_distinct_and_keep_them_inside_the_threshold():
+    """Resample-move on a posterior known exactly: the distance is how far a draw lies from
+    (0.5, 0.5) in either coordinate, so the posterior at threshold 0.1 is uniform on the square
+    [0.4, 0.6]^2 (and, with a prior starting at 0.45, on [0.45, 0.6] x [0.4, 0.6]). Two hundred
+    copies of one point (a fully collapsed resample) become distinct draws, none outside the
+    threshold or the prior, spread like the uniform (sd 0.2/sqrt(12) = 0.058 on the full
+    square), identically on one worker and two."""
+    from sim.calibration.fit import resample_move
+    from sim.running.executors import make_executor
+
+    def moved(workers: int, moves: int):
+        with make_executor("local", workers=workers, tasks=200) as pool:
+            return resample_move(pool, _box_distance, np.full((200, 2), 0.5), np.eye(2) * 0.004,
+                                 np.array([[0.45, 1.0], [0.0, 1.0]]), 0.1, moves,
+                                 np.random.default_rng(3))
+
+    draws, records = moved(1, 30)
+    assert len(np.unique(draws, axis=0)) > 190
+    assert np.all(np.abs(draws - 0.5) <= 0.1) and np.all(draws[:, 0] >= 0.45)
+    assert abs(draws[:, 1].std() - 0.2 / np.sqrt(12)) < 0.01
+    assert [r["move"] for r in records] == list(range(1, 31))
+    assert all(r["accepted"] <= r["inside"] < r["proposed"] == 200 for r in records)
+    np.testing.assert_array_equal(moved(2, 3)[0], moved(1, 3)[0])
+
+
+def _box_distance(task) -> float:
+    values, _seed = task
+    return float(np.max(np.abs(np.asarray(values) - 0.5)))
 
 
 class _IndependentNormals:

@@ -22,6 +22,7 @@ Nothing here writes files or draws plots: :func:`calibrate` returns a :class:`Ca
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import tempfile
@@ -239,7 +240,7 @@ def calibrate(scenario: Scenario | str | Path, targets_path: str | Path, *, quic
         epsilon = generations[-1]["epsilon"]
         draws, moves = resample_move(
             pool, SimulatedDistance(fitted_panel), draws, np.cov(particles, rowvar=False), bounds,
-            epsilon, fit.moves, rng, progress and (lambda move, done, total: progress(
+            epsilon, fit.moves, rng, progress and (lambda move, total, done: progress(
                 Progress("move", move, epsilon, done, total, done))))
         tasks = [(panel, draw, seed) for draw, seed
                  in zip(draws, runner.replication_seeds(base.seed, len(draws)))]
@@ -248,8 +249,8 @@ def calibrate(scenario: Scenario | str | Path, targets_path: str | Path, *, quic
     return Calibration(scenario=base, targets=targets, fitted=fitted, until=until, names=names,
                        bounds=bounds, draws=draws, generations=generations, moves=moves,
                        stopped=_why_stopped(generations, fit), series=panel.series, paths=paths,
-                       predictive=panel.values(paths),
-                       simulations=simulations + sum(move["inside"] for move in moves), settings=fit,
+                       predictive=panel.values(paths), settings=fit,
+                       simulations=simulations + sum(move["inside"] for move in moves),
                        seed=settings.seed, wall_seconds=time.perf_counter() - started)
 
 
@@ -317,7 +318,7 @@ def resample_move(pool, distance: Callable, draws: np.ndarray, spread: np.ndarra
     the Metropolis-Hastings rule for the posterior at threshold ``epsilon``, so the draws keep
     their distribution and lose their repeats. Proposals and seeds come from ``rng``, the
     simulations run on ``pool`` in draw order: the same ``rng`` gives the same draws on any
-    executor. ``progress(move, done, total)`` after each simulation. Returns the moved draws and
+    executor. ``progress(move, total, done)`` after each simulation. Returns the moved draws and
     per move the draws proposed, the proposals inside the priors, and those accepted."""
     from sim.calibration.sampler import SEEDS
     from sim.running.executors import ordered_map
@@ -329,9 +330,9 @@ def resample_move(pool, distance: Callable, draws: np.ndarray, spread: np.ndarra
         seeds = rng.integers(0, SEEDS, size=len(draws))
         inside = np.flatnonzero(np.all((proposals >= bounds[:, 0]) & (proposals <= bounds[:, 1]),
                                        axis=1))
-        distances = ordered_map(pool, distance,
-                                [(proposals[i], int(seeds[i])) for i in inside], progress and (
-                                    lambda done, move=move: progress(move, done, len(inside))))
+        tasks = [(proposals[i], int(seeds[i])) for i in inside]
+        distances = ordered_map(pool, distance, tasks,
+                                progress and functools.partial(progress, move, len(tasks)))
         accepted = inside[np.asarray(distances, dtype=float) <= epsilon]
         draws = draws.copy()
         draws[accepted] = proposals[accepted]
