@@ -261,8 +261,9 @@ def test_a_fragment_the_scenario_does_not_use_is_put_back(quick_fit, quick_targe
 
 def test_the_deterministic_sampler_recovers_a_known_posterior(tmp_path):
     """x ~ Normal(mean, 0.5), observed 1.0, flat prior on [-5, 5]: the posterior of the mean is
-    about Normal(1, 0.5). ABC-SMC with the sampler gives the same particles on one local worker,
-    two, and a two-worker Dask cluster, and a posterior near that."""
+    about Normal(1, 0.5). ABC-SMC with the sampler gives the same particles on one local worker
+    and on a two-worker Dask cluster (two local workers: the quick fit's test), and a posterior
+    near that."""
     import pyabc
 
     from sim.calibration import OrderedSampler
@@ -280,44 +281,10 @@ def test_the_deterministic_sampler_recovers_a_known_posterior(tmp_path):
         return particles["mean"].to_numpy(), np.asarray(weights)
 
     one, weights = fit("local", 1)
-    np.testing.assert_array_equal(fit("local", 2)[0], one)
     np.testing.assert_array_equal(fit("dask", 2)[0], one)
     mean = np.average(one, weights=weights)
     sd = np.sqrt(np.average((one - mean) ** 2, weights=weights))
     assert abs(mean - 1.0) < 0.2 and 0.35 < sd < 0.75
-
-
-def test_wide_proposal_kernels_keep_the_weights_from_collapsing_in_twelve_dimensions(tmp_path):
-    """Twelve parameters, each observed through noise, 60 particles: with pyabc's default kernel
-    width the first weighted generation's importance weights sit on a few particles (an
-    effective sample of 7); fourfold width (``kernel_scaling: 4``) keeps it at least twice as
-    large (40). One seed of a toy problem; the full fit's per-generation effective sample sizes
-    in ``calibration.md`` are the evidence at scale."""
-    import pyabc
-
-    from sim.calibration import OrderedSampler
-    from sim.calibration.fit import effective_sample_size, proposal_kernel
-    from sim.running.executors import make_executor
-
-    names = [f"a{i}" for i in range(12)]
-
-    def last_ess(scaling: float) -> float:
-        np.random.seed(5)
-        with make_executor("local", workers=1, tasks=32) as pool:
-            abc = pyabc.ABCSMC(
-                _IndependentNormals(names),
-                pyabc.Distribution(**{n: pyabc.RV("uniform", -5, 10) for n in names}),
-                _euclidean_distance,
-                population_size=60,
-                sampler=OrderedSampler(pool, batch=32),
-                transitions=proposal_kernel(scaling),
-            )
-            abc.new(f"sqlite:///{tmp_path / f'scaling-{scaling}.db'}", dict.fromkeys(names, 0.0))
-            history = abc.run(max_nr_populations=2)
-        return effective_sample_size(history.get_distribution(m=0, t=history.max_t)[1])
-
-    default, wide = last_ess(1.0), last_ess(4.0)
-    assert wide > 2 * default, (default, wide)
 
 
 def test_moves_make_repeated_draws_distinct_and_keep_them_inside_the_threshold():
@@ -348,18 +315,6 @@ def test_moves_make_repeated_draws_distinct_and_keep_them_inside_the_threshold()
 def _box_distance(task) -> float:
     values, _seed = task
     return float(np.max(np.abs(np.asarray(values) - 0.5)))
-
-
-class _IndependentNormals:
-    def __init__(self, names):
-        self.names = names
-
-    def __call__(self, parameters) -> dict:
-        return {n: parameters[n] + 0.5 * np.random.standard_normal() for n in self.names}
-
-
-def _euclidean_distance(simulated: dict, observed: dict) -> float:
-    return float(np.sqrt(sum((simulated[n] - observed[n]) ** 2 for n in observed)))
 
 
 def _normal_model(parameters) -> dict:

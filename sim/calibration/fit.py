@@ -282,7 +282,7 @@ def _abc_smc(
 
     sampler = OrderedSampler(pool, fit.batch, report)
     abc = pyabc.ABCSMC(panel, prior, PanelDistance(panel.targets), population_size=fit.particles,
-                       sampler=sampler, transitions=proposal_kernel(fit.kernel_scaling))
+                       sampler=sampler)
     with tempfile.TemporaryDirectory(prefix="adoptsim-abc-") as scratch:
         abc.new(f"sqlite:///{Path(scratch) / 'abc.db'}", {t.name: t.value for t in panel.targets})
         history = abc.run(minimum_epsilon=fit.minimum_epsilon, max_nr_populations=fit.generations,
@@ -339,18 +339,6 @@ def resample_move(pool, distance: Callable, draws: np.ndarray, spread: np.ndarra
         records.append({"move": move, "proposed": len(draws), "inside": len(inside),
                         "accepted": len(accepted)})
     return draws, records
-
-
-def proposal_kernel(scaling: float):
-    """pyabc's Gaussian proposal kernel: covariance ``scaling`` times the Silverman bandwidth of
-    the weighted particles' covariance. The default bandwidth suits a few parameters; in a dozen
-    dimensions the kernels around the particles barely overlap, so a candidate's importance weight
-    (prior over the mixture of kernels) is dominated by its own kernel's tail and a handful of
-    particles take nearly all the weight. Wider kernels keep the weights even at the cost of a
-    lower acceptance rate."""
-    import pyabc
-
-    return pyabc.MultivariateNormalTransition(scaling=scaling)
 
 
 def effective_sample_size(weights) -> float:

@@ -109,8 +109,7 @@ class FreeParameter(Strict):
 class Fit(Strict):
     """The size of a fit: particles per generation, how many generations at most, when to stop
     early, the population simulated, the batch of candidates simulated at once, how many
-    equally weighted draws to keep, how wide the proposal kernels are, and how many times each
-    draw is moved after resampling."""
+    equally weighted draws to keep, and how many times each draw is moved after resampling."""
 
     particles: Annotated[
         int, Field(ge=10, le=100_000, description="accepted particles per generation")
@@ -136,10 +135,6 @@ class Fit(Strict):
     draws: Annotated[
         int, Field(ge=1, le=100_000, description="equally weighted posterior draws kept")
     ]
-    kernel_scaling: Annotated[float, Field(gt=0.0, le=100.0, description=(
-        "the proposal kernels' covariance over the weighted particles' covariance; above 1 the "
-        "kernels of a many-parameter fit overlap, so importance weights do not collapse onto a "
-        "few particles"))] = 1.0
     moves: Annotated[int, Field(ge=0, le=100, description=(
         "ABC-MCMC moves of every posterior draw at the final threshold after resampling; they "
         "keep the posterior and replace the repeats resampling makes by distinct draws"))] = 0
