@@ -393,13 +393,15 @@ def _merge(into: dict, fragment: dict) -> None:
             into[key] = value
 
 
-def _leaves(fragment: dict, prefix: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
-    """``(dotted key path, value)`` of every value that is not a non-empty mapping: the
-    ``--set`` overrides that, like a file merged over the scenario, set exactly these keys."""
+def _leaves(fragment: dict, base: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
+    """``(dotted key path, value)`` pairs: the ``--set`` overrides that change ``base`` (the
+    scenario as a mapping) as a file holding ``fragment`` merged over it would (a mapping merges
+    into a mapping key by key; anything else replaces what is there)."""
     found = []
     for key, value in fragment.items():
-        if isinstance(value, dict) and value:
-            found += _leaves(value, prefix + (str(key),))
+        below = base.get(key) if isinstance(base, dict) else None
+        if isinstance(value, dict) and value and isinstance(below, dict):
+            found += _leaves(value, below, prefix + (str(key),))
         else:
             found.append((".".join(prefix + (str(key),)), value))
     return found
@@ -442,14 +444,17 @@ def _control_of(error: ScenarioError, changes: dict[str, Any]) -> str:
     return next(iter(changes), error.key_path)
 
 
-def _changed(source: str | Path, reference: Scenario, checked: dict[str, Any],
-             name: str | None, settings: list[str]) -> Scenario:
-    """The source file with the checked changes (:func:`effective_changes`) and ``settings``
-    (more ``--set`` overrides) applied."""
+def _changed(reference: Scenario, checked: dict[str, Any], name: str | None,
+             settings: list[str], source: str | Path) -> Scenario:
+    """The resolved ``reference`` (loaded from ``source``) with the checked changes
+    (:func:`effective_changes`) and ``settings`` (more ``--set`` overrides) applied as
+    ``--set`` overrides: a parameter of the posterior draws that they set is pinned, as by a
+    file that extends the source."""
     try:
         document = _document(reference, checked, name)
-        overrides = [f"{path}={_yaml_value(value)}" for path, value in _leaves(document)]
-        return load_scenario(source, overrides + settings)
+        overrides = [f"{path}={_yaml_value(value)}"
+                     for path, value in _leaves(document, reference.model_dump())]
+        return load_scenario(reference, overrides + settings)
     except ScenarioError as error:
         key = _control_of(error, checked)
         where = f"{error.key_path}: " if error.key_path and error.key_path != key else ""
@@ -464,7 +469,7 @@ def apply_changes(source: str | Path, changes: dict[str, Any], *,
     with ``-whatif``). A bad value raises :class:`ScenarioError` with the control's key as
     ``key_path``. Changes equal to the current values are no changes."""
     reference = resolve(source)
-    return _changed(source, reference, effective_changes(reference, changes, source), name, [])
+    return _changed(reference, effective_changes(reference, changes, source), name, [], source)
 
 
 def saved_yaml(source: str | Path, changes: dict[str, Any], root: str | Path, *,
@@ -569,9 +574,9 @@ class Ensemble:
         started = time.perf_counter()
         full = resolve(source)
         size = [f"population.enterprises={min(enterprises, full.population.enterprises)}"]
-        reference = resolve(source, replications=replications, overrides=size)
+        reference = resolve(full, replications=replications, overrides=size)
         checked = effective_changes(full, changes, source)
-        changed = _changed(source, full, checked, None, size + [f"replications={replications}"])
+        changed = _changed(full, checked, None, size + [f"replications={replications}"], source)
         changed = compare.aligned([changed], reference)[0]
         digest = scenario_hash(reference)
         with self._lock:
@@ -584,10 +589,11 @@ class Ensemble:
                 while len(self._references) > self.kept:
                     self._references.popitem(last=False)
         frame = self._run(changed, total - replications, total, cancelled, progress)
-        both = pd.concat([reference_frame, frame], ignore_index=True)
-        table = compare.comparison_table(both, reference.name,
-                                         [metric for metric, _ in WHATIF_METRICS],
-                                         [reference.horizon.end])
+        metrics = [metric for metric, _ in WHATIF_METRICS]
+        rows = [f[f["metric"].isin(metrics) & (f["quarter"] == reference.horizon.end)]
+                for f in (reference_frame, frame)]
+        table = compare.comparison_table(pd.concat(rows, ignore_index=True), reference.name,
+                                         metrics, [reference.horizon.end])
         titles = dict(WHATIF_METRICS)
         table = (table[table["scenario"] == changed.name]
                  .assign(title=lambda rows: rows["metric"].map(titles))
