@@ -114,6 +114,20 @@ def test_a_bad_value_names_its_control(changes, key, message):
     assert raised.value.file == str(BASELINE)
 
 
+def test_a_control_the_scenario_cannot_express(project):
+    dated = project / "scenarios" / "dated-tooling.yaml"
+    dated.write_text("extends: baseline.yaml\nname: dated-tooling\nsignals:\n"
+                     "  tooling_maturity: {logistic: null, points: {2024Q1: 0.1, 2030Q4: 0.8}}\n")
+    try:
+        current = whatif.current_values(resolve(dated))
+        assert current["signals.tooling_maturity.upper"] is None
+        with pytest.raises(ScenarioError, match="cannot be set") as raised:
+            whatif.apply_changes(dated, {"signals.tooling_maturity.upper": 0.8})
+        assert raised.value.key_path == "signals.tooling_maturity.upper"
+    finally:
+        dated.unlink()
+
+
 def test_every_control_changes_the_future_only():
     reference = resolve(BASELINE)
     changed = whatif.apply_changes(BASELINE, EVERY_CONTROL)
@@ -166,7 +180,7 @@ def test_full_run_in_the_background(project):
     source = project / "scenarios" / "baseline.yaml"
     text = whatif.saved_yaml(source, {"behaviour.switching_cost": 30.0}, project, **SIZE)
     saved = files.save_scenario(project, "cheap-switching", text)
-    run = whatif.start_full_run(saved, project / "outputs")
+    run = whatif.start_full_run(saved, project / "outputs", plots=False)   # figures take seconds
     assert run.wait(120) and run.error is None
     assert run.report.is_file() and run.folder.parent == project / "outputs" / "baseline-whatif"
     with pytest.raises(ScenarioError):

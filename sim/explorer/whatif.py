@@ -20,10 +20,12 @@ that the calibration fitted as it is: signals that are dated points get the poin
 the tooling curve get a revision from 2026Q1 that starts where the path stands at 2025Q4, so the
 path is continuous.
 
-A change becomes ``--set`` overrides of the chosen scenario file (:func:`apply_changes`), read and
-checked exactly as the command line reads them, and the same keys make the YAML file the page
-saves (:func:`saved_yaml`): it ``extends`` the chosen scenario and holds only those keys, so
-``adoptsim run`` on it gives the page's figures. :class:`Ensemble` runs the chosen scenario (once,
+A change becomes ``--set`` overrides of the chosen scenario (:func:`apply_changes`), read and
+checked exactly as the command line reads them (a calibrated parameter they set leaves the
+posterior draws), and the same keys make the YAML file the page saves (:func:`saved_yaml`): it
+``extends`` the chosen scenario and holds only those keys, so ``adoptsim run`` on it gives the
+page's figures. The overrides are written so that they change the scenario exactly as that file,
+merged over it, does (:func:`_leaves`). :class:`Ensemble` runs the chosen scenario (once,
 then cached) and the changed one with the same seeds and posterior draws through
 :func:`sim.workflows.run_scenario`, and tabulates the paired differences with
 :func:`sim.running.compare.comparison_table`. Nothing here writes files except
@@ -326,7 +328,7 @@ def _rounded(value: Any) -> Any:
 def current_values(scenario: Scenario) -> dict[str, Any]:
     """Each control's value in a resolved scenario (numbers to 6 significant digits; None
     where the scenario cannot express the control, e.g. a tooling path that is no logistic
-    curve)."""
+    curve). The vendor shock reads "none": it adds an event to those the scenario has."""
     values = {}
     for setting in SETTINGS:
         values.update(setting.read(scenario))
@@ -483,12 +485,12 @@ def saved_yaml(source: str | Path, changes: dict[str, Any], root: str | Path, *,
     A changed scheduled event list holds the scenario's own events too (lists replace)."""
     reference = resolve(source)
     checked = effective_changes(reference, changes, source)
+    enterprises = min(enterprises, reference.population.enterprises)
     folder = safe_path(root, Path(*SAVED_FOLDER))
     document = {"extends": Path(os.path.relpath(Path(source).resolve(), folder)).as_posix(),
                 **_document(reference, checked, name), "seed": reference.seed,
                 "replications": replications}
-    _merge(document, {"population": {"enterprises": min(enterprises,
-                                                        reference.population.enterprises)}})
+    _merge(document, {"population": {"enterprises": enterprises}})
     header = (f"# Saved by the adoptsim explorer: {reference.name} with {len(checked)} change(s), "
               f"at the page's size ({replications} replications of {enterprises:,} enterprises).\n"
               f"# Place it in {'/'.join(SAVED_FOLDER)}/ (extends is relative to it); "
@@ -507,7 +509,7 @@ def scenario_choices(root: str | Path) -> list[Path]:
     chosen = []
     for path in [*first, *rest]:
         try:
-            safe_path(root, path.relative_to(folder.parent))
+            safe_path(root, Path("scenarios", path.relative_to(folder)))
             if path.name.startswith(".") or not path.is_file():
                 continue
             load_scenario(path)
@@ -640,17 +642,18 @@ class FullRun:
     finished; then ``folder`` is the run folder and ``report`` its report.html, or ``error``
     says what went wrong."""
 
-    def __init__(self, scenario: Scenario, out: Path, workers: int | None):
+    def __init__(self, scenario: Scenario, out: Path, workers: int | None, plots: bool):
         self.scenario = scenario
         self.folder: Path | None = None
         self.error: str | None = None
-        self._thread = threading.Thread(target=self._run, args=(out, workers), daemon=True,
-                                        name=f"adoptsim-run-{scenario.name}")
+        self._thread = threading.Thread(target=self._run, args=(out, workers, plots),
+                                        daemon=True, name=f"adoptsim-run-{scenario.name}")
         self._thread.start()
 
-    def _run(self, out: Path, workers: int | None) -> None:
+    def _run(self, out: Path, workers: int | None, plots: bool) -> None:
         try:
-            self.folder = run_scenario(self.scenario, workers=workers, out=out).folder
+            self.folder = run_scenario(self.scenario, workers=workers, out=out,
+                                       plots=plots).folder
         except Exception as error:  # noqa: BLE001 - reported to the page, not raised in a thread
             self.error = str(error) or type(error).__name__
 
@@ -669,14 +672,15 @@ class FullRun:
 
 
 def start_full_run(scenario: Scenario | str | Path, out: str | Path, *,
-                   workers: int | None = 1) -> FullRun:
+                   workers: int | None = 1, plots: bool = True) -> FullRun:
     """Start ``run_scenario(scenario, out=out)`` in a background thread, at the scenario's own
     size and replications (for the page: ``apply_changes(source, changes)``, or a saved file),
     writing its run folder and report under ``out``. The scenario and the output folder are
     checked first, so a bad one raises here. ``workers`` defaults to 1, in this process (a
-    pool forked from a threaded web server is not safe)."""
+    pool forked from a threaded web server is not safe); ``plots`` as for ``run_scenario``
+    (without them the report has no figures)."""
     from sim.running import storage
 
     resolved = resolve(scenario)
     storage.output_folder(out, resolved.name)
-    return FullRun(resolved, Path(out), workers)
+    return FullRun(resolved, Path(out), workers, plots)
