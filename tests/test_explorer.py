@@ -114,16 +114,24 @@ def test_a_bad_value_names_its_control(changes, key, message):
     assert raised.value.file == str(BASELINE)
 
 
-def test_a_control_the_scenario_cannot_express(project):
-    dated = project / "scenarios" / "dated-tooling.yaml"
-    dated.write_text("extends: baseline.yaml\nname: dated-tooling\nsignals:\n"
-                     "  tooling_maturity: {logistic: null, points: {2024Q1: 0.1, 2030Q4: 0.8}}\n")
+def test_other_shapes_of_paths(project):
+    """A tooling path of dated points has no ceiling to set (the control says so); a gap path
+    with no point between 2024 and 2030 keeps its history when the 2027Q4 level is set."""
+    dated = project / "scenarios" / "dated-paths.yaml"
+    dated.write_text("extends: baseline.yaml\nname: dated-paths\nsignals:\n"
+                     "  tooling_maturity: {logistic: null, points: {2024Q1: 0.1, 2030Q4: 0.8}}\n"
+                     "  benchmark_gap: {points: {2024Q1: 17.5, 2030Q4: 0.5}}\n")
     try:
-        current = whatif.current_values(resolve(dated))
-        assert current["signals.tooling_maturity.upper"] is None
+        reference = resolve(dated)
+        assert whatif.current_values(reference)["signals.tooling_maturity.upper"] is None
         with pytest.raises(ScenarioError, match="cannot be set") as raised:
             whatif.apply_changes(dated, {"signals.tooling_maturity.upper": 0.8})
         assert raised.value.key_path == "signals.tooling_maturity.upper"
+        changed = whatif.apply_changes(dated, {"signals.benchmark_gap.2027Q4": 4.0})
+        assert whatif.current_values(changed)["signals.benchmark_gap.2027Q4"] == 4.0
+        history = np.arange(parse_quarter("2024Q1"), parse_quarter("2025Q4") + 1, dtype=float)
+        np.testing.assert_allclose(deterministic_path(changed.signals.benchmark_gap, history),
+                                   deterministic_path(reference.signals.benchmark_gap, history))
     finally:
         dated.unlink()
 

@@ -211,7 +211,9 @@ class _Setting:
 
 def _level(key: str, names: tuple[str, ...]) -> _Setting:
     """A signal's level at 2027Q4: the point of the path running then, or a revision from
-    2026Q1 to it when that path is not dated points."""
+    2026Q1 to it when that path is not dated points. When the signal's own points have none
+    from 2025Q4 up to 2027Q4, its 2025Q4 value is written as a point too, so the history before
+    it keeps its values."""
     def read(scenario):
         return {key: _value(_signal(scenario, names), TARGET_QUARTER)}
 
@@ -219,7 +221,12 @@ def _level(key: str, names: tuple[str, ...]) -> _Setting:
         signal = _signal(scenario, names)
         keys, governing = _governing(signal, TARGET_QUARTER)
         if governing.points is not None:
-            return _nest(("signals", *names, *keys, "points", TARGET_QUARTER), values[key])
+            points = {TARGET_QUARTER: values[key]}
+            if not keys and not any(
+                    parse_quarter(HISTORY_END) <= parse_quarter(q) < parse_quarter(TARGET_QUARTER)
+                    for q in governing.points):
+                points = {HISTORY_END: _value(signal, HISTORY_END), **points}
+            return _nest(("signals", *names, *keys, "points"), points)
         return _nest(("signals", *names, "after"),
                      _revision(signal, {"points": {TARGET_QUARTER: values[key]}}))
 
