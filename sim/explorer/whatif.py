@@ -498,10 +498,10 @@ def saved_yaml(source: str | Path, changes: dict[str, Any], root: str | Path, *,
                 **_document(reference, checked, name), "seed": reference.seed,
                 "replications": replications}
     _merge(document, {"population": {"enterprises": enterprises}})
-    header = (f"# Saved by the adoptsim explorer: {reference.name} with {len(checked)} change(s), "
-              f"at the page's size ({replications} replications of {enterprises:,} enterprises).\n"
-              f"# Place it in {'/'.join(SAVED_FOLDER)}/ (extends is relative to it); "
-              "`adoptsim run FILE` gives the page's figures.\n")
+    header = (f"# Saved by the adoptsim explorer: {reference.name} with {len(checked)} change(s),\n"
+              f"# at the page's size ({replications} replications of {enterprises:,} enterprises)"
+              f" and seed.\n# Keep it in {'/'.join(SAVED_FOLDER)}/ (extends is relative to that "
+              "folder); `adoptsim run FILE`\n# gives the page's figures.\n")
     return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
 
 
