@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "sim"
 LAYERS = {"core": 0, "lazy": 0, "running": 1, "sweep": 2, "calibration": 2, "analysis": 2,
-          "views": 3, "workflows": 4, "cli": 5, "bench": 5, "__main__": 5}
+          "views": 3, "workflows": 4, "explorer": 4, "cli": 5, "bench": 5, "__main__": 5}
 
 
 def module_name(path: Path) -> str:

@@ -21,7 +21,10 @@ runs:
 * ``adoptsim --help`` start-up time;
 * sweep throughput, :func:`bench_sweep.benchmark`: a sweep of the baseline with 1 and 2 local
   workers and on a 2-worker Dask cluster (in a fresh process not pinned to a core, as the
-  sweep's workers need all of them).
+  sweep's workers need all of them);
+* the explorer's redraw, :func:`bench_explorer.benchmark`: a changed control at the page's size
+  with the reference cached, in process and on a pool, and the cold first draw (in a fresh
+  process not pinned to a core).
 
 The result is a dict (see :func:`run_benchmarks`) written as JSON, and :func:`format_table`
 prints it with the targets (the ``TARGET_`` constants) and whether each is met. The module
@@ -207,7 +210,15 @@ def _measure_sweep(repeats: int) -> dict:
     return benchmark(repeats=repeats)
 
 
-_WORKERS = {"size": _measure_size, "reference": _measure_reference, "sweep": _measure_sweep}
+def _measure_explorer(repeats: int) -> dict:
+    """The explorer's redraw and first draw (:func:`bench_explorer.benchmark`)."""
+    from bench_explorer import benchmark
+
+    return benchmark(repeats=repeats)
+
+
+_WORKERS = {"size": _measure_size, "reference": _measure_reference, "sweep": _measure_sweep,
+            "explorer": _measure_explorer}
 
 
 def _in_fresh_process(kind: str, cpu: int | None, **arguments) -> dict | str:
@@ -321,6 +332,12 @@ def _targets(result: dict) -> list[dict]:
         speedup is not None and speedup >= TARGET_SPEEDUP, "x")
     add("sweep: 2 local workers over 2 Dask workers", TARGET_LOCAL_OVER_DASK, dask,
         dask is not None and dask <= TARGET_LOCAL_OVER_DASK, "x")
+    from bench_explorer import TARGET_REDRAW_SECONDS
+
+    explorer = result.get("explorer") if isinstance(result.get("explorer"), dict) else {}
+    redraw = explorer.get("redraw_s", {}).get("median")
+    add("explorer redraw: one changed control, reference cached, 8 x 1,000 enterprises",
+        TARGET_REDRAW_SECONDS, redraw, redraw is not None and redraw < TARGET_REDRAW_SECONDS, "s")
     return targets
 
 
@@ -328,7 +345,7 @@ def run_benchmarks(sizes=SIZES, repeats: int = REPEATS, out: str | Path | None =
                    scenario: str | Path = BASELINE, seed: int = SEED, cpu: int | None = None,
                    reference_enterprises: int = REFERENCE_ENTERPRISES,
                    reference_quarters: int = REFERENCE_QUARTERS, sweep: bool = True,
-                   command: str | None = None, progress=None) -> dict:
+                   explorer: bool = True, command: str | None = None, progress=None) -> dict:
     """Run every benchmark; write the result as JSON to ``out`` (default
     ``outputs/bench/bench-<timestamp>.json``, UTC; the empty string to skip) and return it.
 
@@ -365,6 +382,9 @@ def run_benchmarks(sizes=SIZES, repeats: int = REPEATS, out: str | Path | None =
     result["sweep"] = (_in_fresh_process("sweep", None, repeats=repeats) if sweep
                        else "not measured (--no-sweep)")
     say(f"sweep: {_sweep_note(result['sweep'])}")
+    result["explorer"] = (_in_fresh_process("explorer", None, repeats=repeats) if explorer
+                          else "not measured (--no-explorer)")
+    say(_explorer_note(result["explorer"]))
     by_size = {row["enterprises"]: row for row in result["sizes"]}
     if 10_000 in by_size and 100_000 in by_size:
         result["scaling_100k_over_10k"] = (by_size[100_000]["total_s"]["median"]
@@ -402,6 +422,14 @@ def _sweep_note(sweep: dict | str | None) -> str:
             + f"; identical results: {'yes' if sweep['identical_results'] else 'NO'}")
 
 
+def _explorer_note(explorer: dict | str | None) -> str:
+    """The explorer figures of :func:`bench_explorer.benchmark` in a line (or why there are
+    none)."""
+    from bench_explorer import note
+
+    return note(explorer) if isinstance(explorer, dict) else f"explorer: {explorer}"
+
+
 def format_table(result: dict, markdown: bool = False) -> str:
     """The result as a table (plain text, or Markdown), with the targets and whether each is met."""
     header = ["enterprises", "workloads", "set-up s", "28 quarters s", "total s",
@@ -414,7 +442,7 @@ def format_table(result: dict, markdown: bool = False) -> str:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
     else:
-        widths = [max(len(header[i]), *(len(row[i]) for row in rows)) for i in range(len(header))]
+        widths = [max([len(header[i]), *(len(row[i]) for row in rows)]) for i in range(len(header))]
         lines = ["  ".join(text.rjust(width) for text, width in zip(header, widths))]
         lines += ["  ".join(text.rjust(width) for text, width in zip(row, widths)) for row in rows]
     notes = []
@@ -435,6 +463,7 @@ def format_table(result: dict, markdown: bool = False) -> str:
     if startup:
         notes.append(f"`{startup['command']}`: {_range(startup['seconds'])} s")
     notes.append(f"sweep throughput: {_sweep_note(result.get('sweep'))}")
+    notes.append(_explorer_note(result.get("explorer")))
     deterministic = all(row["deterministic"] for row in result["sizes"])
     notes.append(f"same seed, same metrics at every size: {'yes' if deterministic else 'NO'}")
     bullet = "- " if markdown else "  "
@@ -461,6 +490,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cpu", type=int, help="pin the measurements to this core "
                         "(default: the idlest allowed core)")
     parser.add_argument("--no-sweep", action="store_true", help="skip the sweep throughput")
+    parser.add_argument("--no-explorer", action="store_true",
+                        help="skip the explorer's redraw timing")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
 
 
@@ -470,7 +501,8 @@ def command(args, argv: list[str] | None = None, prog: str = "adoptsim bench") -
     result = run_benchmarks(
         sizes=[int(size) for size in str(args.sizes).split(",") if size], repeats=args.repeats,
         out=args.out, scenario=args.scenario or BASELINE, cpu=args.cpu, sweep=not args.no_sweep,
-        command=shown, progress=lambda line: print(line, file=sys.stderr, flush=True))
+        explorer=not args.no_explorer, command=shown,
+        progress=lambda line: print(line, file=sys.stderr, flush=True))
     print(format_table(result, markdown=args.markdown))
     load = [" ".join(f"{value:.2f}" for value in loads) if loads else "n/a"
             for loads in (result["load_before"], result["load_after"])]

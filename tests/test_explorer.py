@@ -1,0 +1,260 @@
+"""The explorer's library layer (sim.explorer.whatif, sim.explorer.files): paired what-ifs,
+cancelling, readable errors per control, saved scenarios that reproduce the page, and paths kept
+inside the project's scenarios/ and outputs/. Small ensembles (3 replications of 200
+enterprises) keep the whole file to a few seconds."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import BASELINE, ROOT
+
+from sim.core.quarters import parse_quarter, quarter_range
+from sim.core.scenario import ScenarioError
+from sim.core.signals import deterministic_path
+from sim.explorer import files, whatif
+from sim.workflows import resolve, run_scenario
+
+SIZE = {"replications": 3, "enterprises": 200}
+TOOLING = {"signals.tooling_maturity.upper": 0.6}
+EVERY_CONTROL = {
+    "signals.benchmark_gap.2027Q4": 6.0, "signals.tooling_maturity.upper": 0.95,
+    "signals.tooling_maturity.midpoint": "2027Q2", "signals.closed_price_index.annual_rate": -0.1,
+    "signals.hardware_cost_index.annual_rate": -0.5, "signals.regulatory_pressure.eu.2027Q4": 0.95,
+    "vendor_shock.vendor": "vendor_a", "vendor_shock.type": "price_change",
+    "vendor_shock.quarter": "2027Q1", "vendor_shock.price_multiplier": 2.0,
+    "vendor_shock.region": "eu", "behaviour.review_rate": 0.3, "behaviour.switching_cost": 20.0,
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A project folder holding a copy of the repository's scenarios and an empty outputs/."""
+    root = tmp_path_factory.mktemp("project")
+    shutil.copytree(ROOT / "scenarios", root / "scenarios",
+                    ignore=shutil.ignore_patterns("explore"))
+    (root / "outputs").mkdir()
+    return root
+
+
+@pytest.fixture(scope="module")
+def ensemble():
+    return whatif.Ensemble()
+
+
+def test_no_change_is_exactly_zero_and_a_tooling_change_is_not(ensemble):
+    steps = []
+    same = ensemble.run(BASELINE, {}, **SIZE, progress=lambda done, total: steps.append(total))
+    assert steps[-1] == 6   # the reference and the changed scenario, 3 replications each
+    assert (same.table["difference"] == 0).all()
+    assert (same.table[["difference_low", "difference_high"]] == 0).all(axis=None)
+    assert same.frame["value"].equals(same.reference_frame["value"])
+    assert same.smaller_population and same.full_enterprises == 2000
+    steps.clear()
+    changed = ensemble.run(BASELINE, TOOLING, **SIZE,
+                           progress=lambda done, total: steps.append(total))
+    assert steps[-1] == 3   # the reference came from the cache
+    assert changed.changes == TOOLING
+    assert set(changed.table["metric"]) == {metric for metric, _ in whatif.WHATIF_METRICS}
+    assert (changed.table["quarter"] == "2030Q4").all()
+    open_share = changed.table.set_index("metric").loc["workload_share_open_any"]
+    assert open_share["difference_high"] < 0   # a lower tooling ceiling: fewer open workloads
+    assert changed.reference_frame is same.reference_frame
+
+
+def test_same_seed_same_output(ensemble):
+    fresh = whatif.Ensemble().run(BASELINE, TOOLING, **SIZE)
+    again = ensemble.run(BASELINE, TOOLING, **SIZE)
+    pd.testing.assert_frame_equal(fresh.frame, again.frame)
+    pd.testing.assert_frame_equal(fresh.reference_frame, again.reference_frame)
+
+
+def test_moving_a_control_back_is_no_change(ensemble):
+    current = whatif.current_values(resolve(BASELINE))
+    back = {key: current[key]
+            for key in ("behaviour.review_rate", "signals.tooling_maturity.upper")}
+    result = ensemble.run(BASELINE, back, **SIZE)
+    assert result.changes == {}
+    assert (result.table["difference"] == 0).all()
+
+
+def test_a_newer_change_cancels_the_run(ensemble):
+    with pytest.raises(whatif.Cancelled):
+        ensemble.run(BASELINE, TOOLING, **SIZE, cancelled=lambda: True)
+    asked = []
+
+    def after_first_replication() -> bool:
+        asked.append(1)
+        return len(asked) > 1   # asked before the run: go on; after replication 1: stop
+
+    with pytest.raises(whatif.Cancelled, match="after 1 of"):
+        ensemble.run(BASELINE, {"behaviour.switching_cost": 10.0}, **SIZE,
+                     cancelled=after_first_replication)
+
+
+@pytest.mark.parametrize(("changes", "key", "message"), [
+    ({"behaviour.review_rate": 1.5}, "behaviour.review_rate", "from 0 to 1"),
+    ({"behaviour.switching_cost": "high"}, "behaviour.switching_cost", "give a number"),
+    ({"vendor_shock.vendor": "vendor_z"}, "vendor_shock.vendor", "choose one of none, vendor_a"),
+    ({"vendor_shock.quarter": "2035Q1"}, "vendor_shock.quarter", "choose one of"),
+    ({"behaviour.review_rat": 0.3}, "behaviour.review_rat", "unknown control"),
+])
+def test_a_bad_value_names_its_control(changes, key, message):
+    with pytest.raises(ScenarioError, match=message) as raised:
+        whatif.apply_changes(BASELINE, changes)
+    assert raised.value.key_path == key
+    assert raised.value.file == str(BASELINE)
+
+
+def test_other_shapes_of_paths(project):
+    """A tooling path of dated points has no ceiling to set (the control says so); a gap path
+    with no point between 2024 and 2030 keeps its history when the 2027Q4 level is set."""
+    dated = project / "scenarios" / "dated-paths.yaml"
+    dated.write_text("extends: baseline.yaml\nname: dated-paths\nsignals:\n"
+                     "  tooling_maturity: {logistic: null, points: {2024Q1: 0.1, 2030Q4: 0.8}}\n"
+                     "  benchmark_gap: {points: {2024Q1: 17.5, 2030Q4: 0.5}}\n")
+    try:
+        reference = resolve(dated)
+        assert whatif.current_values(reference)["signals.tooling_maturity.upper"] is None
+        with pytest.raises(ScenarioError, match="cannot be set") as raised:
+            whatif.apply_changes(dated, {"signals.tooling_maturity.upper": 0.8})
+        assert raised.value.key_path == "signals.tooling_maturity.upper"
+        changed = whatif.apply_changes(dated, {"signals.benchmark_gap.2027Q4": 4.0})
+        assert whatif.current_values(changed)["signals.benchmark_gap.2027Q4"] == 4.0
+        history = np.arange(parse_quarter("2024Q1"), parse_quarter("2025Q4") + 1, dtype=float)
+        np.testing.assert_allclose(deterministic_path(changed.signals.benchmark_gap, history),
+                                   deterministic_path(reference.signals.benchmark_gap, history))
+    finally:
+        dated.unlink()
+
+
+def test_every_control_changes_the_future_only():
+    reference = resolve(BASELINE)
+    changed = whatif.apply_changes(BASELINE, EVERY_CONTROL)
+    current = whatif.current_values(changed)
+    assert all(current[key] == value for key, value in EVERY_CONTROL.items()
+               if not key.startswith("vendor_shock")), current
+    assert changed.scheduled_events[-1].model_dump(exclude_none=True) == {
+        "quarter": "2027Q1", "vendor": "vendor_a", "type": "price_change",
+        "price_multiplier": 2.0, "region": "eu", "note": "what if: a vendor shock"}
+    assert changed.scheduled_events[:-1] == reference.scheduled_events
+    history = np.array([parse_quarter(q) for q in quarter_range("2024Q1", "2025Q4")], float)
+    for name in ("benchmark_gap", "tooling_maturity", "closed_price_index",
+                 "hardware_cost_index"):
+        before, after = (deterministic_path(getattr(s.signals, name), history)
+                         for s in (reference, changed))
+        np.testing.assert_allclose(after, before, rtol=1e-12, err_msg=name)
+    eu = [deterministic_path(s.signals.regulatory_pressure["eu"], history)
+          for s in (reference, changed)]
+    np.testing.assert_allclose(eu[1], eu[0], rtol=1e-12)
+    # set here, the calibrated review rate and switching cost leave the posterior draws
+    assert "behaviour.review_rate" in reference.posterior.parameters
+    assert not {"behaviour.review_rate", "behaviour.switching_cost"} \
+        & set(changed.posterior.parameters)
+
+
+def test_saved_scenario_validates_and_reproduces_the_page(project, ensemble):
+    source = project / "scenarios" / "watch" / "tooling-stall.yaml"
+    changes = {**TOOLING, "behaviour.review_rate": 0.3, "vendor_shock.vendor": "vendor_b",
+               "vendor_shock.type": "withdrawal"}
+    page = ensemble.run(source, changes, **SIZE)
+    text = whatif.saved_yaml(source, changes, project, **SIZE)
+    saved = files.save_scenario(project, "stall-lower-ceiling", text)
+    assert saved == project / "scenarios" / "explore" / "stall-lower-ceiling.yaml"
+    document = yaml.safe_load(text)
+    assert document["extends"] == "../watch/tooling-stall.yaml"
+    assert set(document) == {"extends", "name", "description", "seed", "replications",
+                             "population", "signals", "behaviour", "scheduled_events"}
+    assert document["population"] == {"enterprises": 200} and document["replications"] == 3
+    assert list(document["signals"]) == ["tooling_maturity"]
+    assert document["behaviour"] == {"review_rate": 0.3}
+    checked = subprocess.run([sys.executable, "-m", "sim", "validate", str(saved)],
+                             capture_output=True, text=True, cwd=project, check=False)
+    assert checked.returncode == 0, checked.stderr
+    assert "valid scenario 'tooling-stall-whatif'" in checked.stdout
+    rerun = run_scenario(saved, out=None, plots=False, workers=1)
+    pd.testing.assert_frame_equal(rerun.frame, page.frame)
+
+
+def test_full_run_in_the_background(project):
+    source = project / "scenarios" / "baseline.yaml"
+    text = whatif.saved_yaml(source, {"behaviour.switching_cost": 30.0}, project, **SIZE)
+    saved = files.save_scenario(project, "cheap-switching", text)
+    run = whatif.start_full_run(saved, project / "outputs", plots=False)   # figures take seconds
+    assert run.wait(120) and run.error is None
+    assert run.report.is_file() and run.folder.parent == project / "outputs" / "baseline-whatif"
+    with pytest.raises(ScenarioError):
+        whatif.start_full_run(project / "scenarios" / "targets.yaml", project / "outputs")
+
+
+def test_save_never_overwrites_and_stays_in_its_folder(project):
+    first = files.save_scenario(project, "twice", "name: a\n")
+    second = files.save_scenario(project, "twice.yaml", "name: b\n")
+    assert second.name == "twice-2.yaml" and first.read_text() == "name: a\n"
+    for name in ("../escape", "a/b", ".hidden", ""):
+        with pytest.raises(files.PathRefused):
+            files.save_scenario(project, name, "name: x\n")
+    assert not [p for p in (project / "scenarios" / "explore").iterdir() if ".partial-" in p.name]
+
+
+def test_safe_path_keeps_to_scenarios_and_outputs(project):
+    (project / "scenarios" / "elsewhere").symlink_to("/etc")
+    try:
+        assert files.safe_path(project, "scenarios/baseline.yaml") \
+            == project / "scenarios" / "baseline.yaml"
+        assert files.safe_path(project, "outputs/new/report.html").parent.name == "new"
+        for requested in ("../x", "/etc/passwd", "scenarios/elsewhere/passwd",
+                          "scenarios/../README.md", "README.md", "", "outputs\0x"):
+            with pytest.raises(files.PathRefused):
+                files.safe_path(project, requested)
+    finally:
+        (project / "scenarios" / "elsewhere").unlink()
+
+
+def test_scenario_choices_baseline_then_watch_then_others(project):
+    chosen = [path.relative_to(project / "scenarios").as_posix()
+              for path in whatif.scenario_choices(project)]
+    watch = sorted(p.name for p in (ROOT / "scenarios" / "watch").glob("*.yaml"))
+    assert chosen[0] == "baseline.yaml"
+    assert chosen[1:1 + len(watch)] == [f"watch/{name}" for name in watch]
+    assert "world.yaml" in chosen
+    assert not {"targets.yaml", "calibrated.yaml", "sweeps/watch-grid.yaml"} & set(chosen)
+
+
+def test_result_folders_newest_first(tmp_path):
+    outputs = tmp_path / "outputs"
+
+    def folder(relative: str, manifest: dict, *names: str):
+        path = outputs / relative
+        path.mkdir(parents=True)
+        (path / "manifest.json").write_text(json.dumps(manifest))
+        for name in names:
+            (path / name).write_text("")
+        return path
+
+    run = folder("baseline/20260101-000000-aaaaaaaa",
+                 {"scenario": "baseline", "created": "2026-01-01T00:00:00+00:00"},
+                 "quarterly.parquet", "report.html")
+    sweep = folder("sweeps/watch-grid/bbbbbbbb",
+                   {"sweep": "watch-grid", "updated": "2026-03-01T00:00:00+00:00"},
+                   "design.parquet", "results.parquet")
+    comparison = folder("compare/20260201-000000-cccccccc",
+                        {"reference": "baseline", "created": "2026-02-01T00:00:00+00:00",
+                         "scenarios": {"baseline": {}, "tooling-fast": {}}},
+                        "comparison.csv", "comparison.parquet")
+    folder("baseline/.20260401-000000-dddddddd.partial-x", {"created": "2026-04-01T00:00:00"},
+           "quarterly.parquet")
+    os.symlink(run, outputs / "baseline" / "linked")
+    found = files.result_folders(tmp_path)
+    assert [(f.kind, f.name, f.path) for f in found] == [
+        ("sweep", "watch-grid", sweep), ("comparison", "baseline vs tooling-fast", comparison),
+        ("run", "baseline", run)]
+    assert found[2].report == run / "report.html" and found[0].report is None
