@@ -276,6 +276,27 @@ def command_clean(args) -> int:
     return 0
 
 
+def command_explore(args) -> int:
+    """Start the interactive explorer (the ``viz`` extra) on the scenario, in this project."""
+    import importlib.util
+
+    from sim.core.scenario import load_scenario
+    from sim.explorer.files import project_root, safe_path
+
+    if importlib.util.find_spec("solara") is None:
+        print('adoptsim: error: the explorer needs Solara: pip install -e ".[viz]"',
+              file=sys.stderr)
+        return EXIT_USER_ERROR
+    root = project_root()
+    load_scenario(args.scenario)                      # a bad scenario: the usual message, exit 2
+    scenario = safe_path(root, args.scenario)         # and the page reads only the project's
+    from sim.explorer.server import serve
+
+    serve(root, str(scenario.relative_to(root.resolve())), host=args.host, port=args.port,
+          enterprises=args.enterprises, replications=args.replications)
+    return 0
+
+
 BENCHMARKS = Path("tests", "benchmarks", "run.py")
 
 
@@ -406,6 +427,19 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--out", default="outputs", help="output folder (default: outputs)")
     clean.add_argument("--yes", action="store_true", help="remove them (default: only list them)")
     clean.set_defaults(handler=command_clean)
+
+    explore = commands.add_parser("explore", help="start the interactive explorer (a local web "
+                                                  "page: what if, agents, results)")
+    explore.add_argument("scenario", nargs="?", default="scenarios/baseline.yaml",
+                         help="the scenario the page opens on (default: scenarios/baseline.yaml)")
+    explore.add_argument("--host", default="127.0.0.1", help="address to listen on "
+                         "(default: 127.0.0.1, this machine only)")
+    explore.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    explore.add_argument("--enterprises", type=int, default=1000,
+                         help="enterprises per replication on the page (default: 1,000)")
+    explore.add_argument("--replications", type=int, default=8,
+                         help="replications per what-if ensemble (default: 8)")
+    explore.set_defaults(handler=command_explore)
 
     bench = commands.add_parser("bench", add_help=False,
                                 help="time the model at 2,000 to 100,000 enterprises and write "

@@ -1,0 +1,378 @@
+"""The explorer's web page (Solara): what if, agents, results.
+
+Three tabs, each a thin view over the library:
+
+* **What if**: a scenario and the controls of :data:`sim.explorer.whatif.CONTROLS`; every change
+  reruns the paired ensemble (:class:`sim.explorer.whatif.Ensemble`) in a background task (a newer
+  change cancels the older) and redraws the fan charts and the 2030Q4 table. "Save scenario"
+  offers the YAML file that reproduces the page (:func:`sim.explorer.whatif.saved_yaml`).
+* **Agents**: one replication of :class:`sim.core.model.AdoptionModel` stepped quarter by quarter,
+  Mesa's SolaraViz way (step, play, pause, reset): a sample of the enterprise network coloured by
+  stack, and the shares so far.
+* **Results**: the run, comparison and sweep folders under ``outputs/``, newest first, each
+  linking its ``report.html`` (served by :mod:`sim.explorer.server` through
+  :func:`sim.explorer.files.safe_path`).
+
+The page holds no model logic. Its settings (project folder, scenario, ensemble size) come from
+the environment that ``adoptsim explore`` sets (:data:`SETTINGS`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import solara
+import solara.lab
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from sim.core.kernel import NOT_DEPLOYED, STACKS
+from sim.core.model import AdoptionModel
+from sim.core.scenario import ScenarioError
+from sim.explorer import files, whatif
+from sim.views.style import METRIC_LABELS, STACK_COLOURS, STACK_LABELS
+from sim.workflows import resolve
+
+#: What ``adoptsim explore`` passes to the page (environment variables of the server process).
+SETTINGS = {
+    "root": "ADOPTSIM_PROJECT",
+    "scenario": "ADOPTSIM_EXPLORE_SCENARIO",
+    "enterprises": "ADOPTSIM_EXPLORE_ENTERPRISES",
+    "replications": "ADOPTSIM_EXPLORE_REPLICATIONS",
+}
+AGENT_NODES = 300        # enterprises drawn in the Agents view at most
+PLAY_INTERVAL = 0.3      # seconds between quarters when the Agents view plays
+FAN_METRICS = ("workload_share_closed", "workload_share_open_any", "stack_share_hybrid")
+
+
+def setting(name: str, default):
+    value = os.environ.get(SETTINGS[name])
+    return type(default)(value) if value else default
+
+
+def root() -> Path:
+    return files.project_root()
+
+
+def relative(path: Path) -> str:
+    return str(path.resolve().relative_to(root().resolve()))
+
+
+# --- what if -----------------------------------------------------------------------------------
+
+@solara.lab.task
+def ensemble(source: str, changes: dict, replications: int, enterprises: int):
+    def progress(done: int, total: int) -> None:
+        ensemble.progress = 100.0 * done / max(total, 1)
+
+    return whatif.run_whatif(root() / source, changes, replications=replications,
+                             enterprises=enterprises, progress=progress,
+                             cancelled=lambda: not ensemble.is_current())
+
+
+def checked(source: str, changes: dict) -> tuple[object, ScenarioError | None]:
+    """The changed scenario, or the readable error of a bad setting (shown by its control)."""
+    try:
+        return whatif.apply_changes(root() / source, changes), None
+    except ScenarioError as problem:
+        return None, problem
+
+
+def fan_chart(result: whatif.WhatIf):
+    """Mean and 5-95% band over replications, reference against the changed scenario."""
+    frame = result.frames[lambda t: t["segment"] == "all"]
+    figure = Figure(figsize=(12, 3.4), layout="tight")
+    axes = figure.subplots(1, len(FAN_METRICS), sharex=True)
+    for axis, metric in zip(axes, FAN_METRICS):
+        rows = frame[frame["metric"] == metric]
+        for (name, colour) in ((result.reference.name, "#777777"),
+                               (result.scenario.name, "#0072B2")):
+            table = rows[rows["scenario"] == name].pivot_table(
+                index="quarter", columns="replication", values="value", observed=True)
+            x = np.arange(len(table))
+            axis.fill_between(x, table.quantile(0.05, axis=1), table.quantile(0.95, axis=1),
+                              color=colour, alpha=0.2, linewidth=0)
+            axis.plot(x, table.mean(axis=1), color=colour, label=name)
+            ticks = [i for i, q in enumerate(table.index) if str(q).endswith("Q4")][::2]
+            axis.set_xticks(ticks, [str(table.index[i])[:4] for i in ticks])
+        axis.set_title(METRIC_LABELS.get(metric, metric), fontsize=10)
+        axis.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    axes[0].legend(fontsize=8)
+    return figure
+
+
+def table_markdown(result: whatif.WhatIf) -> str:
+    rows = ["| 2030Q4 | changed: mean [5–95%] | paired change [90% CI] |", "| --- | --- | --- |"]
+    for _, row in result.table.iterrows():
+        rows.append(f"| {row['title']} | {row['mean']:.1%} [{row['p5']:.1%}, {row['p95']:.1%}] | "
+                    f"{100 * row['difference']:+.2f} pts [{100 * row['difference_low']:+.2f}, "
+                    f"{100 * row['difference_high']:+.2f}] |")
+    return "\n".join(rows)
+
+
+def on_grid(control: whatif.Control, value: float) -> float:
+    """``value`` on the slider's grid (``low`` plus whole ``step``s): where the slider puts it."""
+    return control.low + round((value - control.low) / control.step) * control.step
+
+
+@solara.component
+def ControlWidget(control: whatif.Control, value, on_value, error: str | None):
+    with solara.Column(gap="0px", classes=["control", f"control-{control.key}"],
+                       style={"width": "31%", "min-width": "280px"}):
+        with solara.Tooltip(control.help):
+            solara.Text(control.label, style={"font-size": "0.85em"})
+        if control.kind == "number" and value is not None:
+            solara.Text(f"{float(value):.4g} {control.unit}",
+                        style={"font-size": "0.75em", "color": "#555"})
+        if value is None:
+            solara.Text("not expressible in this scenario")
+        elif control.kind == "number":
+            solara.SliderFloat("", value=on_grid(control, float(value)), min=control.low,
+                               max=control.high, step=control.step, on_value=on_value,
+                               thumb_label=True)
+        else:
+            solara.Select("", value=value, values=list(control.choices), on_value=on_value)
+        if error:
+            solara.Error(error, classes=["control-error"])
+
+
+@solara.component
+def FullRun(changed):
+    """"Run in full": the changed scenario at its own size and replications, in the background
+    (:func:`sim.explorer.whatif.start_full_run`), its run folder under ``outputs/``; the report is
+    linked when it is done."""
+    run, set_run = solara.use_state(None)
+    finished = solara.use_reactive(False)
+    problem, set_problem = solara.use_state(None)
+
+    def start():
+        finished.value = False
+        try:
+            set_run(whatif.start_full_run(changed, root() / "outputs"))
+            set_problem(None)
+        except ScenarioError as error:
+            set_problem(str(error))
+
+    def wait():
+        if run is not None:
+            run.wait()
+            finished.value = True
+
+    solara.lab.use_task(wait, dependencies=[run], prefer_threaded=True)
+    running = run is not None and not finished.value
+    solara.Button("Run in full", on_click=start, disabled=running, classes=["run-in-full"])
+    if problem:
+        solara.Error(problem)
+    elif running:
+        solara.Text(f"Running {changed.name}: {changed.replications} replications of "
+                    f"{changed.population.enterprises:,} enterprises...")
+        solara.ProgressLinear(True)
+    elif run is not None and run.error:
+        solara.Error(f"The full run failed: {run.error}")
+    elif run is not None:
+        report = relative(run.report)
+        solara.Markdown(f"Done: [{report}](/files/{report})", style={"font-size": "0.9em"})
+
+
+@solara.component
+def WhatIfView():
+    choices = [relative(path) for path in whatif.scenario_choices(root())]
+    source, set_source = solara.use_state(setting("scenario", choices[0] if choices else ""))
+    changes, set_changes = solara.use_state({})
+    replications = setting("replications", whatif.DEFAULT_REPLICATIONS)
+    enterprises = setting("enterprises", whatif.DEFAULT_ENTERPRISES)
+    changes_key = repr(sorted(changes.items()))
+    scenario = solara.use_memo(lambda: resolve(root() / source), [source])
+    changed, error = solara.use_memo(lambda: checked(source, changes), [source, changes_key])
+    controls = whatif.controls_for(scenario)
+    scenario_values = whatif.current_values(scenario)
+    values = {**scenario_values, **changes}
+
+    def run():
+        if error is None:
+            ensemble(source, dict(changes), replications, enterprises)
+
+    solara.use_effect(run, [source, changes_key])
+
+    def change(control: whatif.Control):
+        """A control's new value; one back at the scenario's own (as the slider shows it) is
+        no change, so a slider snapping the scenario's value to its grid changes nothing."""
+        def set_value(value):
+            rest = {key: kept for key, kept in changes.items() if key != control.key}
+            own = scenario_values.get(control.key)
+            if value == own or (control.kind == "number" and own is not None
+                                and math.isclose(value, on_grid(control, own))):
+                set_changes(rest)
+            else:
+                set_changes({**rest, control.key: value})
+        return set_value
+
+    with solara.Row(style={"align-items": "center"}):
+        solara.Select("Scenario", value=source, values=choices,
+                      on_value=lambda s: (set_source(s), set_changes({})))
+        solara.Button("Reset controls", on_click=lambda: set_changes({}))
+    with solara.Row(style={"flex-wrap": "wrap", "gap": "12px"}):
+        for control in controls:
+            ControlWidget(control, values.get(control.key), change(control),
+                          str(error) if error is not None and error.key_path == control.key
+                          else None)
+    if error is not None:
+        if error.key_path not in {c.key for c in controls}:
+            solara.Error(str(error))
+        return                                     # a bad setting: nothing runs
+    if ensemble.pending:
+        solara.ProgressLinear(ensemble.progress or True)
+    result = ensemble.value
+    if result is None:
+        if ensemble.error:
+            solara.Error(str(ensemble.exception))
+        return
+    if result.smaller_population:
+        solara.Info(f"Results from {enterprises:,} enterprises and {replications} replications; "
+                    f"the scenario has {result.full_enterprises:,} enterprises.")
+    solara.FigureMatplotlib(fan_chart(result), format="png")
+    with solara.Column(classes=["whatif-table"]):
+        solara.Markdown(table_markdown(result), style={"font-size": "0.9em"})
+    if ensemble.pending:
+        return                                     # save and run what the page shows, once shown
+    solara.Text(whatif.describe(result.reference, result.changes), classes=["whatif-shown"])
+    with solara.Row(style={"align-items": "center"}):
+        text = whatif.saved_yaml(root() / source, result.changes, root(),
+                                 replications=replications, enterprises=enterprises)
+        solara.FileDownload(text, filename=f"{result.scenario.name}.yaml", label="Save scenario")
+        FullRun(changed)
+
+
+# --- agents ------------------------------------------------------------------------------------
+
+class AgentRun:
+    """One replication stepped by the page, with a fixed sample of enterprises to draw."""
+
+    def __init__(self, source: Path, enterprises: int):
+        import networkx as nx
+
+        scenario = resolve(source, overrides=[f"population.enterprises={enterprises}"])
+        self.model = AdoptionModel(scenario, seed=scenario.seed)
+        count = len(self.model.stack)
+        rng = np.random.default_rng(scenario.seed)
+        self.nodes = np.sort(rng.choice(count, size=min(AGENT_NODES, count), replace=False))
+        graph = nx.Graph()
+        graph.add_nodes_from(self.nodes.tolist())
+        chosen = set(self.nodes.tolist())
+        offsets, neighbours = self.model.peer_offsets, self.model.peer_neighbours
+        for node in self.nodes:
+            graph.add_edges_from((int(node), int(other))
+                                 for other in neighbours[offsets[node]:offsets[node + 1]]
+                                 if int(other) in chosen)
+        self.graph = graph
+        self.layout = nx.spring_layout(graph, seed=int(scenario.seed) % 2**32)
+        self.shares: list[np.ndarray] = []
+
+    @property
+    def quarter(self) -> str:
+        """The last quarter stepped, or "start" before the first step."""
+        quarters = self.model.scenario.quarters
+        return str(quarters[self.model.quarter - 1]) if self.model.quarter > 0 else "start"
+
+    @property
+    def finished(self) -> bool:
+        return self.model.quarter >= self.model.quarter_count
+
+    def step(self) -> None:
+        if not self.finished:
+            self.model.step()
+            deployed = self.model.stack[self.model.stack != NOT_DEPLOYED]
+            self.shares.append(np.bincount(deployed, minlength=len(STACKS)) / max(deployed.size, 1))
+
+    def figure(self):
+        figure = Figure(figsize=(11, 4), layout="tight")
+        network, shares = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
+        stacks = self.model.stack[self.nodes]
+        colours = [STACK_COLOURS[STACKS[s]] if s != NOT_DEPLOYED else "#dddddd" for s in stacks]
+        positions = np.array([self.layout[int(node)] for node in self.nodes])
+        for a, b in self.graph.edges():
+            network.plot(*zip(self.layout[a], self.layout[b]), color="#cccccc", linewidth=0.4)
+        network.scatter(positions[:, 0], positions[:, 1], c=colours, s=18)
+        network.set_axis_off()
+        network.set_title(f"{len(self.nodes)} enterprises, {self.quarter}",
+                          fontsize=10)
+        history = np.array(self.shares).reshape(-1, len(STACKS))
+        for index, stack in enumerate(STACKS):
+            shares.plot(history[:, index], color=STACK_COLOURS[stack], label=STACK_LABELS[stack])
+        shares.set_ylim(0, 1)
+        shares.set_title("Share of enterprises by stack", fontsize=10)
+        shares.legend(fontsize=8)
+        return figure
+
+
+@solara.component
+def AgentsView():
+    """Step, play, pause and reset, as Mesa's SolaraViz controller does (a threaded play task)."""
+    source = setting("scenario", "scenarios/baseline.yaml")
+    enterprises = min(setting("enterprises", whatif.DEFAULT_ENTERPRISES), 1000)
+    run = solara.use_reactive(None)
+    quarter = solara.use_reactive("start")   # read below, so every step redraws the view
+    playing = solara.use_reactive(False)
+
+    def reset():
+        playing.value = False
+        run.value = AgentRun(root() / source, enterprises)
+        quarter.value = "start"
+
+    solara.use_effect(lambda: reset() if run.value is None else None, [])
+
+    def step():
+        if run.value is not None and not run.value.finished:
+            run.value.step()
+            quarter.value = run.value.quarter
+
+    def play():
+        while playing.value and run.value is not None and not run.value.finished:
+            time.sleep(PLAY_INTERVAL)
+            step()
+        playing.value = False
+
+    solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
+    with solara.Row():
+        solara.Button("Step", on_click=step, classes=["agents-step"],
+                      disabled=playing.value or run.value is None or run.value.finished)
+        solara.Button("Pause" if playing.value else "Play",
+                      on_click=lambda: playing.set(not playing.value))
+        solara.Button("Reset", on_click=reset)
+    if run.value is None:
+        solara.ProgressLinear(True)
+        return
+    solara.Text(f"Quarter: {quarter.value}", classes=["agents-quarter"])
+    solara.FigureMatplotlib(run.value.figure(), format="png")
+
+
+# --- results -----------------------------------------------------------------------------------
+
+@solara.component
+def ResultsView():
+    folders = files.result_folders(root())
+    if not folders:
+        solara.Text("No run, comparison or sweep folders under outputs/ yet.")
+    lines = []
+    for folder in folders:
+        link = (f"[report]({'/files/' + relative(folder.report)})" if folder.report is not None
+                else "no report")
+        lines.append(f"| {folder.time} | {folder.kind} | {folder.name} | {link} |")
+    if lines:
+        solara.Markdown("| made | kind | name | |\n| --- | --- | --- | --- |\n" + "\n".join(lines))
+
+
+VIEWS = {"What if": WhatIfView, "Agents": AgentsView, "Results": ResultsView}
+
+
+@solara.component
+def Page():
+    solara.Title("adoptsim explorer")
+    view, set_view = solara.use_state("What if")
+    solara.ToggleButtonsSingle(value=view, values=list(VIEWS), on_value=set_view,
+                               classes=["views"])
+    VIEWS[view]()

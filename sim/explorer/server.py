@@ -1,0 +1,59 @@
+"""The explorer's web server: the Solara page (:mod:`sim.explorer.app`) and the project's reports.
+
+``/files/<path>`` serves a file of the project's ``scenarios/`` or ``outputs/`` (a run's
+``report.html``, say) and nothing else: every path goes through
+:func:`sim.explorer.files.safe_path`, and one that leaves those folders gets 403. Everything else
+is Solara's own server (its assets are served locally, so the page works with no network).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sim.explorer.app import SETTINGS
+
+
+def configure(root: Path, scenario: str, *, enterprises: int, replications: int) -> None:
+    """Tell the page (imported by Solara in this process) what to show."""
+    os.environ.update({SETTINGS["root"]: str(root), SETTINGS["scenario"]: scenario,
+                       SETTINGS["enterprises"]: str(enterprises),
+                       SETTINGS["replications"]: str(replications)})
+    os.environ["SOLARA_APP"] = "sim.explorer.app:Page"
+    os.environ.setdefault("SOLARA_ASSETS_PROXY", "False")   # no CDN: everything from this server
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+
+
+def application(root: Path):
+    """The Starlette application: ``/files/...`` in front of Solara's routes."""
+    from starlette.applications import Starlette
+    from starlette.responses import FileResponse, PlainTextResponse
+    from starlette.routing import Route
+
+    from sim.explorer.files import PathRefused, safe_path
+
+    def serve(request):
+        try:
+            path = safe_path(root, request.path_params["path"])
+        except PathRefused as refusal:
+            return PlainTextResponse(f"refused: {refusal}", status_code=403)
+        if not path.is_file():
+            return PlainTextResponse("not found", status_code=404)
+        return FileResponse(path)
+
+    import solara.server.starlette as solara_server
+
+    return Starlette(routes=[Route("/files/{path:path}", serve), *solara_server.routes],
+                     middleware=solara_server.middleware, lifespan=solara_server.lifespan)
+
+
+def serve(root: Path, scenario: str, *, host: str, port: int, enterprises: int,
+          replications: int, announce=print) -> None:
+    """Run the explorer until interrupted; ``announce`` gets its URL."""
+    import uvicorn
+
+    configure(root, scenario, enterprises=enterprises, replications=replications)
+    config = uvicorn.Config(application(root), host=host, port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    announce(f"adoptsim explorer: http://{host}:{port}/  (Ctrl-C to stop)")
+    server.run()
