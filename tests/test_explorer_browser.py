@@ -140,8 +140,7 @@ def test_the_what_if_page_loads_offline_redraws_and_saves_what_it_shows(server, 
         By.CSS_SELECTOR, ".control-signals\\.tooling_maturity\\.upper [role='slider']")
     browser.execute_script("arguments[0].focus()", ceiling)
     ActionChains(browser).send_keys(*[Keys.ARROW_RIGHT] * 5).perform()
-    wait_for(lambda: "ceiling =" in shown(browser), 
-             "the page to show the moved ceiling")
+    wait_for(lambda: "ceiling =" in shown(browser), "the page to show the moved ceiling")
     changed = table_text(browser)
     assert changed != first and "+0.00 pts" not in changed
 
