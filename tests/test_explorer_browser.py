@@ -12,32 +12,32 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-from test_browser import CHROMEDRIVER, CHROMIUM, FLAGS
+from explorer_screenshot import (
+    ROOT,
+    button,
+    chromium,
+    explorer,
+    move_slider,
+    shown,
+    text_of,
+    wait_for,
+)
+from test_browser import CHROMEDRIVER, CHROMIUM
 
 import sim
 
-ROOT = Path(__file__).resolve().parents[1]
 ENTERPRISES, REPLICATIONS = 300, 4
-WAIT = 90
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None or CHROMEDRIVER is None or importlib.util.find_spec("solara") is None,
     reason="needs chromium, chromium-driver and Solara (pip install -e \".[viz]\")")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -51,81 +51,24 @@ def project(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(project):
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sim", "explore", "--port", str(port), "--enterprises",
-         str(ENTERPRISES), "--replications", str(REPLICATIONS)],
-        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "readyz", timeout=2)
-            break
-        except OSError:
-            assert process.poll() is None, process.stdout.read()
-            time.sleep(0.3)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with explorer(project, "--enterprises", str(ENTERPRISES),
+                  "--replications", str(REPLICATIONS)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser(project):
-    from selenium import webdriver
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (*FLAGS, "--window-size=1400,1000"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    options.add_experimental_option("prefs", {
-        "download.default_directory": str(project / "downloads"),
-        "download.prompt_for_download": False})
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
+    driver = chromium(downloads=project / "downloads")
     yield driver
     driver.quit()
 
 
-def wait_for(condition, what: str, timeout: float = WAIT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.3)
-    pytest.fail(f"timed out waiting for {what}")
-
-
 def table_text(browser) -> str:
-    from selenium.webdriver.common.by import By
-
-    tables = browser.find_elements(By.CSS_SELECTOR, ".whatif-table table")
-    return tables[0].text if tables else ""
-
-
-def shown(browser) -> str:
-    """What the results on the page are of (present once no newer run is pending)."""
-    from selenium.webdriver.common.by import By
-
-    texts = browser.find_elements(By.CSS_SELECTOR, ".whatif-shown")
-    return texts[0].text if texts else ""
-
-
-def button(browser, label: str):
-    from selenium.webdriver.common.by import By
-
-    return wait_for(lambda: next((b for b in browser.find_elements(By.TAG_NAME, "button")
-                                  if b.text.upper() == label), None), f"the {label} button")
+    return text_of(browser, ".whatif-table table")
 
 
 def test_the_what_if_page_loads_offline_redraws_and_saves_what_it_shows(server, browser,
                                                                         project):
-    from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-
     browser.get(server)
     wait_for(lambda: "unchanged" in shown(browser), "the first what-if table")
     first = table_text(browser)
@@ -136,10 +79,7 @@ def test_the_what_if_page_loads_offline_redraws_and_saves_what_it_shows(server, 
         "return performance.getEntriesByType('resource').map(e => e.name)")
     assert resources and all(url.startswith(server) for url in resources), resources
 
-    ceiling = browser.find_element(
-        By.CSS_SELECTOR, ".control-signals\\.tooling_maturity\\.upper [role='slider']")
-    browser.execute_script("arguments[0].focus()", ceiling)
-    ActionChains(browser).send_keys(*[Keys.ARROW_RIGHT] * 5).perform()
+    move_slider(browser, "signals.tooling_maturity.upper", 5)
     wait_for(lambda: "ceiling =" in shown(browser), "the page to show the moved ceiling")
     changed = table_text(browser)
     assert changed != first and "+0.00 pts" not in changed
@@ -163,16 +103,12 @@ def test_the_what_if_page_loads_offline_redraws_and_saves_what_it_shows(server, 
 
 
 def test_the_agents_view_steps_one_quarter(server, browser):
-    from selenium.webdriver.common.by import By
-
     browser.get(server)
     button(browser, "AGENTS").click()
-    quarter = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".agents-quarter"),
-                       "the Agents view")
-    assert "start" in quarter[0].text
-    browser.find_element(By.CSS_SELECTOR, ".agents-step").click()
-    wait_for(lambda: "2024Q1" in browser.find_element(By.CSS_SELECTOR, ".agents-quarter").text,
-             "the first quarter")
+    quarter = wait_for(lambda: text_of(browser, ".agents-quarter"), "the Agents view")
+    assert quarter == "Quarter: start"
+    button(browser, "STEP").click()
+    wait_for(lambda: text_of(browser, ".agents-quarter") == "Quarter: 2024Q1", "the first quarter")
 
 
 @pytest.mark.parametrize("path", ["../../etc/passwd", "%2Fetc%2Fpasswd", "..%2F..%2Fetc%2Fpasswd",

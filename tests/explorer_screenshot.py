@@ -1,0 +1,160 @@
+"""Start ``adoptsim explore`` and drive it in headless Chromium: the helpers the browser test
+(``test_explorer_browser.py``) uses, and the script that regenerates the README's screenshot.
+
+    python tests/explorer_screenshot.py            # writes docs/explorer.png
+
+The screenshot shows the What-if view of the baseline at the page's default size (8
+replications of 1,000 enterprises) with the open tooling ceiling moved from its scenario value
+(0.90) by ``CEILING_STEPS`` slider steps (0.50: tooling stalls), once the page has drawn it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from test_browser import CHROMEDRIVER, CHROMIUM, FLAGS  # noqa: E402
+
+SCREENSHOT = ROOT / "docs" / "explorer.png"
+CEILING_STEPS = -40          # slider steps of 0.01 for the screenshot's what-if
+WAIT = 90                    # seconds: a server start or a redraw on a busy machine
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def explorer(project: Path, *arguments: str):
+    """``adoptsim explore ARGUMENTS`` run in ``project`` on a free port; yields its URL once it
+    answers, and stops it afterwards."""
+    import urllib.request
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim", "explore", "--port", str(port), *arguments],
+        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + WAIT
+        while True:
+            try:
+                urllib.request.urlopen(url + "readyz", timeout=2)
+                break
+            except OSError:
+                if process.poll() is not None:
+                    raise RuntimeError(f"adoptsim explore stopped:\n{process.stdout.read()}"
+                                       ) from None
+                if time.monotonic() > deadline:
+                    raise TimeoutError("adoptsim explore did not answer") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def chromium(downloads: Path | None = None, width: int = 1400, height: int = 1000):
+    """Headless Chromium (Debian's, through chromedriver) logging the console, saving
+    downloads in ``downloads`` without asking."""
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (*FLAGS, f"--window-size={width},{height}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if downloads is not None:
+        options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                                  "download.prompt_for_download": False})
+    return webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
+
+
+def wait_for(condition, what: str, timeout: float = WAIT):
+    """``condition()``'s first truthy value, asked every 0.3 s; TimeoutError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+def text_of(browser, selector: str) -> str:
+    """The text of the first element matching ``selector``; "" when there is none (or it was
+    redrawn while being read)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    try:
+        found = browser.find_elements(By.CSS_SELECTOR, selector)
+        return found[0].text if found else ""
+    except StaleElementReferenceException:
+        return ""
+
+
+def shown(browser) -> str:
+    """What the what-if results on the page are of (present once no newer run is pending)."""
+    return text_of(browser, ".whatif-shown")
+
+
+def button(browser, label: str):
+    from selenium.webdriver.common.by import By
+
+    return wait_for(lambda: next((b for b in browser.find_elements(By.TAG_NAME, "button")
+                                  if b.text.upper() == label), None), f"the {label} button")
+
+
+def move_slider(browser, control_key: str, steps: int) -> None:
+    """Press the right arrow ``steps`` times on a control's slider (the left arrow when
+    negative), as a keyboard user would."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    selector = ".control-" + control_key.replace(".", "\\.") + " [role='slider']"
+    slider = browser.find_element(By.CSS_SELECTOR, selector)
+    browser.execute_script("arguments[0].focus()", slider)
+    key = Keys.ARROW_RIGHT if steps > 0 else Keys.ARROW_LEFT
+    ActionChains(browser).send_keys(*[key] * abs(steps)).perform()
+
+
+def main() -> int:
+    import shutil
+
+    with tempfile.TemporaryDirectory() as folder:
+        project = Path(folder)
+        shutil.copytree(ROOT / "scenarios", project / "scenarios")
+        (project / "outputs").mkdir()
+        with explorer(project) as url:
+            browser = chromium(height=1250)
+            try:
+                browser.get(url)
+                wait_for(lambda: "unchanged" in shown(browser), "the first what-if")
+                move_slider(browser, "signals.tooling_maturity.upper", CEILING_STEPS)
+                wait_for(lambda: "ceiling =" in shown(browser), "the moved ceiling's what-if")
+                SCREENSHOT.parent.mkdir(exist_ok=True)
+                temporary = SCREENSHOT.with_suffix(".tmp.png")
+                browser.save_screenshot(str(temporary))
+                temporary.replace(SCREENSHOT)
+            finally:
+                browser.quit()
+    print(f"wrote {SCREENSHOT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
