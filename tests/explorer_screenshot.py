@@ -4,8 +4,8 @@
     python tests/explorer_screenshot.py            # writes docs/explorer.png
 
 The screenshot shows the What-if view of the baseline at the page's default size (8
-replications of 1,000 enterprises) with the open tooling ceiling moved from its scenario value
-(0.90) by ``CEILING_STEPS`` slider steps (0.50: tooling stalls), once the page has drawn it.
+replications of 1,000 enterprises) with the open tooling ceiling lowered from its scenario value
+(0.90) to 0.50 (tooling stalls: four presses of Page Down), once the page has drawn it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_browser import CHROMEDRIVER, CHROMIUM, FLAGS  # noqa: E402
 
 SCREENSHOT = ROOT / "docs" / "explorer.png"
-CEILING_STEPS = -40          # slider steps of 0.01 for the screenshot's what-if
 WAIT = 90                    # seconds: a server start or a redraw on a busy machine
 
 
@@ -118,18 +117,29 @@ def button(browser, label: str):
                                   if b.text.upper() == label), None), f"the {label} button")
 
 
-def move_slider(browser, control_key: str, steps: int) -> None:
-    """Press the right arrow ``steps`` times on a control's slider (the left arrow when
-    negative), as a keyboard user would."""
+def move_slider(browser, control_key: str, key: str, presses: int = 1) -> str:
+    """Press ``key`` (a selenium ``Keys`` name: ``ARROW_RIGHT``, ``PAGE_DOWN``: ten steps, ...)
+    on a control's slider ``presses`` times, as a keyboard user would, each once the page shows
+    the last; returns the value the page ends on."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
     selector = ".control-" + control_key.replace(".", "\\.") + " [role='slider']"
-    slider = browser.find_element(By.CSS_SELECTOR, selector)
-    browser.execute_script("arguments[0].focus()", slider)
-    key = Keys.ARROW_RIGHT if steps > 0 else Keys.ARROW_LEFT
-    ActionChains(browser).send_keys(*[key] * abs(steps)).perform()
+    def value_now() -> str:
+        return browser.find_element(By.CSS_SELECTOR, selector).get_attribute("aria-valuenow")
+
+    value = value_now()
+    for _ in range(presses):
+        before = value
+        browser.execute_script("arguments[0].focus()",
+                               browser.find_element(By.CSS_SELECTOR, selector))
+        ActionChains(browser).send_keys(getattr(Keys, key)).perform()
+        value = wait_for(lambda before=before: value_now() != before and value_now(),
+                         f"{control_key} to move")
+        wait_for(lambda page_shows=f"= {float(value)} (was": page_shows in shown(browser),
+                 f"the page to show {value}")
+    return value
 
 
 def main() -> int:
@@ -140,12 +150,11 @@ def main() -> int:
         shutil.copytree(ROOT / "scenarios", project / "scenarios")
         (project / "outputs").mkdir()
         with explorer(project) as url:
-            browser = chromium(height=1250)
+            browser = chromium(height=1500)
             try:
                 browser.get(url)
                 wait_for(lambda: "unchanged" in shown(browser), "the first what-if")
-                move_slider(browser, "signals.tooling_maturity.upper", CEILING_STEPS)
-                wait_for(lambda: "ceiling =" in shown(browser), "the moved ceiling's what-if")
+                move_slider(browser, "signals.tooling_maturity.upper", "PAGE_DOWN", 4)
                 SCREENSHOT.parent.mkdir(exist_ok=True)
                 temporary = SCREENSHOT.with_suffix(".tmp.png")
                 browser.save_screenshot(str(temporary))

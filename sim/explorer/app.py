@@ -65,9 +65,12 @@ def relative(path: Path) -> str:
 # --- what if -----------------------------------------------------------------------------------
 
 @solara.lab.task
-def ensemble(source: str, changes: dict, replications: int, enterprises: int):
+def ensemble(source: str, changes: dict, replications: int, enterprises: int,
+             percent_done: solara.Reactive[float]):
+    """The what-if run; it reports progress in ``percent_done``, which only :func:`Progress`
+    reads (the task's own progress would redraw the whole view with every replication)."""
     def progress(done: int, total: int) -> None:
-        ensemble.progress = 100.0 * done / max(total, 1)
+        percent_done.value = 100.0 * done / max(total, 1)
 
     return whatif.run_whatif(root() / source, changes, replications=replications,
                              enterprises=enterprises, progress=progress,
@@ -85,8 +88,9 @@ def checked(source: str, changes: dict) -> tuple[object, ScenarioError | None]:
 def fan_chart(result: whatif.WhatIf):
     """Mean and 5-95% band over replications, reference against the changed scenario."""
     frame = result.frames[lambda t: t["segment"] == "all"]
-    figure = Figure(figsize=(12, 3.4), layout="tight")
-    axes = figure.subplots(1, len(FAN_METRICS), sharex=True)
+    figure = Figure(figsize=(12, 3.4))
+    figure.subplots_adjust(left=0.05, right=0.99, bottom=0.1, top=0.9, wspace=0.22)  # not "tight":
+    axes = figure.subplots(1, len(FAN_METRICS), sharex=True)          # it doubles the draw time
     for axis, metric in zip(axes, FAN_METRICS):
         rows = frame[frame["metric"] == metric]
         for (name, colour) in ((result.reference.name, "#777777"),
@@ -97,7 +101,7 @@ def fan_chart(result: whatif.WhatIf):
             axis.fill_between(x, table.quantile(0.05, axis=1), table.quantile(0.95, axis=1),
                               color=colour, alpha=0.2, linewidth=0)
             axis.plot(x, table.mean(axis=1), color=colour, label=name)
-            ticks = [i for i, q in enumerate(table.index) if str(q).endswith("Q4")][::2]
+            ticks = [i for i, q in enumerate(table.index) if str(q).endswith("Q1")][::2]
             axis.set_xticks(ticks, [str(table.index[i])[:4] for i in ticks])
         axis.set_title(METRIC_LABELS.get(metric, metric), fontsize=10)
         axis.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -105,8 +109,21 @@ def fan_chart(result: whatif.WhatIf):
     return figure
 
 
+@solara.component
+def Progress(percent_done: solara.Reactive[float]):
+    solara.ProgressLinear(percent_done.value or True)
+
+
+@solara.component
+def FanChart(result: whatif.WhatIf):
+    """The fan charts, drawn once per result (not on every redraw of the page)."""
+    figure = solara.use_memo(lambda: fan_chart(result), [result])
+    solara.FigureMatplotlib(figure, dependencies=[result], format="png")
+
+
 def table_markdown(result: whatif.WhatIf) -> str:
-    rows = ["| 2030Q4 | changed: mean [5–95%] | paired change [90% CI] |", "| --- | --- | --- |"]
+    rows = [f"| {result.reference.horizon.end} | changed: mean [5–95%] | paired change [90% CI] |",
+            "| --- | --- | --- |"]
     for _, row in result.table.iterrows():
         rows.append(f"| {row['title']} | {row['mean']:.1%} [{row['p5']:.1%}, {row['p95']:.1%}] | "
                     f"{100 * row['difference']:+.2f} pts [{100 * row['difference_low']:+.2f}, "
@@ -180,9 +197,11 @@ def FullRun(changed):
 
 @solara.component
 def WhatIfView():
-    choices = [relative(path) for path in whatif.scenario_choices(root())]
+    choices = solara.use_memo(                     # loads every scenario: once per page
+        lambda: [relative(path) for path in whatif.scenario_choices(root())], [])
     source, set_source = solara.use_state(setting("scenario", choices[0] if choices else ""))
     changes, set_changes = solara.use_state({})
+    percent_done = solara.use_reactive(0.0)
     replications = setting("replications", whatif.DEFAULT_REPLICATIONS)
     enterprises = setting("enterprises", whatif.DEFAULT_ENTERPRISES)
     changes_key = repr(sorted(changes.items()))
@@ -194,7 +213,8 @@ def WhatIfView():
 
     def run():
         if error is None:
-            ensemble(source, dict(changes), replications, enterprises)
+            percent_done.value = 0.0
+            ensemble(source, dict(changes), replications, enterprises, percent_done)
 
     solara.use_effect(run, [source, changes_key])
 
@@ -225,7 +245,7 @@ def WhatIfView():
             solara.Error(str(error))
         return                                     # a bad setting: nothing runs
     if ensemble.pending:
-        solara.ProgressLinear(ensemble.progress or True)
+        Progress(percent_done)
     result = ensemble.value
     if result is None:
         if ensemble.error:
@@ -234,16 +254,18 @@ def WhatIfView():
     if result.smaller_population:
         solara.Info(f"Results from {enterprises:,} enterprises and {replications} replications; "
                     f"the scenario has {result.full_enterprises:,} enterprises.")
-    solara.FigureMatplotlib(fan_chart(result), format="png")
+    FanChart(result)
     with solara.Column(classes=["whatif-table"]):
         solara.Markdown(table_markdown(result), style={"font-size": "0.9em"})
     if ensemble.pending:
         return                                     # save and run what the page shows, once shown
     solara.Text(whatif.describe(result.reference, result.changes), classes=["whatif-shown"])
     with solara.Row(style={"align-items": "center"}):
-        text = whatif.saved_yaml(root() / source, result.changes, root(),
-                                 replications=replications, enterprises=enterprises)
-        solara.FileDownload(text, filename=f"{result.scenario.name}.yaml", label="Save scenario")
+        def saved() -> str:                        # written when the button is pressed
+            return whatif.saved_yaml(root() / source, result.changes, root(),
+                                     replications=replications, enterprises=enterprises)
+
+        solara.FileDownload(saved, filename=f"{result.scenario.name}.yaml", label="Save scenario")
         FullRun(changed)
 
 
@@ -289,7 +311,8 @@ class AgentRun:
             self.shares.append(np.bincount(deployed, minlength=len(STACKS)) / max(deployed.size, 1))
 
     def figure(self):
-        figure = Figure(figsize=(11, 4), layout="tight")
+        figure = Figure(figsize=(11, 4))
+        figure.subplots_adjust(left=0.01, right=0.98, bottom=0.08, top=0.92, wspace=0.12)
         network, shares = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
         stacks = self.model.stack[self.nodes]
         colours = [STACK_COLOURS[STACKS[s]] if s != NOT_DEPLOYED else "#dddddd" for s in stacks]
@@ -307,6 +330,13 @@ class AgentRun:
         shares.set_title("Share of enterprises by stack", fontsize=10)
         shares.legend(fontsize=8)
         return figure
+
+
+@solara.component
+def AgentFigure(run: AgentRun, quarter: str):
+    """The network and the shares, drawn once per quarter stepped."""
+    figure = solara.use_memo(run.figure, [run, quarter])
+    solara.FigureMatplotlib(figure, dependencies=[run, quarter], format="png")
 
 
 @solara.component
@@ -347,7 +377,7 @@ def AgentsView():
         solara.ProgressLinear(True)
         return
     solara.Text(f"Quarter: {quarter.value}", classes=["agents-quarter"])
-    solara.FigureMatplotlib(run.value.figure(), format="png")
+    AgentFigure(run.value, quarter.value)
 
 
 # --- results -----------------------------------------------------------------------------------

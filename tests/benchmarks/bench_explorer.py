@@ -4,7 +4,9 @@
 default size (8 replications of 1,000 enterprises): the cold first draw (the reference and the
 changed scenario), then redraws, each moving the tooling ceiling to a new value with the
 reference cached, in this process (the page's setting) and on a pool of 2 worker processes
-(which starts with every redraw), against ``TARGET_REDRAW_SECONDS``. ``adoptsim bench``
+(which starts with every redraw), against ``TARGET_REDRAW_SECONDS``. With the ``viz`` extra
+installed it also times the page's whole redraw: the in-process ensemble plus drawing its fan
+charts to the PNG the page shows (:func:`sim.explorer.app.fan_chart`). ``adoptsim bench``
 (:mod:`run`) runs it in a fresh process::
 
     python tests/benchmarks/bench_explorer.py --repeats 5
@@ -13,6 +15,8 @@ reference cached, in this process (the page's setting) and on a pool of 2 worker
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import io
 import json
 import time
 
@@ -30,7 +34,10 @@ def benchmark(repeats: int = 3) -> dict:
 
     imported = time.perf_counter() - started
     size = {"replications": whatif.DEFAULT_REPLICATIONS, "enterprises": whatif.DEFAULT_ENTERPRISES}
-    cold, redraw, pooled = [], [], []
+    fan_chart = None
+    if importlib.util.find_spec("solara") is not None:
+        from sim.explorer.app import fan_chart
+    cold, redraw, pooled, page = [], [], [], []
     for repeat in range(repeats):
         for workers, redraws in ((1, redraw), (POOL_WORKERS, pooled)):
             ensemble = whatif.Ensemble(workers=workers)
@@ -40,11 +47,15 @@ def benchmark(repeats: int = 3) -> dict:
                 cold.append(time.perf_counter() - t0)
             ceiling = CEILINGS[repeat % len(CEILINGS)]
             t0 = time.perf_counter()
-            ensemble.run(BASELINE, {"signals.tooling_maturity.upper": ceiling}, **size)
+            result = ensemble.run(BASELINE, {"signals.tooling_maturity.upper": ceiling}, **size)
             redraws.append(time.perf_counter() - t0)
+            if workers == 1 and fan_chart is not None:
+                fan_chart(result).savefig(io.BytesIO(), format="png")
+                page.append(time.perf_counter() - t0)
     return {"replications": size["replications"], "enterprises": size["enterprises"],
             "import_s": imported, "cold_s": median_range(cold), "redraw_s": median_range(redraw),
-            "redraw_pool_s": median_range(pooled), "pool_workers": POOL_WORKERS}
+            "redraw_pool_s": median_range(pooled), "pool_workers": POOL_WORKERS,
+            "redraw_page_s": median_range(page) if page else None}
 
 
 def note(result: dict) -> str:
@@ -52,10 +63,12 @@ def note(result: dict) -> str:
     def shown(stats: dict) -> str:
         return f"{stats['median']:.2f} s ({stats['min']:.2f}-{stats['max']:.2f})"
 
+    page = (f"; with the page's fan charts {shown(result['redraw_page_s'])}"
+            if result.get("redraw_page_s") else "")
     return (f"explorer, {result['replications']} x {result['enterprises']:,} enterprises: redraw "
             f"(one control, reference cached) {shown(result['redraw_s'])} in process, "
-            f"{shown(result['redraw_pool_s'])} on {result['pool_workers']} worker processes; "
-            f"cold first draw {shown(result['cold_s'])}")
+            f"{shown(result['redraw_pool_s'])} on {result['pool_workers']} worker processes"
+            f"{page}; cold first draw {shown(result['cold_s'])}")
 
 
 if __name__ == "__main__":
