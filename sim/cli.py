@@ -290,7 +290,12 @@ def command_explore(args) -> int:
     root = project_root()
     load_scenario(args.scenario)                      # a bad scenario: the usual message, exit 2
     scenario = safe_path(root, args.scenario)         # and the page reads only the project's
-    from sim.explorer.server import serve
+    from sim.explorer.server import port_problem, serve
+
+    problem = port_problem(args.host, args.port)
+    if problem is not None:
+        print(f"adoptsim: error: {problem}", file=sys.stderr)
+        return EXIT_USER_ERROR
 
     serve(root, str(scenario.relative_to(root.resolve())), host=args.host, port=args.port,
           enterprises=args.enterprises, replications=args.replications)

@@ -5,9 +5,11 @@ enterprises) keep the whole file to a few seconds."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -258,3 +260,23 @@ def test_result_folders_newest_first(tmp_path):
         ("sweep", "watch-grid", sweep), ("comparison", "baseline vs tooling-fast", comparison),
         ("run", "baseline", run)]
     assert found[2].report == run / "report.html" and found[0].report is None
+
+
+@pytest.mark.skipif(importlib.util.find_spec("solara") is None,
+                    reason="needs Solara (pip install -e \".[viz]\")")
+def test_explore_refuses_a_scenario_outside_the_project_and_a_busy_port(project):
+    def explore(*arguments: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "sim", "explore", *arguments], cwd=project,
+                              capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+    outside = explore(str(BASELINE))
+    assert outside.returncode == 2
+    assert outside.stderr.startswith("adoptsim: error: ") and "absolute path" in outside.stderr
+    assert "Traceback" not in outside.stderr and len(outside.stderr.splitlines()) == 1
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = explore("--port", str(busy.getsockname()[1]))
+    assert taken.returncode == 2 and "cannot listen on 127.0.0.1" in taken.stderr
+    assert "Traceback" not in taken.stderr and taken.stdout == ""

@@ -9,6 +9,7 @@ is Solara's own server (its assets are served locally, so the page works with no
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 from sim.explorer.app import SETTINGS
@@ -45,6 +46,18 @@ def application(root: Path):
 
     return Starlette(routes=[Route("/files/{path:path}", serve), *solara_server.routes],
                      middleware=solara_server.middleware, lifespan=solara_server.lifespan)
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why the explorer cannot listen on ``host:port`` (in use, no such address), or None."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            return (f"cannot listen on {host}:{port} ({error.strerror}); choose another --host "
+                    "or --port")
+    return None
 
 
 def serve(root: Path, scenario: str, *, host: str, port: int, enterprises: int,
