@@ -440,9 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
     explore.add_argument("--host", default="127.0.0.1", help="address to listen on "
                          "(default: 127.0.0.1, this machine only)")
     explore.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
-    explore.add_argument("--enterprises", type=int, default=1000,
+    explore.add_argument("--enterprises", type=positive_int, default=1000,
                          help="enterprises per replication on the page (default: 1,000)")
-    explore.add_argument("--replications", type=int, default=8,
+    explore.add_argument("--replications", type=positive_int, default=8,
                          help="replications per what-if ensemble (default: 8)")
     explore.set_defaults(handler=command_explore)
 

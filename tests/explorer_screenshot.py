@@ -28,6 +28,15 @@ SCREENSHOT = ROOT / "docs" / "explorer.png"
 WAIT = 90                    # seconds: a server start or a redraw on a busy machine
 
 
+def copy_project(folder: Path) -> Path:
+    """``folder`` made a project for the page: a copy of the scenarios, an empty outputs/."""
+    import shutil
+
+    shutil.copytree(ROOT / "scenarios", folder / "scenarios")
+    (folder / "outputs").mkdir()
+    return folder
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -143,24 +152,18 @@ def move_slider(browser, control_key: str, key: str, presses: int = 1) -> str:
 
 
 def main() -> int:
-    import shutil
-
-    with tempfile.TemporaryDirectory() as folder:
-        project = Path(folder)
-        shutil.copytree(ROOT / "scenarios", project / "scenarios")
-        (project / "outputs").mkdir()
-        with explorer(project) as url:
-            browser = chromium(height=1500)
-            try:
-                browser.get(url)
-                wait_for(lambda: "unchanged" in shown(browser), "the first what-if")
-                move_slider(browser, "signals.tooling_maturity.upper", "PAGE_DOWN", 4)
-                SCREENSHOT.parent.mkdir(exist_ok=True)
-                temporary = SCREENSHOT.with_suffix(".tmp.png")
-                browser.save_screenshot(str(temporary))
-                temporary.replace(SCREENSHOT)
-            finally:
-                browser.quit()
+    with tempfile.TemporaryDirectory() as folder, explorer(copy_project(Path(folder))) as url:
+        browser = chromium(height=1500)
+        try:
+            browser.get(url)
+            wait_for(lambda: "unchanged" in shown(browser), "the first what-if")
+            move_slider(browser, "signals.tooling_maturity.upper", "PAGE_DOWN", 4)
+            SCREENSHOT.parent.mkdir(exist_ok=True)
+            temporary = SCREENSHOT.with_suffix(".tmp.png")
+            browser.save_screenshot(str(temporary))
+            temporary.replace(SCREENSHOT)
+        finally:
+            browser.quit()
     print(f"wrote {SCREENSHOT.relative_to(ROOT)}")
     return 0
 

@@ -23,6 +23,7 @@ from explorer_screenshot import (
     ROOT,
     button,
     chromium,
+    copy_project,
     explorer,
     move_slider,
     shown,
@@ -43,10 +44,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A copy of the project's scenarios, with an empty outputs folder: the page's world."""
-    folder = tmp_path_factory.mktemp("explore-project")
-    shutil.copytree(ROOT / "scenarios", folder / "scenarios")
-    (folder / "outputs").mkdir()
-    return folder
+    return copy_project(tmp_path_factory.mktemp("explore-project"))
 
 
 @pytest.fixture(scope="module")

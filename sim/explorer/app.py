@@ -31,9 +31,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from sim.core.kernel import NOT_DEPLOYED, STACKS
+from sim.core.metrics import METRIC_INDEX, SEGMENTS
 from sim.core.model import AdoptionModel
-from sim.core.scenario import ScenarioError
+from sim.core.scenario import Scenario, ScenarioError
 from sim.explorer import files, whatif
+from sim.views.plots import band_table
 from sim.views.style import METRIC_LABELS, STACK_COLOURS, STACK_LABELS
 from sim.workflows import resolve
 
@@ -77,7 +79,7 @@ def ensemble(source: str, changes: dict, replications: int, enterprises: int,
                              cancelled=lambda: not ensemble.is_current())
 
 
-def checked(source: str, changes: dict) -> tuple[object, ScenarioError | None]:
+def checked(source: str, changes: dict) -> tuple[Scenario | None, ScenarioError | None]:
     """The changed scenario, or the readable error of a bad setting (shown by its control)."""
     try:
         return whatif.apply_changes(root() / source, changes), None
@@ -87,20 +89,17 @@ def checked(source: str, changes: dict) -> tuple[object, ScenarioError | None]:
 
 def fan_chart(result: whatif.WhatIf):
     """Mean and 5-95% band over replications, reference against the changed scenario."""
-    frame = result.frames[lambda t: t["segment"] == "all"]
+    frame = result.frames
     figure = Figure(figsize=(12, 3.4))
     figure.subplots_adjust(left=0.05, right=0.99, bottom=0.1, top=0.9, wspace=0.22)  # not "tight":
     axes = figure.subplots(1, len(FAN_METRICS), sharex=True)          # it doubles the draw time
     for axis, metric in zip(axes, FAN_METRICS):
-        rows = frame[frame["metric"] == metric]
         for (name, colour) in ((result.reference.name, "#777777"),
                                (result.scenario.name, "#0072B2")):
-            table = rows[rows["scenario"] == name].pivot_table(
-                index="quarter", columns="replication", values="value", observed=True)
+            table = band_table(frame, metric, scenario=name)
             x = np.arange(len(table))
-            axis.fill_between(x, table.quantile(0.05, axis=1), table.quantile(0.95, axis=1),
-                              color=colour, alpha=0.2, linewidth=0)
-            axis.plot(x, table.mean(axis=1), color=colour, label=name)
+            axis.fill_between(x, table["p5"], table["p95"], color=colour, alpha=0.2, linewidth=0)
+            axis.plot(x, table["mean"], color=colour, label=name)
             ticks = [i for i, q in enumerate(table.index) if str(q).endswith("Q1")][::2]
             axis.set_xticks(ticks, [str(table.index[i])[:4] for i in ticks])
         axis.set_title(METRIC_LABELS.get(metric, metric), fontsize=10)
@@ -292,7 +291,6 @@ class AgentRun:
                                  if int(other) in chosen)
         self.graph = graph
         self.layout = nx.spring_layout(graph, seed=int(scenario.seed) % 2**32)
-        self.shares: list[np.ndarray] = []
 
     @property
     def quarter(self) -> str:
@@ -307,8 +305,12 @@ class AgentRun:
     def step(self) -> None:
         if not self.finished:
             self.model.step()
-            deployed = self.model.stack[self.model.stack != NOT_DEPLOYED]
-            self.shares.append(np.bincount(deployed, minlength=len(STACKS)) / max(deployed.size, 1))
+
+    def shares(self) -> np.ndarray:
+        """(quarters stepped, stacks): the share of enterprises on each stack, as the model's
+        metrics recorded it."""
+        rows = [METRIC_INDEX[f"stack_share_{stack}"] for stack in STACKS]
+        return self.model.metrics.values[:self.model.quarter, rows, SEGMENTS.index("all")]
 
     def figure(self):
         figure = Figure(figsize=(11, 4))
@@ -323,7 +325,7 @@ class AgentRun:
         network.set_axis_off()
         network.set_title(f"{len(self.nodes)} enterprises, {self.quarter}",
                           fontsize=10)
-        history = np.array(self.shares).reshape(-1, len(STACKS))
+        history = self.shares()
         for index, stack in enumerate(STACKS):
             shares.plot(history[:, index], color=STACK_COLOURS[stack], label=STACK_LABELS[stack])
         shares.set_ylim(0, 1)
