@@ -61,6 +61,11 @@ def browser(project):
     driver.quit()
 
 
+def severe_console_entries(browser) -> list[dict]:
+    """The console's errors since the last call (the log is read and cleared)."""
+    return [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+
+
 def table_text(browser) -> str:
     return text_of(browser, ".whatif-table table")
 
@@ -71,8 +76,7 @@ def test_the_what_if_page_loads_offline_redraws_and_saves_what_it_shows(server, 
     wait_for(lambda: "unchanged" in shown(browser), "the first what-if table")
     first = table_text(browser)
     assert "+0.00 pts" in first          # no control moved: the paired change is exactly zero
-    severe = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
-    assert severe == []
+    assert severe_console_entries(browser) == []
     resources = browser.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)")
     assert resources and all(url.startswith(server) for url in resources), resources
@@ -97,6 +101,7 @@ def test_the_what_if_page_loads_offline_redraws_and_saves_what_it_shows(server, 
                       & (run.summary["quarter"] == run.scenario.horizon.end)].iloc[0]
     expected = f"{row['mean']:.1%} [{row['p5']:.1%}, {row['p95']:.1%}]"
     assert expected in changed, (expected, changed)
+    assert severe_console_entries(browser) == []     # nothing failed later either
 
 
 def test_the_agents_view_steps_one_quarter(server, browser):

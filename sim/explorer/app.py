@@ -19,6 +19,7 @@ the environment that ``adoptsim explore`` sets (:data:`SETTINGS`).
 
 from __future__ import annotations
 
+import html
 import math
 import os
 import time
@@ -48,6 +49,7 @@ SETTINGS = {
 }
 AGENT_NODES = 300        # enterprises drawn in the Agents view at most
 PLAY_INTERVAL = 0.3      # seconds between quarters when the Agents view plays
+CELL_STYLE = "padding: 3px 12px; text-align: left; border-bottom: 1px solid #e0e0e0"
 FAN_METRICS = ("workload_share_closed", "workload_share_open_any", "stack_share_hybrid")
 
 
@@ -120,14 +122,34 @@ def FanChart(result: whatif.WhatIf):
     solara.FigureMatplotlib(figure, dependencies=[result], format="png")
 
 
-def table_markdown(result: whatif.WhatIf) -> str:
-    rows = [f"| {result.reference.horizon.end} | changed: mean [5–95%] | paired change [90% CI] |",
-            "| --- | --- | --- |"]
-    for _, row in result.table.iterrows():
-        rows.append(f"| {row['title']} | {row['mean']:.1%} [{row['p5']:.1%}, {row['p95']:.1%}] | "
-                    f"{100 * row['difference']:+.2f} pts [{100 * row['difference_low']:+.2f}, "
-                    f"{100 * row['difference_high']:+.2f}] |")
-    return "\n".join(rows)
+@solara.component
+def Table(header: list[str], rows: list[list[str]], classes: list[str]):
+    """An HTML table of text cells (escaped). Not ``solara.Markdown``: it fetches KaTeX, which
+    the bundled assets lack, so the page would log a failed request."""
+    def line(cells, tag):
+        return "<tr>" + "".join(f'<{tag} style="{CELL_STYLE}">{cell}</{tag}>'
+                                for cell in cells) + "</tr>"
+
+    body = line(map(html.escape, header), "th") + "".join(line(row, "td") for row in rows)
+    solara.HTML(tag="div", unsafe_innerHTML=f"<table>{body}</table>", classes=classes,
+                style={"font-size": "0.9em"})
+
+
+def link(path: Path, label: str) -> str:
+    """An HTML link to a project file, served by :mod:`sim.explorer.server` under /files/."""
+    return f'<a href="/files/{html.escape(relative(path))}">{html.escape(label)}</a>'
+
+
+@solara.component
+def WhatIfTable(result: whatif.WhatIf):
+    """The horizon's table: the changed scenario's mean and range, the paired change."""
+    rows = [[html.escape(row["title"]),
+             f"{row['mean']:.1%} [{row['p5']:.1%}, {row['p95']:.1%}]",
+             f"{100 * row['difference']:+.2f} pts [{100 * row['difference_low']:+.2f}, "
+             f"{100 * row['difference_high']:+.2f}]"]
+            for _, row in result.table.iterrows()]
+    Table([str(result.reference.horizon.end), "changed: mean [5–95%]", "paired change [90% CI]"],
+          rows, classes=["whatif-table"])
 
 
 def on_grid(control: whatif.Control, value: float) -> float:
@@ -190,8 +212,7 @@ def FullRun(changed):
     elif run is not None and run.error:
         solara.Error(f"The full run failed: {run.error}")
     elif run is not None:
-        report = relative(run.report)
-        solara.Markdown(f"Done: [{report}](/files/{report})", style={"font-size": "0.9em"})
+        solara.HTML(tag="span", unsafe_innerHTML="Done: " + link(run.report, relative(run.report)))
 
 
 @solara.component
@@ -254,8 +275,7 @@ def WhatIfView():
         solara.Info(f"Results from {enterprises:,} enterprises and {replications} replications; "
                     f"the scenario has {result.full_enterprises:,} enterprises.")
     FanChart(result)
-    with solara.Column(classes=["whatif-table"]):
-        solara.Markdown(table_markdown(result), style={"font-size": "0.9em"})
+    WhatIfTable(result)
     if ensemble.pending:
         return                                     # save and run what the page shows, once shown
     solara.Text(whatif.describe(result.reference, result.changes), classes=["whatif-shown"])
@@ -389,13 +409,11 @@ def ResultsView():
     folders = files.result_folders(root())
     if not folders:
         solara.Text("No run, comparison or sweep folders under outputs/ yet.")
-    lines = []
-    for folder in folders:
-        link = (f"[report]({'/files/' + relative(folder.report)})" if folder.report is not None
-                else "no report")
-        lines.append(f"| {folder.time} | {folder.kind} | {folder.name} | {link} |")
-    if lines:
-        solara.Markdown("| made | kind | name | |\n| --- | --- | --- | --- |\n" + "\n".join(lines))
+    rows = [[html.escape(str(cell)) for cell in (folder.time, folder.kind, folder.name)]
+            + [link(folder.report, "report") if folder.report is not None else "no report"]
+            for folder in folders]
+    if rows:
+        Table(["made", "kind", "name", ""], rows, classes=["results"])
 
 
 VIEWS = {"What if": WhatIfView, "Agents": AgentsView, "Results": ResultsView}
