@@ -461,14 +461,12 @@ def main(argv: list[str] | None = None) -> int:
         args.bench_arguments = extra   # parsed by the benchmarks themselves
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    from sim.core.scenario import ScenarioError
-    from sim.running.storage import OutputError
-    from sim.views.report import ReportError
+    from sim.errors import UserError
 
     try:
         with _sigterm_as_interrupt():
             return args.handler(args)
-    except (ScenarioError, ReportError, OutputError) as error:
+    except UserError as error:   # a bad input, output folder or executor: one line, exit 2
         print(f"adoptsim: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except OSError as error:  # the machine's fault (a full disk, a lost mount): still one line

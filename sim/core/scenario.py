@@ -33,8 +33,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.core.schema import Scenario
+from sim.errors import UserError
 
-MAX_LISTED_ERRORS = 10
 MAX_FILE_BYTES = 1 << 20      # 1 MiB: a scenario, sweep or targets file is a few KiB
 MAX_YAML_NODES = 100_000      # values a file may expand to through aliases; a scenario has ~1,000
 MAX_YAML_DEPTH = 64           # nesting of mappings and lists (and of merges, <<)
@@ -46,30 +46,10 @@ KeyPath = tuple[str, ...]
 Model = TypeVar("Model", bound=BaseModel)
 
 
-class ScenarioError(Exception):
-    """A scenario that cannot be loaded. ``file`` is the file's path, or ``--set a.b=value`` when an
-    override caused the problem; ``others`` holds further problems found in the same validation."""
-
-    def __init__(self, message: str, file: str | None = None, line: int | None = None,
-                 key_path: str | None = None, others: tuple[ScenarioError, ...] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.file = file
-        self.line = line
-        self.key_path = key_path
-        self.others = others
-
-    def headline(self) -> str:
-        """This problem alone, as ``file:line: key.path: message``."""
-        where = ":".join([self.file or "", str(self.line or "")]).strip(":")
-        return ": ".join(part for part in (where, self.key_path, self.message) if part)
-
-    def __str__(self) -> str:
-        problems = (self, *self.others)
-        lines = [problem.headline() for problem in problems[:MAX_LISTED_ERRORS]]
-        if len(problems) > MAX_LISTED_ERRORS:
-            lines.append(f"(and {len(problems) - MAX_LISTED_ERRORS} more)")
-        return "\n".join(lines)
+class ScenarioError(UserError):
+    """A scenario or other settings file (targets, sweep) that cannot be loaded. ``file`` is the
+    file's path, or ``--set a.b=value`` when an override caused the problem; ``others`` holds
+    further problems found in the same validation."""
 
 
 class _Origin(NamedTuple):

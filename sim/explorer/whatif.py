@@ -53,6 +53,7 @@ from sim.core.quarters import parse_quarter, quarter_range
 from sim.core.scenario import ScenarioError, load_scenario, scenario_hash
 from sim.core.schema import EVENT_TYPES, REGIONS, Logistic, Scenario, Signal
 from sim.core.signals import deterministic_path
+from sim.errors import UserError
 from sim.explorer.files import SAVED_FOLDER, safe_path
 from sim.running import compare
 from sim.views.style import COMPARE_METRICS
@@ -520,7 +521,7 @@ def scenario_choices(root: str | Path) -> list[Path]:
             if path.name.startswith(".") or not path.is_file():
                 continue
             load_scenario(path)
-        except (ScenarioError, ValueError):
+        except (UserError, ValueError):
             continue
         chosen.append(path)
     return chosen

@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.errors import UserError
+
 if TYPE_CHECKING:  # the module is imported by every command: pandas only where frames are written
     import pandas as pd
 
@@ -28,7 +30,7 @@ PARTIAL = ".partial-"
 STALE_SECONDS = 24 * 3600
 
 
-class OutputError(Exception):
+class OutputError(UserError):
     """An output folder that cannot be used: outside the output root, a file, a dangling or
     looping symbolic link, or not writable. Reported like a bad input (exit code 2)."""
 

@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.errors import UserError
 from sim.views.style import is_share
 
 
-class ReportError(Exception):
+class ReportError(UserError):
     """A folder that cannot be reported on (missing, or not an adoptsim output folder)."""
 
 

@@ -52,12 +52,12 @@ def load_sweep(folder: Path) -> SweepData:
     """The sweep folder read leniently (:func:`sim.analysis.load_sweep_data`), its manifest and
     the sweep file checked for the shape the report reads; :class:`ReportError` otherwise."""
     from sim.analysis.data import load_sweep_data
-    from sim.core.scenario import ScenarioError
+    from sim.errors import UserError
 
     manifest = read_manifest(folder)
     try:
         sweep = load_sweep_data(folder, strict=False, manifest=manifest)
-    except ScenarioError as error:
+    except UserError as error:   # a bad sweep file, or not a finished sweep folder
         raise ReportError(str(error)) from None
     from_manifest = sweep.settings_file.name == "manifest.json"
     check_shape(sweep.settings, SPEC_SHAPE, sweep.settings_file, "spec" if from_manifest else "")
