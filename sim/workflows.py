@@ -15,8 +15,9 @@ import pandas as pd
 
 from sim.core.posterior import draws_record, point_scenario
 from sim.core.quarters import parse_quarter
-from sim.core.scenario import ScenarioError, load_scenario, scenario_hash
+from sim.core.scenario import load_scenario, scenario_hash
 from sim.core.schema import Scenario
+from sim.core.settings_file import ScenarioError
 from sim.running import provenance, runner, storage
 from sim.views.style import COMPARE_METRICS, HEADLINE_METRICS, METRIC_LABELS
 

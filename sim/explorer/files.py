@@ -19,8 +19,8 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from sim.core.scenario import MAX_FILE_BYTES
 from sim.core.schema import PathName
+from sim.core.settings_file import MAX_FILE_BYTES
 from sim.errors import UserError
 from sim.running import storage
 

@@ -50,8 +50,9 @@ import yaml
 
 from sim.core.posterior import value_at
 from sim.core.quarters import parse_quarter, quarter_range
-from sim.core.scenario import ScenarioError, load_scenario, scenario_hash
+from sim.core.scenario import load_scenario, scenario_hash
 from sim.core.schema import EVENT_TYPES, REGIONS, Logistic, Scenario, Signal
+from sim.core.settings_file import ScenarioError
 from sim.core.signals import deterministic_path
 from sim.errors import UserError
 from sim.explorer.files import SAVED_FOLDER, safe_path

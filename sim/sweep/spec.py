@@ -23,11 +23,12 @@ outcomes to keep::
 
 A parameter is a scenario key path with ``levels`` (discrete values), a ``range`` with a
 ``distribution`` (continuous, for sampled designs), or a name with ``categories``, each a preset
-of key-path overrides. The file is read with :func:`sim.core.scenario.load_model_file`, so a bad
-one raises a :class:`~sim.core.scenario.ScenarioError` naming the sweep file, line and key; other
-problems raise :class:`SweepError`. Both are user errors (:class:`sim.errors.UserError`), which
-the command line reports in one line (exit code 2, no traceback). That the key paths fit the
-scenario is checked by applying them to the base (:mod:`sim.sweep.sweep`), not here.
+of key-path overrides. The file is read with :func:`sim.core.settings_file.load_model_file`, so
+a bad one raises a :class:`~sim.core.settings_file.ScenarioError` naming the sweep file, line and
+key; other problems raise :class:`SweepError`. Both are user errors
+(:class:`sim.errors.UserError`), which the command line reports in one line (exit code 2, no
+traceback). That the key paths fit the scenario is checked by applying them to the base
+(:mod:`sim.sweep.sweep`), not here.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ from typing import Annotated, Any, Literal, NamedTuple
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from sim.core.metrics import METRICS, SEGMENTS
-from sim.core.scenario import load_model_file, read_yaml
 from sim.core.schema import PathName, Strict
+from sim.core.settings_file import load_model_file, read_yaml
 from sim.errors import UserError
 
 

@@ -240,7 +240,7 @@ _SHAPE_WORDS = {dict: "a mapping", list: "a list", str: "text", int: "a whole nu
 def read_manifest(folder: Path) -> dict:
     """``folder/manifest.json``: a readable JSON file (at most ``MAX_MANIFEST_BYTES``) holding an
     object of :data:`MANIFEST_SHAPE`, or a :class:`ReportError` saying what is wrong."""
-    from sim.core.scenario import ScenarioError, read_text
+    from sim.core.settings_file import ScenarioError, read_text
 
     path = folder / "manifest.json"
     try:

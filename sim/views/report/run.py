@@ -435,7 +435,7 @@ def load_panel(path: str | Path | None) -> list[Target]:
     if path is None:
         return []
     from sim.calibration import load_targets
-    from sim.core.scenario import ScenarioError
+    from sim.core.settings_file import ScenarioError
 
     try:
         return load_targets(path).targets
