@@ -14,14 +14,12 @@ from pathlib import Path
 import pandas as pd
 
 from sim.core.posterior import draws_record, point_scenario
-from sim.core.quarters import parse_quarter
+from sim.core.quarters import snapshot_quarters
 from sim.core.scenario import load_scenario, scenario_hash
 from sim.core.schema import Scenario
 from sim.core.settings_file import ScenarioError
 from sim.running import provenance, runner, storage
 from sim.views.style import COMPARE_METRICS, HEADLINE_METRICS, METRIC_LABELS
-
-SNAPSHOT_QUARTER = "2025Q4"
 
 
 @dataclass
@@ -46,20 +44,6 @@ def resolve(source, *, replications: int | None = None, seed: int | None = None,
         settings.append(f"seed={seed}")
     scenario = load_scenario(source, settings)
     return point_scenario(scenario) if point else scenario
-
-
-def snapshot_quarters(scenario: Scenario) -> list[str]:
-    """2025Q4 (the article's picture) when inside the horizon, and the horizon's end."""
-    quarters = (
-        [SNAPSHOT_QUARTER]
-        if (
-            parse_quarter(scenario.horizon.start)
-            <= parse_quarter(SNAPSHOT_QUARTER)
-            <= parse_quarter(scenario.horizon.end)
-        )
-        else []
-    )
-    return list(dict.fromkeys(quarters + [scenario.horizon.end]))
 
 
 def manifest(result: runner.Replications, digest: str, moment: datetime | None = None) -> dict:
@@ -103,8 +87,9 @@ def run_scenario(source, *, replications: int | None = None, seed: int | None = 
     """Run a scenario's replications and (unless ``out`` is None) write its run folder.
 
     Returns the tidy DataFrame (columns scenario, replication, quarter, metric, segment, value),
-    the summary at 2025Q4 and the horizon end, and the run folder's path. The folder holds
-    ``report.html``, the run's self-contained report (:func:`sim.views.report.build_report`).
+    the summary at the end of history (2025Q4) and the horizon's end, and the run folder's path.
+    The folder holds ``report.html``, the run's self-contained report
+    (:func:`sim.views.report.build_report`).
     ``point`` runs every replication at the posterior median (no parameter uncertainty). The
     replications run on ``executor`` ("local" or "dask", on ``scheduler`` or a local cluster;
     see :func:`sim.running.executors.make_executor`), with the same results on any.
@@ -116,7 +101,7 @@ def run_scenario(source, *, replications: int | None = None, seed: int | None = 
     result = runner.run_replications(scenario, workers=workers, progress=progress,
                                      executor=executor, scheduler=scheduler)
     frame = runner.tidy(result.values, scenario)
-    summary = runner.summarize(frame, snapshot_quarters(scenario))
+    summary = runner.summarize(frame, snapshot_quarters(scenario.quarters))
     digest = scenario_hash(scenario)
     moment = provenance.now()
     info = manifest(result, digest, moment)

@@ -49,7 +49,7 @@ import pandas as pd
 import yaml
 
 from sim.core.posterior import value_at
-from sim.core.quarters import parse_quarter, quarter_range
+from sim.core.quarters import HISTORY_END, format_quarter, parse_quarter, quarter_range
 from sim.core.scenario import load_scenario, scenario_hash
 from sim.core.schema import EVENT_TYPES, REGIONS, Logistic, Scenario, Signal
 from sim.core.settings_file import ScenarioError
@@ -60,8 +60,7 @@ from sim.running import compare
 from sim.views.style import COMPARE_METRICS
 from sim.workflows import resolve, run_scenario
 
-HISTORY_END = "2025Q4"       # the last quarter of the measured history the calibration fitted
-REVISION_QUARTER = "2026Q1"  # controls change the paths from here on
+REVISION_QUARTER = format_quarter(parse_quarter(HISTORY_END) + 1)  # controls change paths from it
 TARGET_QUARTER = "2027Q4"    # level controls: the level reached by then
 NO_SHOCK = "none"
 SHOCK_DEFAULTS = {"vendor_shock.vendor": NO_SHOCK, "vendor_shock.type": "price_change",

@@ -29,8 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.core.kernel import OPTIONS as DEPLOYMENTS
-from sim.core.kernel import STACKS
+from sim.core.kernel import OPTIONS, STACKS
 from sim.views.style import (
     BAND_ALPHA,
     BAND_HIGH,
@@ -237,7 +236,7 @@ def _quarters(frame: pd.DataFrame) -> list[str]:
 
 def _deployment_series(segment: str) -> list[_Series]:
     return [_Series(f"workload_share_{kind}", segment, DEPLOYMENT_LABELS[kind],
-                    DEPLOYMENT_COLOURS[kind]) for kind in DEPLOYMENTS]
+                    DEPLOYMENT_COLOURS[kind]) for kind in OPTIONS]
 
 
 def _stack_series() -> list[_Series]:
@@ -320,7 +319,7 @@ def _plot_signals(frame: pd.DataFrame, path: Path) -> Path | None:
 
 def _plot_workload_classes(frame: pd.DataFrame, path: Path) -> Path | None:
     """Small multiples: the three deployment shares within each workload class."""
-    metrics = [f"workload_share_{kind}" for kind in DEPLOYMENTS]
+    metrics = [f"workload_share_{kind}" for kind in OPTIONS]
     classes = _segments(frame, metrics, "class=")
     if not classes:
         return None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.core.quarters import snapshot_quarters
 from sim.views.report.page import (
     FolderKind,
     ReportError,
@@ -57,8 +58,6 @@ from sim.views.style import (
 if TYPE_CHECKING:
     from sim.calibration.panel import Target
 
-SNAPSHOT_QUARTER = "2025Q4"
-
 SEGMENT_DIMENSIONS = (
     ("sector", "Sector"),
     ("region", "Region"),
@@ -82,8 +81,7 @@ class RunData:
         if not self.quarters:
             raise ReportError(f"{folder / 'quarterly.parquet'}: the run holds no quarters")
         self.start, self.end = self.quarters[0], self.quarters[-1]
-        self.snapshots = list(dict.fromkeys(
-            ([SNAPSHOT_QUARTER] if SNAPSHOT_QUARTER in self.quarters else []) + [self.end]))
+        self.snapshots = snapshot_quarters(self.quarters)
         self.replications = int(self.frame["replication"].nunique())
         self._stats = self._snapshot_stats()
 
