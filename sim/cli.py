@@ -112,7 +112,8 @@ def command_validate(args) -> int:
 
 
 def command_run(args) -> int:
-    from sim.workflows import headline_table, resolve, run_scenario
+    from sim.views.terminal import headline_table
+    from sim.workflows import resolve, run_scenario
 
     scenario = resolve(args.scenario, replications=args.replications, seed=args.seed,
                        overrides=args.overrides, point=args.point)
@@ -242,11 +243,8 @@ def _print_analysis(analysis) -> None:
 
 
 def command_compare(args) -> int:
-    from sim.workflows import (
-        DEFAULT_COMPARE_DATES,
-        compare_scenarios,
-        comparison_display,
-    )
+    from sim.views.terminal import comparison_display
+    from sim.workflows import DEFAULT_COMPARE_DATES, compare_scenarios
 
     dates = args.at or list(DEFAULT_COMPARE_DATES)
     result = compare_scenarios(args.scenarios, reference=args.reference, dates=dates,
