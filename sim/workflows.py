@@ -101,7 +101,7 @@ def run_scenario(source, *, replications: int | None = None, seed: int | None = 
         storage.write_parquet(folder.staging / "quarterly.parquet", frame)
         storage.write_csv(folder.staging / "summary.csv", summary)
         if plots:
-            from sim.views.plots import plot_run
+            from sim.views.figures.run import plot_run
 
             plot_run(frame, folder.staging / "plots")
         from sim.calibration import project_targets
@@ -168,7 +168,7 @@ def calibrate_scenario(scenario_source="scenarios/baseline.yaml", targets="scena
             draws = draws_table(calibration)
             storage.write_csv(staging.staging / "posterior.csv", draws)
             if plots:
-                from sim.views.plots import plot_calibration
+                from sim.views.figures.calibration import plot_calibration
 
                 plot_calibration(
                     panel,
@@ -272,7 +272,7 @@ def _write_comparison(parent: Path, everything: list[Scenario], dates: list[str]
     import hashlib
 
     from sim.running import compare
-    from sim.views.plots import plot_comparison
+    from sim.views.figures.comparison import plot_comparison
     from sim.views.report import build_report
 
     reference = everything[0]

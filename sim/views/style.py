@@ -1,5 +1,6 @@
-"""The look and the words every figure and report shares: palette, theme, metric and segment
-labels, the metric lists of each view, and the figure helpers (a themed figure, atomic saving).
+"""The look and the words every figure and report shares: palette (and a stable colour per
+scenario), theme, metric and segment labels, the metric lists of each view, and the figure
+helpers (a themed figure, its sizes, atomic saving).
 
 Colours follow the Okabe-Ito colour-blind-safe palette; the same deployment or stack has the same
 colour in every figure and report. The look is seaborn's white grid, set through matplotlib
@@ -11,9 +12,10 @@ imported inside the functions that draw (with the non-interactive "Agg" backend)
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,32 @@ STACK_LABELS = {"closed": "Closed only", "open": "Open only", "hybrid": "Hybrid"
 REGION_COLOURS = {"eu": OKABE_ITO["reddish_purple"], "north_america": OKABE_ITO["sky_blue"],
                   "apac": OKABE_ITO["black"]}
 REGION_LABELS = {"eu": "EU", "north_america": "North America", "apac": "Asia-Pacific"}
+
+
+def scenario_colours(names: Iterable[str]) -> dict[str, str]:
+    """Return a colour (hex string) for each scenario name, stable across calls and plots.
+
+    Each name prefers the palette slot given by a hash of the name, so a scenario keeps its
+    colour when others are added or removed; a clash within ``names`` moves the later name (in
+    sorted order) to the next free slot. Okabe-Ito yellow is never handed out (a line or swatch
+    in it is unreadable on white), so names are only guaranteed distinct colours while there are
+    no more of them than the remaining seven colours; beyond that colours repeat.
+    """
+    palette = [colour for colour in PALETTE if colour != OKABE_ITO["yellow"]]
+    unique = sorted(set(names))
+    taken: set[int] = set()
+    colours: dict[str, str] = {}
+    slots = len(palette)
+    for name in unique:
+        preferred = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:4], "big") % slots
+        slot = preferred
+        if len(taken) < slots:
+            while slot in taken:
+                slot = (slot + 1) % slots
+        taken.add(slot)
+        colours[name] = palette[slot]
+    return colours
+
 
 # --- words ------------------------------------------------------------------------------------
 
@@ -124,6 +152,9 @@ DPI = 120
 BAND_LOW, BAND_HIGH = 0.05, 0.95
 BAND_ALPHA = 0.2
 SINGLE_PANEL_SIZE = (8.0, 4.8)
+#: Small multiples (a panel per class, series or parameter): a panel's size, panels per row.
+SMALL_MULTIPLE_SIZE = (4.2, 3.4)
+SMALL_MULTIPLE_COLUMNS = 3
 
 #: seaborn's "whitegrid" look at readable sizes, without importing seaborn (a second of
 #: start-up); applied through :func:`theme`, so matplotlib's global settings are left as they were.

@@ -43,7 +43,7 @@ from sim.views.report.page import (
     th,
     when,
 )
-from sim.views.style import COMPARE_HEADLINE_METRICS, METRIC_LABELS, is_share
+from sim.views.style import COMPARE_HEADLINE_METRICS, METRIC_LABELS, is_share, scenario_colours
 
 COMPARISON_FILES = ("manifest.json", "comparison.csv", "comparison.parquet")
 TABLE_COLUMNS = {"scenario", "metric", "quarter", "mean", "p5", "p95", "difference",
@@ -132,8 +132,6 @@ class ComparisonData:
 
     def colours(self) -> dict[str, str]:
         """Each scenario's colour in the fan charts."""
-        from sim.views.plots import scenario_colours
-
         return scenario_colours(self.names)
 
     def frame(self):

@@ -105,7 +105,7 @@ class RunData:
         """Mean and 90% interval of ``metric`` in ``segment`` at ``quarter``; None if absent."""
         key = (metric, segment, quarter)
         if key not in self._stats:
-            from sim.views.plots import band_table
+            from sim.views.figures.bands import band_table
 
             try:
                 bands = band_table(self.frame, metric, segment)
