@@ -147,5 +147,5 @@ def test_every_error_a_user_can_fix_has_the_one_base():
                     if isinstance(node, ast.ClassDef)
                     and {getattr(base, "id", "") for base in node.bases} & {"Exception",
                                                                              "BaseException"})
-    assert direct == ["sim.errors.UserError", "sim.explorer.whatif.Cancelled",
+    assert direct == ["sim.errors.UserError", "sim.explorer.whatif.ensemble.Cancelled",
                       "sim.sweep.store.DamagedRun"]
