@@ -10,7 +10,11 @@ One module per concern:
 
 * :mod:`sim.views.report.page`: the page building blocks every report shares (document, sections,
   figures, tables, escaping, styles), numbers in words, and :class:`FolderKind`;
-* :mod:`sim.views.report.run`: run folders (``manifest.json`` + ``quarterly.parquet``);
+* :mod:`sim.views.report.run`: run folders (``manifest.json`` + ``quarterly.parquet``), with its
+  sections in :mod:`~sim.views.report.run_trends` (the trend figures and their captions),
+  :mod:`~sim.views.report.run_targets` (the calibration targets against the run) and
+  :mod:`~sim.views.report.run_segments` (the segment tables), over the folder read once
+  (:mod:`~sim.views.report.run_data`);
 * :mod:`sim.views.report.sweep`: sweep folders (``manifest.json`` + ``design.parquet`` +
   ``results.parquet``), with the analysis when ``analysis/`` exists;
 * :mod:`sim.views.report.comparison`: comparison folders (``manifest.json`` + ``comparison.csv`` +
