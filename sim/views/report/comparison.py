@@ -18,29 +18,29 @@ from types import SimpleNamespace
 
 from sim.views.report.page import (
     FolderKind,
-    ReportError,
     Section,
-    Stat,
     document,
     embeddable,
     esc,
     facts,
     figure,
-    figure_value,
     hash_span,
-    interval_meaning,
-    join_words,
     other_figures,
-    pct,
-    pct_interval,
-    read_manifest,
-    read_parquet,
-    share_cell,
     software_facts,
     swatch,
     table,
     td,
     th,
+)
+from sim.views.report.reading import ReportError, read_manifest, read_parquet
+from sim.views.report.words import (
+    Stat,
+    figure_value,
+    interval_meaning,
+    join_words,
+    pct,
+    pct_interval,
+    share_cell,
     when,
 )
 from sim.views.style import COMPARE_HEADLINE_METRICS, METRIC_LABELS, is_share, scenario_colours

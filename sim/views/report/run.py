@@ -21,17 +21,12 @@ from sim.views.report.page import (
     esc,
     facts,
     hash_span,
-    interval_meaning,
-    join_words,
-    pct_interval,
     settings_block,
-    share_cell,
     software_facts,
     sources_table,
     table,
     td,
     th,
-    when,
 )
 from sim.views.report.run_data import RunData
 from sim.views.report.run_segments import segments_section
@@ -43,6 +38,7 @@ from sim.views.report.run_targets import (
     targets_sentence,
 )
 from sim.views.report.run_trends import trend_figures
+from sim.views.report.words import interval_meaning, join_words, pct_interval, share_cell, when
 from sim.views.style import HEADLINE_METRICS, METRIC_LABELS
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.core.quarters import snapshot_quarters
-from sim.views.report.page import ReportError, Stat, embeddable, read_manifest, read_parquet
+from sim.views.report.page import embeddable
+from sim.views.report.reading import ReportError, read_manifest, read_parquet
+from sim.views.report.words import Stat
 from sim.views.style import segment_label
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sim.views.report.page import Stat, esc, pct, share_cell, swatch, table, td, th
+from sim.views.report.page import esc, swatch, table, td, th
 from sim.views.report.run_data import RunData
+from sim.views.report.words import Stat, pct, share_cell
 from sim.views.style import (
     DEPLOYMENT_COLOURS,
     DEPLOYMENT_LABELS,

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.views.report.page import ReportError, Stat, esc, figure_value, table, td, th
+from sim.views.report.page import esc, table, td, th
+from sim.views.report.reading import ReportError
 from sim.views.report.run_data import RunData
+from sim.views.report.words import Stat, figure_value
 from sim.views.style import METRIC_LABELS, segment_label
 
 if TYPE_CHECKING:

@@ -4,8 +4,9 @@ reading order with captions that say, in the run's own numbers, what to look at.
 
 from __future__ import annotations
 
-from sim.views.report.page import Stat, esc, figure, join_words, other_figures, pct
+from sim.views.report.page import esc, figure, other_figures
 from sim.views.report.run_data import RunData
+from sim.views.report.words import Stat, join_words, pct
 
 
 def trend_figures(run: RunData) -> str:

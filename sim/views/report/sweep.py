@@ -15,17 +15,12 @@ from typing import TYPE_CHECKING
 
 from sim.views.report.page import (
     FolderKind,
-    ReportError,
     Section,
-    check_shape,
     document,
     esc,
     facts,
     figure,
-    figure_value,
     hash_span,
-    join_words,
-    read_manifest,
     settings_block,
     software_facts,
     sources_table,
@@ -33,13 +28,15 @@ from sim.views.report.page import (
     td,
     th,
 )
+from sim.views.report.reading import ReportError, check_shape, read_manifest
+from sim.views.report.words import figure_value, join_words
 from sim.views.style import BAND_HIGH, BAND_LOW, METRIC_LABELS, segment_label
 
 if TYPE_CHECKING:
     from sim.analysis.data import SweepData
 
 SWEEP_FILES = ("manifest.json", "design.parquet", "results.parquet")
-#: What the report reads from the sweep file (see :func:`sim.views.report.page.check_shape`).
+#: What the report reads from the sweep file (see :func:`sim.views.report.reading.check_shape`).
 SPEC_SHAPE = {"name": str, "description": str, "parameters": {"*": {"label": str}},
               "design": {"method": str}, "outcomes": [str]}
 
