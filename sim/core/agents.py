@@ -1,24 +1,23 @@
 """Enterprise agents: identity, attributes, and the readable per-agent reference decision.
 
-An :class:`Enterprise` is a Mesa agent placed on a cell of the peer network. Its attributes
-(sector, region, size band, ML capacity, risk aversion, stack) are views of the model's
-struct-of-arrays state, so Mesa's ``AgentSet`` selections and groupbys see the live values while
-the quarter's arithmetic runs vectorized in :mod:`sim.core.kernel`.
+An :class:`Enterprise` is a Mesa agent; its peers are the model's neighbour lists
+(:mod:`sim.core.peers`). Its attributes (sector, region, size band, ML capacity, risk aversion,
+stack) are views of the model's struct-of-arrays state, so Mesa's ``AgentSet`` selections and
+groupbys see the live values while the quarter's arithmetic runs vectorized in
+:mod:`sim.core.kernel`.
 
 :meth:`Enterprise.decide` is the reference path: the same decisions as
 :func:`sim.core.kernel.decide_quarter`, written one enterprise at a time in plain Python,
-consuming the
-same pre-drawn random numbers. Tests prove the two agree; it is not used for production runs.
+consuming the same pre-drawn random numbers. Tests prove the two agree; it is not used for
+production runs.
 """
 
 from __future__ import annotations
 
-import itertools
-import weakref
 from dataclasses import dataclass
 
+import mesa
 import numpy as np
-from mesa.discrete_space import FixedAgent
 
 from sim.core import kernel
 from sim.core.kernel import (
@@ -30,6 +29,7 @@ from sim.core.kernel import (
     STACK_HYBRID,
     STACK_OPEN,
 )
+from sim.core.mesa_internals import forget_finished_models
 from sim.core.schema import REGIONS, SECTOR_NAMES, SIZES
 
 
@@ -135,26 +135,9 @@ def logit_choice(values, logit_scale: float, uniform: float) -> int:
     return int(kernel.draw_from_weights(weights, np.asarray(uniform)))
 
 
-class _IdCounters(weakref.WeakKeyDictionary):
-    """Per-model counters of agent ids that forget a model once it is gone.
-
-    A workaround for a Mesa defect: ``Agent.__init__`` draws ``unique_id`` from
-    ``next(self._ids[model])``, and Mesa's ``Agent._ids`` is a plain ``defaultdict`` keyed by the
-    model, which keeps every model ever built alive (a leak per replication in long calibrations
-    and sweeps). :class:`Enterprise` shadows that private class attribute with this weak
-    dictionary. test_model.py's test_agent_ids_come_from_the_weak_counters fails if Mesa stops
-    reading ``_ids`` this way."""
-
-    def __getitem__(self, model):
-        if model not in self:
-            self[model] = itertools.count(1)
-        return super().__getitem__(model)
-
-
-class Enterprise(FixedAgent):
+@forget_finished_models
+class Enterprise(mesa.Agent):
     """An enterprise deciding, each quarter, which of its workloads run on which stack."""
-
-    _ids = _IdCounters()
 
     def __init__(self, model, index: int):
         super().__init__(model)
