@@ -3,6 +3,7 @@ wiring, burn-in and common random numbers."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import fields
 
@@ -21,7 +22,7 @@ from sim.core.kernel import (
     STACK_OPEN,
 )
 from sim.core.metrics import METRIC_INDEX, SEGMENTS
-from sim.core.model import AdoptionModel
+from sim.core.model import STEP_ORDER, AdoptionModel
 from sim.core.scenario import ScenarioError, load_scenario
 
 EVENTS = ("scheduled_events=["
@@ -250,6 +251,32 @@ def test_peer_share_counts_neighbours_running_open(small_baseline):
         neighbours = model.peer_neighbours[model.peer_offsets[i]:model.peer_offsets[i + 1]]
         expected[i] = np.mean(neighbours == 0)
     np.testing.assert_allclose(model.peer_share(), expected)
+
+
+# --- the step order -------------------------------------------------------------------------------
+
+def test_step_docstring_describes_the_steps_in_step_order():
+    """The step order is stated once, ``STEP_ORDER``; ``AdoptionModel.step``'s docstring
+    describes each step under its name, in that order."""
+    described = re.findall(r"^\s*- (\w+): ", AdoptionModel.step.__doc__, flags=re.MULTILINE)
+    assert tuple(described) == STEP_ORDER
+
+
+def test_steps_are_referred_to_by_names_of_the_step_order():
+    """Wherever the code, the tests or the README name a step (step "intentions", steps
+    "utilities" and "choice"), the name is one of ``STEP_ORDER``; no step is referred to by
+    number."""
+    root = BASELINE.parents[1]
+    sources = [*sorted((root / "sim").rglob("*.py")), *sorted((root / "tests").rglob("*.py"))]
+    texts = [path.read_text() for path in sources]
+    texts.append((root / "README.md").read_text())
+    cited = {name for text in texts
+             for mention in re.findall(r'\bsteps?\s+((?:"\w+"(?:,?\s+and\s+|,\s+)?)+)', text)
+             for name in re.findall(r'"(\w+)"', mention)}
+    assert cited and cited <= set(STEP_ORDER), cited - set(STEP_ORDER)
+    numbered = [match for text in texts for match in
+                re.findall(r"\bsteps? \d[\d, and-]*|# \d\. |#(?: \d,?)+$", text, re.MULTILINE)]
+    assert numbered == []
 
 
 # --- (e) burn-in --------------------------------------------------------------------------------

@@ -216,29 +216,30 @@ class Enterprise(mesa.Agent):
         constraining which stacks remain. Mirrors :func:`sim.core.kernel.decide_quarter` for
         this one enterprise.
         """
-        active = [w for w in self.workload_indices if context.active[w]]
+        active = [workload for workload in self.workload_indices if context.active[workload]]
         current_stack = int(context.stack[self.index])
         if not active:
             return EnterpriseDecision(False, current_stack, {})
-        utilities = {w: self._utilities(w, context, behaviour) for w in active}
-        current = {w: int(context.deployment[w]) for w in active}
+        utilities = {workload: self._utilities(workload, context, behaviour) for workload in active}
+        current = {workload: int(context.deployment[workload]) for workload in active}
         existing = current_stack != NOT_DEPLOYED
 
         platform, peer = context.platform[self.index], context.peer[self.index]
         values, allocations = stack_values(utilities, current, set(active), platform, peer)
         planned_values, planned_allocations = values, allocations
         if outlook is not None:
-            expected = {w: self._utilities(w, outlook, behaviour) for w in active}
+            expected = {workload: self._utilities(workload, outlook, behaviour)
+                        for workload in active}
             planned_values, planned_allocations = stack_values(
                 expected, current, set(active), outlook.platform[self.index],
                 outlook.peer[self.index])
         preferred = max(range(3), key=lambda stack: (planned_values[stack], -stack))
-        open_now = sum(1 for w in active if current[w] > CLOSED)
+        open_now = sum(1 for workload in active if current[workload] > CLOSED)
         open_preferred = sum(1 for option in planned_allocations[preferred].values()
                              if option > CLOSED)
         plans = existing and open_preferred > open_now
 
-        new_workloads = {w for w in active if current[w] == NOT_DEPLOYED}
+        new_workloads = {workload for workload in active if current[workload] == NOT_DEPLOYED}
         if context.review[self.index] or not existing:
             movable = set(active)
             switching = float(context.switching[self.index])
@@ -252,4 +253,5 @@ class Enterprise(mesa.Agent):
 
         chosen = logit_choice(values, behaviour.logit_scale, context.choice_uniform[self.index])
         return EnterpriseDecision(plans, chosen,
-                                  {w: allocations[chosen][w] for w in active if w in movable})
+                                  {workload: allocations[chosen][workload]
+                                   for workload in active if workload in movable})

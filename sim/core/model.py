@@ -2,8 +2,8 @@
 
 :class:`AdoptionModel` owns the population (Mesa agents, with their attributes and workloads as
 struct-of-arrays, and their peer network as neighbour lists), the signal paths, the vendor market
-and the random streams, and runs one quarter per :meth:`AdoptionModel.step` in the order its
-docstring gives. It knows nothing of files, the command line or plots.
+and the random streams, and runs one quarter per :meth:`AdoptionModel.step`, the steps of
+:data:`STEP_ORDER` in order. It knows nothing of files, the command line or plots.
 """
 
 from __future__ import annotations
@@ -38,6 +38,10 @@ STREAMS = (
     "mesa",
 )
 ENGINES = ("vectorized", "reference")
+# The steps of a quarter, in the order AdoptionModel.step runs them (its docstring says what each
+# does). The code and its documentation refer to a step by one of these names, never by number.
+STEP_ORDER = ("signals", "vendor_events", "arrivals", "utilities", "intentions", "reviews",
+              "choice", "metrics")
 
 
 def random_streams(seed: int | np.random.SeedSequence) -> dict[str, np.random.Generator]:
@@ -128,28 +132,31 @@ class AdoptionModel(mesa.Model):
         return np.where(degree > 0, counts / np.maximum(degree, 1), 0.0)
 
     def step(self) -> None:
-        """One quarter, in this order (the burn-in holds the world at the horizon start):
+        """One quarter: the steps of :data:`STEP_ORDER`, in that order (the burn-in holds the
+        world at the horizon start):
 
-        1. advance the signals to this quarter;
-        2. draw and apply vendor events (prices, forced reviews, perceived risk);
-        3. entry: enterprises that start using AI; growth: new workloads join portfolios;
-        4. compute every workload's utility for every option, and every enterprise's stack values;
-        5. intentions: every enterprise's preferred allocation under the signals it expects
-           ``planning_horizon`` quarters ahead, compared with what it runs;
-        6. reviews: who reviews this quarter (periodic draw, plus forced by vendor events);
-        7. reviewing enterprises choose a stack by logit and reallocate; new workloads are placed;
-        8. collect metrics (reported quarters only).
+        - signals: advance the signals to this quarter;
+        - vendor_events: draw and apply vendor events (prices, forced reviews, perceived risk);
+        - arrivals: entry, enterprises that start using AI; growth, new workloads join portfolios;
+        - utilities: every workload's utility for every option, and every enterprise's stack
+          values;
+        - intentions: every enterprise's preferred allocation under the signals it expects
+          ``planning_horizon`` quarters ahead, compared with what it runs;
+        - reviews: who reviews this quarter (periodic draw, plus forced by vendor events);
+        - choice: reviewing enterprises choose a stack by logit and reallocate; new workloads are
+          placed;
+        - metrics: collect metrics (reported quarters only).
 
         Peer shares are read from the previous quarter's state, so agent order never matters.
         """
         behaviour, population = self.behaviour, self.population
         reported = self.quarter >= 0
         now = max(self.quarter, 0)
-        signals = self.signals.at(now)                                                  # 1
-        events = self.vendors.step(self.quarter, draw_random=reported)                        # 2
-        active = population.arrival_quarter <= now                                       # 3
+        signals = self.signals.at(now)                                            # signals
+        events = self.vendors.step(self.quarter, draw_random=reported)            # vendor_events
+        active = population.arrival_quarter <= now                                # arrivals
         market = self._market(signals)
-        review_draw = self.streams["reviews"].random(population.enterprises)            # 6
+        review_draw = self.streams["reviews"].random(population.enterprises)      # reviews
         context = QuarterContext(
             **market, active=active, deployment=self.deployment, stack=self.stack,
             perceived_risk=self.vendors.perceived_risk,
@@ -159,14 +166,14 @@ class AdoptionModel(mesa.Model):
             review=(review_draw < behaviour.review_rate) | events.forced_review,
             choice_uniform=self.streams["choice"].random(population.enterprises))
         outlook = None
-        if behaviour.planning_horizon:                                                     # 5
+        if behaviour.planning_horizon:                                            # intentions
             ahead = self.expected_signals.at(now + behaviour.planning_horizon)
             outlook = dataclasses.replace(context, **self._market(ahead))
-        decision = self.decide(context, outlook)                                  # 4, 5, 7
+        decision = self.decide(context, outlook)          # utilities, intentions, choice
         stack_before = self.stack
         self.deployment, self.stack = decision.deployment, decision.stack
         self.plans_to_expand = decision.plans_to_expand
-        if reported:                                                                    # 8
+        if reported:                                                              # metrics
             self.metrics.collect(
                 self.quarter,
                 deployment=self.deployment,
@@ -202,7 +209,8 @@ class AdoptionModel(mesa.Model):
         return platform * (1000.0 / cost_weight) if cost_weight > 0 else np.zeros_like(platform)
 
     def decide(self, context: QuarterContext, outlook: QuarterContext | None) -> QuarterDecision:
-        """The quarter's decisions (steps 4, 5 and 7) on this model's ``engine``."""
+        """The quarter's decisions (steps "utilities", "intentions" and "choice") on this model's
+        ``engine``."""
         if self.engine == "vectorized":
             if self._kernel_cache is None:
                 self._kernel_cache = kernel.KernelCache(self.population, self.behaviour)
