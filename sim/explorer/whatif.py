@@ -48,11 +48,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from sim.core.paths import deterministic_path
 from sim.core.posterior import value_at
 from sim.core.quarters import parse_quarter, quarter_range
 from sim.core.scenario import ScenarioError, load_scenario, scenario_hash
 from sim.core.schema import EVENT_TYPES, REGIONS, Logistic, Scenario, Signal
-from sim.core.signals import deterministic_path
 from sim.explorer.files import SAVED_FOLDER, safe_path
 from sim.running import compare
 from sim.views.style import COMPARE_METRICS
@@ -169,7 +169,7 @@ def _signal(scenario: Scenario, names: tuple[str, ...]) -> Signal:
 
 def _value(signal: Signal, quarter: str) -> float:
     """The signal's noise-free value at ``quarter``
-    (:func:`sim.core.signals.deterministic_path`)."""
+    (:func:`sim.core.paths.deterministic_path`)."""
     return float(deterministic_path(signal, np.array([float(parse_quarter(quarter))]))[0])
 
 
