@@ -19,9 +19,9 @@ import pytest
 import yaml
 from conftest import BASELINE, ROOT
 
+from sim.core.paths import deterministic_path
 from sim.core.quarters import HISTORY_END, parse_quarter, quarter_range
 from sim.core.scenario import ScenarioError
-from sim.core.signals import deterministic_path
 from sim.explorer import files, whatif
 from sim.explorer.whatif.controls import REVISION_QUARTER, SHOCK_DEFAULTS
 from sim.workflows import resolve, run_scenario

@@ -22,7 +22,8 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from sim.core.metrics import METRICS, SEGMENTS
+from sim.core.metric_table import METRIC_NAMES
+from sim.core.metrics import SEGMENTS
 from sim.core.quarters import parse_quarter
 from sim.core.schema import Confidence, Positive, QuarterText, Scenario, Strict
 
@@ -51,7 +52,7 @@ class Target(Strict):
     @field_validator("metric", "segment")
     @classmethod
     def _known(cls, name: str, info) -> str:
-        known = METRICS if info.field_name == "metric" else SEGMENTS
+        known = METRIC_NAMES if info.field_name == "metric" else SEGMENTS
         if name not in known:
             raise ValueError(
                 f"unknown {info.field_name} '{name}'; {info.field_name}s: {', '.join(known)}"

@@ -269,7 +269,11 @@ def from_validation_error(error: ValidationError, origins: Origins,
 
 
 def _problem(detail: dict, origins: Origins, root: type[BaseModel]) -> ScenarioError:
-    loc = tuple(str(part) for part in detail["loc"] if part != "[key]")
+    """The error of one validation problem, located at its key (a check of a whole scenario
+    names the key it found at fault in its context, ``key``)."""
+    named = detail.get("ctx", {}).get("key")
+    loc = tuple(named.split(".")) if named else tuple(
+        str(part) for part in detail["loc"] if part != "[key]")
     origin = next(origins[loc[:depth]] for depth in range(len(loc), -1, -1)
                   if loc[:depth] in origins)
     return ScenarioError(
@@ -285,6 +289,8 @@ def _describe(detail: dict, loc: KeyPath, root: type[BaseModel]) -> str:
         return "missing required key"
     if kind == "value_error":
         return detail["msg"].removeprefix("Value error, ")
+    if kind == "signal_range":
+        return detail["msg"]
     return f"{detail['msg']} (got {_short(detail['input'])})"
 
 

@@ -42,7 +42,8 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from sim.core.metrics import METRICS, SEGMENTS
+from sim.core.metric_table import METRIC_NAMES
+from sim.core.metrics import SEGMENTS
 from sim.core.schema import PathName, Strict
 from sim.core.settings_file import load_model_file, read_yaml
 from sim.errors import UserError
@@ -99,9 +100,10 @@ def parse_outcome(text: str) -> Outcome:
         raise ValueError(f"'{text}' is not an outcome; write metric@YYYYQn or "
                          "metric[segment]@YYYYQn, e.g. workload_share_open_any[region=eu]@2030Q4")
     metric, segment = match["metric"], match["segment"] or "all"
-    if metric not in METRICS:
+    if metric not in METRIC_NAMES:
         raise ValueError(
-            f"unknown metric '{metric}'{_guess(metric, METRICS)}; metrics: {', '.join(METRICS)}"
+            f"unknown metric '{metric}'{_guess(metric, METRIC_NAMES)}; "
+            f"metrics: {', '.join(METRIC_NAMES)}"
         )
     if segment not in SEGMENTS:
         raise ValueError(f"unknown segment '{segment}'{_guess(segment, SEGMENTS)}; "

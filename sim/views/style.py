@@ -6,8 +6,8 @@ Colours follow the Okabe-Ito colour-blind-safe palette; the same deployment or s
 colour in every figure and report. The look is seaborn's white grid, set through matplotlib
 settings (:data:`THEME`, applied by :func:`theme`) so seaborn is not needed.
 
-Importing this module is instant: it needs the standard library only, and matplotlib is
-imported inside the functions that draw (with the non-interactive "Agg" backend).
+Importing this module is instant: it needs the standard library and the metric table only, and
+matplotlib is imported inside the functions that draw (with the non-interactive "Agg" backend).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from sim.core.metric_table import METRIC_BY_NAME, METRICS
 
 # --- palette ----------------------------------------------------------------------------------
 
@@ -81,21 +83,9 @@ def scenario_colours(names: Iterable[str]) -> dict[str, str]:
 
 # --- words ------------------------------------------------------------------------------------
 
-#: Plain names of the metrics a reader meets in tables, reports and the terminal.
-METRIC_LABELS = {
-    "workload_share_closed": "Workloads on closed APIs",
-    "workload_share_open": "Workloads on open weights, self-hosted",
-    "workload_share_open_finetuned": "Workloads on fine-tuned open weights",
-    "workload_share_open_any": "Workloads on open weights (any)",
-    "volume_share_closed": "Token volume on closed APIs",
-    "volume_share_open": "Token volume on open weights, self-hosted",
-    "volume_share_open_finetuned": "Token volume on fine-tuned open weights",
-    "volume_share_open_any": "Token volume on open weights (any)",
-    "stack_share_closed": "Enterprises closed only",
-    "stack_share_open": "Enterprises open only",
-    "stack_share_hybrid": "Enterprises hybrid",
-    "plans_to_expand_open": "Enterprises planning to expand open use",
-}
+#: Plain names of the metrics a reader meets in tables, reports and the terminal (every metric
+#: of the metric table has one).
+METRIC_LABELS = {spec.name: spec.label for spec in METRICS}
 
 #: A run's headline figures: the terminal's table after ``adoptsim run`` and the run report's
 #: key figures (labelled by :data:`METRIC_LABELS`).
@@ -134,8 +124,8 @@ def metric_of(outcome: str) -> str:
 
 def is_share(metric: str) -> bool:
     """Whether a metric (or a sweep outcome of it) is a share, shown in percent."""
-    metric = metric_of(metric)
-    return "share" in metric or metric.startswith("plans_to_expand")
+    spec = METRIC_BY_NAME.get(metric_of(metric))
+    return spec is not None and spec.is_share
 
 
 def segment_label(segment: str) -> str:

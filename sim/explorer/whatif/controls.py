@@ -33,11 +33,11 @@ from typing import Any
 
 import numpy as np
 
+from sim.core.paths import deterministic_path
 from sim.core.posterior import value_at
 from sim.core.quarters import HISTORY_END, format_quarter, parse_quarter, quarter_range
 from sim.core.schema import EVENT_TYPES, REGIONS, Logistic, Scenario, Signal
 from sim.core.settings_file import ScenarioError
-from sim.core.signals import deterministic_path
 
 REVISION_QUARTER = format_quarter(parse_quarter(HISTORY_END) + 1)  # controls change paths from it
 TARGET_QUARTER = "2027Q4"    # level controls: the level reached by then
@@ -97,7 +97,7 @@ def _signal(scenario: Scenario, names: tuple[str, ...]) -> Signal:
 
 def _value(signal: Signal, quarter: str) -> float:
     """The signal's noise-free value at ``quarter``
-    (:func:`sim.core.signals.deterministic_path`)."""
+    (:func:`sim.core.paths.deterministic_path`)."""
     return float(deterministic_path(signal, np.array([float(parse_quarter(quarter))]))[0])
 
 
