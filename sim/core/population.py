@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.core.economics import open_model
 from sim.core.quarters import parse_quarter
 from sim.core.schema import REGIONS, SECTOR_NAMES, SIZES, WORKLOAD_CLASSES, Scenario
 
@@ -44,7 +45,10 @@ class Population:
     owner: np.ndarray
     workload_class: np.ndarray  # index into WORKLOAD_CLASSES
     arrival_quarter: np.ndarray
-    volume: np.ndarray          # millions of tokens per quarter
+    base_volume: np.ndarray     # millions of tokens per quarter at the horizon start
+    demand_elasticity: np.ndarray  # its tokens grow as the token demand index to this power
+    throughput: np.ndarray      # the open model it needs: Mtok per GPU-hour at full load, 2024Q1
+    minimum_gpus: np.ndarray    # that model's smallest deployment
     stakes: np.ndarray
     frontier_need: np.ndarray
     sensitivity: np.ndarray
@@ -219,8 +223,10 @@ def build_population(scenario: Scenario, population_rng: np.random.Generator,
     median = np.array([spec.volume_mtok_median for spec in class_specs])[workload_class]
     log_sd = np.array([spec.volume_log_sd for spec in class_specs])[workload_class]
     size_volume = np.array([mix.sizes[name].volume_multiplier for name in SIZES])[size_band]
-    volume = median * size_volume[owner] * np.exp(log_sd * growth_rng.standard_normal(owner.size))
+    base_volume = (median * size_volume[owner]
+                   * np.exp(log_sd * growth_rng.standard_normal(owner.size)))
     taste = growth_rng.standard_normal((owner.size, 3))
+    throughput, minimum_gpus = open_model(attributes["frontier_need"], scenario.economics)
 
     return Population(
         sector=sector,
@@ -235,7 +241,11 @@ def build_population(scenario: Scenario, population_rng: np.random.Generator,
         owner=owner,
         workload_class=workload_class,
         arrival_quarter=arrival,
-        volume=volume,
+        base_volume=base_volume,
+        demand_elasticity=np.array([spec.demand_elasticity
+                                    for spec in class_specs])[workload_class],
+        throughput=throughput,
+        minimum_gpus=minimum_gpus,
         taste=taste,
         open_affinity=open_affinity,
         **attributes,
