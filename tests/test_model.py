@@ -88,11 +88,11 @@ class CheckedModel(AdoptionModel):
         acted["plans"] += int(np.sum(decision.plans_to_expand))
         acted["finetuned"] += int(np.sum(decision.deployment == FINETUNED))
         acted["peer"] += int(np.sum(context.peer > 0))
-        acted["switching_cost"] += int(np.sum(context.review & (context.switching > 0)))
-        acted["switching_relief"] += int(np.sum(
-            existing & (context.switching < b.switching_cost)))
+        full_migration = context.cost_scale * b.migration_cost_usd / b.payback_quarters
+        acted["migration_cost"] += int(np.sum(moved & (context.migration > 0)[population.owner]))
+        acted["migration_relief"] += int(np.sum(existing & (context.migration < full_migration)))
         acted["perceived_risk"] += int(np.sum(context.perceived_risk > 0))
-        acted["vendor_price"] += int(np.ptp(context.closed_price) > 0)
+        acted["vendor_price"] += int(np.ptp(context.price_multiplier) > 0)
         acted["compliance"] += int(np.sum(compliance[active] > 0))
         acted["outlook"] += int(outlook is not None and not np.array_equal(
             outlook.signals.benchmark_gap, context.signals.benchmark_gap))
@@ -139,7 +139,7 @@ def test_vectorized_and_reference_engines_agree_every_quarter(seed, monkeypatch)
     assert behaviour.workload_taste_sd > 0 and behaviour.planning_horizon > 0
     acted = checked.acted
     for mechanism in ("review", "entry", "placing", "reallocation", "switch", "plans", "finetuned",
-                      "peer", "switching_cost", "switching_relief", "perceived_risk",
+                      "peer", "migration_cost", "migration_relief", "perceived_risk",
                       "vendor_price", "compliance", "outlook"):
         assert acted[mechanism] > 0, (mechanism, dict(acted))
     assert flips["hybrid_fix"] > 0

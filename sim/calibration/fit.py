@@ -63,10 +63,8 @@ class PanelSimulation:
     def __init__(self, base: Scenario, names: list[str], targets: list[Target]):
         self.base, self.names, self.targets = base, names, targets
         self.series = list(dict.fromkeys((t.metric, t.segment) for t in targets))
-        start = parse_quarter(base.horizon.start)
-        self.cells = [(parse_quarter(t.quarter) - start, self.series.index((t.metric, t.segment)))
-                      for t in targets]
-        self.quarters = max(quarter for quarter, _ in self.cells) + 1
+        self.start = parse_quarter(base.horizon.start)
+        self.quarters = max(parse_quarter(t.quarter) for t in targets) - self.start + 1
 
     def paths(self, values, seed) -> np.ndarray:
         """(quarters, series) of one replication with these parameter values and seed."""
@@ -77,7 +75,12 @@ class PanelSimulation:
 
     def values(self, paths: np.ndarray) -> np.ndarray:
         """The panel's values in ``paths`` (..., quarters, series) -> (..., targets)."""
-        return np.stack([paths[..., quarter, series] for quarter, series in self.cells], axis=-1)
+        def target_values(target: Target) -> np.ndarray:
+            series = self.series.index((target.metric, target.segment))
+            return target.simulated(
+                lambda quarter: paths[..., parse_quarter(quarter) - self.start, series])
+
+        return np.stack([target_values(target) for target in self.targets], axis=-1)
 
     def __call__(self, parameters) -> dict:
         seed = np.random.SeedSequence(int(np.random.randint(0, 2**31 - 1)))

@@ -41,6 +41,9 @@ class Target(Strict):
     metric: str = Field(description="the model metric the observation maps to (sim.core.metrics)")
     segment: str = Field("all", description="the enterprises or workloads it covers")
     quarter: QuarterText
+    relative_to: QuarterText | None = Field(None, description=(
+        "a growth: the observation is the metric at `quarter` over its value at this earlier "
+        "quarter (within each replication)"))
     value: float
     tolerance: Positive = Field(description="one unit of misfit: reflects the source's confidence")
     kind: Literal["estimate", "upper_bound", "lower_bound"] = Field(
@@ -59,11 +62,31 @@ class Target(Strict):
             )
         return name
 
+    @model_validator(mode="after")
+    def _growth_from_earlier(self) -> Target:
+        if self.relative_to is not None and parse_quarter(self.relative_to) >= parse_quarter(
+                self.quarter):
+            raise ValueError(f"relative_to {self.relative_to} must be before quarter "
+                             f"{self.quarter}")
+        return self
+
     @property
     def label(self) -> str:
-        """``metric[segment]@quarter``, the way sweeps name an outcome."""
+        """``metric[segment]@quarter``, the way sweeps name an outcome (a growth adds
+        ``/relative_to``)."""
         segment = "" if self.segment == "all" else f"[{self.segment}]"
-        return f"{self.metric}{segment}@{self.quarter}"
+        growth = "" if self.relative_to is None else f"/{self.relative_to}"
+        return f"{self.metric}{segment}@{self.quarter}{growth}"
+
+    def simulated(self, at) -> np.ndarray:
+        """The observation's simulated value(s) from ``at(quarter)``, the metric's value(s) at a
+        quarter: that value, or for a growth its ratio to the value at ``relative_to``."""
+        value = np.asarray(at(self.quarter), dtype=float)
+        if self.relative_to is None:
+            return value
+        base = np.asarray(at(self.relative_to), dtype=float)
+        return np.divide(value, base, out=np.full(np.broadcast(value, base).shape, np.nan),
+                         where=base > 0)
 
     def misfit(self, simulated: float) -> float:
         """(simulated - observed) / tolerance; for a bound only the side beyond it counts."""

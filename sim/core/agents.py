@@ -180,27 +180,26 @@ class Enterprise(mesa.Agent):
 
     # --- the reference decision ----------------------------------------------------------------
     def _utilities(self, workload: int, context, behaviour) -> tuple[float, float, float]:
-        population, signals = self.model.population, context.signals
-        exposure = 1.0 if self.regulated else behaviour.unregulated_compliance_share
+        """The workload's (closed, open, open_finetuned) utilities under ``context``: its costs
+        in dollars this quarter, then the utility of each option."""
+        population, signals, me = self.model.population, context.signals, self.index
+        (closed_cost, open_cost, finetuned_cost), = kernel.workload_costs(
+            population, context, np.array([workload])).options.T
         return kernel.option_utilities(
             stakes=population.stakes[workload],
             frontier_need=population.frontier_need[workload],
             sensitivity=population.sensitivity[workload],
             domain_specificity=population.domain_specificity[workload],
-            volume=population.volume[workload],
+            closed_cost=closed_cost, open_cost=open_cost, finetuned_cost=finetuned_cost,
+            cost_scale=context.cost_scale[me],
             taste_closed=population.taste[workload, CLOSED],
             taste_open=population.taste[workload, OPEN],
             taste_finetuned=population.taste[workload, FINETUNED],
-            open_affinity=population.open_affinity[self.index],
-            closed_price=context.closed_price[self.index],
-            open_price=context.open_price,
-            perceived_risk=context.perceived_risk[self.index],
+            open_affinity=population.open_affinity[me],
+            perceived_risk=context.perceived_risk[me],
             risk_aversion=self.risk_aversion,
-            regulatory_pressure=signals.regulatory_pressure[population.region[self.index]],
-            compliance_exposure=exposure,
-            burden_factor=kernel.burden_factor(
-                self.ml_capacity, signals.tooling_maturity, behaviour
-            ),
+            regulatory_pressure=signals.regulatory_pressure[population.region[me]],
+            compliance_exposure=1.0 if self.regulated else behaviour.unregulated_compliance_share,
             signals=signals,
             behaviour=behaviour,
         )
@@ -209,12 +208,12 @@ class Enterprise(mesa.Agent):
         """Intentions (under ``outlook``, the market expected ahead, if given), then (if
         reviewing, new to AI, or placing new workloads) a logit choice.
 
-        Intentions: the preferred stack's allocation holds more open workloads than run now
-        (the article's plans to expand open use). A review (periodic, or forced by a vendor
-        event) re-chooses every workload and pays the switching cost to leave the current stack
-        (the inertia of re-platforming); without one, only new workloads are placed, the others
-        constraining which stacks remain. Mirrors :func:`sim.core.kernel.decide_quarter` for
-        this one enterprise.
+        Intentions: the preferred stack's allocation, frictions aside, holds more open workloads
+        than run now (the article's plans to expand open use). A review (periodic, or forced by a
+        vendor event) re-chooses every workload; without one, only new workloads are placed, the
+        others constraining which stacks remain. Either way a deployed workload that moves pays
+        the migration cost (:func:`sim.core.kernel.with_migration`): the inertia of
+        re-engineering. Mirrors :func:`sim.core.kernel.decide_quarter` for this one enterprise.
         """
         active = [workload for workload in self.workload_indices if context.active[workload]]
         current_stack = int(context.stack[self.index])
@@ -224,15 +223,11 @@ class Enterprise(mesa.Agent):
         current = {workload: int(context.deployment[workload]) for workload in active}
         existing = current_stack != NOT_DEPLOYED
 
-        platform, peer = context.platform[self.index], context.peer[self.index]
-        values, allocations = stack_values(utilities, current, set(active), platform, peer)
-        planned_values, planned_allocations = values, allocations
-        if outlook is not None:
-            expected = {workload: self._utilities(workload, outlook, behaviour)
-                        for workload in active}
-            planned_values, planned_allocations = stack_values(
-                expected, current, set(active), outlook.platform[self.index],
-                outlook.peer[self.index])
+        planned = utilities if outlook is None else {
+            workload: self._utilities(workload, outlook, behaviour) for workload in active}
+        terms = outlook or context
+        planned_values, planned_allocations = stack_values(
+            planned, current, set(active), terms.platform[self.index], terms.peer[self.index])
         preferred = max(range(3), key=lambda stack: (planned_values[stack], -stack))
         open_now = sum(1 for workload in active if current[workload] > CLOSED)
         open_preferred = sum(1 for option in planned_allocations[preferred].values()
@@ -242,15 +237,15 @@ class Enterprise(mesa.Agent):
         new_workloads = {workload for workload in active if current[workload] == NOT_DEPLOYED}
         if context.review[self.index] or not existing:
             movable = set(active)
-            switching = float(context.switching[self.index])
-            values = [value - switching * (1.0 if stack != current_stack else 0.0)
-                      for stack, value in enumerate(values)]
         elif new_workloads:
             movable = new_workloads
-            values, allocations = stack_values(utilities, current, movable, platform, peer)
         else:
             return EnterpriseDecision(plans, current_stack, {})
-
+        migration = context.migration[self.index]
+        with_costs = {workload: kernel.with_migration(utility, current[workload], migration)
+                      for workload, utility in utilities.items()}
+        values, allocations = stack_values(with_costs, current, movable,
+                                           context.platform[self.index], context.peer[self.index])
         chosen = logit_choice(values, behaviour.logit_scale, context.choice_uniform[self.index])
         return EnterpriseDecision(plans, chosen,
                                   {workload: allocations[chosen][workload]

@@ -20,14 +20,19 @@ The article's forces, term by term, in a workload's utility of each option:
 * capability value: stakes-weighted; open's capability relative to closed is
   :func:`open_relative_capability` (task parity, benchmark gap, and for work that needs frontier
   reasoning the frontier gap); fine-tuning adds value on domain-specific work as tooling matures;
-* token cost: volume times price (closed API price vs self-hosted cost, which falls with hardware);
+* cost, in dollars (:mod:`sim.core.economics`) weighed as a share of the enterprise's AI budget:
+  closed, the tokens times the price of the tier the workload needs; open, GPU rent (at least a
+  minimum deployment) and the engineers it takes, whom in-house ML capacity and mature tooling
+  partly relieve (the article's "operational burden is real"); fine-tuned, more engineers and
+  fine-tuning runs;
 * perceived vendor risk (closed only): price changes, deprecations, policy changes, withdrawals;
 * compliance penalty (closed only): data sensitivity times the regulatory pressure of the
-  enterprise's region, felt fully by regulated sectors (data sovereignty, the EU AI Act);
-* operational burden (open only): falls with in-house ML capacity and with tooling maturity.
+  enterprise's region, felt fully by regulated sectors (data sovereignty, the EU AI Act).
 
 A stack's utility is the sum of its workloads' utilities under the best allocation the stack
-allows, minus the fixed open-platform cost, plus peer influence, minus switching cost.
+allows, minus the open platform's cost (its engineers), plus peer influence. A deployed workload
+that moves to another deployment pays the migration cost, whether its enterprise is reviewing
+its stack or placing new work (new workloads are placed without it): one rule for both.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from sim.core.economics import closed_price_paid, serving_cost, token_volume
 
 OPTIONS = ("closed", "open", "open_finetuned")
 CLOSED, OPEN, FINETUNED = 0, 1, 2
@@ -59,17 +66,66 @@ def open_relative_capability(benchmark_gap, task_parity, frontier_gap, frontier_
                                 - frontier_sensitivity * frontier_gap * frontier_need)
 
 
-def option_utilities(*, stakes, frontier_need, sensitivity, domain_specificity, volume,
+def option_costs(*, volume, price_paid, throughput, minimum_gpus, busy_share, serverless_factor,
+                 workload_staff_usd, finetune_usd, signals):
+    """USD per quarter of (closed, open, open_finetuned) for workloads; arrays or scalars.
+
+    Closed: ``volume`` (millions of tokens this quarter) times ``price_paid`` (USD per million,
+    the tier price times the vendor's own price moves). Open: serving the open model
+    (:func:`sim.core.economics.serving_cost`: rented GPUs or a serverless provider) plus the
+    engineers the workload takes. Fine-tuned: that, plus ``finetune_usd`` (more engineers,
+    fine-tuning runs)."""
+    closed_cost = volume * price_paid
+    open_cost = serving_cost(volume, throughput, minimum_gpus, signals.serving_efficiency_index,
+                             busy_share, signals.gpu_rent_usd_per_hour, serverless_factor)
+    open_cost += workload_staff_usd
+    return closed_cost, open_cost, open_cost + finetune_usd
+
+
+@dataclass
+class WorkloadCosts:
+    """Some workloads' tokens and the cost of each option this quarter."""
+
+    index: np.ndarray          # the workloads
+    volume: np.ndarray         # per workload: millions of tokens this quarter
+    frontier_need: np.ndarray  # per workload
+    options: np.ndarray        # (closed, open, open_finetuned) rows: USD this quarter
+
+
+def workload_costs(population, context, index) -> WorkloadCosts:
+    """The tokens and :func:`option_costs` of the workloads ``index`` under ``context``: the
+    volume their class's demand gives them, the price of the tier their frontier need calls for
+    times their vendor's own price moves, the GPUs and staff of self-hosting them."""
+    owner = population.owner.take(index)
+    signals = context.signals
+    frontier_need = population.frontier_need.take(index)
+    volume = token_volume(population.base_volume.take(index),
+                          population.demand_elasticity.take(index), signals.token_demand_index)
+    price_paid = closed_price_paid(frontier_need, signals.fixed_capability_price_usd_per_mtok,
+                                   signals.frontier_price_usd_per_mtok)
+    price_paid *= context.price_multiplier.take(owner)
+    costs = option_costs(volume=volume, price_paid=price_paid,
+                         throughput=population.throughput.take(index),
+                         minimum_gpus=population.minimum_gpus.take(index),
+                         busy_share=context.busy_share,
+                         serverless_factor=context.serverless_factor,
+                         workload_staff_usd=context.workload_staff_usd.take(owner),
+                         finetune_usd=context.finetune_usd.take(owner), signals=signals)
+    return WorkloadCosts(index=index, volume=volume, frontier_need=frontier_need,
+                         options=np.stack(costs))
+
+
+def option_utilities(*, stakes, frontier_need, sensitivity, domain_specificity,
+                     closed_cost, open_cost, finetuned_cost, cost_scale,
                      taste_closed, taste_open, taste_finetuned, open_affinity,
-                     closed_price, open_price, perceived_risk, risk_aversion,
-                     regulatory_pressure, compliance_exposure, burden_factor,
+                     perceived_risk, risk_aversion, regulatory_pressure, compliance_exposure,
                      signals, behaviour):
     """Utility of (closed, open, open_finetuned) for workloads; works on arrays and on scalars.
 
-    ``closed_price``/``open_price`` are USD per million tokens, ``volume`` millions of tokens per
-    quarter; ``compliance_exposure`` is 1 for regulated sectors and the unregulated share
-    otherwise; ``burden_factor`` is :func:`burden_factor` of the enterprise; ``open_affinity``
-    is the enterprise's persistent standard-normal leaning toward running open models (strategy,
+    The costs are :func:`option_costs` (USD per quarter); ``cost_scale`` is the enterprise's
+    utility per dollar (``cost_weight`` over its quarterly AI budget); ``compliance_exposure``
+    is 1 for regulated sectors and the unregulated share otherwise; ``open_affinity`` is the
+    enterprise's persistent standard-normal leaning toward running open models (strategy,
     culture, past choices), which makes open use cluster in some enterprises.
     """
     relative = open_relative_capability(signals.benchmark_gap, signals.task_parity,
@@ -79,36 +135,36 @@ def option_utilities(*, stakes, frontier_need, sensitivity, domain_specificity, 
     capability_closed = behaviour.capability_weight * stakes
     capability_open = behaviour.capability_weight * stakes * relative
     capability_finetuned = behaviour.capability_weight * stakes * (relative + finetune_lift)
-    cost_closed = behaviour.cost_weight * volume * closed_price / 1000.0
-    cost_open = behaviour.cost_weight * volume * open_price / 1000.0
     vendor_risk = (behaviour.vendor_risk_weight * risk_aversion
                    * (behaviour.base_vendor_risk + perceived_risk))
     compliance = (behaviour.compliance_weight * sensitivity * regulatory_pressure
                   * compliance_exposure)
-    burden_open = behaviour.ops_burden * burden_factor
-    burden_finetuned = (behaviour.ops_burden + behaviour.finetune_burden) * burden_factor
     taste_sd = behaviour.workload_taste_sd
-    closed_utility = (behaviour.closed_preference + capability_closed - cost_closed - vendor_risk
-                      - compliance + taste_sd * taste_closed)
+    closed_utility = (behaviour.closed_preference + capability_closed - cost_scale * closed_cost
+                      - vendor_risk - compliance + taste_sd * taste_closed)
     affinity = behaviour.open_affinity_sd * open_affinity
-    open_utility = (capability_open - cost_open - burden_open + taste_sd * taste_open + affinity)
-    finetuned_utility = (capability_finetuned - cost_open - burden_finetuned
+    open_utility = capability_open - cost_scale * open_cost + taste_sd * taste_open + affinity
+    finetuned_utility = (capability_finetuned - cost_scale * finetuned_cost
                          + taste_sd * taste_finetuned + affinity)
     return closed_utility, open_utility, finetuned_utility
 
 
 def burden_factor(ml_capacity, tooling_maturity, behaviour):
-    """Share of the self-hosting burden an enterprise still bears: in-house ML engineering and
+    """Share of the self-hosting staff an enterprise still needs: in-house ML engineering and
     mature open tooling each remove part of it (the article's 'operational burden is real')."""
     return ((1.0 - behaviour.ml_capacity_relief * ml_capacity)
             * (1.0 - behaviour.tooling_relief * tooling_maturity))
 
 
-def platform_cost(size_multiplier, ml_capacity, tooling_maturity, behaviour):
-    """Fixed quarterly cost of running any open model at all; falls with size, ML capacity and
-    tooling maturity. It makes low-volume self-hosting uneconomic (the article's break-even)."""
-    return behaviour.platform_cost * size_multiplier * burden_factor(ml_capacity, tooling_maturity,
-                                                                      behaviour)
+def with_migration(utilities, deployment, migration):
+    """A deployed workload's utilities less the migration cost on every option but its own
+    deployment (new workloads, ``NOT_DEPLOYED``, pay none): the inertia of re-engineering.
+
+    ``utilities`` is a sequence of the three options' utilities (arrays over workloads or
+    scalars); ``migration`` the utility of one move, per workload or a scalar."""
+    return tuple(np.where((deployment != NOT_DEPLOYED) & (deployment != option),
+                          utility - migration, utility)
+                 for option, utility in enumerate(utilities))
 
 
 def logit_weights(values, logit_scale):
@@ -128,12 +184,6 @@ def draw_from_weights(weights, uniforms):
     return np.minimum((cumulative <= threshold).sum(axis=-1), weights.shape[-1] - 1)
 
 
-def with_switching_cost(values, current_stack, switching):
-    """Stack values less each enterprise's cost of leaving its current stack (zero where it has
-    none): the inertia of re-platforming."""
-    return values - switching[:, None] * (np.arange(3)[None, :] != current_stack[:, None])
-
-
 @dataclass
 class QuarterContext:
     """Everything one quarter's decisions depend on, prepared by the model (steps "signals",
@@ -143,12 +193,16 @@ class QuarterContext:
     active: np.ndarray           # per workload: in a portfolio (arrival_quarter <= quarter)
     deployment: np.ndarray       # per workload: current option, NOT_DEPLOYED for new workloads
     stack: np.ndarray            # per enterprise: current stack, NOT_DEPLOYED if new to AI
-    closed_price: np.ndarray     # per enterprise: USD per million tokens from its vendor
-    open_price: float            # USD per million tokens self-hosted
+    price_multiplier: np.ndarray  # per enterprise: its vendor's price relative to the tiers'
+    busy_share: float            # share of rented GPU time a deployment keeps busy
+    serverless_factor: float     # a serverless provider's price over the GPU rent its tokens take
+    workload_staff_usd: np.ndarray  # per enterprise: USD a quarter of a self-hosted workload's staff
+    finetune_usd: np.ndarray     # per enterprise: USD a quarter more for a fine-tuned workload
+    cost_scale: np.ndarray       # per enterprise: utility per USD (cost_weight over its budget)
     perceived_risk: np.ndarray   # per enterprise: perceived vendor risk
-    platform: np.ndarray         # per enterprise: fixed open-platform cost
+    platform: np.ndarray         # per enterprise: utility of the open platform's cost
     peer: np.ndarray             # per enterprise: peer influence on open and hybrid stacks
-    switching: np.ndarray        # per enterprise: cost of leaving the current stack (0 if none)
+    migration: np.ndarray        # per enterprise: utility of moving one deployed workload
     review: np.ndarray           # per enterprise: periodic or forced review this quarter
     choice_uniform: np.ndarray   # per enterprise: pre-drawn uniform for the logit choice
 
@@ -171,9 +225,9 @@ def decide_quarter(population, context: QuarterContext, behaviour,
     workloads, frictions aside) under the market it expects (``outlook``: the same quarter with
     the signals expected some quarters ahead; None plans on today's market), and whether that
     allocation holds more open workloads than it runs now.
-    Choice: reviewing enterprises and those new to AI choose among all stacks by logit, paying
-    the switching cost to leave their stack; the others place only their new workloads (existing
-    ones stay put).
+    Choice: reviewing enterprises and those new to AI choose among all stacks by logit, every
+    workload movable; the others place only their new workloads (existing ones stay put). Either
+    way a deployed workload that moves pays the migration cost (:func:`with_migration`).
 
     This is the arithmetic of :meth:`sim.core.agents.Enterprise.decide` rearranged for speed, with
     the same floating-point operations in the same order, so the decisions are exactly those of
@@ -322,7 +376,10 @@ def _constant_terms(population, behaviour, kernel_order, owner) -> dict[str, np.
         "frontier_need": population.frontier_need.take(kernel_order),
         "finetune_gain": (behaviour.finetune_gain
                           * population.domain_specificity.take(kernel_order)),
-        "cost": behaviour.cost_weight * population.volume.take(kernel_order),
+        "base_volume": population.base_volume.take(kernel_order),
+        "demand_elasticity": population.demand_elasticity.take(kernel_order),
+        "throughput": population.throughput.take(kernel_order),
+        "minimum_gpus": population.minimum_gpus.take(kernel_order),
         "compliance": behaviour.compliance_weight * population.sensitivity.take(kernel_order),
         "exposure": exposure.take(owner),
         "taste_closed": np.multiply(taste_sd, taste[CLOSED], out=taste[CLOSED]),
@@ -421,33 +478,39 @@ def _decide_block(block: Block, context: QuarterContext, outlook, behaviour, cap
     enterprise_count = enterprises.stop - enterprises.start
     standing = _standing(block, active, context)
 
-    # step "utilities": every active workload's utilities and every enterprise's stack values
-    now = every_options(_option_utilities(block, active, context, behaviour, capability_now),
-                        active, enterprise_count, context.platform[enterprises],
-                        context.peer[enterprises])
-    planned = now if outlook is None else every_options(
-        _option_utilities(block, active, outlook, behaviour, capability_outlook),
-        active, enterprise_count, outlook.platform[enterprises], outlook.peer[enterprises])
-    # step "intentions": open workloads in the preferred allocation against those running now
+    # step "utilities": every active workload's utilities
+    utilities = _option_utilities(block, active, context, behaviour, capability_now)
+    # step "intentions": the preferred allocation (frictions aside) under the expected market,
+    # its open workloads against those running now
+    planned = every_options(
+        utilities if outlook is None else _option_utilities(block, active, outlook, behaviour,
+                                                            capability_outlook),
+        active, enterprise_count, *_stack_terms(outlook or context, enterprises))
     plans[enterprises] = standing.existing & (_open_preferred(planned, active)
                                               > standing.open_now)
     chooser = standing.free_choice | standing.placing
     if not chooser.any():
         return
 
-    # step "choice": the logit choice among the stacks each chooser may take, then the allocation
-    placed = _placed_options(now, active, standing, context.platform[enterprises],
-                             context.peer[enterprises])
-    values = np.where(standing.free_choice[:, None],
-                      with_switching_cost(now.values, standing.current_stack,
-                                          context.switching[enterprises]),
-                      placed.values)
+    # step "choice": stack values with the migration cost of moving a deployed workload, the
+    # logit choice among the stacks each chooser may take, then the allocation
+    migration = context.migration[enterprises].take(active.owner)
+    choice = every_options(np.stack(with_migration(utilities, standing.deployment, migration)),
+                           active, enterprise_count, *_stack_terms(context, enterprises))
+    placed = _placed_options(choice, active, standing, *_stack_terms(context, enterprises))
+    values = np.where(standing.free_choice[:, None], choice.values, placed.values)
     chosen = np.full(enterprise_count, NOT_DEPLOYED, dtype=np.int64)
     chosen[chooser] = draw_from_weights(logit_weights(values[chooser], behaviour.logit_scale),
                                         context.choice_uniform[enterprises][chooser])
     stack[enterprises][chooser] = chosen[chooser]
     deployment_out[block.workload_slice][active.order] = _chosen_allocation(
-        now, placed, chosen, active, standing)
+        choice, placed, chosen, active, standing)
+
+
+def _stack_terms(context: QuarterContext, enterprises: slice) -> tuple[np.ndarray, np.ndarray]:
+    """(platform, peer) of a block's enterprises: what an open or hybrid stack adds to the sum
+    of its workloads' utilities."""
+    return context.platform[enterprises], context.peer[enterprises]
 
 
 def _open_preferred(planned: EveryOptions, active: ActiveWorkloads) -> np.ndarray:
@@ -460,19 +523,19 @@ def _open_preferred(planned: EveryOptions, active: ActiveWorkloads) -> np.ndarra
                      [active.count, hybrid_open], 0)
 
 
-def _chosen_allocation(now: EveryOptions, placed: PlacedOptions, chosen, active: ActiveWorkloads,
+def _chosen_allocation(choice: EveryOptions, placed: PlacedOptions, chosen, active: ActiveWorkloads,
                        standing: Standing) -> np.ndarray:
     """Per active workload, its option after the choice: every workload of a free chooser takes
     the chosen stack's best option for it, a placer's new workloads likewise, each with the
     hybrid fix; the other workloads keep their deployment."""
     owner, free_choice, placing = active.owner, standing.free_choice, standing.placing
-    finetune_better = now.utilities[FINETUNED] > now.utilities[OPEN]
+    finetune_better = choice.utilities[FINETUNED] > choice.utilities[OPEN]
     best_open_option = finetune_better.view(np.uint8) + np.uint8(OPEN)
-    best_any_option = best_open_option * ~now.closed_best
+    best_any_option = best_open_option * ~choice.closed_best
     free_stack = np.where(free_choice, chosen, NOT_DEPLOYED).astype(np.int8).take(owner)
     free_option = best_open_option * (free_stack == STACK_OPEN)
     free_option += best_any_option * (free_stack == STACK_HYBRID)
-    _apply_flips(free_option, best_open_option, now.flip_to_open, now.flip_to_closed,
+    _apply_flips(free_option, best_open_option, choice.flip_to_open, choice.flip_to_closed,
                  free_choice & (chosen == STACK_HYBRID))
     allocation = standing.deployment.copy()
     np.copyto(allocation, free_option.view(np.int8), where=free_choice.take(owner))
@@ -490,13 +553,12 @@ def _chosen_allocation(now: EveryOptions, placed: PlacedOptions, chosen, active:
 def _option_utilities(block: Block, active: ActiveWorkloads, context: QuarterContext, behaviour,
                       capability) -> np.ndarray:
     """(closed, open, open_finetuned) utilities of a block's active workloads, one row each:
-    :func:`option_utilities` written with the constant terms of :class:`KernelCache` and the
-    per-enterprise terms taken per workload; same operations, same order, so bit-identical.
-    ``capability`` is :meth:`KernelCache.capability`'s answer; arrays are reused as scratch."""
+    :func:`option_costs` and :func:`option_utilities` written with the constant terms of
+    :class:`KernelCache` and the per-enterprise terms taken per workload; same operations, same
+    order, so bit-identical. ``capability`` is :meth:`KernelCache.capability`'s answer."""
     signals, terms, owner = context.signals, active.terms, active.owner
     enterprises, enterprise_arrays = block.enterprise_slice, block.enterprise_arrays
-    active_count = owner.size
-    utilities = np.empty((3, active_count))
+    utilities = np.empty((3, owner.size))
     closed_utility, open_utility, finetuned_utility = utilities
     # capability: open's relative capability, then the capability values
     finetune_lift = np.multiply(terms["finetune_gain"], signals.tooling_maturity)
@@ -505,34 +567,37 @@ def _option_utilities(block: Block, active: ActiveWorkloads, context: QuarterCon
         np.multiply(terms["capability"], relative, out=open_utility)        # capability_open
         finetuned_relative = np.add(relative, finetune_lift, out=relative)
     else:
-        kept = slice(block.workload_slice.start, block.workload_slice.start + active_count)
+        kept = slice(block.workload_slice.start, block.workload_slice.start + owner.size)
         finetuned_relative = np.add(capability[0][kept], finetune_lift, out=finetune_lift)
         open_utility[:] = capability[1][kept]
     np.multiply(terms["capability"], finetuned_relative, out=finetuned_utility)
-    # token cost of open (one price for all), then burden, then taste
-    cost_open = np.multiply(terms["cost"], context.open_price, out=finetuned_relative)
-    cost_open /= 1000.0
-    open_utility -= cost_open
-    finetuned_utility -= cost_open
-    burden = burden_factor(enterprise_arrays["ml_capacity"], signals.tooling_maturity,
-                           behaviour).take(owner)
-    open_utility -= np.multiply(behaviour.ops_burden, burden, out=cost_open)
-    finetuned_utility -= np.multiply(behaviour.ops_burden + behaviour.finetune_burden, burden,
-                                     out=burden)
+    # costs in dollars, weighed by the enterprise's utility per dollar
+    volume = token_volume(terms["base_volume"], terms["demand_elasticity"],
+                          signals.token_demand_index)
+    price_paid = closed_price_paid(terms["frontier_need"],
+                                   signals.fixed_capability_price_usd_per_mtok,
+                                   signals.frontier_price_usd_per_mtok)
+    price_paid *= context.price_multiplier[enterprises].take(owner)
+    closed_cost, open_cost, finetuned_cost = option_costs(
+        volume=volume, price_paid=price_paid, throughput=terms["throughput"],
+        minimum_gpus=terms["minimum_gpus"], busy_share=context.busy_share,
+        serverless_factor=context.serverless_factor, workload_staff_usd=context.workload_staff_usd[enterprises].take(owner),
+        finetune_usd=context.finetune_usd[enterprises].take(owner), signals=signals)
+    cost_scale = context.cost_scale[enterprises].take(owner)
+    open_utility -= np.multiply(cost_scale, open_cost, out=open_cost)
     open_utility += terms["taste_open"]
     open_utility += terms["affinity"]
+    finetuned_utility -= np.multiply(cost_scale, finetuned_cost, out=finetuned_cost)
     finetuned_utility += terms["taste_finetuned"]
     finetuned_utility += terms["affinity"]
-    # closed: preference and capability, token cost, vendor risk, compliance, taste
-    cost_closed = np.multiply(terms["cost"], context.closed_price[enterprises].take(owner),
-                              out=cost_open)
-    cost_closed /= 1000.0
-    np.subtract(terms["closed_base"], cost_closed, out=closed_utility)
+    # closed: preference and capability, cost, vendor risk, compliance, taste
+    np.subtract(terms["closed_base"], np.multiply(cost_scale, closed_cost, out=closed_cost),
+                out=closed_utility)
     vendor_risk = (behaviour.vendor_risk_weight * enterprise_arrays["risk_aversion"]
                    * (behaviour.base_vendor_risk + context.perceived_risk[enterprises]))
     closed_utility -= vendor_risk.take(owner)
     pressure = np.asarray(signals.regulatory_pressure)[enterprise_arrays["region"]]
-    compliance = np.multiply(terms["compliance"], pressure.take(owner), out=cost_closed)
+    compliance = np.multiply(terms["compliance"], pressure.take(owner), out=cost_scale)
     compliance *= terms["exposure"]
     closed_utility -= compliance
     closed_utility += terms["taste_closed"]

@@ -19,17 +19,23 @@ from dataclasses import dataclass
 
 from sim.core.signal_table import SIGNALS
 
-#: How a share of workloads by deployment is weighted: by count, by tokens, by spend.
-SHARE_WEIGHTINGS = ("workload", "volume", "spend")
+#: The families of metrics by deployment: shares of workloads weighted by count, by tokens and
+#: by spend; totals of spend and tokens; the price paid per million tokens.
+SHARE_FAMILIES = ("workload_share", "volume_share", "spend_share")
+TOTAL_FAMILIES = ("spend_usd", "tokens_mtok", "price_paid_usd_per_mtok")
+#: Closed work "needing the frontier", whose price paid is reported on its own: frontier need at
+#: least this (coding and agents, exploratory work).
+FRONTIER_WORK_NEED = 0.75
 
 
 @dataclass(frozen=True)
 class MetricSpec:
     """One metric.
 
-    ``weighting`` and ``deployment`` say which share of workloads a share-by-deployment metric
-    is (``deployment`` "open_any" counts both open deployments); ``stack`` which share of
-    enterprises a stack share is. ``unit`` is "share" for shares (0..1, shown in percent).
+    ``family`` and ``deployment`` say which metric by deployment it is (``deployment``
+    "open_any" counts both open deployments); ``stack`` which share of enterprises a stack
+    share is. ``unit`` is "share" for shares (0..1, shown in percent); money and token totals
+    are of the market the population stands for (``population.represents``).
     """
 
     name: str
@@ -37,7 +43,7 @@ class MetricSpec:
     unit: str
     segments: str
     description: str
-    weighting: str | None = None
+    family: str | None = None
     deployment: str | None = None
     stack: str | None = None
 
@@ -46,8 +52,13 @@ class MetricSpec:
         return self.unit == "share"
 
 
-def _share(name: str, weighting: str, deployment: str, label: str, description: str):
-    return MetricSpec(name, label, "share", "workload", description, weighting=weighting,
+def _share(name: str, family: str, deployment: str, label: str, description: str):
+    return MetricSpec(name, label, "share", "workload", description, family=family,
+                      deployment=deployment)
+
+
+def _total(name: str, family: str, deployment: str, label: str, unit: str, description: str):
+    return MetricSpec(name, label, unit, "workload", description, family=family,
                       deployment=deployment)
 
 
@@ -57,33 +68,60 @@ _SPEND = ("share of what enterprises pay for deployed workloads (API price times
           "closed work; self-hosted cost times tokens plus the open-platform cost for open work)")
 
 METRICS: tuple[MetricSpec, ...] = (
-    _share("workload_share_closed", "workload", "closed", "Workloads on closed APIs",
+    _share("workload_share_closed", "workload_share", "closed", "Workloads on closed APIs",
            f"{_COUNTED} on closed APIs"),
-    _share("workload_share_open", "workload", "open", "Workloads on open weights, self-hosted",
+    _share("workload_share_open", "workload_share", "open", "Workloads on open weights, self-hosted",
            f"{_COUNTED} on self-hosted open weights"),
-    _share("workload_share_open_finetuned", "workload", "open_finetuned",
+    _share("workload_share_open_finetuned", "workload_share", "open_finetuned",
            "Workloads on fine-tuned open weights", f"{_COUNTED} on fine-tuned open weights"),
-    _share("workload_share_open_any", "workload", "open_any", "Workloads on open weights (any)",
+    _share("workload_share_open_any", "workload_share", "open_any", "Workloads on open weights (any)",
            f"{_COUNTED} on open weights, fine-tuned or not"),
-    _share("volume_share_closed", "volume", "closed", "Token volume on closed APIs",
+    _share("volume_share_closed", "volume_share", "closed", "Token volume on closed APIs",
            f"{_TOKENS} on closed APIs"),
-    _share("volume_share_open", "volume", "open", "Token volume on open weights, self-hosted",
+    _share("volume_share_open", "volume_share", "open", "Token volume on open weights, self-hosted",
            f"{_TOKENS} on self-hosted open weights"),
-    _share("volume_share_open_finetuned", "volume", "open_finetuned",
+    _share("volume_share_open_finetuned", "volume_share", "open_finetuned",
            "Token volume on fine-tuned open weights", f"{_TOKENS} on fine-tuned open weights"),
-    _share("volume_share_open_any", "volume", "open_any", "Token volume on open weights (any)",
+    _share("volume_share_open_any", "volume_share", "open_any", "Token volume on open weights (any)",
            f"{_TOKENS} on open weights, fine-tuned or not"),
-    _share("spend_share_closed", "spend", "closed", "Spend on closed APIs",
+    _share("spend_share_closed", "spend_share", "closed", "Spend on closed APIs",
            f"{_SPEND}: closed APIs"),
-    _share("spend_share_open", "spend", "open", "Spend on open weights, self-hosted",
+    _share("spend_share_open", "spend_share", "open", "Spend on open weights, self-hosted",
            f"{_SPEND}: self-hosted open weights"),
-    _share("spend_share_open_finetuned", "spend", "open_finetuned",
+    _share("spend_share_open_finetuned", "spend_share", "open_finetuned",
            "Spend on fine-tuned open weights", f"{_SPEND}: fine-tuned open weights"),
-    _share("spend_share_open_any", "spend", "open_any", "Spend on open weights (any)",
+    _share("spend_share_open_any", "spend_share", "open_any", "Spend on open weights (any)",
            f"{_SPEND}: open weights, fine-tuned or not"),
-    MetricSpec("cost_per_mtok", "Cost per million tokens", "USD per million tokens", "workload",
-               "mean token cost paid per million tokens over deployed workloads (platform cost "
-               "excluded)"),
+    _total("spend_usd_closed", "spend_usd", "closed", "Spend on closed APIs, USD",
+           "USD per quarter", "what enterprises pay closed API vendors for tokens"),
+    _total("spend_usd_open", "spend_usd", "open", "Spend on self-hosted open weights, USD",
+           "USD per quarter", "what self-hosting open weights costs: GPU rent, the engineers "
+                              "of each workload and the platform's team"),
+    _total("spend_usd_open_finetuned", "spend_usd", "open_finetuned",
+           "Spend on fine-tuned open weights, USD", "USD per quarter",
+           "what self-hosting fine-tuned open weights costs, fine-tuning runs included"),
+    _total("tokens_mtok_closed", "tokens_mtok", "closed", "Tokens on closed APIs",
+           "million tokens per quarter", "tokens processed by closed APIs"),
+    _total("tokens_mtok_open", "tokens_mtok", "open", "Tokens on self-hosted open weights",
+           "million tokens per quarter", "tokens processed by self-hosted open weights"),
+    _total("tokens_mtok_open_finetuned", "tokens_mtok", "open_finetuned",
+           "Tokens on fine-tuned open weights", "million tokens per quarter",
+           "tokens processed by fine-tuned open weights"),
+    _total("price_paid_usd_per_mtok_closed", "price_paid_usd_per_mtok", "closed",
+           "Price paid per million tokens, closed APIs", "USD per million tokens",
+           "closed API spend over closed tokens: the average price paid, every tier"),
+    _total("price_paid_usd_per_mtok_open", "price_paid_usd_per_mtok", "open",
+           "Cost per million tokens, self-hosted open weights", "USD per million tokens",
+           "self-hosting spend (GPUs, engineers, platform) over self-hosted tokens"),
+    _total("price_paid_usd_per_mtok_open_finetuned", "price_paid_usd_per_mtok", "open_finetuned",
+           "Cost per million tokens, fine-tuned open weights", "USD per million tokens",
+           "fine-tuned self-hosting spend over its tokens"),
+    MetricSpec("price_paid_usd_per_mtok_frontier_work",
+               "Price paid per million tokens, closed work needing the frontier",
+               "USD per million tokens", "workload",
+               "closed API spend over tokens of closed work whose frontier need is at least "
+               f"{FRONTIER_WORK_NEED} (coding and agents, exploratory work): the frontier "
+               "tier's price as buyers pay it"),
     MetricSpec("workloads", "Deployed workloads", "count", "workload",
                "number of deployed workloads"),
     MetricSpec("stack_share_closed", "Enterprises closed only", "share", "enterprise",
@@ -103,6 +141,17 @@ METRICS: tuple[MetricSpec, ...] = (
                "enterprises that changed stack this quarter"),
     MetricSpec("enterprises_using_ai", "Enterprises using AI", "count", "enterprise",
                "enterprises with at least one deployed workload"),
+    MetricSpec("break_even_mtok_per_month_routine",
+               "Break-even volume of a routine workload", "million tokens per month",
+               "enterprise",
+               "median over enterprises using AI of the monthly tokens above which self-hosting a "
+               "workload of frontier need 0 costs less than the API (its GPUs and engineers, the "
+               "platform aside); none where most never break even"),
+    MetricSpec("break_even_mtok_per_month_frontier",
+               "Break-even volume of a frontier workload", "million tokens per month",
+               "enterprise",
+               "the same for a workload of frontier need 1 (the large open model, the frontier "
+               "price)"),
     MetricSpec("vendor_events", "Vendor events", "count", "event",
                "vendor events this quarter (price changes, deprecations, policy changes, "
                "withdrawals)"),
@@ -116,10 +165,11 @@ METRIC_BY_NAME = {spec.name: spec for spec in METRICS}
 METRIC_NAMES = tuple(METRIC_BY_NAME)
 
 
-def share_metric(weighting: str, deployment: str) -> MetricSpec:
-    """The share of workloads on ``deployment`` weighted by ``weighting``."""
+def deployment_metric(family: str, deployment: str) -> MetricSpec:
+    """The metric of ``family`` (:data:`SHARE_FAMILIES`, :data:`TOTAL_FAMILIES`) for
+    ``deployment``."""
     return next(spec for spec in METRICS
-                if spec.weighting == weighting and spec.deployment == deployment)
+                if spec.family == family and spec.deployment == deployment)
 
 
 def stack_metric(stack: str) -> MetricSpec:

@@ -13,8 +13,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.core.kernel import NOT_DEPLOYED, OPTIONS, STACKS
-from sim.core.metric_table import METRIC_NAMES, SHARE_WEIGHTINGS, share_metric, stack_metric
+from sim.core.economics import MONTHS_PER_QUARTER
+from sim.core.kernel import CLOSED, NOT_DEPLOYED, OPTIONS, STACKS
+from sim.core.metric_table import (
+    FRONTIER_WORK_NEED,
+    METRIC_NAMES,
+    SHARE_FAMILIES,
+    TOTAL_FAMILIES,
+    deployment_metric,
+    stack_metric,
+)
 from sim.core.schema import EVENT_TYPES, REGIONS, SECTOR_NAMES, SIZES, WORKLOAD_CLASSES
 from sim.core.signal_table import SIGNALS
 
@@ -47,10 +55,14 @@ def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
 
 
 class MetricCollector:
-    """Collects one replication's metrics, quarter by quarter, into ``values``."""
+    """Collects one replication's metrics, quarter by quarter, into ``values``.
 
-    def __init__(self, population, quarter_count: int):
+    ``represents`` is how many real enterprises one simulated enterprise stands for: totals of
+    spend and tokens are multiplied by it."""
+
+    def __init__(self, population, quarter_count: int, represents: float = 1.0):
         self.population = population
+        self.represents = represents
         self.values = np.full((quarter_count, len(METRIC_NAMES), len(SEGMENTS)), np.nan)
         enterprise_cell = ((population.sector.astype(np.int64) * len(REGIONS) + population.region)
                            * len(SIZES) + population.size_band)
@@ -59,22 +71,21 @@ class MetricCollector:
                               + population.workload_class)
         self.enterprise_shape = (len(SECTOR_NAMES), len(REGIONS), len(SIZES))
         self.workload_shape = self.enterprise_shape + (len(WORKLOAD_CLASSES),)
-        # (index, cell code * 4, volume, owner) of arrived workloads
+        # per enterprise segment (all, then each sector, region and size): who is in it
+        self.enterprise_segments = [np.ones(population.enterprises, dtype=bool)] + [
+            codes == value
+            for codes, names in zip((population.sector, population.region, population.size_band),
+                                    (SECTOR_NAMES, REGIONS, SIZES))
+            for value in range(len(names))]
+        # (index, cell code * 4) of arrived workloads
         self._arrived: tuple | None = None
 
-    def _arrived_workloads(self, quarter: int) -> tuple:
-        """The workloads that have arrived by ``quarter`` (every deployed one is among them), with
-        their cell codes, volumes and owners; kept while the set does not change."""
-        index = self.population.active_workloads(max(quarter, 0))
+    def _cell_codes(self, index: np.ndarray) -> np.ndarray:
+        """Cell code * 4 of the arrived workloads ``index``; kept while the set does not
+        change."""
         if self._arrived is None or self._arrived[0] is not index:
-            population = self.population
-            self._arrived = (
-                index,
-                self.workload_cell.take(index) * 4,
-                population.volume.take(index),
-                population.owner.take(index),
-            )
-        return self._arrived
+            self._arrived = (index, self.workload_cell.take(index) * 4)
+        return self._arrived[1]
 
     def _workload_cube(self, code: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
         """Margins of per-cell sums over the three options (``code`` = cell * 4 + state, state 3 =
@@ -85,41 +96,73 @@ class MetricCollector:
         )
         return margins(cube[..., :3], len(self.workload_shape))
 
-    def collect(self, quarter: int, *, deployment, stack, stack_before, plans, switched,
-                closed_price, open_price, platform_usd, events, signals) -> None:
+    def collect(self, quarter: int, *, deployment, stack, stack_before, plans, switched, costs,
+                platform_usd, break_even, events, signals) -> None:
         """Record quarter ``quarter`` (0 = horizon start) from the state after its choices.
 
-        Spend is what enterprises pay: API price times tokens for closed workloads; self-hosted
-        cost per token times tokens, plus the enterprise's open-platform cost (``platform_usd``,
-        shared equally among its open workloads), for open ones."""
+        ``costs`` are the arrived workloads' tokens and option costs
+        (:class:`sim.core.kernel.WorkloadCosts`), ``platform_usd`` each enterprise's open-platform
+        cost, ``break_even`` the break-even volumes (million tokens a quarter) of a routine and
+        a frontier workload per enterprise."""
         row = self.values[quarter]
-        index, cell_code, volume, owner = self._arrived_workloads(quarter)
+        self._workload_metrics(row, deployment, costs, platform_usd)
+        self._enterprise_metrics(row, stack, stack_before, plans, switched, break_even)
+        kinds = [event.type for event in events]
+        row[METRIC_INDEX["vendor_events"], 0] = len(kinds)
+        row[METRIC_INDEX["vendor_events"], _EVENT_SEGMENTS] = [
+            kinds.count(kind) for kind in EVENT_TYPES
+        ]
+        for spec in SIGNALS:
+            where = _REGION_SEGMENTS if spec.regional else 0
+            row[METRIC_INDEX[spec.metric], where] = getattr(signals, spec.name)
+
+    def _workload_metrics(self, row, deployment, costs, platform_usd) -> None:
+        """Shares by deployment (by count, tokens and spend), spend and token totals, and the
+        price paid per million tokens.
+
+        Spend is what enterprises pay: for closed work the API bill, for open work the GPUs and
+        engineers of the workload plus the enterprise's open-platform cost, shared equally
+        among its open workloads."""
+        index = costs.index
+        owner = self.population.owner.take(index)
         deployment = deployment.take(index)
-        code = deployment.view(np.uint8) & np.uint8(3)        # state: NOT_DEPLOYED (-1) -> 3
-        code = np.add(cell_code, code, dtype=np.int64)
-        counts = self._workload_cube(code, None)
-        volumes = self._workload_cube(code, volume)
-        unit_price = np.where(deployment == 0, closed_price.take(owner), open_price)
-        token_spend = volume * unit_price
-        spend = self._workload_cube(code, token_spend).sum(axis=1)
-        runs_open = deployment > 0
+        state = deployment.view(np.uint8) & np.uint8(3)        # NOT_DEPLOYED (-1) -> 3
+        code = np.add(self._cell_codes(index), state, dtype=np.int64)
+        runs_open = deployment > CLOSED
         open_workloads = np.bincount(owner, weights=runs_open, minlength=platform_usd.size)
         platform_each = np.divide(platform_usd, open_workloads, out=np.zeros_like(platform_usd),
                                   where=open_workloads > 0)
-        spends = self._workload_cube(code, token_spend + runs_open * platform_each.take(owner))
+        spend = costs.options[np.minimum(state, 2), np.arange(index.size)]
+        spend += runs_open * platform_each.take(owner)
+        counts = self._workload_cube(code, None)
+        by_family = {"workload_share": counts,
+                     "volume_share": self._workload_cube(code, costs.volume),
+                     "spend_share": self._workload_cube(code, spend)}
         segments = slice(0, _WORKLOAD_SEGMENTS)
-        for weighting, per_option in zip(SHARE_WEIGHTINGS, (counts, volumes, spends)):
+        for family in SHARE_FAMILIES:
+            per_option = by_family[family]
             total = per_option.sum(axis=1)
             for option, name in enumerate(OPTIONS):
-                row[METRIC_INDEX[share_metric(weighting, name).name], segments] = _share(
-                    per_option[:, option], total
-                )
-            row[METRIC_INDEX[share_metric(weighting, "open_any").name], segments] = _share(
-                per_option[:, 1:].sum(axis=1), total
-            )
-        row[METRIC_INDEX["cost_per_mtok"], segments] = _share(spend, volumes.sum(axis=1))
+                row[METRIC_INDEX[deployment_metric(family, name).name], segments] = _share(
+                    per_option[:, option], total)
+            row[METRIC_INDEX[deployment_metric(family, "open_any").name], segments] = _share(
+                per_option[:, 1:].sum(axis=1), total)
+        totals = {"spend_usd": by_family["spend_share"] * self.represents,
+                  "tokens_mtok": by_family["volume_share"] * self.represents}
+        totals["price_paid_usd_per_mtok"] = _share(totals["spend_usd"], totals["tokens_mtok"])
+        for family in TOTAL_FAMILIES:
+            for option, name in enumerate(OPTIONS):
+                row[METRIC_INDEX[deployment_metric(family, name).name], segments] = (
+                    totals[family][:, option])
+        frontier_closed = (costs.frontier_need >= FRONTIER_WORK_NEED) & (deployment == CLOSED)
+        row[METRIC_INDEX["price_paid_usd_per_mtok_frontier_work"], segments] = _share(
+            self._workload_cube(code, spend * frontier_closed)[:, CLOSED],
+            self._workload_cube(code, costs.volume * frontier_closed)[:, CLOSED])
         row[METRIC_INDEX["workloads"], segments] = counts.sum(axis=1)
 
+    def _enterprise_metrics(self, row, stack, stack_before, plans, switched, break_even) -> None:
+        """Shares of enterprises by stack, plans to expand open use, switches, enterprises using
+        AI, and the median break-even volumes of those using AI."""
         cells = int(np.prod(self.enterprise_shape))
         by_stack = np.bincount(self.enterprise_cell * 4 + (stack + 1), minlength=cells * 4)
         by_stack = margins(by_stack.reshape(self.enterprise_shape + (4,))[..., 1:], 3)
@@ -140,12 +183,17 @@ class MetricCollector:
         )
         row[METRIC_INDEX["switches"], segments] = plans_cube[:, 2]
         row[METRIC_INDEX["enterprises_using_ai"], segments] = using
+        uses_ai = stack != NOT_DEPLOYED
+        for metric, volume in zip(("break_even_mtok_per_month_routine",
+                                   "break_even_mtok_per_month_frontier"), break_even):
+            row[METRIC_INDEX[metric], segments] = [
+                _finite_median(volume[members & uses_ai] / MONTHS_PER_QUARTER)
+                for members in self.enterprise_segments]
 
-        kinds = [event.type for event in events]
-        row[METRIC_INDEX["vendor_events"], 0] = len(kinds)
-        row[METRIC_INDEX["vendor_events"], _EVENT_SEGMENTS] = [
-            kinds.count(kind) for kind in EVENT_TYPES
-        ]
-        for spec in SIGNALS:
-            where = _REGION_SEGMENTS if spec.regional else 0
-            row[METRIC_INDEX[spec.metric], where] = getattr(signals, spec.name)
+
+def _finite_median(values: np.ndarray) -> float:
+    """The median, NaN when there are no values or it is infinite (most never break even)."""
+    if values.size == 0:
+        return np.nan
+    median = float(np.median(values))
+    return median if np.isfinite(median) else np.nan

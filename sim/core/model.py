@@ -18,6 +18,7 @@ import numpy as np
 
 from sim.core import kernel
 from sim.core.agents import Enterprise
+from sim.core.economics import staff_cost, utilisation, workload_break_even
 from sim.core.kernel import NOT_DEPLOYED, STACK_CLOSED, QuarterContext, QuarterDecision
 from sim.core.mesa_internals import create_agents
 from sim.core.metrics import MetricCollector
@@ -104,15 +105,18 @@ class AdoptionModel(mesa.Model):
             create_agents(self, Enterprise, self.population.enterprises)
         self.enterprise_agents = self.agents_by_type[Enterprise]
 
-        self.platform_multiplier = np.array(
-            [scenario.population.sizes[name].platform_cost_multiplier for name in SIZES]
-        )[self.population.size_band]
+        sizes = [scenario.population.sizes[name] for name in SIZES]
+        self.platform_staff = scenario.economics.platform_fte * np.array(
+            [size.platform_staff_multiplier for size in sizes])[self.population.size_band]
+        self.ai_budget = np.array(
+            [size.ai_budget_usd_per_quarter for size in sizes])[self.population.size_band]
         self.deployment = np.full(self.population.workloads, NOT_DEPLOYED, dtype=np.int8)
         self.stack = np.full(self.population.enterprises, NOT_DEPLOYED, dtype=np.int8)
         self.plans_to_expand = np.zeros(self.population.enterprises, dtype=bool)
         self.quarter = -scenario.burn_in_quarters
         self._kernel_cache: kernel.KernelCache | None = None
-        self.metrics = MetricCollector(self.population, scenario.horizon.quarter_count)
+        self.metrics = MetricCollector(self.population, scenario.horizon.quarter_count,
+                                       scenario.population.represents)
         while self.quarter < 0:
             self.step()
 
@@ -157,12 +161,13 @@ class AdoptionModel(mesa.Model):
         active = population.arrival_quarter <= now                                # arrivals
         market = self._market(signals)
         review_draw = self.streams["reviews"].random(population.enterprises)      # reviews
+        migration_usd = (behaviour.migration_cost_usd / behaviour.payback_quarters
+                         * (1.0 - events.migration_relief))
         context = QuarterContext(
             **market, active=active, deployment=self.deployment, stack=self.stack,
             perceived_risk=self.vendors.perceived_risk,
             peer=behaviour.peer_weight * self.peer_share(),
-            switching=np.where(self.stack != NOT_DEPLOYED,
-                               behaviour.switching_cost * (1.0 - events.switching_relief), 0.0),
+            migration=market["cost_scale"] * migration_usd,
             review=(review_draw < behaviour.review_rate) | events.forced_review,
             choice_uniform=self.streams["choice"].random(population.enterprises))
         outlook = None
@@ -181,32 +186,46 @@ class AdoptionModel(mesa.Model):
                 stack_before=stack_before,
                 plans=decision.plans_to_expand,
                 switched=decision.switched,
-                closed_price=market["closed_price"],
-                open_price=market["open_price"],
-                platform_usd=self._platform_usd(market["platform"]),
+                costs=kernel.workload_costs(population, context,
+                                            population.active_workloads(self.quarter)),
+                platform_usd=self.platform_usd(signals),
+                break_even=[workload_break_even(need, context, self.scenario.economics)
+                            for need in (0.0, 1.0)],
                 events=events.events,
                 signals=signals,
             )
         self.quarter += 1
 
     def _market(self, signals) -> dict:
-        """Prices and platform cost under some signals: the market an enterprise faces."""
-        behaviour = self.behaviour
+        """What the options cost under some signals (the market an enterprise faces): the terms
+        of :class:`~sim.core.kernel.QuarterContext` that follow from prices, rents and tooling,
+        in dollars, and what a dollar weighs (``cost_scale``: utility per dollar, the cost
+        weight over the enterprise's quarterly AI budget)."""
+        economics, population = self.scenario.economics, self.population
+        burden = kernel.burden_factor(population.ml_capacity, signals.tooling_maturity,
+                                      self.behaviour)
+        salary = economics.salary_usd_per_year
+        cost_scale = self.behaviour.cost_weight / self.ai_budget
+        finetune_runs = economics.finetune_gpu_hours_per_quarter * signals.gpu_rent_usd_per_hour
         return {
             "signals": signals,
-            "closed_price": (behaviour.closed_price_usd_per_mtok * signals.closed_price_index
-                             * self.vendors.closed_price_multiplier()),
-            "open_price": (behaviour.closed_price_usd_per_mtok * signals.open_cost_ratio
-                           * signals.hardware_cost_index),
-            "platform": kernel.platform_cost(self.platform_multiplier, self.population.ml_capacity,
-                                             signals.tooling_maturity, behaviour),
+            "price_multiplier": self.vendors.closed_price_multiplier(),
+            "busy_share": utilisation(signals.tooling_maturity, economics),
+            "serverless_factor": economics.serverless_price_factor,
+            "workload_staff_usd": staff_cost(economics.workload_fte, salary, burden),
+            "finetune_usd": staff_cost(economics.finetune_fte, salary, burden) + finetune_runs,
+            "cost_scale": cost_scale,
+            "platform": cost_scale * self.platform_usd(signals),
         }
 
-    def _platform_usd(self, platform: np.ndarray) -> np.ndarray:
-        """The open-platform cost in USD per quarter: utility is thousands of USD times
-        ``cost_weight`` (no money at all when costs carry no weight)."""
-        cost_weight = self.behaviour.cost_weight
-        return platform * (1000.0 / cost_weight) if cost_weight > 0 else np.zeros_like(platform)
+    def platform_usd(self, signals) -> np.ndarray:
+        """Each enterprise's quarterly cost, USD, of the team an open-model platform needs (its
+        share of ``economics.platform_fte``, relieved by ML capacity and tooling): what running
+        any open workload at all costs."""
+        burden = kernel.burden_factor(self.population.ml_capacity, signals.tooling_maturity,
+                                      self.behaviour)
+        return staff_cost(self.platform_staff, self.scenario.economics.salary_usd_per_year,
+                          burden)
 
     def decide(self, context: QuarterContext, outlook: QuarterContext | None) -> QuarterDecision:
         """The quarter's decisions (steps "utilities", "intentions" and "choice") on this model's

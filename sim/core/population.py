@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.core.economics import open_model
 from sim.core.quarters import parse_quarter
 from sim.core.schema import REGIONS, SECTOR_NAMES, SIZES, WORKLOAD_CLASSES, Scenario
 
@@ -44,7 +45,10 @@ class Population:
     owner: np.ndarray
     workload_class: np.ndarray  # index into WORKLOAD_CLASSES
     arrival_quarter: np.ndarray
-    volume: np.ndarray          # millions of tokens per quarter
+    base_volume: np.ndarray     # millions of tokens per quarter at the horizon start
+    demand_elasticity: np.ndarray  # its tokens grow as the token demand index to this power
+    throughput: np.ndarray      # the open model it needs: Mtok per GPU-hour at full load, 2024Q1
+    minimum_gpus: np.ndarray    # that model's smallest deployment
     stakes: np.ndarray
     frontier_need: np.ndarray
     sensitivity: np.ndarray
@@ -230,8 +234,13 @@ def _draw_workloads(scenario: Scenario, size_band: np.ndarray, regulated: np.nda
     median = np.array([spec.volume_mtok_median for spec in class_specs])[workload_class]
     log_sd = np.array([spec.volume_log_sd for spec in class_specs])[workload_class]
     size_volume = np.array([mix.sizes[name].volume_multiplier for name in SIZES])[size_band]
-    volume = median * size_volume[owner] * np.exp(log_sd * rng.standard_normal(owner.size))
+    base_volume = median * size_volume[owner] * np.exp(log_sd * rng.standard_normal(owner.size))
+    throughput, minimum_gpus = open_model(attributes["frontier_need"], scenario.economics)
     return {"entry_quarter": entry,
             "first_workload": np.concatenate([[0], np.cumsum(per_enterprise)]),
             "owner": owner, "workload_class": workload_class, "arrival_quarter": arrival,
-            "volume": volume, "taste": rng.standard_normal((owner.size, 3)), **attributes}
+            "base_volume": base_volume,
+            "demand_elasticity": np.array([spec.demand_elasticity
+                                           for spec in class_specs])[workload_class],
+            "throughput": throughput, "minimum_gpus": minimum_gpus,
+            "taste": rng.standard_normal((owner.size, 3)), **attributes}

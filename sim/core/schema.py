@@ -150,13 +150,18 @@ class Sector(Provenance):
 
 
 class Size(Provenance):
-    """Enterprise size band: share, in-house ML capacity, AI entry timing and portfolio growth."""
+    """Enterprise size band: share, in-house ML capacity, AI budget, AI entry timing and
+    portfolio growth."""
 
     share: Share
     ml_capacity_mean: Annotated[float, Field(gt=0.0, lt=1.0)]
-    platform_cost_multiplier: Positive = Field(
-        description="scales the fixed cost of running an open platform (falls with size)")
+    platform_staff_multiplier: Positive = Field(
+        description="scales the engineers an open platform needs (economics.platform_fte)")
     volume_multiplier: Positive = Field(description="scales every workload's token volume")
+    ai_budget_usd_per_quarter: Positive = Field(
+        description="what an enterprise of this size spends on AI in a quarter, in 2024 dollars: "
+        "costs weigh in a decision as shares of it (behaviour.cost_weight), so as tokens grow "
+        "their bills weigh more")
     initial_workloads: NonNegative = Field(
         description="mean extra workloads at AI entry (beyond one)"
     )
@@ -183,8 +188,12 @@ class WorkloadClass(Provenance):
     frontier_need: Share = Field(description="how much complex multi-step reasoning matters")
     sensitivity: Share = Field(description="data sensitivity (drives the compliance penalty)")
     domain_specificity: Share = Field(description="how much fine-tuning on own data helps")
-    volume_mtok_median: Positive = Field(description="median token volume, millions per quarter")
+    volume_mtok_median: Positive = Field(
+        description="median token volume at the horizon start, millions of tokens per quarter")
     volume_log_sd: NonNegative = Field(description="log-normal spread of the token volume")
+    demand_elasticity: NonNegative = Field(
+        1.0, description="the class's tokens grow as the token demand index raised to this "
+        "power (above 1: faster than the average workload, as coding and agents did)")
     attribute_spread: NonNegative = Field(
         0.1, description="standard deviation of each workload's stakes/sensitivity/domain draws")
 
@@ -209,6 +218,9 @@ class Population(Strict):
     regulated_privacy_multiplier: Positive = Field(
         description="how much more often regulated sectors' workloads are privacy-sensitive")
     network: Network = Network()
+    represents: Positive = Field(
+        1.0, description="real enterprises one simulated enterprise stands for: totals of "
+        "spend and tokens are scaled by it, so they can be set beside market figures")
     source: str | None = None
     confidence: Confidence | None = None
 
@@ -421,18 +433,19 @@ class Vendor(Provenance):
 class EventEffect(Provenance):
     """What one kind of vendor event does to the customers it reaches: a perceived-risk shock
     (``severity``; everyone else feels ``severity * spillover``), whether it forces them to
-    review their stack, and the share of the switching cost it waives for them (a deprecation
-    means re-engineering anyway)."""
+    review their stack, and the share of the migration cost of moving their workloads it waives
+    for them (a deprecation means re-engineering anyway)."""
 
     severity: NonNegative
     forced_review: bool
-    switching_cost_relief: Share = 0.0
+    migration_relief: Share = 0.0
     reach: Share = Field(1.0, description="share of the vendor's customers an event reaches "
                          "(for a deprecation: those using the retired model)")
 
 
 class PriceChange(EventEffect):
-    """A random price move: multiplier drawn log-uniformly between the bounds."""
+    """A random price move of one vendor relative to the market's tier prices (which carry the
+    trend): a multiplier drawn log-uniformly between the bounds."""
 
     multiplier_low: Positive = 0.5
     multiplier_high: Positive = 1.5
@@ -473,11 +486,53 @@ class ScheduledEvent(Strict):
         return self
 
 
+# --- economics --------------------------------------------------------------------------------
+
+class OpenModel(Provenance):
+    """An open-weight model a self-hosted workload runs: how many tokens one GPU serves in an
+    hour at full load (with 2024Q1 hardware and software; the serving efficiency index scales
+    it) and the smallest deployment that serves it."""
+
+    throughput_mtok_per_gpu_hour: Positive = Field(
+        description="millions of tokens one GPU serves in an hour at full load, 2024Q1")
+    minimum_gpus: Positive = Field(description="GPUs of the smallest deployment (replicas "
+                                   "included): what makes low volume uneconomic")
+
+
+class Economics(Provenance):
+    """What self-hosting costs, in dollars (the article's total cost of ownership).
+
+    A self-hosted workload runs the open model its frontier need calls for, between the small
+    model (need 0) and the large one (need 1) on a log scale. It rents GPUs for the hours its
+    tokens take at the target utilisation, at least its model's minimum deployment, or pays a
+    serverless provider per token for the same weights, whichever costs less; and it needs
+    engineers (a share of an engineer per workload, more if fine-tuned, plus the platform's
+    team), whose numbers fall with the enterprise's ML capacity and with tooling maturity."""
+
+    small_model: OpenModel
+    large_model: OpenModel
+    utilisation_floor: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        description="share of provisioned GPU time a deployment keeps busy with tooling at 0")
+    utilisation_ceiling: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        description="the same with tooling at 1 (batching, autoscaling)")
+    serverless_price_factor: Annotated[float, Field(ge=1.0)] = Field(
+        description="a serverless provider's price for serving open weights over the GPU rent "
+        "its tokens take at full load (its idle capacity and margin)")
+    salary_usd_per_year: Positive = Field(description="loaded yearly cost of one ML engineer")
+    platform_fte: NonNegative = Field(
+        description="engineers running an open-model platform at all (before relief)")
+    workload_fte: NonNegative = Field(description="engineers per self-hosted workload")
+    finetune_fte: NonNegative = Field(description="extra engineers per fine-tuned workload")
+    finetune_gpu_hours_per_quarter: NonNegative = Field(
+        description="GPU-hours of fine-tuning runs a fine-tuned workload takes each quarter")
+
+
 # --- behaviour --------------------------------------------------------------------------------
 
 class Behaviour(Strict):
-    """How enterprises weigh the forces. Utility units are arbitrary; costs are in thousands of
-    USD per quarter times ``cost_weight``. The calibrated values live in scenarios/."""
+    """How enterprises weigh the forces: behavioural weights, in utility units unless a key
+    says USD. Costs are in dollars (``economics``) and weigh in as shares of the enterprise's
+    quarterly AI budget times ``cost_weight``. The calibrated values live in scenarios/."""
 
     closed_preference: float = Field(description="per-workload constant favouring closed APIs "
                                      "(SLAs, managed infrastructure, habit)")
@@ -490,19 +545,23 @@ class Behaviour(Strict):
     )
     finetune_gain: NonNegative = Field(description="capability fine-tuning adds at domain "
                                        "specificity 1 and tooling maturity 1")
-    closed_price_usd_per_mtok: Positive = Field(description="blended closed API price at the start")
-    cost_weight: NonNegative = Field(description="utility per thousand USD per quarter")
+    cost_weight: NonNegative = Field(description="utility of a cost equal to the enterprise's "
+                                     "quarterly AI budget (the exchange rate of money)")
     vendor_risk_weight: NonNegative
     base_vendor_risk: NonNegative = Field(description="perceived concentration risk with no events")
     compliance_weight: NonNegative
     unregulated_compliance_share: Share = Field(
         description="share of the compliance penalty unregulated sectors feel")
-    ops_burden: NonNegative = Field(description="per-workload operational burden of self-hosting")
-    finetune_burden: NonNegative = Field(description="extra burden of running a fine-tuned model")
-    ml_capacity_relief: Share = Field(description="share of burden removed at ML capacity 1")
-    tooling_relief: Share = Field(description="share of burden removed at tooling maturity 1")
-    platform_cost: NonNegative = Field(description="fixed quarterly cost of an open platform")
-    switching_cost: NonNegative
+    ml_capacity_relief: Share = Field(
+        description="share of the self-hosting staff removed at ML capacity 1")
+    tooling_relief: Share = Field(
+        description="share of the self-hosting staff removed at tooling maturity 1")
+    migration_cost_usd: NonNegative = Field(
+        description="one-off cost, USD, of moving one deployed workload to another deployment "
+        "(re-engineering, evaluation); new workloads are placed without it")
+    payback_quarters: Positive = Field(
+        description="quarters over which an enterprise weighs a one-off migration against "
+        "quarterly costs and values")
     peer_weight: NonNegative = Field(description="utility of open and hybrid stacks when every "
                                      "neighbour runs open")
     review_rate: Share = Field(description="per-quarter probability of a periodic stack review")
@@ -563,6 +622,7 @@ class Scenario(Strict):
     vendors: dict[str, Vendor]
     vendor_events: EventEffects
     scheduled_events: list[ScheduledEvent] = []
+    economics: Economics
     behaviour: Behaviour
     posterior: Posterior | None = Field(None, description=(
         "calibrated parameter draws, one per replication; absent or null: every replication runs "

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 SIGNAL_PANELS = {
     "capability": ("Capability gap, closed minus open", "points"),
     "parity": ("Open capability on typical tasks", "share of closed"),
-    "prices": ("Prices and costs", "index, 2024Q1 = 1"),
+    "prices": ("Closed API prices", "USD per million tokens"),
+    "hosting": ("GPU rent", "USD per GPU-hour"),
+    "growth": ("Token demand and serving efficiency", "index, 2024Q1 = 1"),
     "tooling": ("Open tooling maturity", "index 0..1"),
     "regulation": ("Data-sovereignty pressure", "index 0..1"),
 }
@@ -86,18 +88,36 @@ SIGNALS: tuple[SignalSpec, ...] = (
         low=0.0, high=100.0, panel="capability",
         description="closed models' lead on complex multi-step reasoning, points"),
     SignalSpec(
-        name="closed_price_index", label="Closed API price", unit="index, 2024Q1 = 1",
-        low=0.0, high=math.inf, positive=True, panel="prices",
-        description="closed API price per token at fixed capability, 1 at the horizon start"),
+        name="frontier_price_usd_per_mtok", label="Frontier closed price",
+        unit="USD per million tokens", low=0.0, high=math.inf, positive=True, panel="prices",
+        description="list price of the flagship closed tier that work needing the frontier "
+                    "buys, blended 3 input tokens to 1 output token; it barely moves while the "
+                    "price of a fixed capability collapses",
+        caption="the frontier closed price", digits=2),
     SignalSpec(
-        name="open_cost_ratio", label="Self-hosted cost ratio", unit="ratio",
-        low=0.0, high=math.inf, positive=True, panel="prices",
-        description="self-hosted variable cost per token over the closed price at the start "
-                    "(0.2-0.4: the article's 60-80% lower)"),
+        name="fixed_capability_price_usd_per_mtok", label="Price of a fixed capability",
+        unit="USD per million tokens", low=0.0, high=math.inf, positive=True, panel="prices",
+        description="price of a fixed capability, GPT-4 level (the frontier of early 2024), "
+                    "blended 3 to 1: what routine work, whose needs do not grow, pays; it falls "
+                    "about 10x a year",
+        caption="the price of a fixed capability", digits=2),
     SignalSpec(
-        name="hardware_cost_index", label="Inference hardware cost", unit="index, 2024Q1 = 1",
-        low=0.0, high=math.inf, positive=True, panel="prices",
-        description="inference hardware cost, 1 at the horizon start; scales self-hosted cost"),
+        name="gpu_rent_usd_per_hour", label="GPU rent", unit="USD per GPU-hour",
+        low=0.0, high=math.inf, positive=True, panel="hosting",
+        description="rent of one data-centre inference GPU (H100 class) for an hour: the "
+                    "hardware side of self-hosting",
+        caption="GPU rent", digits=2),
+    SignalSpec(
+        name="serving_efficiency_index", label="Tokens served per GPU-hour",
+        unit="index, 2024Q1 = 1", low=0.0, high=math.inf, positive=True, panel="growth",
+        description="tokens one GPU serves in an hour relative to 2024Q1 (newer hardware, "
+                    "serving software)"),
+    SignalSpec(
+        name="token_demand_index", label="Tokens per workload", unit="index, 2024Q1 = 1",
+        low=0.0, high=math.inf, positive=True, panel="growth",
+        description="tokens a workload uses relative to 2024Q1: longer prompts, reasoning and "
+                    "agents (each class grows as this index raised to its demand elasticity)",
+        caption="tokens per workload", digits=1),
     SignalSpec(
         name="tooling_maturity", label="Open tooling maturity", unit="index 0..1",
         low=0.0, high=1.0, panel="tooling",

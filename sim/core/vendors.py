@@ -6,8 +6,8 @@ may draw each kind of event (per-quarter hazards), and the scenario may schedule
 
 * hits the vendor's customers it reaches (all of them in one region for a withdrawal; for a
   deprecation only those using the retired model): a perceived-risk shock, a forced review of
-  their stack when the event type forces one, and part of the switching cost waived (they must
-  re-engineer anyway);
+  their stack when the event type forces one, and part of the migration cost of moving
+  their workloads waived (they must re-engineer anyway);
 * raises perceived vendor risk for everyone else by a smaller ``spillover`` share;
 * a price change multiplies the vendor's price; a withdrawal removes the vendor from a region and
   its customers there move to another vendor (not in a region where it is the last vendor).
@@ -42,7 +42,7 @@ class QuarterEvents:
 
     events: list[VendorEvent] = field(default_factory=list)
     forced_review: np.ndarray | None = None       # bool per enterprise
-    switching_relief: np.ndarray | None = None    # share of switching cost waived per enterprise
+    migration_relief: np.ndarray | None = None    # share of migration cost waived per enterprise
 
 
 class VendorMarket:
@@ -70,7 +70,8 @@ class VendorMarket:
         self.perceived_risk = np.zeros(customer_vendor.size)
 
     def closed_price_multiplier(self) -> np.ndarray:
-        """Each enterprise's current price multiplier from its vendor's price moves."""
+        """Each enterprise's current price multiplier from its vendor's price moves: its
+        vendor's price relative to the market's tier prices (the signals)."""
         return self.price_multiplier[self.customer_vendor]
 
     def _random_events(self) -> list[VendorEvent]:
@@ -143,6 +144,6 @@ class VendorMarket:
                                             effect.severity * self.effects.spillover)
             if effect.forced_review:
                 forced |= customers
-            relief = np.where(customers, np.maximum(relief, effect.switching_cost_relief), relief)
+            relief = np.where(customers, np.maximum(relief, effect.migration_relief), relief)
             applied.append(event)
-        return QuarterEvents(events=applied, forced_review=forced, switching_relief=relief)
+        return QuarterEvents(events=applied, forced_review=forced, migration_relief=relief)
