@@ -217,11 +217,15 @@ def test_enterprise_without_workloads_has_no_feasible_stack():
     assert np.isfinite(fast.values[1, :2]).all()
 
 
-def test_switching_cost_spares_the_current_stack():
-    values = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [1.0, 2.0, -INF]])
-    current = np.array([STACK_OPEN, NOT_DEPLOYED, STACK_CLOSED])
-    result = kernel.with_switching_cost(values, current, np.array([0.5, 0.0, 1.0]))
-    np.testing.assert_array_equal(result, [[0.5, 2.0, 2.5], [1.0, 2.0, 3.0], [1.0, 1.0, -INF]])
+def test_migration_cost_spares_the_deployed_option_and_new_workloads():
+    utilities = (np.array([1.0, 1.0, 1.0]), np.array([2.0, 2.0, 2.0]), np.array([3.0, 3.0, 3.0]))
+    deployment = np.array([OPEN, NOT_DEPLOYED, CLOSED])
+    moved = kernel.with_migration(utilities, deployment, np.array([0.5, 9.0, 1.0]))
+    np.testing.assert_array_equal(np.stack(moved), [[0.5, 1.0, 1.0], [2.0, 2.0, 1.0],
+                                                    [2.5, 3.0, 2.0]])
+    # one workload at a time, as the reference path calls it
+    assert [float(u) for u in kernel.with_migration((1.0, 2.0, 3.0), FINETUNED, 0.25)] == [
+        0.75, 1.75, 3.0]
 
 
 # --- logit choice ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from sim.core.kernel import (
     CLOSED,
     FINETUNED,
     NOT_DEPLOYED,
+    OPEN,
     STACK_CLOSED,
     STACK_HYBRID,
     STACK_OPEN,
@@ -24,6 +25,7 @@ from sim.core.kernel import (
 from sim.core.metrics import METRIC_INDEX, SEGMENTS
 from sim.core.model import STEP_ORDER, AdoptionModel
 from sim.core.scenario import ScenarioError, load_scenario
+from sim.core.schema import REGIONS, SIZES, WORKLOAD_CLASSES
 
 EVENTS = ("scheduled_events=["
           "{quarter: 2025Q3, vendor: vendor_b, type: policy_change},"
@@ -348,7 +350,7 @@ def test_population_draws_stay_aligned_when_a_mix_parameter_changes():
         "sector",
         "region",
         "owner",
-        "volume",
+        "base_volume",
         "workload_class",
     ):
         np.testing.assert_array_equal(getattr(first, name), getattr(second, name))
@@ -361,40 +363,72 @@ def test_a_network_larger_than_the_population_is_a_scenario_error():
 
 # --- (e) spend-weighted shares -------------------------------------------------------------------
 
-def test_spend_shares_count_what_enterprises_pay():
-    """Spend is API price times tokens for closed work, self-hosted cost per token times tokens
-    plus the open-platform cost (in USD) for open work, recomputed here from the model's state."""
+def test_spend_and_tokens_count_what_enterprises_pay():
+    """Spend is the API bill for closed work (tokens times the price of the workload's tier) and,
+    for open work, serving it (its own GPUs or a serverless provider, whichever costs less) plus
+    its engineers plus the enterprise's platform team shared among its open workloads; all
+    recomputed here by hand from the model's state, overall and in every region and class."""
     no_events = [f"vendors.{name}.hazards={{}}" for name in ("vendor_a", "vendor_b", "vendor_c")]
     scenario = baseline(*no_events, "scheduled_events=[]")
     model = AdoptionModel(scenario, seed=5)
-    model.run(quarter_count=1)
-    population, behaviour = model.population, scenario.behaviour
-    signals = model.signals.at(0)
-    active = population.arrival_quarter <= 0
+    model.run(quarter_count=3)
+    quarter = 2
+    population, behaviour, economics = model.population, scenario.behaviour, scenario.economics
+    signals = model.signals.at(quarter)
+    active = population.arrival_quarter <= quarter
     deployment = model.deployment
-    closed_price = behaviour.closed_price_usd_per_mtok * signals.closed_price_index
-    open_price = (behaviour.closed_price_usd_per_mtok * signals.open_cost_ratio
-                  * signals.hardware_cost_index)
-    platform = (
-        (
-            behaviour.platform_cost
-            * model.platform_multiplier
-            * (1 - behaviour.ml_capacity_relief * population.ml_capacity)
-            * (1 - behaviour.tooling_relief * signals.tooling_maturity)
-        )
-        * 1000
-        / behaviour.cost_weight
-    )
-    closed_spend = (population.volume * closed_price)[active & (deployment == CLOSED)].sum()
+    need = population.frontier_need
+    volume = population.base_volume * signals.token_demand_index ** population.demand_elasticity
+    price = (signals.fixed_capability_price_usd_per_mtok ** (1 - need)
+             * signals.frontier_price_usd_per_mtok ** need)
+    throughput = (economics.small_model.throughput_mtok_per_gpu_hour ** (1 - need)
+                  * economics.large_model.throughput_mtok_per_gpu_hour ** need
+                  * signals.serving_efficiency_index)
+    minimum = (economics.small_model.minimum_gpus ** (1 - need)
+               * economics.large_model.minimum_gpus ** need)
+    busy = (economics.utilisation_floor + (economics.utilisation_ceiling
+                                          - economics.utilisation_floor)
+            * signals.tooling_maturity)
+    hours = np.maximum(minimum * 24 * 365.25 / 4, volume / (throughput * busy))
+    serving = np.minimum(hours * signals.gpu_rent_usd_per_hour,
+                         volume * signals.gpu_rent_usd_per_hour / throughput
+                         * economics.serverless_price_factor)
+    burden = ((1 - behaviour.ml_capacity_relief * population.ml_capacity)
+              * (1 - behaviour.tooling_relief * signals.tooling_maturity))
+    engineer = economics.salary_usd_per_year / 4
+    staff = (economics.workload_fte * burden * engineer)[population.owner]
+    finetune = ((economics.finetune_fte * burden * engineer)[population.owner]
+                + economics.finetune_gpu_hours_per_quarter * signals.gpu_rent_usd_per_hour)
+    size_staff = np.array([scenario.population.sizes[name].platform_staff_multiplier
+                           for name in SIZES])[population.size_band]
+    platform = economics.platform_fte * size_staff * burden * engineer
     runs_open = active & (deployment > CLOSED)
-    open_spend = ((population.volume * open_price)[runs_open].sum()
-                  + platform[np.unique(population.owner[runs_open])].sum())
-    values = model.metrics.values[0]
-    assert value(values, "spend_share_closed") == pytest.approx(
-        closed_spend / (closed_spend + open_spend)
-    )
-    assert value(values, "spend_share_open_any") == pytest.approx(
-        open_spend / (closed_spend + open_spend)
-    )
+    open_count = np.bincount(population.owner[runs_open], minlength=population.enterprises)
+    platform_each = np.where(open_count > 0, platform / np.maximum(open_count, 1), 0.0)
+    spend = np.select([deployment == CLOSED, deployment == OPEN, deployment == FINETUNED],
+                      [volume * price, serving + staff, serving + staff + finetune], 0.0)
+    spend = spend + runs_open * platform_each[population.owner]
+    represents = scenario.population.represents
+    values = model.metrics.values[quarter]
+    workload_segments = [("all", np.ones(population.workloads, dtype=bool))] + [
+        (f"region={name}", (population.region == code)[population.owner])
+        for code, name in enumerate(REGIONS)] + [
+        (f"class={name}", population.workload_class == code)
+        for code, name in enumerate(WORKLOAD_CLASSES)]
+    for segment, members in workload_segments:
+        closed = members & active & (deployment == CLOSED)
+        open_any = members & runs_open
+        closed_spend, open_spend = spend[closed].sum(), spend[open_any].sum()
+        if closed_spend + open_spend == 0:
+            continue
+        assert value(values, "spend_share_open_any", segment) == pytest.approx(
+            open_spend / (closed_spend + open_spend)), segment
+        assert value(values, "spend_usd_closed", segment) == pytest.approx(
+            closed_spend * represents), segment
+        assert value(values, "tokens_mtok_closed", segment) == pytest.approx(
+            volume[closed].sum() * represents), segment
+        assert value(values, "price_paid_usd_per_mtok_closed", segment) == pytest.approx(
+            closed_spend / volume[closed].sum()), segment
     assert (value(values, "spend_share_open") + value(values, "spend_share_open_finetuned")
             == pytest.approx(value(values, "spend_share_open_any")))
+    assert runs_open.sum() > 0 and (deployment[active] == CLOSED).sum() > 0

@@ -105,15 +105,15 @@ def test_extends_chain_of_three(tmp_path):
 
 
 def test_errors_point_at_the_file_that_set_the_key(tmp_path):
-    base_text = edited("  ops_burden: 0.5", "  ops_burden: -0.5")
+    base_text = edited("  peer_weight: 0.5", "  peer_weight: -0.5")
     base = write(tmp_path, "base.yaml", base_text)
     child = write(tmp_path, "child.yaml", "extends: base.yaml\n"
                                           "behaviour:\n"
                                           "  review_rate: 2.0\n")
     error = load_error(child)
     problems = {p.key_path: p for p in (error, *error.others)}
-    assert problems["behaviour.ops_burden"].file == str(base)
-    assert problems["behaviour.ops_burden"].line == line_of(base_text, "ops_burden")
+    assert problems["behaviour.peer_weight"].file == str(base)
+    assert problems["behaviour.peer_weight"].line == line_of(base_text, "peer_weight")
     assert problems["behaviour.review_rate"].file == str(child)
     assert problems["behaviour.review_rate"].line == 3
 
@@ -257,9 +257,10 @@ def test_unknown_sector_name_keeps_the_validator_message(tmp_path):
 
 def test_many_errors_are_capped(tmp_path):
     text = MINIMAL
-    for key in ("ops_burden", "finetune_burden", "platform_cost", "switching_cost", "peer_weight",
-                "cost_weight", "capability_weight", "gap_sensitivity", "finetune_gain",
-                "vendor_risk_weight", "base_vendor_risk", "compliance_weight"):
+    for key in ("migration_cost_usd", "frontier_sensitivity", "workload_taste_sd",
+                "unregulated_compliance_share", "peer_weight", "cost_weight", "capability_weight",
+                "gap_sensitivity", "finetune_gain", "vendor_risk_weight", "base_vendor_risk",
+                "compliance_weight"):
         text = text.replace(f"  {key}: ", f"  {key}: -")
     error = load_error(write(tmp_path, "x.yaml", text))
     lines = str(error).splitlines()

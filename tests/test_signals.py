@@ -114,11 +114,13 @@ def test_signal_paths_follow_the_scenario_without_noise():
     assert result.benchmark_gap[0] == pytest.approx(17.5)
     assert result.benchmark_gap[quarters.index("2025Q4")] == pytest.approx(0.9)
     assert result.benchmark_gap[-1] == pytest.approx(0.9)
-    prices = scenario.signals.closed_price_index
+    prices = scenario.signals.frontier_price_usd_per_mtok
     end_2025 = prices.points["2025Q4"]
-    assert result.closed_price_index[quarters.index("2024Q1")] == pytest.approx(1.0)
-    assert result.closed_price_index[quarters.index("2025Q4")] == pytest.approx(end_2025)
-    assert result.closed_price_index[quarters.index("2026Q4")] == pytest.approx(
+    first = prices.points["2024Q1"]
+    frontier = result.frontier_price_usd_per_mtok
+    assert frontier[quarters.index("2024Q1")] == pytest.approx(first)
+    assert frontier[quarters.index("2025Q4")] == pytest.approx(end_2025)
+    assert frontier[quarters.index("2026Q4")] == pytest.approx(
         end_2025 * (1.0 + prices.extend.annual_rate))
     assert result.regulatory_pressure[quarters.index("2027Q4"), 0] == pytest.approx(0.80)
     assert result.regulatory_pressure[-1, 1] == pytest.approx(0.30)
@@ -129,24 +131,24 @@ def test_signal_paths_follow_the_scenario_without_noise():
 
 def test_noise_is_seeded():
     overrides = ["signals.benchmark_gap.noise={sd: 2.0}",
-                 "signals.closed_price_index.noise={sd: 0.2, form: multiplicative}"]
+                 "signals.frontier_price_usd_per_mtok.noise={sd: 0.2, form: multiplicative}"]
     first, again, other = (
         paths(overrides, seed=3),
         paths(overrides, seed=3),
         paths(overrides, seed=4),
     )
     np.testing.assert_array_equal(first.benchmark_gap, again.benchmark_gap)
-    np.testing.assert_array_equal(first.closed_price_index, again.closed_price_index)
+    np.testing.assert_array_equal(first.frontier_price_usd_per_mtok, again.frontier_price_usd_per_mtok)
     assert not np.allclose(first.benchmark_gap, other.benchmark_gap)
     clean = paths()
     assert not np.allclose(first.benchmark_gap, clean.benchmark_gap)
-    assert not np.allclose(first.closed_price_index, clean.closed_price_index)
+    assert not np.allclose(first.frontier_price_usd_per_mtok, clean.frontier_price_usd_per_mtok)
 
 
 def test_multiplicative_noise_scales_the_path():
-    noisy = paths(["signals.closed_price_index.noise={sd: 0.3, form: multiplicative}"])
+    noisy = paths(["signals.frontier_price_usd_per_mtok.noise={sd: 0.3, form: multiplicative}"])
     clean = paths()
-    ratio = noisy.closed_price_index / clean.closed_price_index
+    ratio = noisy.frontier_price_usd_per_mtok / clean.frontier_price_usd_per_mtok
     assert np.all(ratio > 0)
     assert np.std(np.log(ratio)) > 0.05
 
@@ -179,7 +181,7 @@ def test_noise_on_one_signal_leaves_the_others_in_place():
     """Each signal consumes the same draws with or without noise: switching noise on for
     benchmark_gap (evaluated first) must not shift the noise of later signals."""
     shared = ["signals.tooling_maturity.noise={sd: 0.1}",
-              "signals.closed_price_index.noise={sd: 0.1, form: multiplicative}",
+              "signals.frontier_price_usd_per_mtok.noise={sd: 0.1, form: multiplicative}",
               "signals.regulatory_pressure.apac.noise={sd: 0.05}"]
     without = paths(shared, seed=5)
     with_noise = paths(shared + ["signals.benchmark_gap.noise={sd: 2.0}"], seed=5)
@@ -244,8 +246,8 @@ def test_a_revision_outside_the_range_names_the_revised_point():
 
 
 def test_an_exponential_rate_of_minus_one_or_below_is_refused():
-    for key in ("signals.hardware_cost_index.trend.annual_rate",
-                "signals.closed_price_index.extend.annual_rate"):
+    for key in ("signals.fixed_capability_price_usd_per_mtok.after.path.trend.annual_rate",
+                "signals.frontier_price_usd_per_mtok.extend.annual_rate"):
         with pytest.raises(ScenarioError) as error:
             baseline(f"{key}=-1.5")
         assert error.value.key_path == key and "above -1" in str(error.value)

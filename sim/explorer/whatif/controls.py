@@ -9,12 +9,13 @@ article's forces each have one:
   library's reopening date) and held after it;
 * "what to watch", open tooling: the ceiling and the half-way quarter of the tooling-maturity
   curve;
-* costs: the yearly change of closed API prices and of inference hardware cost after 2025;
+* costs, in dollars: the frontier tier's closed API price and the rent of a GPU reached by
+  2027Q4, and how fast the tokens a workload uses grow after 2025;
 * data sovereignty: the EU's regulatory pressure reached by 2027Q4 (the AI Act's high-risk
   duties);
 * vendor risk: one scheduled vendor event (vendor, kind, quarter, region, price multiplier);
-* behaviour: the review rate and the switching cost (both calibrated; setting one fixes it in
-  every replication, where the calibration's draws varied it).
+* behaviour: the review rate and the migration cost of moving a workload (both calibrated;
+  setting one fixes it in every replication, where the calibration's draws varied it).
 
 Every control changes the future only, from the quarter after the end of history
 (:data:`sim.core.quarters.HISTORY_END`, 2025Q4) on, and leaves the measured 2024-2025 history
@@ -259,14 +260,22 @@ CONTROLS: tuple[Control, ...] = (
             "When tooling is half-way to its ceiling: earlier means self-hosting gets easier "
             "sooner; replaces the scenario's own tooling path after 2025.",
             _TOOLING, choices=tuple(quarter_range("2025Q1", "2032Q4"))),
-    Control("signals.closed_price_index.annual_rate", "Closed API prices after 2025",
+    Control("signals.frontier_price_usd_per_mtok.2027Q4",
+            "Frontier closed API price by 2027Q4", "USD per million tokens (3 input : 1 output)",
+            "number",
+            "The flagship tier's list price that work needing the frontier pays, reached by 2027Q4 "
+            "and then moving as the scenario's path does (6.00 at the end of 2025).",
+            _level("frontier_price_usd_per_mtok"), 0.5, 30.0, 0.1),
+    Control("signals.gpu_rent_usd_per_hour.2027Q4", "GPU rent by 2027Q4",
+            "USD per GPU-hour (H100 class)", "number",
+            "What renting an inference GPU for an hour costs by 2027Q4 (about 2.00 at the end of "
+            "2025): the hardware side of self-hosting.",
+            _level("gpu_rent_usd_per_hour"), 0.3, 8.0, 0.05),
+    Control("signals.token_demand_index.annual_rate", "Token demand growth after 2025",
             RATE_UNIT, "number",
-            "Yearly change of closed API prices per token from 2026 (the baseline: -0.30).",
-            _rate("closed_price_index"), -0.9, 0.5, 0.01),
-    Control("signals.hardware_cost_index.annual_rate", "Inference hardware cost after 2025",
-            RATE_UNIT, "number",
-            "Yearly change of the hardware cost of self-hosting from 2026 (the baseline: -0.30).",
-            _rate("hardware_cost_index"), -0.9, 0.5, 0.01),
+            "Yearly growth of the tokens a workload uses from 2026 (the baseline: +0.50): bigger "
+            "bills favour self-hosting, whose costs are partly fixed.",
+            _rate("token_demand_index"), 0.0, 2.0, 0.01),
     Control("signals.regulatory_pressure.eu.2027Q4", "EU regulatory pressure by 2027Q4",
             "index 0..1", "number",
             "Data-sovereignty pressure in the EU when the AI Act's high-risk duties apply; "
@@ -290,10 +299,11 @@ CONTROLS: tuple[Control, ...] = (
     Control("behaviour.review_rate", "Review rate", "share of enterprises a quarter", "number",
             "How often enterprises review their stack; set here, it no longer varies with the "
             "calibration's draws.", _behaviour("behaviour.review_rate"), 0.0, 1.0, 0.01),
-    Control("behaviour.switching_cost", "Switching cost", "utility units", "number",
-            "The cost of leaving a stack (re-platforming inertia); set here, it no longer "
-            "varies with the calibration's draws.", _behaviour("behaviour.switching_cost"),
-            0.0, 150.0, 1.0),
+    Control("behaviour.migration_cost_usd", "Migration cost per workload", "USD, once",
+            "number",
+            "What moving one deployed workload to another deployment costs (re-engineering, "
+            "evaluation); set here, it no longer varies with the calibration's draws.",
+            _behaviour("behaviour.migration_cost_usd"), 0.0, 500000.0, 5000.0),
 )
 CONTROLS_BY_KEY = {control.key: control for control in CONTROLS}
 
