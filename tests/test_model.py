@@ -9,7 +9,7 @@ from dataclasses import fields
 
 import numpy as np
 import pytest
-from conftest import BASELINE, baseline
+from conftest import BASELINE, baseline, no_vendor_hazards
 
 from sim.core import agents, kernel
 from sim.core.agents import Enterprise
@@ -17,13 +17,16 @@ from sim.core.kernel import (
     CLOSED,
     FINETUNED,
     NOT_DEPLOYED,
+    OPTIONS,
     STACK_CLOSED,
     STACK_HYBRID,
     STACK_OPEN,
 )
+from sim.core.metric_table import share_metric
 from sim.core.metrics import METRIC_INDEX, SEGMENTS
 from sim.core.model import STEP_ORDER, AdoptionModel
 from sim.core.scenario import ScenarioError, load_scenario
+from sim.core.schema import REGIONS, SECTOR_NAMES, SIZES, WORKLOAD_CLASSES
 
 EVENTS = ("scheduled_events=["
           "{quarter: 2025Q3, vendor: vendor_b, type: policy_change},"
@@ -361,17 +364,30 @@ def test_a_network_larger_than_the_population_is_a_scenario_error():
 
 # --- (e) spend-weighted shares -------------------------------------------------------------------
 
+def segment_members(population) -> dict[str, np.ndarray]:
+    """Each workload segment of the metrics ("all", "sector=...", "region=...", "size=...",
+    "class=...") as a mask over workloads, from the population's own codes."""
+    owner = population.owner
+    codes = {"sector": (SECTOR_NAMES, population.sector[owner]),
+             "region": (REGIONS, population.region[owner]),
+             "size": (SIZES, population.size_band[owner]),
+             "class": (WORKLOAD_CLASSES, population.workload_class)}
+    members = {"all": np.ones(owner.size, dtype=bool)}
+    for dimension, (names, code) in codes.items():
+        members.update({f"{dimension}={name}": code == index for index, name in enumerate(names)})
+    return members
+
+
 def test_spend_shares_count_what_enterprises_pay():
     """Spend is API price times tokens for closed work, self-hosted cost per token times tokens
-    plus the open-platform cost (in USD) for open work, recomputed here from the model's state."""
-    no_events = [f"vendors.{name}.hazards={{}}" for name in ("vendor_a", "vendor_b", "vendor_c")]
-    scenario = baseline(*no_events, "scheduled_events=[]")
+    plus the open-platform cost (in USD, shared equally among the enterprise's open workloads)
+    for open work, recomputed here from the model's state for every workload segment."""
+    scenario = baseline(*no_vendor_hazards(), "scheduled_events=[]")
     model = AdoptionModel(scenario, seed=5)
     model.run(quarter_count=1)
     population, behaviour = model.population, scenario.behaviour
     signals = model.signals.at(0)
-    active = population.arrival_quarter <= 0
-    deployment = model.deployment
+    deployment = np.where(population.arrival_quarter <= 0, model.deployment, NOT_DEPLOYED)
     closed_price = behaviour.closed_price_usd_per_mtok * signals.closed_price_index
     open_price = (behaviour.closed_price_usd_per_mtok * signals.open_cost_ratio
                   * signals.hardware_cost_index)
@@ -385,16 +401,20 @@ def test_spend_shares_count_what_enterprises_pay():
         * 1000
         / behaviour.cost_weight
     )
-    closed_spend = (population.volume * closed_price)[active & (deployment == CLOSED)].sum()
-    runs_open = active & (deployment > CLOSED)
-    open_spend = ((population.volume * open_price)[runs_open].sum()
-                  + platform[np.unique(population.owner[runs_open])].sum())
+    runs_open = deployment > CLOSED
+    open_workloads = np.bincount(population.owner, weights=runs_open, minlength=platform.size)
+    spend = np.where(deployment == CLOSED, population.volume * closed_price,
+                     population.volume * open_price
+                     + platform[population.owner] / np.maximum(open_workloads, 1)[population.owner])
+    kinds = {**{kind: deployment == code for code, kind in enumerate(OPTIONS)},
+             "open_any": runs_open}
+    assert all(spend[paid].sum() > 0 for paid in kinds.values())  # every share has something
     values = model.metrics.values[0]
-    assert value(values, "spend_share_closed") == pytest.approx(
-        closed_spend / (closed_spend + open_spend)
-    )
-    assert value(values, "spend_share_open_any") == pytest.approx(
-        open_spend / (closed_spend + open_spend)
-    )
-    assert (value(values, "spend_share_open") + value(values, "spend_share_open_finetuned")
-            == pytest.approx(value(values, "spend_share_open_any")))
+    members = segment_members(population)
+    assert set(members) == {s for s in SEGMENTS if not s.startswith("event=")}
+    for segment, member in members.items():
+        total = spend[member & (deployment != NOT_DEPLOYED)].sum()
+        for kind, paid in kinds.items():
+            expected = spend[member & paid].sum() / total if total > 0 else np.nan
+            assert value(values, share_metric("spend", kind).name, segment) == pytest.approx(
+                expected, nan_ok=True), (segment, kind)

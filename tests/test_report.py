@@ -23,6 +23,8 @@ from conftest import BASELINE, ROOT
 
 import sim
 from sim.cli import main
+from sim.core.kernel import OPTIONS
+from sim.core.metric_table import share_metric
 from sim.core.scenario import load_scenario
 from sim.core.signal_table import SIGNALS
 from sim.views import report
@@ -303,11 +305,12 @@ def test_segment_tables_cover_every_segment(page, summary):
             assert [label for label in rows if label.lower().startswith(name)], segment
     banking = rows["Banking (regulated)"]
     expected = [
-        mean_at(summary, f"workload_share_{kind}", quarter, "sector=banking")
+        mean_at(summary, share_metric("workload", kind).name, quarter, "sector=banking")
         for quarter in ("2025Q4", "2030Q4")
-        for kind in ("closed", "open", "open_finetuned")
+        for kind in OPTIONS
     ]
-    assert [cell.split("%")[0] for cell in banking[:6]] == [f"{v * 100:.1f}" for v in expected]
+    assert ([cell.split("%")[0] for cell in banking[:len(expected)]]
+            == [f"{v * 100:.1f}" for v in expected])
 
 
 def test_settings_block_round_trips_to_the_resolved_scenario(page, manifest):
