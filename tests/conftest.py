@@ -21,6 +21,11 @@ def baseline(*overrides: str, enterprises: int = 300, replications: int = 2):
                                     f"replications={replications}", *overrides])
 
 
+def no_vendor_hazards() -> list[str]:
+    """``--set`` overrides that give every vendor of the baseline no random events."""
+    return [f"vendors.{name}.hazards={{}}" for name in load_scenario(BASELINE).vendors]
+
+
 @pytest.fixture
 def small_baseline():
     return baseline()

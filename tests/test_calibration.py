@@ -106,10 +106,10 @@ def test_the_articles_segmentation_emerges(baseline_history):
         difference = first - second
         return difference.mean() > 3 * difference.std(ddof=1) / np.sqrt(difference.size)
 
-    regulated = [f"sector={s}" for s in ("banking", "insurance", "healthcare", "defence")]
-    unregulated = [
-        f"sector={s}" for s in ("technology", "retail", "manufacturing", "professional_services")
-    ]
+    sectors = load_scenario(BASELINE).population.sectors
+    regulated = [f"sector={name}" for name, sector in sectors.items() if sector.regulated]
+    unregulated = [f"sector={name}" for name, sector in sectors.items() if not sector.regulated]
+    assert regulated and unregulated
     assert clearly_above(open_share(regulated), open_share(unregulated))
     assert clearly_above(
         open_share(["region=eu"]), open_share(["region=north_america", "region=apac"])

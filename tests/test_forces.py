@@ -15,12 +15,12 @@ from functools import cache
 
 import numpy as np
 import pytest
-from conftest import baseline
+from conftest import baseline, no_vendor_hazards
 
 from sim.core.kernel import CLOSED, NOT_DEPLOYED, STACK_HYBRID, STACK_OPEN
 from sim.core.metrics import METRIC_INDEX, SEGMENTS
 from sim.core.model import AdoptionModel
-from sim.core.schema import REGIONS
+from sim.core.schema import REGIONS, SECTOR_NAMES
 
 SEEDS = (1, 2, 3, 4)
 ENTERPRISES = 500
@@ -219,8 +219,7 @@ def test_withdrawal_shock_moves_customers_more_than_bystanders():
 
 
 def test_withdrawal_in_all_regions_removes_the_vendor_everywhere():
-    no_hazards = [f"vendors.{name}.hazards={{}}" for name in ("vendor_a", "vendor_b", "vendor_c")]
-    scenario = baseline(*no_hazards, "scheduled_events=["
+    scenario = baseline(*no_vendor_hazards(), "scheduled_events=["
                         "{quarter: 2025Q1, vendor: vendor_a, type: withdrawal},"
                         "{quarter: 2026Q1, vendor: vendor_b, type: withdrawal, region: eu}]")
     model = AdoptionModel(scenario, seed=1)
@@ -292,17 +291,15 @@ def test_the_price_war_takes_high_volume_work_back_to_closed():
                     "token-weighted open share: flat vs falling closed prices")
 
 
-SECTOR_SHIFTS = ("banking", "insurance", "healthcare", "defence", "technology", "retail",
-                 "manufacturing", "professional_services")
 
 
 def test_sector_ai_maturity_separates_unregulated_sectors():
     """Sectors with more in-house ML engineering run more open work than sectors alike in
     regulation but with less: technology against manufacturing."""
     seeds = tuple(range(1, 9))   # two sectors' shares are noisier than the whole population's
-    alike = arm(*(f"population.sectors.{name}.ml_capacity_shift=0.0" for name in SECTOR_SHIFTS),
+    alike = arm(*(f"population.sectors.{name}.ml_capacity_shift=0.0" for name in SECTOR_NAMES),
                 seeds=seeds)
-    apart = arm(*(f"population.sectors.{name}.ml_capacity_shift=0.0" for name in SECTOR_SHIFTS
+    apart = arm(*(f"population.sectors.{name}.ml_capacity_shift=0.0" for name in SECTOR_NAMES
                   if name not in ("technology", "manufacturing")),
                 "population.sectors.technology.ml_capacity_shift=0.4",
                 "population.sectors.manufacturing.ml_capacity_shift=-0.4", seeds=seeds)

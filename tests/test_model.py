@@ -9,7 +9,7 @@ from dataclasses import fields
 
 import numpy as np
 import pytest
-from conftest import BASELINE, baseline
+from conftest import BASELINE, baseline, no_vendor_hazards
 
 from sim.core import agents, kernel
 from sim.core.agents import Enterprise
@@ -18,14 +18,16 @@ from sim.core.kernel import (
     FINETUNED,
     NOT_DEPLOYED,
     OPEN,
+    OPTIONS,
     STACK_CLOSED,
     STACK_HYBRID,
     STACK_OPEN,
 )
+from sim.core.metric_table import deployment_metric
 from sim.core.metrics import METRIC_INDEX, SEGMENTS
 from sim.core.model import STEP_ORDER, AdoptionModel
 from sim.core.scenario import ScenarioError, load_scenario
-from sim.core.schema import REGIONS, SIZES, WORKLOAD_CLASSES
+from sim.core.schema import REGIONS, SECTOR_NAMES, SIZES, WORKLOAD_CLASSES
 
 EVENTS = ("scheduled_events=["
           "{quarter: 2025Q3, vendor: vendor_b, type: policy_change},"
@@ -363,20 +365,32 @@ def test_a_network_larger_than_the_population_is_a_scenario_error():
 
 # --- (e) spend-weighted shares -------------------------------------------------------------------
 
+def segment_members(population) -> dict[str, np.ndarray]:
+    """Each workload segment of the metrics ("all", "sector=...", "region=...", "size=...",
+    "class=...") as a mask over workloads, from the population's own codes."""
+    owner = population.owner
+    codes = {"sector": (SECTOR_NAMES, population.sector[owner]),
+             "region": (REGIONS, population.region[owner]),
+             "size": (SIZES, population.size_band[owner]),
+             "class": (WORKLOAD_CLASSES, population.workload_class)}
+    members = {"all": np.ones(owner.size, dtype=bool)}
+    for dimension, (names, code) in codes.items():
+        members.update({f"{dimension}={name}": code == index for index, name in enumerate(names)})
+    return members
+
+
 def test_spend_and_tokens_count_what_enterprises_pay():
     """Spend is the API bill for closed work (tokens times the price of the workload's tier) and,
     for open work, serving it (its own GPUs or a serverless provider, whichever costs less) plus
     its engineers plus the enterprise's platform team shared among its open workloads; all
-    recomputed here by hand from the model's state, overall and in every region and class."""
-    no_events = [f"vendors.{name}.hazards={{}}" for name in ("vendor_a", "vendor_b", "vendor_c")]
-    scenario = baseline(*no_events, "scheduled_events=[]")
+    recomputed here by hand from the model's state, for every workload segment."""
+    scenario = baseline(*no_vendor_hazards(), "scheduled_events=[]")
     model = AdoptionModel(scenario, seed=5)
-    model.run(quarter_count=3)
     quarter = 2
+    model.run(quarter_count=quarter + 1)
     population, behaviour, economics = model.population, scenario.behaviour, scenario.economics
     signals = model.signals.at(quarter)
-    active = population.arrival_quarter <= quarter
-    deployment = model.deployment
+    deployment = np.where(population.arrival_quarter <= quarter, model.deployment, NOT_DEPLOYED)
     need = population.frontier_need
     volume = population.base_volume * signals.token_demand_index ** population.demand_elasticity
     price = (signals.fixed_capability_price_usd_per_mtok ** (1 - need)
@@ -386,8 +400,8 @@ def test_spend_and_tokens_count_what_enterprises_pay():
                   * signals.serving_efficiency_index)
     minimum = (economics.small_model.minimum_gpus ** (1 - need)
                * economics.large_model.minimum_gpus ** need)
-    busy = (economics.utilisation_floor + (economics.utilisation_ceiling
-                                          - economics.utilisation_floor)
+    busy = (economics.utilisation_floor
+            + (economics.utilisation_ceiling - economics.utilisation_floor)
             * signals.tooling_maturity)
     hours = np.maximum(minimum * 24 * 365.25 / 4, volume / (throughput * busy))
     serving = np.minimum(hours * signals.gpu_rent_usd_per_hour,
@@ -402,33 +416,29 @@ def test_spend_and_tokens_count_what_enterprises_pay():
     size_staff = np.array([scenario.population.sizes[name].platform_staff_multiplier
                            for name in SIZES])[population.size_band]
     platform = economics.platform_fte * size_staff * burden * engineer
-    runs_open = active & (deployment > CLOSED)
-    open_count = np.bincount(population.owner[runs_open], minlength=population.enterprises)
-    platform_each = np.where(open_count > 0, platform / np.maximum(open_count, 1), 0.0)
+    runs_open = deployment > CLOSED
+    open_workloads = np.bincount(population.owner, weights=runs_open, minlength=platform.size)
     spend = np.select([deployment == CLOSED, deployment == OPEN, deployment == FINETUNED],
                       [volume * price, serving + staff, serving + staff + finetune], 0.0)
-    spend = spend + runs_open * platform_each[population.owner]
+    spend += runs_open * (platform / np.maximum(open_workloads, 1))[population.owner]
+    kinds = {**{kind: deployment == code for code, kind in enumerate(OPTIONS)},
+             "open_any": runs_open}
+    assert all(spend[paid].sum() > 0 for paid in kinds.values())  # every share has something
     represents = scenario.population.represents
     values = model.metrics.values[quarter]
-    workload_segments = [("all", np.ones(population.workloads, dtype=bool))] + [
-        (f"region={name}", (population.region == code)[population.owner])
-        for code, name in enumerate(REGIONS)] + [
-        (f"class={name}", population.workload_class == code)
-        for code, name in enumerate(WORKLOAD_CLASSES)]
-    for segment, members in workload_segments:
-        closed = members & active & (deployment == CLOSED)
-        open_any = members & runs_open
-        closed_spend, open_spend = spend[closed].sum(), spend[open_any].sum()
-        if closed_spend + open_spend == 0:
-            continue
-        assert value(values, "spend_share_open_any", segment) == pytest.approx(
-            open_spend / (closed_spend + open_spend)), segment
-        assert value(values, "spend_usd_closed", segment) == pytest.approx(
-            closed_spend * represents), segment
-        assert value(values, "tokens_mtok_closed", segment) == pytest.approx(
-            volume[closed].sum() * represents), segment
-        assert value(values, "price_paid_usd_per_mtok_closed", segment) == pytest.approx(
-            closed_spend / volume[closed].sum()), segment
-    assert (value(values, "spend_share_open") + value(values, "spend_share_open_finetuned")
-            == pytest.approx(value(values, "spend_share_open_any")))
-    assert runs_open.sum() > 0 and (deployment[active] == CLOSED).sum() > 0
+    members = segment_members(population)
+    assert set(members) == {s for s in SEGMENTS if not s.startswith("event=")}
+    for segment, member in members.items():
+        total = spend[member & (deployment != NOT_DEPLOYED)].sum()
+        for kind, paid in kinds.items():
+            expected = spend[member & paid].sum() / total if total > 0 else np.nan
+            assert value(values, deployment_metric("spend_share", kind).name,
+                         segment) == pytest.approx(expected, nan_ok=True), (segment, kind)
+        closed = member & (deployment == CLOSED)
+        if closed.any():
+            assert value(values, "spend_usd_closed", segment) == pytest.approx(
+                spend[closed].sum() * represents), segment
+            assert value(values, "tokens_mtok_closed", segment) == pytest.approx(
+                volume[closed].sum() * represents), segment
+            assert value(values, "price_paid_usd_per_mtok_closed", segment) == pytest.approx(
+                spend[closed].sum() / volume[closed].sum()), segment

@@ -1,37 +1,53 @@
-"""Tests for sim.views.figures (band numbers, the PNGs plot_run writes, skipping missing metrics)
-and the palette of sim.views.style."""
+"""Tests for sim.views.figures (band numbers; the figures plot_run draws, read back line by line
+against the frame; the signals figure following the signal table) and the palette of
+sim.views.style.
+
+The test frame holds every metric of the metric table in its segments (every workload class and
+region, one sector), so a new metric, class, region or signal is drawn and checked without
+editing a test.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
+import zlib
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 
-from sim.views import style
+from sim.core.kernel import OPTIONS, STACKS
+from sim.core.metric_table import METRICS, deployment_metric, stack_metric
+from sim.core.schema import REGIONS, SECTOR_NAMES, WORKLOAD_CLASSES
+from sim.core.signal_table import SIGNAL_PANELS, SIGNALS
+from sim.views import signal_grid, style
 from sim.views.figures import bands
-from sim.views.figures.run import plot_run
+from sim.views.figures.bands import quarter_dates
+from sim.views.figures.run import RUN_FIGURES, plot_run, run_figures, signals_figure
 
 QUARTERS = [f"{year}Q{q}" for year in (2024, 2025) for q in (1, 2, 3, 4)]
 REPLICATION_OFFSET = 0.1  # replication 2 = replication 1 + this, so the mean is halfway
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-ALL_PNGS = {"workload_shares.png", "stack_shares.png", "plans_to_expand.png", "signals.png",
-            "workload_classes.png"}
+ALL_PNGS = {name for name, _ in RUN_FIGURES}
+SECTOR = f"sector={SECTOR_NAMES[0]}"
 
-SHARE_METRICS = {
-    "workload_share_closed": 0.6, "workload_share_open": 0.3, "workload_share_open_finetuned": 0.1,
-    "stack_share_closed": 0.5, "stack_share_open": 0.1, "stack_share_hybrid": 0.4,
-    "plans_to_expand_open": 0.3,
-}
-SIGNAL_METRICS = {
-    "signal_benchmark_gap": 17.5, "signal_frontier_gap": 8.0, "signal_task_parity": 0.85,
-    "signal_closed_price_index": 1.0, "signal_open_cost_ratio": 0.3,
-    "signal_hardware_cost_index": 1.0, "signal_tooling_maturity": 0.4,
-}
-CLASSES = ("customer_facing", "exploratory", "internal_high_volume", "privacy_sensitive",
-           "domain_specific")
-REGIONS = ("eu", "north_america", "apac")
+
+def segments_of(spec) -> list[str]:
+    """The test frame's segments of a metric: all, every class and one sector for workload
+    metrics; every region for a regional signal; all otherwise."""
+    if spec.segments == "region":
+        return [f"region={region}" for region in REGIONS]
+    if spec.segments == "workload":
+        return ["all", *(f"class={name}" for name in WORKLOAD_CLASSES), SECTOR]
+    return ["all"]
+
+
+def start_value(metric: str, segment: str) -> float:
+    """Replication 1's first value: one of a thousand, by a checksum of the metric and segment
+    (so a line drawn from the wrong series will not match), below one half."""
+    return 0.05 + zlib.crc32(f"{metric}[{segment}]".encode()) % 1000 / 2000
 
 
 def base_value(quarter_index: int, start: float) -> float:
@@ -48,19 +64,13 @@ def tidy_rows(metric: str, segment: str, start: float) -> list[dict]:
     ]
 
 
-def make_frame(with_signals: bool = True) -> pd.DataFrame:
+def make_frame(with_signals: bool = True, metrics=METRICS) -> pd.DataFrame:
+    signal_metrics = {spec.metric for spec in SIGNALS}
     rows: list[dict] = []
-    for metric, start in SHARE_METRICS.items():
-        rows += tidy_rows(metric, "all", start)
-        if metric.startswith("workload_share_"):
-            for name in CLASSES:
-                rows += tidy_rows(metric, f"class={name}", start)
-            rows += tidy_rows(metric, "sector=banking", start / 2)
-    if with_signals:
-        for metric, start in SIGNAL_METRICS.items():
-            rows += tidy_rows(metric, "all", start)
-        for region in REGIONS:
-            rows += tidy_rows("signal_regulatory_pressure", f"region={region}", 0.2)
+    for spec in metrics:
+        if with_signals or spec.name not in signal_metrics:
+            for segment in segments_of(spec):
+                rows += tidy_rows(spec.name, segment, start_value(spec.name, segment))
     return pd.DataFrame(rows)
 
 
@@ -69,13 +79,23 @@ def frame() -> pd.DataFrame:
     return make_frame()
 
 
+@pytest.fixture(scope="module")
+def figures(frame):
+    """Every run figure built from the frame (not saved), closed after the module."""
+    with style.theme():
+        built = dict(run_figures(frame))
+    yield built
+    for figure in built.values():
+        plt.close(figure)
+
+
 # --- band_table ---------------------------------------------------------------------------------
 
 def test_band_table_mean_and_quantiles(frame):
     table = bands.band_table(frame, "workload_share_open")
     assert list(table.columns) == ["mean", "p5", "p95"]
     assert list(table.index) == QUARTERS
-    low = [base_value(i, 0.3) for i in range(len(QUARTERS))]
+    low = [base_value(i, start_value("workload_share_open", "all")) for i in range(len(QUARTERS))]
     # Two replications a and a + d: mean a + d/2; linearly interpolated quantiles
     # a + 0.05 d and a + 0.95 d.
     assert table["mean"].tolist() == pytest.approx([v + 0.05 for v in low], abs=1e-12)
@@ -85,9 +105,10 @@ def test_band_table_mean_and_quantiles(frame):
 
 def test_band_table_filters_segment_and_sorts_quarters(frame):
     shuffled = frame.sample(frac=1.0, random_state=3)
-    table = bands.band_table(shuffled, "workload_share_closed", segment="sector=banking")
+    table = bands.band_table(shuffled, "workload_share_closed", segment=SECTOR)
     assert list(table.index) == QUARTERS
-    assert table.loc["2024Q1", "mean"] == pytest.approx(0.3 + 0.05, abs=1e-12)
+    assert table.loc["2024Q1", "mean"] == pytest.approx(
+        start_value("workload_share_closed", SECTOR) + REPLICATION_OFFSET / 2, abs=1e-12)
 
 
 def test_band_table_single_replication_band_is_the_value(frame):
@@ -98,12 +119,6 @@ def test_band_table_single_replication_band_is_the_value(frame):
 def test_band_table_missing_metric_raises(frame):
     with pytest.raises(KeyError, match="no_such_metric"):
         bands.band_table(frame, "no_such_metric")
-
-
-def test_open_cost_is_ratio_times_hardware_index_per_replication(frame):
-    table = bands.product_bands(frame, "signal_open_cost_ratio", "signal_hardware_cost_index")
-    # replication r, quarter 0: (0.3 + 0.1 (r-1)) * (1.0 + 0.1 (r-1)) -> 0.3 and 0.44
-    assert table.loc["2024Q1", "mean"] == pytest.approx((0.3 + 0.44) / 2, abs=1e-12)
 
 
 # --- palette ------------------------------------------------------------------------------------
@@ -130,22 +145,165 @@ def test_scenario_colours_stable_and_distinct():
 
 # --- plot_run -----------------------------------------------------------------------------------
 
-def assert_png(path):
+def drawn_lines(ax) -> dict[str, object]:
+    """The axes' labelled lines by label (one line per label)."""
+    lines = [line for line in ax.lines if not line.get_label().startswith("_")]
+    labels = [line.get_label() for line in lines]
+    assert len(set(labels)) == len(labels), labels
+    return dict(zip(labels, lines))
+
+
+def assert_draws(ax, frame: pd.DataFrame, expected: dict[str, tuple[str, str]]) -> None:
+    """``ax`` draws exactly the lines ``expected`` (label -> metric and segment), each the mean
+    over replications of its series against the quarters, over a shaded 5-95% band."""
+    lines = drawn_lines(ax)
+    assert set(lines) == set(expected)
+    bands_drawn = {(round(float(np.min(c.get_paths()[0].vertices[:, 1])), 9),
+                    round(float(np.max(c.get_paths()[0].vertices[:, 1])), 9))
+                   for c in ax.collections}
+    for label, (metric, segment) in expected.items():
+        table = bands.band_table(frame, metric, segment)
+        x, y = lines[label].get_data()
+        np.testing.assert_allclose(np.asarray(y, dtype=float), table["mean"], err_msg=label)
+        assert list(pd.DatetimeIndex(x)) == list(quarter_dates(QUARTERS)), label
+        assert (round(table["p5"].min(), 9), round(table["p95"].max(), 9)) in bands_drawn, label
+
+
+def visible_axes(figure) -> list:
+    return [ax for ax in figure.axes if ax.get_visible() and ax.axison]
+
+
+def test_plot_run_writes_one_png_per_figure(frame, tmp_path):
     import matplotlib.image
 
-    assert path.read_bytes()[:8] == PNG_SIGNATURE
-    image = matplotlib.image.imread(path)
-    assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
-
-
-def test_plot_run_writes_the_five_pngs(frame, tmp_path):
     folder = tmp_path / "figures" / "run"
     paths = plot_run(frame, folder)
-    assert {p.name for p in paths} == ALL_PNGS
+    assert [p.name for p in paths] == [name for name, _ in RUN_FIGURES]
     assert all(p.parent == folder for p in paths)
     for path in paths:
-        assert_png(path)
+        image = matplotlib.image.imread(path)
+        assert image.shape[0] > 100 and image.shape[1] > 100 and image.std() > 0.01
     assert {p.name for p in folder.iterdir()} == ALL_PNGS  # no temporary files left behind
+
+
+def test_share_figures_draw_the_mean_of_each_series(figures, frame):
+    shares = {
+        "workload_shares.png": {style.DEPLOYMENT_LABELS[kind]:
+                                (deployment_metric("workload_share", kind).name, "all") for kind in OPTIONS},
+        "stack_shares.png": {style.STACK_LABELS[kind]: (stack_metric(kind).name, "all")
+                             for kind in STACKS},
+        "plans_to_expand.png": {style.METRIC_LABELS["plans_to_expand_open"]:
+                                ("plans_to_expand_open", "all")},
+    }
+    for name, expected in shares.items():
+        (ax,) = visible_axes(figures[name])
+        assert_draws(ax, frame, expected)
+        assert ax.get_ylim()[0] == 0.0
+
+
+def test_workload_class_figure_has_a_panel_per_class(figures, frame):
+    panels = {ax.get_title(): ax for ax in visible_axes(figures["workload_classes.png"])}
+    assert list(panels) == [style.segment_label(f"class={name}") for name in WORKLOAD_CLASSES]
+    for name in WORKLOAD_CLASSES:
+        assert_draws(panels[style.segment_label(f"class={name}")], frame,
+                     {style.DEPLOYMENT_LABELS[kind]:
+                      (deployment_metric("workload_share", kind).name, f"class={name}") for kind in OPTIONS})
+
+
+# --- the signals figure, from the signal table --------------------------------------------------
+
+def expected_signal_lines(specs) -> dict[str, tuple[str, str]]:
+    """A panel's lines: a signal's label, or for a regional signal one line per region (the
+    region's name alone when the signal has the panel to itself)."""
+    lines = {}
+    for spec in specs:
+        if not spec.regional:
+            lines[spec.label] = (spec.metric, "all")
+            continue
+        for region in REGIONS:
+            segment = f"region={region}"
+            name = style.segment_label(segment)
+            lines[name if len(specs) == 1 else f"{spec.label}, {name}"] = (spec.metric, segment)
+    return lines
+
+
+def assert_signals_drawn(figure, frame: pd.DataFrame, signals, panels) -> None:
+    """One panel per panel of ``panels`` holding a signal of the frame, in the table's order
+    and on the grid's cells, titled and labelled from the table; each draws its signals."""
+    recorded = set(frame["metric"])
+    shown = [key for key in panels
+             if any(spec.panel == key and spec.metric in recorded for spec in signals)]
+    axes = visible_axes(figure)
+    assert [ax.get_title() for ax in axes] == [panels[key][0] for key in shown]
+    columns = min(signal_grid.SIGNAL_COLUMNS, len(shown))
+    for index, (ax, key) in enumerate(zip(axes, shown)):
+        cell = ax.get_subplotspec()
+        assert (cell.rowspan.start, cell.colspan.start) == divmod(index, columns)
+        assert ax.get_ylabel() == panels[key][1]
+        specs = [spec for spec in signals if spec.panel == key and spec.metric in recorded]
+        assert_draws(ax, frame, expected_signal_lines(specs))
+        styles = [(line.get_color(), line.get_linestyle()) for line in drawn_lines(ax).values()]
+        assert len(set(styles)) == len(styles), (key, styles)  # every line tells apart
+        for spec in specs:
+            if spec.regional:
+                colours = {line.get_color() for label, line in drawn_lines(ax).items()
+                           if expected_signal_lines(specs)[label][0] == spec.metric}
+                assert colours == {style.REGION_COLOURS[region] for region in REGIONS}
+
+
+def test_every_signal_of_the_table_is_drawn_in_its_panel(figures, frame):
+    assert {spec.panel for spec in SIGNALS} <= set(SIGNAL_PANELS)
+    assert_signals_drawn(figures["signals.png"], frame, SIGNALS, SIGNAL_PANELS)
+
+
+def test_a_panel_without_recorded_signals_is_left_out(frame):
+    first_panel = SIGNALS[0].panel
+    kept = frame[~frame["metric"].isin([s.metric for s in SIGNALS if s.panel == first_panel])]
+    with style.theme():
+        figure = signals_figure(kept)
+    assert SIGNAL_PANELS[first_panel][0] not in [ax.get_title() for ax in figure.axes]
+    assert_signals_drawn(figure, kept, SIGNALS, SIGNAL_PANELS)
+    plt.close(figure)
+
+
+def test_the_signals_figure_follows_a_changed_table(monkeypatch):
+    """A signal added in a new panel, one moved to another panel and one removed: the figure
+    draws the changed table, nothing else edited."""
+    added = dataclasses.replace(SIGNALS[0], name="energy_price", label="Energy price",
+                                panel="energy", regional=False)
+    moved = dataclasses.replace(SIGNALS[1], panel=SIGNALS[-1].panel)
+    signals = (moved, *SIGNALS[2:-1], added, SIGNALS[-1])  # the first signal removed
+    panels = {**SIGNAL_PANELS, "energy": ("Energy", "USD per MWh")}
+    monkeypatch.setattr(signal_grid, "SIGNALS", signals)
+    monkeypatch.setattr(signal_grid, "SIGNAL_PANELS", panels)
+    metrics = [dataclasses.replace(spec, name=added.metric) if spec.name == SIGNALS[0].metric
+               else spec for spec in METRICS]
+    changed = make_frame(metrics=metrics)
+    with style.theme():
+        figure = signals_figure(changed)
+    assert "Energy" in [ax.get_title() for ax in figure.axes]
+    assert_signals_drawn(figure, changed, signals, panels)
+    plt.close(figure)
+
+
+def test_panel_positions_in_words():
+    def words(count: int) -> list[str]:
+        rows, columns = signal_grid.grid_shape(count)
+        return [signal_grid.position_words(i // columns, i % columns, rows, columns)
+                for i in range(count)]
+
+    assert words(1) == [""]
+    assert words(2) == ["left", "right"]
+    assert words(4) == ["top left", "top right", "bottom left", "bottom right"]
+    assert words(5) == ["top left", "top right", "middle left", "middle right", "bottom left"]
+    assert words(7)[2:5] == ["row 2 left", "row 2 right", "row 3 left"]
+    assert words(7)[-1] == "bottom left"
+    panels = signal_grid.signal_panels({spec.metric for spec in SIGNALS})
+    assert [panel.key for panel in panels] == [key for key in SIGNAL_PANELS
+                                               if key in {spec.panel for spec in SIGNALS}]
+    columns = signal_grid.grid_shape(len(panels))[1]
+    assert [(panel.row, panel.column, panel.position) for panel in panels] == [
+        (*divmod(index, columns), word) for index, word in enumerate(words(len(panels)))]
 
 
 def test_plot_run_skips_signals_when_absent(tmp_path):

@@ -23,8 +23,13 @@ from conftest import BASELINE, ROOT
 
 import sim
 from sim.cli import main
+from sim.core.kernel import OPTIONS
+from sim.core.metric_table import deployment_metric
 from sim.core.scenario import load_scenario
+from sim.core.signal_table import SIGNALS
 from sim.views import report
+from sim.views.figures.run import RUN_FIGURES
+from sim.views.signal_grid import signal_panels
 from sim.views.style import HEADLINE_METRICS, REGION_LABELS
 from sim.workflows import compare_scenarios
 
@@ -45,6 +50,13 @@ class Page(HTMLParser):
         self._cell: list[str] | None = None
         self._in_pre = False
         self.pre: list[str] = []
+        self.headings: dict[str, str] = {}          # section id -> its <h2>
+        self.contents: list[tuple[str, str]] = []   # the contents' links: (href, text)
+        self.captions: dict[str, str] = {}          # an image's src -> its figure's caption
+        self._text: list[str] | None = None         # the text of the <h2>, link or caption read
+        self._in_nav = False
+        self._image = ""
+        self._href = ""
         self.source = text
         self.feed(text)
         self.close()
@@ -67,8 +79,32 @@ class Page(HTMLParser):
         elif tag == "pre":
             self._in_pre = True
             self.pre.append("")
+        self._start_text(tag, attributes)
+
+    def _start_text(self, tag, attributes):
+        if tag == "nav":
+            self._in_nav = True
+        elif tag == "img":
+            self._image = attributes.get("src", "")
+        elif tag in ("h2", "figcaption") or (tag == "a" and self._in_nav):
+            self._text = []
+            self._href = attributes.get("href", "")
+
+    def _end_text(self, tag):
+        if self._text is None or tag not in ("h2", "figcaption", "a"):
+            self._in_nav = self._in_nav and tag != "nav"
+            return
+        text = " ".join("".join(self._text).split())
+        if tag == "h2":
+            self.headings[self._section] = text
+        elif tag == "a":
+            self.contents.append((self._href, text))
+        else:
+            self.captions[self._image] = text
+        self._text = None
 
     def handle_endtag(self, tag):
+        self._end_text(tag)
         if tag in ("td", "th") and self._cell is not None:
             text = " ".join(self._cell).replace(f" {WORD_BREAK} ", "")
             self.tables[self._section][-1][-1].append(" ".join(text.split()))
@@ -79,12 +115,18 @@ class Page(HTMLParser):
             self._in_pre = False
 
     def handle_data(self, data):
+        if self._text is not None:
+            self._text.append(data)
         if self._cell is not None:
             self._cell.append(data)
         if self._section is not None:
             self.section_text[self._section].append(data)
         if self._in_pre:
             self.pre[-1] += data
+
+    def caption(self, png: Path) -> str:
+        """The caption of the figure that embeds the file ``png``."""
+        return self.captions[f"data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()}"]
 
     def text(self, section: str) -> str:
         return " ".join("".join(self.section_text[section]).split())
@@ -173,7 +215,7 @@ def assert_links_nothing(page: Page) -> None:
 
 def test_report_embeds_every_plot_and_links_nothing(run_folder, page):
     pngs = sorted((run_folder / "plots").glob("*.png"))
-    assert len(pngs) >= 5
+    assert sorted(png.name for png in pngs) == sorted(name for name, _ in RUN_FIGURES)
     assert_embeds_exactly(page, pngs)
     assert_links_nothing(page)
 
@@ -198,8 +240,17 @@ def test_headline_states_the_assumptions_and_the_numbers(page, summary, manifest
     assert "90% interval" in header
 
 
+def test_sections_in_order_each_in_the_contents(page):
+    sections = {"key-figures": "Key figures", "trends": "Trends",
+                "targets": "Targets against simulated values", "segments": "By segment",
+                "settings": "Scenario settings", "provenance": "Provenance"}
+    assert page.headings == sections and list(page.headings) == list(sections)
+    assert page.contents == [(f"#{anchor}", title) for anchor, title in sections.items()]
+
+
 def test_key_figures_table_matches_the_summary(page, summary):
     rows = page.rows("key-figures")
+    assert list(rows) == ["Figure", *(report.METRIC_LABELS[m] for m in HEADLINE_METRICS)]
     assert rows["Figure"] == ["2025Q4", "2030Q4"]
     for metric in HEADLINE_METRICS:
         cells = rows[report.METRIC_LABELS[metric]]
@@ -226,6 +277,23 @@ def test_workload_caption_quotes_the_run(page, run_folder):
             f"{by_quarter.iloc[-1] * 100:.0f}% in {by_quarter.index[-1]}") in caption
 
 
+def test_signals_caption_quotes_the_frame_at_the_horizon_start_and_end(page, run_folder):
+    """Every signal the table captions, in the words of its spec, pointed at by its panel's
+    place, with the frame's means over replications at the first and last quarter."""
+    frame = pd.read_parquet(run_folder / "quarterly.parquet")
+    caption = page.caption(run_folder / "plots" / "signals.png")
+    panels = signal_panels(set(frame.metric))
+    captioned = [(panel, spec) for panel in panels for spec in panel.signals if spec.caption]
+    assert captioned and len(captioned) == sum(spec.caption is not None for spec in SIGNALS)
+    for panel, spec in captioned:
+        segment = f"region={spec.caption_region}" if spec.regional else "all"
+        rows = frame[(frame.metric == spec.metric) & (frame.segment == segment)]
+        means = rows.groupby("quarter")["value"].mean().sort_index()
+        assert (f"{spec.caption} ({panel.position}) goes from {means.iloc[0]:.{spec.digits}f} to "
+                f"{means.iloc[-1]:.{spec.digits}f} ({spec.unit})") in caption, spec.name
+    assert f"between {frame.quarter.min()} and {frame.quarter.max()}" in caption
+
+
 def test_segment_tables_cover_every_segment(page, summary):
     rows = page.rows("segments", "Workloads")
     for dimension in ("sector", "region", "size", "class"):
@@ -237,11 +305,12 @@ def test_segment_tables_cover_every_segment(page, summary):
             assert [label for label in rows if label.lower().startswith(name)], segment
     banking = rows["Banking (regulated)"]
     expected = [
-        mean_at(summary, f"workload_share_{kind}", quarter, "sector=banking")
+        mean_at(summary, deployment_metric("workload_share", kind).name, quarter, "sector=banking")
         for quarter in ("2025Q4", "2030Q4")
-        for kind in ("closed", "open", "open_finetuned")
+        for kind in OPTIONS
     ]
-    assert [cell.split("%")[0] for cell in banking[:6]] == [f"{v * 100:.1f}" for v in expected]
+    assert ([cell.split("%")[0] for cell in banking[:len(expected)]]
+            == [f"{v * 100:.1f}" for v in expected])
 
 
 def test_settings_block_round_trips_to_the_resolved_scenario(page, manifest):

@@ -16,7 +16,8 @@ from sim.core.scenario import (
     scenario_hash,
     scenario_to_yaml,
 )
-from sim.core.schema import Scenario
+from sim.core.schema import REGIONS, Scenario
+from sim.core.signal_table import SIGNALS
 
 FIXTURE = Path(__file__).parent / "fixtures" / "minimal.yaml"
 BASELINE = Path(__file__).parents[1] / "scenarios" / "baseline.yaml"
@@ -63,9 +64,23 @@ def test_str_path_loads_too():
     assert load_scenario(str(FIXTURE)) == load_scenario(FIXTURE)
 
 
-@pytest.mark.skipif(not BASELINE.exists(), reason="scenarios/baseline.yaml not written yet")
-def test_baseline_loads():
-    assert load_scenario(BASELINE).name
+def test_baseline_is_the_world_with_the_calibrated_values():
+    """The baseline file names itself, takes the world's settings and every signal from it, and
+    the calibrated fragment's values over them."""
+    scenario = load_scenario(BASELINE)
+    raw, world, calibrated = (yaml.safe_load((BASELINE.parent / name).read_text())
+                              for name in ("baseline.yaml", "world.yaml", "calibrated.yaml"))
+    assert raw["extends"] == ["world.yaml", "calibrated.yaml"]
+    assert (scenario.name, scenario.description) == (raw["name"], raw["description"])
+    assert (scenario.seed, scenario.replications) == (world["seed"], world["replications"])
+    assert calibrated["behaviour"]
+    for name, value in calibrated["behaviour"].items():
+        assert getattr(scenario.behaviour, name) == value, name
+    for spec in SIGNALS:
+        path = getattr(scenario.signals, spec.name)
+        assert set(path) == set(REGIONS) if spec.regional else path is not None, spec.name
+    for name, signal in calibrated["signals"].items():
+        assert getattr(scenario.signals, name).points.items() >= signal["points"].items(), name
 
 
 def test_extends_merges_nested_keys_relative_to_the_extending_file(tmp_path):

@@ -4,6 +4,7 @@ resuming after kill -9, failing design points, and user errors."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import shutil
@@ -42,7 +43,11 @@ outcomes:
   - stack_share_hybrid[region=eu]@2025Q4
   - plans_to_expand_open@2025Q2
 """
-GRID_RUNS = 4 * 2 * 3
+GRID_SPEC = yaml.safe_load(GRID)
+#: Every combination of the grid's levels and categories, each run once per replication.
+GRID_POINTS = list(itertools.product(*(parameter.get("levels") or list(parameter["categories"])
+                                       for parameter in GRID_SPEC["parameters"].values())))
+GRID_RUNS = len(GRID_POINTS) * GRID_SPEC["replications"]
 
 
 def write_sweep(folder: Path, name: str, body: str, settings=SMALL) -> Path:
@@ -79,6 +84,11 @@ def test_sweep_writes_the_folder(reference):
     design = pd.read_parquet(result.folder / "design.parquet")
     assert list(design.columns[:4]) == ["run_id", "design_point", "replication", "seed"]
     assert len(design) == GRID_RUNS and design["run_key"].is_unique
+    replications = list(range(GRID_SPEC["replications"]))
+    for point, (values, runs) in enumerate(zip(GRID_POINTS, design.groupby("design_point"))):
+        assert runs[0] == point and list(runs[1]["replication"]) == replications
+        assert set(runs[1][list(GRID_SPEC["parameters"])].itertuples(index=False, name=None)) \
+            == {values}
     assert sorted(p.stem for p in (result.folder / "runs").iterdir()) == sorted(design["run_key"])
     results = pd.read_parquet(result.folder / "results.parquet")
     assert list(results["run_id"]) == list(range(GRID_RUNS))

@@ -1,6 +1,8 @@
 """The scenario schema: every setting a scenario file may hold, its type, range and meaning.
 
-Parameters are validated here and nowhere else. Each block says which force of the source article
+The module holds one idea, what a valid scenario is, block by block (population, signals,
+vendors, economics, behaviour, posterior), which is why it is long. Parameters are validated here
+and nowhere else. Each block says which force of the source article
 it carries. Data (population mix, signal paths, vendor hazards) has no defaults in code: it lives
 in ``scenarios/`` files with a ``source`` and ``confidence``. Loading files (``extends:``,
 ``--set``, error messages with file and line) is :mod:`sim.core.scenario`.

@@ -215,8 +215,24 @@ def FullRun(changed):
         solara.HTML(tag="span", unsafe_innerHTML="Done: " + link(run.report, relative(run.report)))
 
 
+def control_setter(control: whatif.Control, scenario_values: dict, changes: dict, set_changes):
+    """What a control does with its new value: records it as a change, unless it is back at the
+    scenario's own value (as the slider shows it: a slider snapping the scenario's value to its
+    grid changes nothing)."""
+    def set_value(value):
+        rest = {key: kept for key, kept in changes.items() if key != control.key}
+        own = scenario_values.get(control.key)
+        if value == own or (control.kind == "number" and own is not None
+                            and math.isclose(value, on_grid(control, own))):
+            set_changes(rest)
+        else:
+            set_changes({**rest, control.key: value})
+    return set_value
+
+
 @solara.component
 def WhatIfView():
+    """The scenario, its controls and the ensemble of the changes made (:func:`WhatIfResult`)."""
     choices = solara.use_memo(                     # loads every scenario: once per page
         lambda: [relative(path) for path in whatif.scenario_choices(root())], [])
     source, set_source = solara.use_state(setting("scenario", choices[0] if choices else ""))
@@ -238,32 +254,28 @@ def WhatIfView():
 
     solara.use_effect(run, [source, changes_key])
 
-    def change(control: whatif.Control):
-        """A control's new value; one back at the scenario's own (as the slider shows it) is
-        no change, so a slider snapping the scenario's value to its grid changes nothing."""
-        def set_value(value):
-            rest = {key: kept for key, kept in changes.items() if key != control.key}
-            own = scenario_values.get(control.key)
-            if value == own or (control.kind == "number" and own is not None
-                                and math.isclose(value, on_grid(control, own))):
-                set_changes(rest)
-            else:
-                set_changes({**rest, control.key: value})
-        return set_value
-
     with solara.Row(style={"align-items": "center"}):
         solara.Select("Scenario", value=source, values=choices,
                       on_value=lambda s: (set_source(s), set_changes({})))
         solara.Button("Reset controls", on_click=lambda: set_changes({}))
     with solara.Row(style={"flex-wrap": "wrap", "gap": "12px"}):
         for control in controls:
-            ControlWidget(control, values.get(control.key), change(control),
+            ControlWidget(control, values.get(control.key),
+                          control_setter(control, scenario_values, changes, set_changes),
                           str(error) if error is not None and error.key_path == control.key
                           else None)
     if error is not None:
         if error.key_path not in {c.key for c in controls}:
             solara.Error(str(error))
         return                                     # a bad setting: nothing runs
+    WhatIfResult(source, changed, percent_done, replications, enterprises)
+
+
+@solara.component
+def WhatIfResult(source: str, changed: Scenario, percent_done: solara.Reactive[float],
+                 replications: int, enterprises: int):
+    """The ensemble's progress, then its fan charts and table; once shown, what the page shows
+    can be saved as a scenario file or run in full."""
     if ensemble.pending:
         Progress(percent_done)
     result = ensemble.value

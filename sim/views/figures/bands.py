@@ -55,19 +55,6 @@ def quarter_bands(rows: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def product_bands(frame: pd.DataFrame, first: str, second: str,
-                  segment: str = "all") -> pd.DataFrame:
-    """Band table of ``first * second``, multiplied within each replication and quarter."""
-    def values(metric: str) -> pd.Series:
-        selected = frame[(frame["metric"] == metric) & (frame["segment"] == segment)]
-        return selected.groupby(["replication", "quarter"], observed=True)["value"].mean()
-
-    product = (values(first) * values(second)).dropna()
-    if product.empty:
-        raise KeyError(f"no replication and quarter holds both '{first}' and '{second}'")
-    return quarter_bands(product.rename("value").reset_index())
-
-
 # --- drawing them ------------------------------------------------------------------------------
 
 def quarter_dates(quarters: Sequence[str]) -> pd.DatetimeIndex:

@@ -1,18 +1,19 @@
 """A run's trend figures: deployments, stacks, plans to expand, the signals and the workload
-classes, each drawn from a tidy results frame (:mod:`sim.views.figures.bands`) and saved as PNG
-(:func:`plot_run`).
+classes, each built from a tidy results frame (:mod:`sim.views.figures.bands`) by a function of
+:data:`RUN_FIGURES` and saved as PNG (:func:`plot_run`).
 
 The palette, labels, theme and figure helpers are :mod:`sim.views.style`'s (the same deployment
 or stack has the same colour in every figure). This module knows nothing of the model beyond its
-deployment and stack names and touches no file except the PNGs it writes into the folder it is
-given.
+deployment and stack names: the signals figure's panels, titles and labels come from the signal
+table (:mod:`sim.views.signal_grid`). It touches no file except the PNGs it writes into the
+folder it is given.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,18 +21,20 @@ from typing import Any
 import pandas as pd
 
 from sim.core.kernel import OPTIONS, STACKS
+from sim.core.signal_table import SignalSpec
 from sim.views.figures.bands import (
     band_caption,
     band_table,
     draw_band,
     format_share_axis,
     format_time_axis,
-    product_bands,
 )
+from sim.views.signal_grid import SignalPanel, grid_shape, signal_panels
 from sim.views.style import (
     DEPLOYMENT_COLOURS,
     DEPLOYMENT_LABELS,
-    OKABE_ITO,
+    METRIC_LABELS,
+    PALETTE,
     REGION_COLOURS,
     SMALL_MULTIPLE_COLUMNS,
     SMALL_MULTIPLE_SIZE,
@@ -43,7 +46,10 @@ from sim.views.style import (
     theme,
 )
 
-_SIGNALS_SIZE = (12.0, 8.5)
+#: One panel of the signals figure (width, height in inches).
+_SIGNAL_PANEL_SIZE = (6.0, 3.6)
+#: Line styles of the signals sharing a panel, by their place in it.
+LINE_STYLES = ("-", "--", ":", "-.")
 _REQUIRED_COLUMNS = ("replication", "quarter", "metric", "segment", "value")
 
 
@@ -94,8 +100,8 @@ def _stack_series() -> list[_Series]:
             for kind in STACKS]
 
 
-def _single_panel(frame: pd.DataFrame, path: Path, *, title: str, ylabel: str,
-                  series: list[_Series], whole: bool = True) -> Path | None:
+def _single_panel(frame: pd.DataFrame, *, title: str, ylabel: str, series: list[_Series],
+                  whole: bool = True) -> Any | None:
     """A one-axes trend figure of ``series``; None when none of them is in the frame."""
     if not _has(frame, [line.metric for line in series]):
         return None
@@ -106,68 +112,85 @@ def _single_panel(frame: pd.DataFrame, path: Path, *, title: str, ylabel: str,
     format_share_axis(ax, ylabel, whole=whole)
     if len(series) > 1:
         ax.legend(loc="best", frameon=True, framealpha=0.9)
-    return save_figure(fig, path)
+    return fig
 
 
-def _plot_signals(frame: pd.DataFrame, path: Path) -> Path | None:
-    """2x2 panel of the exogenous forces; None when the frame holds no signals."""
-    signal_rows = frame[frame["metric"].str.startswith("signal_")]
-    if signal_rows.empty:
+def workload_shares_figure(frame: pd.DataFrame) -> Any | None:
+    """Share of deployed workloads by deployment (closed, open, open fine-tuned)."""
+    return _single_panel(frame, title="Share of deployed enterprise workloads",
+                         ylabel="Share of workloads", series=_deployment_series("all"))
+
+
+def stack_shares_figure(frame: pd.DataFrame) -> Any | None:
+    """Share of AI-using enterprises by stack (closed only, open only, hybrid)."""
+    return _single_panel(frame, title="Enterprises by AI stack",
+                         ylabel="Share of AI-using enterprises", series=_stack_series())
+
+
+def plans_figure(frame: pd.DataFrame) -> Any | None:
+    """Share of enterprises planning to expand open-source use."""
+    return _single_panel(frame, title="Plans to expand open-source use",
+                         ylabel="Share of enterprises", whole=False,
+                         series=[_Series("plans_to_expand_open", "all",
+                                         METRIC_LABELS["plans_to_expand_open"],
+                                         DEPLOYMENT_COLOURS["open"])])
+
+
+def regional_label(panel: SignalPanel, spec: SignalSpec, segment: str) -> str:
+    """The legend's name of a regional signal's line: the region alone when the signal has its
+    panel to itself (the title says what it is), else the signal's label and the region."""
+    region = segment_label(segment)
+    return region if len(panel.signals) == 1 else f"{spec.label}, {region}"
+
+
+def _signal_series(frame: pd.DataFrame, panel: SignalPanel) -> list[_Series]:
+    """The lines of a signals panel: one per signal, one per region for a regional signal.
+
+    The n-th signal of the panel takes the n-th line style and, unless regional, the n-th colour
+    of the palette; a regional signal's regions take their own colours (:data:`REGION_COLOURS`).
+    """
+    series = []
+    for place, spec in enumerate(panel.signals):
+        style = LINE_STYLES[place % len(LINE_STYLES)]
+        if not spec.regional:
+            series.append(_Series(spec.metric, "all", spec.label,
+                                  PALETTE[place % len(PALETTE)], style))
+            continue
+        for number, segment in enumerate(_segments(frame, [spec.metric], "region=")):
+            colour = REGION_COLOURS.get(segment.partition("=")[2], PALETTE[number % len(PALETTE)])
+            series.append(_Series(spec.metric, segment, regional_label(panel, spec, segment),
+                                  colour, style))
+    return series
+
+
+def signals_figure(frame: pd.DataFrame) -> Any | None:
+    """The exogenous forces, one panel per panel of the signal table that holds a signal of the
+    frame (:func:`sim.views.signal_grid.signal_panels`); None when the frame holds no signal."""
+    panels = signal_panels(set(pd.unique(frame["metric"])))
+    if not panels:
         return None
+    rows, columns = grid_shape(len(panels))
+    width, height = _SIGNAL_PANEL_SIZE
+    fig, axes = new_figure("Forces behind the choice: the paths the scenario sets",
+                           band_caption(frame), rows, columns,
+                           figsize=(width * columns, height * rows + 1.2), sharex=True)
     quarters = _quarters(frame)
-    fig, axes = new_figure("Forces behind the choice: capability, price, tooling, regulation",
-                            band_caption(frame), 2, 2, figsize=_SIGNALS_SIZE, sharex=True)
-    (gap_ax, price_ax), (tooling_ax, regulation_ax) = axes
-
-    _draw_series(gap_ax, frame, [
-        _Series("signal_benchmark_gap", "all", "Benchmark gap (MMLU)", OKABE_ITO["black"]),
-        _Series("signal_frontier_gap", "all", "Frontier gap (complex reasoning)",
-                OKABE_ITO["reddish_purple"], "--"),
-    ])
-    gap_ax.set_title("Capability gap, closed minus open")
-    gap_ax.set_ylabel("MMLU points")
-    gap_ax.set_ylim(bottom=0.0)
-
-    _draw_series(price_ax, frame, [_Series("signal_closed_price_index", "all",
-                                           "Closed API price", DEPLOYMENT_COLOURS["closed"])])
-    try:
-        open_cost = product_bands(frame, "signal_open_cost_ratio", "signal_hardware_cost_index")
-    except KeyError:
-        pass
-    else:
-        draw_band(price_ax, open_cost, label="Open weights, self-hosted cost",
-                  colour=DEPLOYMENT_COLOURS["open"])
-    price_ax.set_title("Price per token")
-    price_ax.set_ylabel(f"Relative to {quarters[0]} closed price")
-    price_ax.set_ylim(bottom=0.0)
-
-    _draw_series(tooling_ax, frame, [_Series("signal_tooling_maturity", "all",
-                                             "Tooling maturity", OKABE_ITO["black"])])
-    tooling_ax.set_title("Open-model tooling maturity")
-    tooling_ax.set_ylabel("Maturity (0-1)")
-    tooling_ax.set_ylim(0.0, 1.0)
-
-    regions = _segments(frame, ["signal_regulatory_pressure"], "region=")
-    _draw_series(regulation_ax, frame, [
-        _Series("signal_regulatory_pressure", segment, segment_label(segment),
-                REGION_COLOURS.get(segment.split("=", 1)[-1], OKABE_ITO["yellow"]), style)
-        for segment, style in zip(regions, ["-", "--", ":", "-."] * len(regions))
-    ])
-    regulation_ax.set_title("Regulatory pressure by region")
-    regulation_ax.set_ylabel("Pressure (0-1)")
-    regulation_ax.set_ylim(0.0, 1.0)
-
-    for ax in axes.flat:
+    for index, panel in enumerate(panels):
+        ax = axes[panel.row, panel.column]
+        _draw_series(ax, frame, _signal_series(frame, panel))
+        ax.set_title(panel.title)
+        ax.set_ylabel(panel.ylabel)
+        ax.set_ylim(bottom=min(spec.low for spec in panel.signals))
         format_time_axis(ax, quarters)
-        if ax.lines:
-            ax.legend(loc="best", fontsize="small", frameon=True, framealpha=0.9)
-        else:
-            ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center",
-                    color="0.5")
-    return save_figure(fig, path)
+        ax.legend(loc="best", fontsize="small", frameon=True, framealpha=0.9)
+        if index + columns >= len(panels):  # lowest panel of its column: label the years
+            ax.tick_params(axis="x", labelbottom=True)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_axis_off()
+    return fig
 
 
-def _plot_workload_classes(frame: pd.DataFrame, path: Path) -> Path | None:
+def workload_classes_figure(frame: pd.DataFrame) -> Any | None:
     """Small multiples: the three deployment shares within each workload class."""
     metrics = [f"workload_share_{kind}" for kind in OPTIONS]
     classes = _segments(frame, metrics, "class=")
@@ -177,8 +200,8 @@ def _plot_workload_classes(frame: pd.DataFrame, path: Path) -> Path | None:
     rows = math.ceil(len(classes) / columns)
     width, height = SMALL_MULTIPLE_SIZE
     fig, axes = new_figure("Deployment by workload class", band_caption(frame), rows, columns,
-                            figsize=(width * columns, height * rows + 1.2),
-                            sharex=True, sharey=True)
+                           figsize=(width * columns, height * rows + 1.2),
+                           sharex=True, sharey=True)
     quarters = _quarters(frame)
     panels = list(axes.flat)
     for index, (ax, segment) in enumerate(zip(panels, classes)):
@@ -197,7 +220,28 @@ def _plot_workload_classes(frame: pd.DataFrame, path: Path) -> Path | None:
     else:  # a full grid: inside the last panel (an outside legend would collide with titles)
         panels[len(classes) - 1].legend(handles, labels, loc="best", fontsize="small",
                                         frameon=True, framealpha=0.9)
-    return save_figure(fig, path)
+    return fig
+
+
+#: The run's figures, in reading order: the PNG's name and the function that builds the figure
+#: from a tidy frame (None when the frame lacks its metrics).
+RUN_FIGURES: tuple[tuple[str, Callable[[pd.DataFrame], Any | None]], ...] = (
+    ("workload_shares.png", workload_shares_figure),
+    ("stack_shares.png", stack_shares_figure),
+    ("plans_to_expand.png", plans_figure),
+    ("signals.png", signals_figure),
+    ("workload_classes.png", workload_classes_figure),
+)
+
+
+def run_figures(frame: pd.DataFrame) -> Iterator[tuple[str, Any]]:
+    """Each figure of :data:`RUN_FIGURES` the frame holds metrics for, built but not saved:
+    (PNG name, matplotlib Figure). Build them inside :func:`sim.views.style.theme`; the caller
+    saves (:func:`sim.views.style.save_figure`) or closes each."""
+    for name, build in RUN_FIGURES:
+        fig = build(frame)
+        if fig is not None:
+            yield name, fig
 
 
 def plot_run(frame: pd.DataFrame, folder: str | os.PathLike[str]) -> list[Path]:
@@ -210,7 +254,7 @@ def plot_run(frame: pd.DataFrame, folder: str | os.PathLike[str]) -> list[Path]:
     * ``stack_shares.png``     share of AI-using enterprises by stack (closed only, open only,
       hybrid);
     * ``plans_to_expand.png``  share of enterprises planning to expand open-source use;
-    * ``signals.png``          capability gap, prices, tooling maturity, regulatory pressure;
+    * ``signals.png``          the signals, one panel per panel of the signal table;
     * ``workload_classes.png`` deployment shares in each workload class (one panel per class).
 
     Each line is the mean over replications and its band the 5-95% range across them. The frame
@@ -229,25 +273,5 @@ def plot_run(frame: pd.DataFrame, folder: str | os.PathLike[str]) -> list[Path]:
     if frame.empty:
         return []
 
-    drawers = [
-        lambda: _single_panel(
-            frame, out / "workload_shares.png", title="Share of deployed enterprise workloads",
-            ylabel="Share of workloads", series=_deployment_series("all")),
-        lambda: _single_panel(
-            frame, out / "stack_shares.png", title="Enterprises by AI stack",
-            ylabel="Share of AI-using enterprises", series=_stack_series()),
-        lambda: _single_panel(
-            frame, out / "plans_to_expand.png", title="Plans to expand open-source use",
-            ylabel="Share of enterprises", whole=False,
-            series=[_Series("plans_to_expand_open", "all", "Plans to expand open use",
-                            DEPLOYMENT_COLOURS["open"])]),
-        lambda: _plot_signals(frame, out / "signals.png"),
-        lambda: _plot_workload_classes(frame, out / "workload_classes.png"),
-    ]
-    written: list[Path] = []
     with theme():
-        for draw in drawers:
-            path = draw()
-            if path is not None:
-                written.append(path)
-    return written
+        return [save_figure(fig, out / name) for name, fig in run_figures(frame)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sim.views.report.page import esc, figure, other_figures
 from sim.views.report.run_data import RunData
 from sim.views.report.words import Stat, join_words, pct
+from sim.views.signal_grid import signal_panels
 
 
 def trend_figures(run: RunData) -> str:
@@ -112,22 +113,21 @@ def _caption_classes(run: RunData) -> str:
 
 
 def _caption_signals(run: RunData) -> str:
-    def value(metric: str, segment: str = "all", fmt: str = "{:.1f}") -> str:
-        first, last = _path(run, metric, segment)
-        if first is None or last is None:
-            return ""
-        return f"from {fmt.format(first.mean)} to {fmt.format(last.mean)}"
-
-    parts = []
-    if gap := value("signal_benchmark_gap"):
-        parts.append(f"the benchmark gap (top left) goes {gap} MMLU points")
-    if tooling := value("signal_tooling_maturity", fmt="{:.2f}"):
-        parts.append(f"tooling maturity (bottom left) {tooling}")
-    if eu := value("signal_regulatory_pressure", "region=eu", "{:.2f}"):
-        parts.append(f"EU regulatory pressure (bottom right) {eu}")
+    """How the signals the table captions move over the horizon, each pointed at by its panel."""
+    moves = []
+    for panel in signal_panels(set(run.frame["metric"].unique())):
+        for spec in panel.signals:
+            if spec.caption is None:
+                continue
+            segment = f"region={spec.caption_region}" if spec.regional else "all"
+            first, last = _path(run, spec.metric, segment)
+            if first is None or last is None:
+                continue
+            where = f" ({panel.position})" if panel.position else ""
+            moves.append(f"{esc(spec.caption)}{where} goes from {first.mean:.{spec.digits}f} to "
+                         f"{last.mean:.{spec.digits}f} ({esc(spec.unit)})")
     text = ("<b>The forces behind the choice.</b> These paths are inputs the scenario sets, not "
             "results of the model")
-    if parts:
-        text += f": between {run.start} and {run.end} " + join_words(parts)
-    return text + (". Prices are relative to the closed API price at the start; open weights' "
-                   "cost falls with the hardware cost index.")
+    if moves:
+        text += f": between {run.start} and {run.end} " + join_words(moves)
+    return f"{text}. {band_note(run)}"
