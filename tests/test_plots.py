@@ -189,7 +189,8 @@ def test_plot_run_writes_one_png_per_figure(frame, tmp_path):
 def test_share_figures_draw_the_mean_of_each_series(figures, frame):
     shares = {
         "workload_shares.png": {style.DEPLOYMENT_LABELS[kind]:
-                                (deployment_metric("workload_share", kind).name, "all") for kind in OPTIONS},
+                                (deployment_metric("workload_share", kind).name, "all")
+                                for kind in OPTIONS},
         "stack_shares.png": {style.STACK_LABELS[kind]: (stack_metric(kind).name, "all")
                              for kind in STACKS},
         "plans_to_expand.png": {style.METRIC_LABELS["plans_to_expand_open"]:
@@ -207,7 +208,8 @@ def test_workload_class_figure_has_a_panel_per_class(figures, frame):
     for name in WORKLOAD_CLASSES:
         assert_draws(panels[style.segment_label(f"class={name}")], frame,
                      {style.DEPLOYMENT_LABELS[kind]:
-                      (deployment_metric("workload_share", kind).name, f"class={name}") for kind in OPTIONS})
+                      (deployment_metric("workload_share", kind).name, f"class={name}")
+                      for kind in OPTIONS})
 
 
 # --- the signals figure, from the signal table --------------------------------------------------

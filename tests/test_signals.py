@@ -138,7 +138,8 @@ def test_noise_is_seeded():
         paths(overrides, seed=4),
     )
     np.testing.assert_array_equal(first.benchmark_gap, again.benchmark_gap)
-    np.testing.assert_array_equal(first.frontier_price_usd_per_mtok, again.frontier_price_usd_per_mtok)
+    np.testing.assert_array_equal(first.frontier_price_usd_per_mtok,
+                                  again.frontier_price_usd_per_mtok)
     assert not np.allclose(first.benchmark_gap, other.benchmark_gap)
     clean = paths()
     assert not np.allclose(first.benchmark_gap, clean.benchmark_gap)

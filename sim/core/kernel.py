@@ -195,8 +195,8 @@ class QuarterContext:
     stack: np.ndarray            # per enterprise: current stack, NOT_DEPLOYED if new to AI
     price_multiplier: np.ndarray  # per enterprise: its vendor's price relative to the tiers'
     busy_share: float            # share of rented GPU time a deployment keeps busy
-    serverless_factor: float     # a serverless provider's price over the GPU rent its tokens take
-    workload_staff_usd: np.ndarray  # per enterprise: USD a quarter of a self-hosted workload's staff
+    serverless_factor: float     # serverless price over the GPU rent its tokens take
+    workload_staff_usd: np.ndarray  # per enterprise: USD a quarter, a self-hosted workload's staff
     finetune_usd: np.ndarray     # per enterprise: USD a quarter more for a fine-tuned workload
     cost_scale: np.ndarray       # per enterprise: utility per USD (cost_weight over its budget)
     perceived_risk: np.ndarray   # per enterprise: perceived vendor risk
@@ -581,7 +581,8 @@ def _option_utilities(block: Block, active: ActiveWorkloads, context: QuarterCon
     closed_cost, open_cost, finetuned_cost = option_costs(
         volume=volume, price_paid=price_paid, throughput=terms["throughput"],
         minimum_gpus=terms["minimum_gpus"], busy_share=context.busy_share,
-        serverless_factor=context.serverless_factor, workload_staff_usd=context.workload_staff_usd[enterprises].take(owner),
+        serverless_factor=context.serverless_factor,
+        workload_staff_usd=context.workload_staff_usd[enterprises].take(owner),
         finetune_usd=context.finetune_usd[enterprises].take(owner), signals=signals)
     cost_scale = context.cost_scale[enterprises].take(owner)
     open_utility -= np.multiply(cost_scale, open_cost, out=open_cost)

@@ -32,6 +32,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from sim.core.kernel import NOT_DEPLOYED, STACKS
+from sim.core.metric_table import stack_metric
 from sim.core.metrics import METRIC_INDEX, SEGMENTS
 from sim.core.model import AdoptionModel
 from sim.core.scenario import Scenario, ScenarioError
@@ -341,7 +342,7 @@ class AgentRun:
     def shares(self) -> np.ndarray:
         """(quarters stepped, stacks): the share of enterprises on each stack, as the model's
         metrics recorded it."""
-        rows = [METRIC_INDEX[f"stack_share_{stack}"] for stack in STACKS]
+        rows = [METRIC_INDEX[stack_metric(stack).name] for stack in STACKS]
         return self.model.metrics.values[:self.model.quarter, rows, SEGMENTS.index("all")]
 
     def figure(self):

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from sim.core.kernel import OPTIONS, STACKS
+from sim.core.metric_table import deployment_metric, stack_metric
 from sim.core.signal_table import SignalSpec
 from sim.views.figures.bands import (
     band_caption,
@@ -91,12 +92,12 @@ def _quarters(frame: pd.DataFrame) -> list[str]:
 
 
 def _deployment_series(segment: str) -> list[_Series]:
-    return [_Series(f"workload_share_{kind}", segment, DEPLOYMENT_LABELS[kind],
-                    DEPLOYMENT_COLOURS[kind]) for kind in OPTIONS]
+    return [_Series(deployment_metric("workload_share", kind).name, segment,
+                    DEPLOYMENT_LABELS[kind], DEPLOYMENT_COLOURS[kind]) for kind in OPTIONS]
 
 
 def _stack_series() -> list[_Series]:
-    return [_Series(f"stack_share_{kind}", "all", STACK_LABELS[kind], STACK_COLOURS[kind])
+    return [_Series(stack_metric(kind).name, "all", STACK_LABELS[kind], STACK_COLOURS[kind])
             for kind in STACKS]
 
 
@@ -192,7 +193,7 @@ def signals_figure(frame: pd.DataFrame) -> Any | None:
 
 def workload_classes_figure(frame: pd.DataFrame) -> Any | None:
     """Small multiples: the three deployment shares within each workload class."""
-    metrics = [f"workload_share_{kind}" for kind in OPTIONS]
+    metrics = [deployment_metric("workload_share", kind).name for kind in OPTIONS]
     classes = _segments(frame, metrics, "class=")
     if not classes:
         return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sim.core.metric_table import deployment_metric, stack_metric
 from sim.views.report.page import esc, swatch, table, td, th
 from sim.views.report.run_data import RunData
 from sim.views.report.words import Stat, pct, share_cell
@@ -47,11 +48,12 @@ def _segment_columns() -> tuple[list[_Column], list[_Column]]:
         "hybrid": "Hybrid",
     }
     deployment = [
-        _Column(f"workload_share_{k}", shorts[k], DEPLOYMENT_LABELS[k], DEPLOYMENT_COLOURS[k])
+        _Column(deployment_metric("workload_share", k).name, shorts[k], DEPLOYMENT_LABELS[k],
+                DEPLOYMENT_COLOURS[k])
         for k in OPTIONS
     ]
     stacks = [
-        _Column(f"stack_share_{k}", shorts[k], STACK_LABELS[k], STACK_COLOURS[k]) for k in STACKS
+        _Column(stack_metric(k).name, shorts[k], STACK_LABELS[k], STACK_COLOURS[k]) for k in STACKS
     ]
     stacks.append(_Column("plans_to_expand_open", "Plans", METRIC_LABELS["plans_to_expand_open"]))
     return deployment, stacks
