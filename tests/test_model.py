@@ -92,9 +92,10 @@ class CheckedModel(AdoptionModel):
         acted["plans"] += int(np.sum(decision.plans_to_expand))
         acted["finetuned"] += int(np.sum(decision.deployment == FINETUNED))
         acted["peer"] += int(np.sum(context.peer > 0))
-        full_migration = context.cost_scale * b.migration_cost_usd / b.payback_quarters
-        acted["migration_cost"] += int(np.sum(moved & (context.migration > 0)[population.owner]))
-        acted["migration_relief"] += int(np.sum(existing & (context.migration < full_migration)))
+        full_migration = b.migration_cost_usd / b.payback_quarters
+        acted["migration_cost"] += int(np.sum(moved & (context.migration_usd > 0)[population.owner]))
+        acted["migration_relief"] += int(np.sum(existing
+                                                & (context.migration_usd < full_migration)))
         acted["perceived_risk"] += int(np.sum(context.perceived_risk > 0))
         acted["vendor_price"] += int(np.ptp(context.price_multiplier) > 0)
         acted["compliance"] += int(np.sum(compliance[active] > 0))

@@ -20,6 +20,7 @@ import mesa
 import numpy as np
 
 from sim.core import kernel
+from sim.core.economics import token_volume
 from sim.core.kernel import (
     CLOSED,
     FINETUNED,
@@ -183,15 +184,15 @@ class Enterprise(mesa.Agent):
         """The workload's (closed, open, open_finetuned) utilities under ``context``: its costs
         in dollars this quarter, then the utility of each option."""
         population, signals, me = self.model.population, context.signals, self.index
-        (closed_cost, open_cost, finetuned_cost), = kernel.workload_costs(
-            population, context, np.array([workload])).options.T
+        costs = kernel.workload_costs(population, context, np.array([workload]))
+        (closed_cost, open_cost, finetuned_cost), = costs.options.T
         return kernel.option_utilities(
             stakes=population.stakes[workload],
             frontier_need=population.frontier_need[workload],
             sensitivity=population.sensitivity[workload],
             domain_specificity=population.domain_specificity[workload],
             closed_cost=closed_cost, open_cost=open_cost, finetuned_cost=finetuned_cost,
-            cost_scale=context.cost_scale[me],
+            cost_scale=kernel.cost_scale(costs.volume[0], behaviour),
             taste_closed=population.taste[workload, CLOSED],
             taste_open=population.taste[workload, OPEN],
             taste_finetuned=population.taste[workload, FINETUNED],
@@ -203,6 +204,14 @@ class Enterprise(mesa.Agent):
             signals=signals,
             behaviour=behaviour,
         )
+
+    def _cost_scale(self, workload: int, context, behaviour) -> float:
+        """The workload's utility per dollar this quarter (:func:`sim.core.kernel.cost_scale`)."""
+        population = self.model.population
+        volume = token_volume(population.base_volume[workload],
+                              population.demand_elasticity[workload],
+                              context.signals.token_demand_index)
+        return kernel.cost_scale(volume, behaviour)
 
     def decide(self, context, behaviour, outlook=None) -> EnterpriseDecision:
         """Intentions (under ``outlook``, the market expected ahead, if given), then (if
@@ -241,9 +250,11 @@ class Enterprise(mesa.Agent):
             movable = new_workloads
         else:
             return EnterpriseDecision(plans, current_stack, {})
-        migration = context.migration[self.index]
-        with_costs = {workload: kernel.with_migration(utility, current[workload], migration)
-                      for workload, utility in utilities.items()}
+        migration_usd = context.migration_usd[self.index]
+        with_costs = {workload: kernel.with_migration(
+            utility, current[workload], migration_usd * self._cost_scale(workload, context,
+                                                                         behaviour))
+            for workload, utility in utilities.items()}
         values, allocations = stack_values(with_costs, current, movable,
                                            context.platform[self.index], context.peer[self.index])
         chosen = logit_choice(values, behaviour.logit_scale, context.choice_uniform[self.index])

@@ -20,7 +20,7 @@ The article's forces, term by term, in a workload's utility of each option:
 * capability value: stakes-weighted; open's capability relative to closed is
   :func:`open_relative_capability` (task parity, benchmark gap, and for work that needs frontier
   reasoning the frontier gap); fine-tuning adds value on domain-specific work as tooling matures;
-* cost, in dollars (:mod:`sim.core.economics`) weighed as a share of the enterprise's AI budget:
+* cost, in dollars (:mod:`sim.core.economics`) weighed per million tokens (:func:`cost_scale`):
   closed, the tokens times the price of the tier the workload needs; open, GPU rent (at least a
   minimum deployment) and the engineers it takes, whom in-house ML capacity and mature tooling
   partly relieve (the article's "operational burden is real"); fine-tuned, more engineers and
@@ -122,8 +122,8 @@ def option_utilities(*, stakes, frontier_need, sensitivity, domain_specificity,
                      signals, behaviour):
     """Utility of (closed, open, open_finetuned) for workloads; works on arrays and on scalars.
 
-    The costs are :func:`option_costs` (USD per quarter); ``cost_scale`` is the enterprise's
-    utility per dollar (``cost_weight`` over its quarterly AI budget); ``compliance_exposure``
+    The costs are :func:`option_costs` (USD per quarter); ``cost_scale`` is the workload's
+    utility per dollar (:func:`cost_scale`: costs weigh per million tokens); ``compliance_exposure``
     is 1 for regulated sectors and the unregulated share otherwise; ``open_affinity`` is the
     enterprise's persistent standard-normal leaning toward running open models (strategy,
     culture, past choices), which makes open use cluster in some enterprises.
@@ -154,6 +154,14 @@ def burden_factor(ml_capacity, tooling_maturity, behaviour):
     mature open tooling each remove part of it (the article's 'operational burden is real')."""
     return ((1.0 - behaviour.ml_capacity_relief * ml_capacity)
             * (1.0 - behaviour.tooling_relief * tooling_maturity))
+
+
+def cost_scale(volume, behaviour):
+    """Utility per dollar a quarter of a workload using ``volume`` million tokens a quarter:
+    ``cost_weight`` per dollar per million tokens. Enterprises weigh what each option costs per
+    token, fixed costs (engineers, a minimum deployment) spread over the workload's tokens:
+    the article's total cost of ownership, whose break-even shifts as volumes grow."""
+    return behaviour.cost_weight / volume
 
 
 def with_migration(utilities, deployment, migration):
@@ -198,11 +206,10 @@ class QuarterContext:
     serverless_factor: float     # serverless price over the GPU rent its tokens take
     workload_staff_usd: np.ndarray  # per enterprise: USD a quarter, a self-hosted workload's staff
     finetune_usd: np.ndarray     # per enterprise: USD a quarter more for a fine-tuned workload
-    cost_scale: np.ndarray       # per enterprise: utility per USD (cost_weight over its budget)
     perceived_risk: np.ndarray   # per enterprise: perceived vendor risk
     platform: np.ndarray         # per enterprise: utility of the open platform's cost
     peer: np.ndarray             # per enterprise: peer influence on open and hybrid stacks
-    migration: np.ndarray        # per enterprise: utility of moving one deployed workload
+    migration_usd: np.ndarray    # per enterprise: USD a quarter of moving one deployed workload
     review: np.ndarray           # per enterprise: periodic or forced review this quarter
     choice_uniform: np.ndarray   # per enterprise: pre-drawn uniform for the logit choice
 
@@ -494,7 +501,10 @@ def _decide_block(block: Block, context: QuarterContext, outlook, behaviour, cap
 
     # step "choice": stack values with the migration cost of moving a deployed workload, the
     # logit choice among the stacks each chooser may take, then the allocation
-    migration = context.migration[enterprises].take(active.owner)
+    volume = token_volume(active.terms["base_volume"], active.terms["demand_elasticity"],
+                          context.signals.token_demand_index)
+    migration = context.migration_usd[enterprises].take(active.owner) * cost_scale(volume,
+                                                                                   behaviour)
     choice = every_options(np.stack(with_migration(utilities, standing.deployment, migration)),
                            active, enterprise_count, *_stack_terms(context, enterprises))
     placed = _placed_options(choice, active, standing, *_stack_terms(context, enterprises))
@@ -584,21 +594,21 @@ def _option_utilities(block: Block, active: ActiveWorkloads, context: QuarterCon
         serverless_factor=context.serverless_factor,
         workload_staff_usd=context.workload_staff_usd[enterprises].take(owner),
         finetune_usd=context.finetune_usd[enterprises].take(owner), signals=signals)
-    cost_scale = context.cost_scale[enterprises].take(owner)
-    open_utility -= np.multiply(cost_scale, open_cost, out=open_cost)
+    per_dollar = cost_scale(volume, behaviour)
+    open_utility -= np.multiply(per_dollar, open_cost, out=open_cost)
     open_utility += terms["taste_open"]
     open_utility += terms["affinity"]
-    finetuned_utility -= np.multiply(cost_scale, finetuned_cost, out=finetuned_cost)
+    finetuned_utility -= np.multiply(per_dollar, finetuned_cost, out=finetuned_cost)
     finetuned_utility += terms["taste_finetuned"]
     finetuned_utility += terms["affinity"]
     # closed: preference and capability, cost, vendor risk, compliance, taste
-    np.subtract(terms["closed_base"], np.multiply(cost_scale, closed_cost, out=closed_cost),
+    np.subtract(terms["closed_base"], np.multiply(per_dollar, closed_cost, out=closed_cost),
                 out=closed_utility)
     vendor_risk = (behaviour.vendor_risk_weight * enterprise_arrays["risk_aversion"]
                    * (behaviour.base_vendor_risk + context.perceived_risk[enterprises]))
     closed_utility -= vendor_risk.take(owner)
     pressure = np.asarray(signals.regulatory_pressure)[enterprise_arrays["region"]]
-    compliance = np.multiply(terms["compliance"], pressure.take(owner), out=cost_scale)
+    compliance = np.multiply(terms["compliance"], pressure.take(owner), out=per_dollar)
     compliance *= terms["exposure"]
     closed_utility -= compliance
     closed_utility += terms["taste_closed"]

@@ -18,7 +18,7 @@ import numpy as np
 
 from sim.core import kernel
 from sim.core.agents import Enterprise
-from sim.core.economics import staff_cost, utilisation, workload_break_even
+from sim.core.economics import staff_cost, token_volume, utilisation, workload_break_even
 from sim.core.kernel import NOT_DEPLOYED, STACK_CLOSED, QuarterContext, QuarterDecision
 from sim.core.mesa_internals import create_agents
 from sim.core.metrics import MetricCollector
@@ -108,8 +108,6 @@ class AdoptionModel(mesa.Model):
         sizes = [scenario.population.sizes[name] for name in SIZES]
         self.platform_staff = scenario.economics.platform_fte * np.array(
             [size.platform_staff_multiplier for size in sizes])[self.population.size_band]
-        self.ai_budget = np.array(
-            [size.ai_budget_usd_per_quarter for size in sizes])[self.population.size_band]
         self.deployment = np.full(self.population.workloads, NOT_DEPLOYED, dtype=np.int8)
         self.stack = np.full(self.population.enterprises, NOT_DEPLOYED, dtype=np.int8)
         self.plans_to_expand = np.zeros(self.population.enterprises, dtype=bool)
@@ -159,21 +157,20 @@ class AdoptionModel(mesa.Model):
         signals = self.signals.at(now)                                            # signals
         events = self.vendors.step(self.quarter, draw_random=reported)            # vendor_events
         active = population.arrival_quarter <= now                                # arrivals
-        market = self._market(signals)
+        market = self._market(signals, now)
         review_draw = self.streams["reviews"].random(population.enterprises)      # reviews
-        migration_usd = (behaviour.migration_cost_usd / behaviour.payback_quarters
-                         * (1.0 - events.migration_relief))
         context = QuarterContext(
             **market, active=active, deployment=self.deployment, stack=self.stack,
             perceived_risk=self.vendors.perceived_risk,
             peer=behaviour.peer_weight * self.peer_share(),
-            migration=market["cost_scale"] * migration_usd,
+            migration_usd=(behaviour.migration_cost_usd / behaviour.payback_quarters
+                           * (1.0 - events.migration_relief)),
             review=(review_draw < behaviour.review_rate) | events.forced_review,
             choice_uniform=self.streams["choice"].random(population.enterprises))
         outlook = None
         if behaviour.planning_horizon:                                            # intentions
             ahead = self.expected_signals.at(now + behaviour.planning_horizon)
-            outlook = dataclasses.replace(context, **self._market(ahead))
+            outlook = dataclasses.replace(context, **self._market(ahead, now))
         decision = self.decide(context, outlook)          # utilities, intentions, choice
         stack_before = self.stack
         self.deployment, self.stack = decision.deployment, decision.stack
@@ -196,17 +193,23 @@ class AdoptionModel(mesa.Model):
             )
         self.quarter += 1
 
-    def _market(self, signals) -> dict:
-        """What the options cost under some signals (the market an enterprise faces): the terms
-        of :class:`~sim.core.kernel.QuarterContext` that follow from prices, rents and tooling,
-        in dollars, and what a dollar weighs (``cost_scale``: utility per dollar, the cost
-        weight over the enterprise's quarterly AI budget)."""
+    def _market(self, signals, quarter: int) -> dict:
+        """What the options cost under some signals (the market an enterprise faces), for the
+        workloads of ``quarter``: the terms of :class:`~sim.core.kernel.QuarterContext` that
+        follow from prices, rents and tooling, in dollars, and the open platform's team as a
+        utility, its cost spread over the enterprise's tokens (:func:`kernel.cost_scale`)."""
         economics, population = self.scenario.economics, self.population
         burden = kernel.burden_factor(population.ml_capacity, signals.tooling_maturity,
                                       self.behaviour)
         salary = economics.salary_usd_per_year
-        cost_scale = self.behaviour.cost_weight / self.ai_budget
+        active = population.active_workloads(quarter)
+        tokens = np.bincount(population.owner.take(active), minlength=population.enterprises,
+                             weights=token_volume(population.base_volume.take(active),
+                                                  population.demand_elasticity.take(active),
+                                                  signals.token_demand_index))
         finetune_runs = economics.finetune_gpu_hours_per_quarter * signals.gpu_rent_usd_per_hour
+        platform = np.divide(self.platform_usd(signals) * self.behaviour.cost_weight, tokens,
+                             out=np.zeros(population.enterprises), where=tokens > 0)
         return {
             "signals": signals,
             "price_multiplier": self.vendors.closed_price_multiplier(),
@@ -214,8 +217,7 @@ class AdoptionModel(mesa.Model):
             "serverless_factor": economics.serverless_price_factor,
             "workload_staff_usd": staff_cost(economics.workload_fte, salary, burden),
             "finetune_usd": staff_cost(economics.finetune_fte, salary, burden) + finetune_runs,
-            "cost_scale": cost_scale,
-            "platform": cost_scale * self.platform_usd(signals),
+            "platform": platform,
         }
 
     def platform_usd(self, signals) -> np.ndarray:

@@ -152,18 +152,14 @@ class Sector(Provenance):
 
 
 class Size(Provenance):
-    """Enterprise size band: share, in-house ML capacity, AI budget, AI entry timing and
-    portfolio growth."""
+    """Enterprise size band: share, in-house ML capacity, AI entry timing and portfolio
+    growth."""
 
     share: Share
     ml_capacity_mean: Annotated[float, Field(gt=0.0, lt=1.0)]
     platform_staff_multiplier: Positive = Field(
         description="scales the engineers an open platform needs (economics.platform_fte)")
     volume_multiplier: Positive = Field(description="scales every workload's token volume")
-    ai_budget_usd_per_quarter: Positive = Field(
-        description="what an enterprise of this size spends on AI in a quarter, in 2024 dollars: "
-        "costs weigh in a decision as shares of it (behaviour.cost_weight), so as tokens grow "
-        "their bills weigh more")
     initial_workloads: NonNegative = Field(
         description="mean extra workloads at AI entry (beyond one)"
     )
@@ -533,8 +529,8 @@ class Economics(Provenance):
 
 class Behaviour(Strict):
     """How enterprises weigh the forces: behavioural weights, in utility units unless a key
-    says USD. Costs are in dollars (``economics``) and weigh in as shares of the enterprise's
-    quarterly AI budget times ``cost_weight``. The calibrated values live in scenarios/."""
+    says USD. Costs are in dollars (``economics``) and weigh in per million tokens of the
+    workload they serve, times ``cost_weight``. The calibrated values live in scenarios/."""
 
     closed_preference: float = Field(description="per-workload constant favouring closed APIs "
                                      "(SLAs, managed infrastructure, habit)")
@@ -547,8 +543,8 @@ class Behaviour(Strict):
     )
     finetune_gain: NonNegative = Field(description="capability fine-tuning adds at domain "
                                        "specificity 1 and tooling maturity 1")
-    cost_weight: NonNegative = Field(description="utility of a cost equal to the enterprise's "
-                                     "quarterly AI budget (the exchange rate of money)")
+    cost_weight: NonNegative = Field(description="utility of one USD per million tokens of a "
+                                     "workload's cost (the exchange rate of money)")
     vendor_risk_weight: NonNegative
     base_vendor_risk: NonNegative = Field(description="perceived concentration risk with no events")
     compliance_weight: NonNegative
