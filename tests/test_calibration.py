@@ -239,9 +239,9 @@ def test_a_full_fit_writes_the_draws_and_the_fragment_the_scenario_uses(quick_fi
     )
     loaded = load_scenario(scenario)
     np.testing.assert_allclose(loaded.posterior.draws, result.calibration.draws, rtol=1e-5)
-    switching = result.calibration.names.index("behaviour.switching_cost")
-    assert loaded.behaviour.switching_cost == pytest.approx(
-        float(np.median(result.calibration.draws[:, switching])), abs=1e-6)
+    migration = result.calibration.names.index("behaviour.migration_cost_usd")
+    assert loaded.behaviour.migration_cost_usd == pytest.approx(
+        float(np.median(result.calibration.draws[:, migration])), rel=1e-5)
 
 
 def test_a_fragment_the_scenario_does_not_use_is_put_back(quick_fit, quick_targets, tmp_path):
@@ -249,10 +249,10 @@ def test_a_fragment_the_scenario_does_not_use_is_put_back(quick_fit, quick_targe
     scenario = tmp_path / "pinned.yaml"
     scenario.write_text(
         f"extends: [{ROOT / 'scenarios' / 'world.yaml'}, fitted.yaml]\nname: pinned\n"
-        "behaviour: {switching_cost: 5.0}\n"
+        "behaviour: {migration_cost_usd: 5000.0}\n"
     )
     (tmp_path / "fitted.yaml").write_text("{}\n")
-    with pytest.raises(ScenarioError, match="behaviour.switching_cost"):
+    with pytest.raises(ScenarioError, match="behaviour.migration_cost_usd"):
         write_posterior(result.calibration, tmp_path / "targets.yaml",
                         load_targets(quick_targets).calibration, scenario, result.report)
     assert (tmp_path / "fitted.yaml").read_text() == "{}\n" and not (
@@ -387,7 +387,7 @@ def test_until_holds_out_the_later_entries_and_reports_their_coverage(
     printed = capsys.readouterr().out
     folder = next((tmp_path / "calibration").iterdir())
     assert f"Calibration report: {folder}" in printed and "Wrote" not in printed
-    assert "open_share_late_2024" in printed and "behaviour.switching_cost" in printed
+    assert "open_share_late_2024" in printed and "behaviour.migration_cost_usd" in printed
     report = json.loads((folder / "calibration.json").read_text())
     later = [t.name for t in load_targets(TARGETS).targets
              if parse_quarter(t.quarter) > parse_quarter("2024Q4")]

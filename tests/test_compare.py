@@ -145,7 +145,7 @@ def test_compare_writes_a_folder_and_reuses_runs_by_hash(tmp_path):
     reference = load_scenario(ROOT / "scenarios" / "baseline.yaml",
                               ["population.enterprises=150", "replications=2"])
     variant = load_scenario(reference, ["name=cheap-hardware",
-                                        "signals.hardware_cost_index.trend.annual_rate=-0.6"])
+                                        "signals.gpu_rent_usd_per_hour.extend.annual_rate=-0.6"])
     first = compare_scenarios([variant], reference=reference, dates=(END,), workers=1, out=tmp_path)
     files = {path.name for path in first.folder.iterdir()}
     assert {"comparison.parquet", "comparison.csv", "manifest.json", "plots"} <= files

@@ -91,13 +91,13 @@ def test_a_newer_change_cancels_the_run(ensemble):
         return len(asked) > 1   # asked before the run: go on; after replication 1: stop
 
     with pytest.raises(whatif.Cancelled, match="after 1 of"):
-        ensemble.run(BASELINE, {"behaviour.switching_cost": 10.0}, **SIZE,
+        ensemble.run(BASELINE, {"behaviour.migration_cost_usd": 50000.0}, **SIZE,
                      cancelled=after_first_replication)
 
 
 @pytest.mark.parametrize(("changes", "key", "message"), [
     ({"behaviour.review_rate": 1.5}, "behaviour.review_rate", "from 0 to 1"),
-    ({"behaviour.switching_cost": "high"}, "behaviour.switching_cost", "give a number"),
+    ({"behaviour.migration_cost_usd": "high"}, "behaviour.migration_cost_usd", "give a number"),
     ({"vendor_shock.vendor": "vendor_z"}, "vendor_shock.vendor", "choose one of none, vendor_a"),
     ({"vendor_shock.quarter": "2035Q1"}, "vendor_shock.quarter", "choose one of"),
     ({"behaviour.review_rat": 0.3}, "behaviour.review_rat", "unknown control"),
@@ -183,9 +183,9 @@ def test_every_control_changes_the_future_only():
              if not np.allclose(after[name, region], before[name, region])}
     assert moved == {path.split(".")[1] for control in whatif.CONTROLS
                      for path in control.binding.paths if path.startswith("signals.")}
-    # set here, the calibrated review rate and switching cost leave the posterior draws
+    # set here, the calibrated review rate and migration cost leave the posterior draws
     assert "behaviour.review_rate" in reference.posterior.parameters
-    assert not {"behaviour.review_rate", "behaviour.switching_cost"} \
+    assert not {"behaviour.review_rate", "behaviour.migration_cost_usd"} \
         & set(changed.posterior.parameters)
 
 
@@ -226,8 +226,9 @@ def test_saved_scenario_validates_and_reproduces_the_page(project, ensemble):
 
 def test_full_run_in_the_background(project):
     source = project / "scenarios" / "baseline.yaml"
-    text = whatif.saved_yaml(source, {"behaviour.switching_cost": 30.0}, project, **SIZE)
-    saved = files.save_scenario(project, "cheap-switching", text)
+    text = whatif.saved_yaml(source, {"behaviour.migration_cost_usd": 30000.0}, project,
+                             **SIZE)
+    saved = files.save_scenario(project, "cheap-migration", text)
     run = whatif.start_full_run(saved, project / "outputs", plots=False)   # figures take seconds
     assert run.wait(120) and run.error is None
     assert run.report.is_file() and run.folder.parent == project / "outputs" / "baseline-whatif"

@@ -85,27 +85,45 @@ def assert_increase(changed: np.ndarray, reference: np.ndarray, what: str) -> fl
     return float(mean)
 
 
+FLAT_FRONTIER_PRICE = "signals.frontier_price_usd_per_mtok={points: {2024Q1: 15.0}}"
+
+
 def test_paired_arms_share_their_population():
     """The premise of every test here: a changed behaviour or signal leaves who exists alone."""
-    base, changed = arm(), arm("signals.closed_price_index={points: {2024Q1: 1.0}}")
+    base, changed = arm(), arm(FLAT_FRONTIER_PRICE)
     for first, second in zip(base.models, changed.models):
         np.testing.assert_array_equal(first.population.owner, second.population.owner)
         np.testing.assert_array_equal(first.population.vendor, second.population.vendor)
-        np.testing.assert_array_equal(first.population.volume, second.population.volume)
+        np.testing.assert_array_equal(first.population.base_volume,
+                                      second.population.base_volume)
 
 
 def test_higher_closed_price_means_fewer_closed_workloads():
+    """The frontier tier's list price held at its early-2024 level (15 USD per million tokens
+    instead of falling to 6): work needing the frontier pays more for closed APIs and more of it
+    runs open."""
+    base, dear = arm(), arm(FLAT_FRONTIER_PRICE)
+    assert_increase(base.metric("workload_share_closed"), dear.metric("workload_share_closed"),
+                    "closed share: falling vs flat frontier price")
+    assert_increase(dear.metric("price_paid_usd_per_mtok_frontier_work"),
+                    base.metric("price_paid_usd_per_mtok_frontier_work"),
+                    "price paid by closed frontier work")
+
+
+def test_higher_gpu_rent_means_less_open_use():
+    """Self-hosting's hardware side: GPU rent doubled throughout raises the cost of open weights
+    (own GPUs or a serverless provider's price, both follow it) and fewer workloads run open."""
     base = arm()
-    flat = arm("signals.closed_price_index={points: {2024Q1: 1.0}}")  # prices stop falling
-    assert_increase(base.metric("workload_share_closed"), flat.metric("workload_share_closed"),
-                    "closed share: falling vs flat closed prices")
-    doubled = arm(f"behaviour.closed_price_usd_per_mtok="
-                  f"{2 * base.models[0].scenario.behaviour.closed_price_usd_per_mtok}")
-    # measured in 2024, while prices are still high enough for their level to matter (by 2026
-    # the price war has made closed tokens nearly free, at either level)
-    assert_increase(base.metric("workload_share_closed", quarter="2024Q4"),
-                    doubled.metric("workload_share_closed", quarter="2024Q4"),
-                    "closed share at 2024Q4: baseline vs doubled closed price")
+    rent = base.models[0].scenario.signals.gpu_rent_usd_per_hour
+    doubled = arm("signals.gpu_rent_usd_per_hour.points={"
+                  + ", ".join(f"{quarter}: {2 * value}" for quarter, value in rent.points.items())
+                  + "}")
+    assert_increase(base.metric("workload_share_open_any"),
+                    doubled.metric("workload_share_open_any"),
+                    "open share: baseline vs doubled GPU rent")
+    assert_increase(doubled.metric("price_paid_usd_per_mtok_open"),
+                    base.metric("price_paid_usd_per_mtok_open"),
+                    "cost per million tokens self-hosted: doubled vs baseline GPU rent")
 
 
 def test_capability_gap_that_never_closes_keeps_work_on_closed():
@@ -279,18 +297,77 @@ def test_workload_mix_drifting_to_coding_and_agents_lowers_the_open_share():
 
 
 def test_the_price_war_takes_high_volume_work_back_to_closed():
-    """Closed prices at fixed capability falling far faster than self-hosting costs remove the
-    cost case for self-hosting high-volume internal work."""
+    """The price of a fixed capability collapsing (10x a year) far faster than self-hosting's
+    costs fall removes the cost case for self-hosting high-volume routine work."""
     base = arm()
-    flat = arm("signals.closed_price_index={points: {2024Q1: 1.0}}")
+    flat = arm("signals.fixed_capability_price_usd_per_mtok={points: {2024Q1: 0.75}, "
+               "trend: null, after: null}")
     assert_increase(flat.metric("workload_share_open_any", "class=internal_high_volume", END_2025),
                     base.metric("workload_share_open_any", "class=internal_high_volume", END_2025),
-                    "internal high-volume open share: flat vs falling closed prices")
+                    "internal high-volume open share: flat vs falling fixed-capability price")
     assert_increase(flat.metric("volume_share_open_any", quarter=END_2025),
                     base.metric("volume_share_open_any", quarter=END_2025),
-                    "token-weighted open share: flat vs falling closed prices")
+                    "token-weighted open share: flat vs falling fixed-capability price")
 
 
+# --- money and tokens ------------------------------------------------------------------------
+
+def closed_spend_growth(result: Arm, start: str, end: str) -> np.ndarray:
+    """Per seed, closed API spend at ``end`` over its value at ``start``."""
+    return (result.metric("spend_usd_closed", quarter=end)
+            / result.metric("spend_usd_closed", quarter=start))
+
+
+def test_faster_token_growth_means_more_spend():
+    """Tokens per workload growing 100% a year after 2025 instead of the baseline's 50%: bigger
+    bills, in dollars, for the same work."""
+    base = arm()
+    faster = arm("signals.token_demand_index.extend.annual_rate=1.0")
+    assert_increase(np.log(faster.metric("spend_usd_closed") + faster.metric("spend_usd_open")
+                           + faster.metric("spend_usd_open_finetuned")),
+                    np.log(base.metric("spend_usd_closed") + base.metric("spend_usd_open")
+                           + base.metric("spend_usd_open_finetuned")),
+                    "log of total spend at the horizon: faster vs baseline token growth")
+
+
+def test_a_flat_frontier_price_lets_spend_grow_with_volume():
+    """With the frontier tier's price flat after 2025 and tokens growing, closed API spend keeps
+    growing year after year (it does not shrink as the price of a fixed capability falls)."""
+    flat = arm("signals.frontier_price_usd_per_mtok.extend.annual_rate=0.0")
+    for start, end in (("2025Q4", "2026Q4"), ("2026Q4", "2027Q4")):
+        growth = closed_spend_growth(flat, start, end)
+        assert (growth > 1.1).all(), (start, end, growth)
+
+
+def test_a_larger_ml_team_lowers_the_break_even_volume():
+    """More in-house ML capacity means fewer engineers to hire per self-hosted workload, so
+    self-hosting pays at a lower volume, for routine and for frontier work alike."""
+    base = arm()
+    sizes = base.models[0].scenario.population.sizes
+    skilled = arm(*(f"population.sizes.{name}.ml_capacity_mean={(1 + size.ml_capacity_mean) / 2}"
+                    for name, size in sizes.items()))
+    for metric in ("break_even_mtok_per_month_routine", "break_even_mtok_per_month_frontier"):
+        for quarter in ("2024Q1", END_2025):
+            lower = (np.log(base.metric(metric, quarter=quarter))
+                     - np.log(skilled.metric(metric, quarter=quarter)))
+            if np.isnan(lower).any():      # no break-even at all for routine work once its
+                continue                    # price has collapsed
+            assert (lower > 0.05).all(), (metric, quarter, lower)
+
+
+def test_switches_do_not_fall_as_the_review_rate_rises():
+    """Reviewing and placing follow one rule (a moved workload pays the migration cost, a new
+    one none), so reviewing more often never removes a stack change that placing new work would
+    have made: total switches do not fall as the review rate rises."""
+    def switches(rate: float) -> np.ndarray:
+        result = arm(f"behaviour.review_rate={rate}")
+        return np.array([np.nansum(model.metrics.values[:, METRIC_INDEX["switches"],
+                                                        SEGMENTS.index("all")])
+                         for model in result.models])
+
+    never, sometimes, always = switches(0.0), switches(0.5), switches(1.0)
+    assert (sometimes.mean() >= never.mean()) and (always.mean() >= sometimes.mean()), (
+        never, sometimes, always)
 
 
 def test_sector_ai_maturity_separates_unregulated_sectors():

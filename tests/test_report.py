@@ -457,7 +457,7 @@ def test_import_is_light():
 # --- sweep folders ----------------------------------------------------------------------------
 
 SWEEP_PARAMETERS = {
-    "behaviour.switching_cost": {"range": [3.0, 25.0], "label": "Switching cost"},
+    "behaviour.migration_cost_usd": {"range": [20000.0, 200000.0], "label": "Migration cost"},
     "behaviour.peer_weight": {"range": [0.0, 8.0], "label": "Peer influence"},
 }
 SWEEP_OUTCOME = "workload_share_open_any@2030Q4"

@@ -10,7 +10,7 @@ from sim.sweep.spec import DesignSpec, Parameter
 
 PARAMETERS = {
     "behaviour.peer_weight": Parameter(range=(0.5, 4.0)),
-    "behaviour.platform_cost": Parameter(range=(1.0, 100.0), distribution="loguniform"),
+    "economics.platform_fte": Parameter(range=(1.0, 100.0), distribution="loguniform"),
     "population.network.neighbours": Parameter(range=(4, 12), distribution="integer"),
     "behaviour.review_rate": Parameter(levels=[0.1, 0.2, 0.4]),
     "mix": Parameter(categories={"even": {"a.b": 0.5}, "skewed": {"a.b": 0.9, "a.c": {"x": 1}}}),
@@ -21,7 +21,7 @@ def check_bounds(design) -> None:
     points = design.points
     assert ((design.unit >= 0) & (design.unit <= 1)).all()
     assert points["behaviour.peer_weight"].between(0.5, 4.0).all()
-    assert points["behaviour.platform_cost"].between(1.0, 100.0).all()
+    assert points["economics.platform_fte"].between(1.0, 100.0).all()
     neighbours = points["population.network.neighbours"]
     assert neighbours.dtype == np.int64 and neighbours.between(4, 12).all()
     assert set(points["behaviour.review_rate"]) <= {0.1, 0.2, 0.4}
@@ -70,11 +70,11 @@ def test_designs_are_deterministic_in_the_seed():
 
 
 def test_overrides_expand_categories_and_round_trip_values():
-    values = {"behaviour.peer_weight": np.float64(1e-05), "behaviour.platform_cost": 2.0,
+    values = {"behaviour.peer_weight": np.float64(1e-05), "economics.platform_fte": 2.0,
               "population.network.neighbours": np.int64(5), "behaviour.review_rate": 0.1,
               "mix": "skewed"}
     assert overrides(PARAMETERS, values) == [
-        "behaviour.peer_weight=1.0e-05", "behaviour.platform_cost=2.0",
+        "behaviour.peer_weight=1.0e-05", "economics.platform_fte=2.0",
         "population.network.neighbours=5", "behaviour.review_rate=0.1", "a.b=0.9", "a.c={x: 1}"]
     assert yaml_text("2026Q2") == "2026Q2"
 
