@@ -129,13 +129,13 @@ def _draw_panel(ax: Any, frame: pd.DataFrame, panel: Panel, quarters: Sequence[s
         ax.text(0.5, 0.5, "No value in most replications", transform=ax.transAxes,
                 ha="center", va="center", color="0.35")
         return
-    if panel.log:
-        from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter
 
+    if panel.log:
         ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,g}"))
     else:
         ax.set_ylim(bottom=0.0)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,g}"))
     ax.legend(loc="best", fontsize="small", frameon=True, framealpha=0.9)
 
 
