@@ -280,20 +280,21 @@ class TargetsFile(Strict):
     def _some(cls, targets: list[Target]) -> list[Target]:
         if not targets:
             raise ValueError("give at least one target")
-        names = [target.name for target in targets]
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        if repeated:
-            raise ValueError(f"target names must be unique; repeated: {', '.join(repeated)}")
-        return targets
+        return _uniquely_named(targets, "target")
 
     @field_validator("checks")
     @classmethod
     def _unique(cls, checks: list[Check]) -> list[Check]:
-        names = [check.name for check in checks]
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        if repeated:
-            raise ValueError(f"check names must be unique; repeated: {', '.join(repeated)}")
-        return checks
+        return _uniquely_named(checks, "check")
+
+
+def _uniquely_named(entries: list, what: str) -> list:
+    """``entries`` when no two share a name, else a ValueError naming the repeated ones."""
+    names = [entry.name for entry in entries]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"{what} names must be unique; repeated: {', '.join(repeated)}")
+    return entries
 
 
 def load_targets(path: str | Path) -> TargetsFile:
