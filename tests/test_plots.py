@@ -20,12 +20,13 @@ import pandas as pd
 import pytest
 
 from sim.core.kernel import OPTIONS, STACKS
-from sim.core.metric_table import METRICS, deployment_metric, stack_metric
-from sim.core.schema import REGIONS, SECTOR_NAMES, WORKLOAD_CLASSES
-from sim.core.signal_table import SIGNAL_PANELS, SIGNALS
+from sim.core.metric_table import METRIC_BY_NAME, METRICS, deployment_metric, stack_metric
+from sim.core.schema import REGIONS, SECTOR_NAMES, SIZES, WORKLOAD_CLASSES
+from sim.core.signal_table import SIGNAL_BY_NAME, SIGNAL_PANELS, SIGNALS
 from sim.views import signal_grid, style
 from sim.views.figures import bands
 from sim.views.figures.bands import quarter_dates
+from sim.views.figures.money import money_figure
 from sim.views.figures.run import RUN_FIGURES, plot_run, run_figures, signals_figure
 
 QUARTERS = [f"{year}Q{q}" for year in (2024, 2025) for q in (1, 2, 3, 4)]
@@ -36,11 +37,14 @@ SECTOR = f"sector={SECTOR_NAMES[0]}"
 
 def segments_of(spec) -> list[str]:
     """The test frame's segments of a metric: all, every class and one sector for workload
-    metrics; every region for a regional signal; all otherwise."""
+    metrics; all and every size for enterprise metrics; every region for a regional signal; all
+    otherwise."""
     if spec.segments == "region":
         return [f"region={region}" for region in REGIONS]
     if spec.segments == "workload":
         return ["all", *(f"class={name}" for name in WORKLOAD_CLASSES), SECTOR]
+    if spec.segments == "enterprise":
+        return ["all", *(f"size={size}" for size in SIZES)]
     return ["all"]
 
 
@@ -153,20 +157,22 @@ def drawn_lines(ax) -> dict[str, object]:
     return dict(zip(labels, lines))
 
 
-def assert_draws(ax, frame: pd.DataFrame, expected: dict[str, tuple[str, str]]) -> None:
+def assert_draws(ax, frame: pd.DataFrame, expected: dict[str, tuple[str, str]],
+                 scale: float = 1.0) -> None:
     """``ax`` draws exactly the lines ``expected`` (label -> metric and segment), each the mean
-    over replications of its series against the quarters, over a shaded 5-95% band."""
+    over replications of its series times ``scale`` against the quarters, over a shaded 5-95%
+    band."""
     lines = drawn_lines(ax)
     assert set(lines) == set(expected)
-    bands_drawn = {(round(float(np.min(c.get_paths()[0].vertices[:, 1])), 9),
-                    round(float(np.max(c.get_paths()[0].vertices[:, 1])), 9))
-                   for c in ax.collections}
+    bands_drawn = [(float(np.nanmin(c.get_paths()[0].vertices[:, 1])),
+                    float(np.nanmax(c.get_paths()[0].vertices[:, 1]))) for c in ax.collections]
     for label, (metric, segment) in expected.items():
-        table = bands.band_table(frame, metric, segment)
+        table = bands.band_table(frame, metric, segment) * scale
         x, y = lines[label].get_data()
         np.testing.assert_allclose(np.asarray(y, dtype=float), table["mean"], err_msg=label)
         assert list(pd.DatetimeIndex(x)) == list(quarter_dates(QUARTERS)), label
-        assert (round(table["p5"].min(), 9), round(table["p95"].max(), 9)) in bands_drawn, label
+        band = (table["p5"].min(), table["p95"].max())
+        assert any(np.allclose(drawn, band, rtol=1e-9, atol=0) for drawn in bands_drawn), label
 
 
 def visible_axes(figure) -> list:
@@ -210,6 +216,145 @@ def test_workload_class_figure_has_a_panel_per_class(figures, frame):
                      {style.DEPLOYMENT_LABELS[kind]:
                       (deployment_metric("workload_share", kind).name, f"class={name}")
                       for kind in OPTIONS})
+
+
+# --- money and tokens -----------------------------------------------------------------------------
+
+#: Quarterly totals are drawn per year: USD bn (x 4 / 1e9) and trillions of tokens (x 4 / 1e6).
+SPEND_SCALE, TOKEN_SCALE = 4 / 1e9, 4 / 1e6
+ROUTINE, FRONTIER = "break_even_mtok_per_month_routine", "break_even_mtok_per_month_frontier"
+MONEY_METRICS = {spec.name for spec in METRICS
+                 if spec.family in ("spend_usd", "tokens_mtok", "price_paid_usd_per_mtok")
+                 or spec.name in (ROUTINE, FRONTIER, "price_paid_usd_per_mtok_frontier_work")}
+
+
+def money_panels(figure) -> list:
+    axes = visible_axes(figure)
+    assert len(axes) == 4
+    return axes
+
+
+def deployment_lines(family: str) -> dict[str, tuple[str, str]]:
+    return {style.DEPLOYMENT_LABELS[kind]: (deployment_metric(family, kind).name, "all")
+            for kind in OPTIONS}
+
+
+def price_lines() -> dict[str, tuple[str, str]]:
+    closed, open_, tuned = (deployment_metric("price_paid_usd_per_mtok", kind).name
+                            for kind in OPTIONS)
+    labels = style.DEPLOYMENT_LABELS
+    return {
+        f"{labels['closed']}, average paid": (closed, "all"),
+        f"{labels['closed']}, frontier work": ("price_paid_usd_per_mtok_frontier_work", "all"),
+        f"{labels['open']}, all-in cost": (open_, "all"),
+        f"{labels['open_finetuned']}, all-in cost": (tuned, "all"),
+        SIGNAL_BY_NAME["frontier_price_usd_per_mtok"].label:
+            ("signal_frontier_price_usd_per_mtok", "all"),
+        SIGNAL_BY_NAME["fixed_capability_price_usd_per_mtok"].label:
+            ("signal_fixed_capability_price_usd_per_mtok", "all"),
+    }
+
+
+def break_even_lines(sizes=SIZES) -> dict[str, tuple[str, str]]:
+    return {f"{style.segment_label(f'size={size}')} enterprises, {work} work": (metric,
+                                                                              f"size={size}")
+            for size in sizes for metric, work in ((ROUTINE, "routine"), (FRONTIER, "frontier"))}
+
+
+def test_money_figure_draws_spend_and_tokens_a_year_by_deployment(figures, frame):
+    spend, tokens, _, _ = money_panels(figures["money_and_tokens.png"])
+    assert_draws(spend, frame, deployment_lines("spend_usd"), scale=SPEND_SCALE)
+    assert_draws(tokens, frame, deployment_lines("tokens_mtok"), scale=TOKEN_SCALE)
+    assert spend.get_ylabel() == "billion USD a year"
+    assert tokens.get_ylabel() == "trillion tokens a year"
+    for ax in (spend, tokens):
+        assert ax.get_yscale() == "linear" and ax.get_ylim()[0] == 0.0
+        colours = {label: line.get_color() for label, line in drawn_lines(ax).items()}
+        assert colours == {style.DEPLOYMENT_LABELS[kind]: style.DEPLOYMENT_COLOURS[kind]
+                           for kind in OPTIONS}
+
+
+def test_money_figure_draws_prices_on_a_log_axis_beside_the_price_signals(figures, frame):
+    _, _, prices, _ = money_panels(figures["money_and_tokens.png"])
+    expected = price_lines()
+    assert_draws(prices, frame, expected)
+    assert prices.get_yscale() == "log"
+    unit = METRIC_BY_NAME["price_paid_usd_per_mtok_closed"].unit
+    assert prices.get_ylabel().startswith(unit)
+    styles = {label: line.get_linestyle() for label, line in drawn_lines(prices).items()}
+    signals = [label for label, (metric, _) in expected.items() if metric.startswith("signal_")]
+    assert all(styles[label] == "--" for label in signals)
+    assert all(styles[label] != "--" for label in set(expected) - set(signals))
+    appearance = [(line.get_color(), line.get_linestyle())
+                  for line in drawn_lines(prices).values()]
+    assert len(set(appearance)) == len(appearance)  # every line tells apart
+
+
+def test_money_figure_draws_break_even_volumes_by_size(figures, frame):
+    _, _, _, break_even = money_panels(figures["money_and_tokens.png"])
+    assert_draws(break_even, frame, break_even_lines())
+    assert break_even.get_yscale() == "log"
+    assert break_even.get_ylabel().startswith(METRIC_BY_NAME[ROUTINE].unit)
+    for label, line in drawn_lines(break_even).items():
+        size = label.split()[0].lower()
+        assert line.get_color() == style.SIZE_COLOURS[size], label
+
+
+def test_break_even_lines_break_where_most_replications_never_break_even(frame):
+    """A quarter where no replication breaks even is a gap; one where one of the two does shows
+    that one; a size that never breaks even has no line; a metric never measured draws none."""
+    small, large = "size=small", "size=large"
+    routine = (frame.metric == ROUTINE) & (frame.segment == small)
+    gone = ((routine & (frame.quarter == "2024Q3"))
+            | (routine & (frame.quarter == "2025Q1") & (frame.replication == 2))
+            | ((frame.metric == FRONTIER) & (frame.segment == large)))
+    with style.theme():
+        figure = money_figure(frame[~gone])
+    _, _, _, break_even = money_panels(figure)
+    lines = drawn_lines(break_even)
+    expected = break_even_lines()
+    del expected["Large enterprises, frontier work"]
+    assert set(lines) == set(expected)
+    y = np.asarray(lines["Small enterprises, routine work"].get_data()[1], dtype=float)
+    kept = frame[routine & (frame.replication == 1)].set_index("quarter")["value"]
+    full = bands.band_table(frame, ROUTINE, small)["mean"]
+    assert np.isnan(y[QUARTERS.index("2024Q3")])
+    assert y[QUARTERS.index("2025Q1")] == pytest.approx(kept["2025Q1"])
+    others = [i for i, q in enumerate(QUARTERS) if q not in ("2024Q3", "2025Q1")]
+    np.testing.assert_allclose(y[others], full.iloc[others])
+    plt.close(figure)
+    with style.theme():
+        figure = money_figure(frame[~frame.metric.isin([ROUTINE, FRONTIER])])
+    _, _, _, break_even = money_panels(figure)
+    assert not drawn_lines(break_even)
+    assert [text.get_text() for text in break_even.texts] == ["No value in most replications"]
+    plt.close(figure)
+
+
+def test_a_break_even_one_replication_in_three_reaches_is_a_gap(frame):
+    """With three replications, a quarter where one breaks even is a gap (the median replication
+    never breaks even); where two do, the line is their mean."""
+    third = frame[frame.replication == 2].assign(replication=3,
+                                                 value=lambda rows: rows.value + 1.0)
+    frame = pd.concat([frame, third], ignore_index=True)
+    routine = (frame.metric == ROUTINE) & (frame.segment == "size=mid")
+    gone = (routine & (frame.quarter == "2024Q2") & (frame.replication > 1)) | (
+        routine & (frame.quarter == "2024Q4") & (frame.replication == 3))
+    with style.theme():
+        figure = money_figure(frame[~gone])
+    y = np.asarray(drawn_lines(money_panels(figure)[3])["Mid enterprises, routine work"]
+                   .get_data()[1], dtype=float)
+    plt.close(figure)
+    two = frame[routine & (frame.quarter == "2024Q4") & (frame.replication < 3)]["value"].mean()
+    assert np.isnan(y[QUARTERS.index("2024Q2")])
+    assert y[QUARTERS.index("2024Q4")] == pytest.approx(two)
+
+
+def test_money_figure_is_left_out_of_a_run_without_money(tmp_path):
+    frame = make_frame(metrics=[spec for spec in METRICS if spec.name not in MONEY_METRICS])
+    assert money_figure(frame) is None
+    paths = plot_run(frame, tmp_path)
+    assert {p.name for p in paths} == ALL_PNGS - {"money_and_tokens.png"}
 
 
 # --- the signals figure, from the signal table --------------------------------------------------

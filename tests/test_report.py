@@ -22,15 +22,17 @@ import yaml
 from conftest import BASELINE, ROOT
 
 import sim
+from sim.calibration import load_targets
 from sim.cli import main
 from sim.core.kernel import OPTIONS
-from sim.core.metric_table import deployment_metric
+from sim.core.metric_table import METRIC_BY_NAME, deployment_metric
 from sim.core.scenario import load_scenario
 from sim.core.signal_table import SIGNALS
 from sim.views import report
 from sim.views.figures.run import RUN_FIGURES
+from sim.views.report.words import number
 from sim.views.signal_grid import signal_panels
-from sim.views.style import HEADLINE_METRICS, REGION_LABELS
+from sim.views.style import HEADLINE_METRICS, METRIC_LABELS, REGION_LABELS
 from sim.workflows import compare_scenarios
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -241,7 +243,7 @@ def test_headline_states_the_assumptions_and_the_numbers(page, summary, manifest
 
 
 def test_sections_in_order_each_in_the_contents(page):
-    sections = {"key-figures": "Key figures", "trends": "Trends",
+    sections = {"key-figures": "Key figures", "trends": "Trends", "break-even": "Break-even",
                 "targets": "Targets against simulated values", "segments": "By segment",
                 "settings": "Scenario settings", "provenance": "Provenance"}
     assert page.headings == sections and list(page.headings) == list(sections)
@@ -294,6 +296,137 @@ def test_signals_caption_quotes_the_frame_at_the_horizon_start_and_end(page, run
     assert f"between {frame.quarter.min()} and {frame.quarter.max()}" in caption
 
 
+# --- money and tokens ---------------------------------------------------------------------------
+
+PROJECT_TARGETS = ROOT / "scenarios" / "targets.yaml"
+FRONTIER_PRICE = "price_paid_usd_per_mtok_frontier_work"
+BREAK_EVEN = ("break_even_mtok_per_month_routine", "break_even_mtok_per_month_frontier")
+
+
+def replication_values(frame: pd.DataFrame, metric: str, quarter: str,
+                       segment: str = "all") -> pd.Series:
+    """Each replication's value, indexed by replication."""
+    rows = frame[(frame.metric == metric) & (frame.segment == segment) & (frame.quarter == quarter)]
+    return rows.set_index("replication")["value"]
+
+
+def test_number_keeps_three_significant_digits():
+    assert [number(v) for v in (1234.5, 3.4375, 30, 0.000412, 0.0891, 233.48)] == [
+        "1,230", "3.44", "30.0", "0.000412", "0.0891", "233"]
+
+
+def test_money_caption_quotes_the_run_beside_the_published_figures(page, run_folder, summary):
+    """Closed API spend at the growth target's quarters a year in USD bn and its growth within
+    each replication beside the measured growth; the price of closed frontier work at the
+    check's quarter beside the published range; the average closed price and the price of a
+    fixed capability; what enterprises pay in the run's last year."""
+    frame = pd.read_parquet(run_folder / "quarterly.parquet")
+    caption = " ".join(page.caption(run_folder / "plots" / "money_and_tokens.png").split())
+    published = load_targets(PROJECT_TARGETS)
+    growth = next(t for t in published.targets
+                  if t.metric == "spend_usd_closed" and t.relative_to is not None)
+    before = replication_values(frame, "spend_usd_closed", growth.relative_to)
+    after = replication_values(frame, "spend_usd_closed", growth.quarter)
+    assert (f"closed API spend runs at {number(before.mean() * 4 / 1e9)} billion USD a year at "
+            f"{growth.relative_to} and {number(after.mean() * 4 / 1e9)} billion USD a year at "
+            f"{growth.quarter}, a growth of {(after / before).mean():.1f}×") in caption
+    assert f"measured: {growth.value:g}×" in caption
+    check = next(c for c in published.checks if c.metric == FRONTIER_PRICE)
+    paid = mean_at(summary, FRONTIER_PRICE, check.quarter)
+    verdict = "within" if check.low <= paid <= check.high else "outside"
+    assert (f"at {check.quarter}: closed work needing the frontier pays {number(paid)} USD per "
+            f"million tokens") in caption
+    assert f"{verdict} the published range of {check.low:g}–{check.high:g}" in caption
+    average = mean_at(summary, "price_paid_usd_per_mtok_closed", check.quarter)
+    fixed = mean_at(summary, "signal_fixed_capability_price_usd_per_mtok", check.quarter)
+    assert f"pays {number(average)} USD on average" in caption
+    assert f"is {number(fixed)} USD" in caption
+    last_year = sorted(frame.quarter.unique())[-4:]
+    spend = frame[frame.metric.str.startswith("spend_usd_") & (frame.segment == "all")
+                  & frame.quarter.isin(last_year)]
+    total = spend.groupby("replication")["value"].sum().mean()
+    closed = spend[spend.metric == "spend_usd_closed"].groupby("replication")["value"].sum().mean()
+    assert (f"({last_year[0]}–{last_year[-1]}) enterprises pay {number(total / 1e9)} billion USD "
+            f"in all") in caption
+    assert f"{number(closed / 1e9)} billion of it to closed APIs" in caption
+
+
+def expected_break_even_cell(frame: pd.DataFrame, metric: str, quarter: str, segment: str) -> str:
+    """The mean and 90% interval over the replications that break even, how many those are when
+    not all; "none" unless at least half of them do."""
+    values = replication_values(frame, metric, quarter, segment)
+    replications = frame.replication.nunique()
+    if 2 * len(values) < replications or values.empty:
+        return "none"
+    low, high = values.quantile([0.05, 0.95])
+    cell = f"{number(values.mean())} {number(low)}–{number(high)}"
+    if len(values) < replications:
+        cell += f" {len(values)} of {replications} replications"
+    return cell
+
+
+def assert_break_even_table(page: Page, frame: pd.DataFrame) -> None:
+    """The break-even table: a row for all enterprises and each size, the routine then the
+    frontier volumes at 2025Q4 and the horizon's end, each cell as the frame has it."""
+    table = page.tables["break-even"][0]
+    quarters = ["2025Q4", frame.quarter.max()]
+    assert table[0] == ["Enterprises", *(METRIC_LABELS[metric] for metric in BREAK_EVEN)]
+    assert table[1] == ["", *quarters, *quarters]
+    rows = {row[0]: row[1:] for row in table[2:]}
+    segments = {"All enterprises": "all", "Small": "size=small", "Mid": "size=mid",
+                "Large": "size=large"}
+    assert list(rows) == list(segments)
+    for label, segment in segments.items():
+        assert rows[label] == [expected_break_even_cell(frame, metric, quarter, segment)
+                               for metric in BREAK_EVEN for quarter in quarters], label
+
+
+def test_break_even_table_matches_the_run(page, run_folder, summary):
+    frame = pd.read_parquet(run_folder / "quarterly.parquet")
+    assert_break_even_table(page, frame)
+    frontier = mean_at(summary, BREAK_EVEN[1], "2025Q4")
+    assert number(frontier) in page.rows("break-even")["All enterprises"][2]
+    assert METRIC_BY_NAME[BREAK_EVEN[0]].unit in page.text("break-even")
+
+
+def test_break_even_cells_say_none_and_how_many_replications_break_even(run_folder, tmp_path):
+    """From the frame (no summary), with a third replication: a cell where one of three breaks
+    even says "none" (the median replication never does), one where two do shows their mean and
+    says so."""
+    folder = copy_without_report(run_folder, tmp_path)
+    frame = pd.read_parquet(folder / "quarterly.parquet")
+    third = frame[frame.replication == 0].assign(replication=2, value=lambda r: r.value * 1.5)
+    frame = pd.concat([frame, third], ignore_index=True)
+    frontier = (frame.metric == BREAK_EVEN[1]) & (frame.quarter == "2025Q4")
+    gone = ((frontier & (frame.segment == "size=small") & (frame.replication > 0))
+            | (frontier & (frame.segment == "size=large") & (frame.replication == 1)))
+    frame = frame[~gone]
+    frame.to_parquet(folder / "quarterly.parquet")
+    (folder / "summary.csv").unlink()
+    rendered = Page(report.build_report(folder).read_text())
+    rows = rendered.rows("break-even")
+    assert rows["Small"][2] == "none"
+    large = replication_values(frame, BREAK_EVEN[1], "2025Q4", "size=large")
+    assert rows["Large"][2].startswith(number(large.mean()))
+    assert rows["Large"][2].endswith("2 of 3 replications")
+    assert_break_even_table(rendered, frame)
+
+
+def test_break_even_section_sets_the_published_findings_beside_the_table(page, run_folder,
+                                                                        tmp_path):
+    findings = [c for c in load_targets(PROJECT_TARGETS).checks if c.metric is None]
+    assert findings
+    published = page.tables["break-even"][1]
+    assert published[0] == ["Published finding", "What it counts", "Source"]
+    for check, row in zip(findings, published[1:], strict=True):
+        assert row[:2] == [check.statement, check.counts]
+        assert row[2] == f"{check.source} (confidence: {check.confidence})"
+    folder = copy_without_report(run_folder, tmp_path)
+    alone = Page(report.build_report(folder).read_text())
+    assert "built without a targets file" in alone.text("break-even")
+    assert len(alone.tables["break-even"]) == 1
+
+
 def test_segment_tables_cover_every_segment(page, summary):
     rows = page.rows("segments", "Workloads")
     for dimension in ("sector", "region", "size", "class"):
@@ -339,11 +472,14 @@ def test_provenance_names_hash_seeds_versions_and_sources(page, manifest):
 
 # --- targets ----------------------------------------------------------------------------------
 
-def targets_file(path: Path, entries: list[dict]) -> Path:
+def targets_file(path: Path, entries: list[dict], checks: list[dict] | None = None) -> Path:
     """A targets file at ``path``: the project's calibration settings with ``entries`` as the
-    panel."""
+    panel and ``checks``, when given, as the published checks."""
     settings = yaml.safe_load((ROOT / "scenarios" / "targets.yaml").read_text())
-    path.write_text(yaml.safe_dump({"targets": entries, "calibration": settings["calibration"]}))
+    content = {"targets": entries, "calibration": settings["calibration"]}
+    if checks is not None:
+        content["checks"] = checks
+    path.write_text(yaml.safe_dump(content))
     return path
 
 
@@ -371,6 +507,82 @@ def test_targets_section_compares_targets_with_the_run(run_folder, summary, tmp_
     assert eu[3] == "outside" and eu[2].startswith(f"{segment_value * 100:.1f}%")
     assert len(rows) == 3  # header + the two targets the run can be judged on
     assert "1 of 2 targets" in rendered.text("header")
+
+
+def check_entry(name: str, **fields) -> dict:
+    return {"name": name, "counts": f"what {name} counted", "statement": f"{name} found",
+            "source": f"source of {name}", "confidence": "medium", **fields}
+
+
+def test_published_checks_are_reported_within_or_outside_their_bounds(run_folder, summary,
+                                                                        tmp_path):
+    """A numeric check with the run's value inside its range is "within", one with the value
+    below its lower bound "outside", each with the run's value and the published range; a check
+    in words is set beside the break-even table; a check outside the run is left out; a growth
+    target is the ratio of the two quarters within each replication."""
+    frame = pd.read_parquet(run_folder / "quarterly.parquet")
+    paid = summary[(summary.metric == FRONTIER_PRICE) & (summary.segment == "all")
+                   & (summary.quarter == "2025Q4")].iloc[0]
+    closed = mean_at(summary, "workload_share_closed", "2030Q4")
+    ratio = (replication_values(frame, "spend_usd_closed", "2025Q3")
+             / replication_values(frame, "spend_usd_closed", "2024Q4")).mean()
+    targets = targets_file(tmp_path / "targets.yaml", [
+        {"name": "growth", "counts": "spend growth", "metric": "spend_usd_closed",
+         "quarter": "2025Q3", "relative_to": "2024Q4", "value": float(ratio), "tolerance": 0.01,
+         "source": "growth source", "confidence": "high"},
+    ], [
+        check_entry("inside", metric=FRONTIER_PRICE, quarter="2025Q4",
+                    low=float(paid["mean"]) * 0.5, high=float(paid["mean"]) * 2),
+        check_entry("outside", metric="workload_share_closed", quarter="2030Q4",
+                    low=closed + 0.05),
+        check_entry("in_words"),
+        check_entry("later", metric=FRONTIER_PRICE, quarter="2035Q4", high=1.0),
+    ])
+    folder = copy_without_report(run_folder, tmp_path)
+    rendered = Page(report.build_report(folder, targets=targets).read_text())
+    checks = rendered.rows("targets", "Check")
+    assert list(checks) == ["Check", METRIC_LABELS[FRONTIER_PRICE],
+                            METRIC_LABELS["workload_share_closed"]]
+    assert checks[METRIC_LABELS[FRONTIER_PRICE]][:4] == [
+        "2025Q4", f"{paid['mean'] * 0.5:g}–{paid['mean'] * 2:g}",
+        f"{number(paid['mean'])} {number(paid.p5)}–{number(paid.p95)}", "within"]
+    outside = checks[METRIC_LABELS["workload_share_closed"]]
+    assert outside[0] == "2030Q4" and outside[1] == f"at least {closed + 0.05:g}"
+    assert outside[2].startswith(number(closed)) and outside[3] == "outside"
+    assert outside[4].startswith("outside found. what outside counted. source of outside")
+    growth = rendered.rows("targets", "Target")[
+        f"{METRIC_LABELS['spend_usd_closed']}, growth since 2024Q4"]
+    assert growth[:2] == ["2025Q3", f"{ratio:.3g} ± 0.01"] and growth[2].startswith(f"{ratio:.3g}")
+    assert growth[3] == "within"
+    header = rendered.text("header")
+    assert "1 of 1 targets" in header
+    assert "1 of 2 published figures the model is not fitted to lie within their range" in header
+    findings = rendered.tables["break-even"][1]
+    assert findings[1:] == [["in_words found", "what in_words counted",
+                             "source of in_words (confidence: medium)"]]
+
+
+@pytest.mark.parametrize("fields, where, message", [
+    ({"metric": "no_such_metric", "quarter": "2025Q4", "low": 1.0}, "checks.0.metric",
+     "unknown metric 'no_such_metric'"),
+    ({"metric": FRONTIER_PRICE, "quarter": "2025Q4", "low": 30.0, "high": 3.44},
+     "checks.0.high", "high (3.44) must be at least low (30)"),
+    ({"metric": FRONTIER_PRICE, "low": 1.0}, "checks.0", "needs a quarter"),
+    ({"metric": FRONTIER_PRICE, "quarter": "2025Q4"}, "checks.0", "low, high or both"),
+    ({"low": 1.0}, "checks.0", "a check in words has no quarter, segment, low or high"),
+    ({"segment": "size=huge"}, "checks.0.segment", "unknown segment 'size=huge'"),
+])
+def test_a_bad_check_is_an_error_naming_its_key(run_folder, tmp_path, fields, where, message):
+    targets = targets_file(tmp_path / "targets.yaml", [], [check_entry("bad", **fields)])
+    settings = yaml.safe_load(targets.read_text())
+    settings["targets"] = yaml.safe_load(PROJECT_TARGETS.read_text())["targets"][:1]
+    targets.write_text(yaml.safe_dump(settings))
+    folder = copy_without_report(run_folder, tmp_path)
+    with pytest.raises(report.ReportError) as caught:
+        report.build_report(folder, targets=targets)
+    assert "targets.yaml:" in str(caught.value)
+    assert f": {where}: " in str(caught.value) and message in str(caught.value)
+    assert main(["report", str(folder), "--targets", str(targets)]) == 2
 
 
 def test_without_targets_the_section_is_left_out(run_folder, tmp_path):

@@ -8,8 +8,9 @@ the posterior predictive on the later ones.
 
 One module per concern:
 
-* :mod:`sim.calibration.panel`: the targets file: panel entries (:class:`Target`), priors and
-  fit settings, :func:`load_targets`, :func:`check_targets`;
+* :mod:`sim.calibration.panel`: the targets file: panel entries (:class:`Target`), published
+  checks the fit leaves out (:class:`Check`), priors and fit settings, :func:`load_targets`,
+  :func:`check_targets`;
 * :mod:`sim.calibration.sampler`: :class:`OrderedSampler`, a pyabc sampler that is parallel
   (local processes or Dask) and deterministic (same seed, same posterior, any workers);
 * :mod:`sim.calibration.fit`: the model as pyabc sees it, the fit (:func:`calibrate`) and its
@@ -26,6 +27,7 @@ from sim.lazy import lazy_exports
 
 _PUBLIC = {
     "Target": "sim.calibration.panel",
+    "Check": "sim.calibration.panel",
     "TargetsFile": "sim.calibration.panel",
     "CalibrationSettings": "sim.calibration.panel",
     "Fit": "sim.calibration.panel",

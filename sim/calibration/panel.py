@@ -7,7 +7,10 @@ An ``upper_bound`` entry (a share measured on a wider population than enterprise
 when the model exceeds it; a ``lower_bound`` entry (a survey that counts a stricter condition
 than the model's metric) only when the model falls short of it. The ``calibration`` block holds
 the uniform priors of the free
-parameters (any numeric scenario keys) and the size of the fit.
+parameters (any numeric scenario keys) and the size of the fit. The ``checks`` list holds
+published figures the model is checked against but not fitted to (:class:`Check`): a range a
+metric should lie in at a quarter, or a finding in words that reports set beside the model's
+numbers.
 
 Loading is strict (unknown keys are errors) and reports problems like a scenario file does:
 file, line, key path (:func:`sim.core.settings_file.load_model_file`). Nothing here runs the model.
@@ -33,6 +36,15 @@ MISSING_MISFIT = 100.0   # misfit of a metric the simulation could not measure (
 MIN_WRITTEN_DRAWS = 200  # the full fit's posterior draws, one per projected replication
 
 
+def known_name(name: str, field: str) -> str:
+    """``name`` when it is a metric (``field`` "metric") or segment ("segment") of the model,
+    else a ValueError listing them."""
+    known = METRIC_NAMES if field == "metric" else SEGMENTS
+    if name not in known:
+        raise ValueError(f"unknown {field} '{name}'; {field}s: {', '.join(known)}")
+    return name
+
+
 class Target(Strict):
     """One dated observation of the panel, with what it counted and where it comes from."""
 
@@ -55,12 +67,7 @@ class Target(Strict):
     @field_validator("metric", "segment")
     @classmethod
     def _known(cls, name: str, info) -> str:
-        known = METRIC_NAMES if info.field_name == "metric" else SEGMENTS
-        if name not in known:
-            raise ValueError(
-                f"unknown {info.field_name} '{name}'; {info.field_name}s: {', '.join(known)}"
-            )
-        return name
+        return known_name(name, info.field_name)
 
     @model_validator(mode="after")
     def _growth_from_earlier(self) -> Target:
@@ -115,6 +122,66 @@ class Target(Strict):
         low, high = np.nanquantile(predicted, [0.05, 0.95])
         nearest = min(max(self.value, low), high)
         return float((self.value - nearest) / self.tolerance)
+
+
+class Check(Strict):
+    """A published figure the model is checked against but not fitted to.
+
+    Numeric: ``metric`` (in ``segment``) at ``quarter`` should lie within ``low``..``high`` (either
+    bound may be left open). In words: no metric, no quarter, no bounds; ``statement`` is what
+    was published, and ``counts`` says how it differs from what the model measures, for a reader
+    setting the two side by side.
+    """
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    counts: str = Field(description="what was measured, and how it compares with the model's "
+                        "metric")
+    metric: str | None = Field(None, description="the model metric a numeric check bounds")
+    segment: str = Field("all", description="the enterprises or workloads it covers")
+    quarter: QuarterText | None = Field(None, description="the quarter a numeric check is at")
+    low: float | None = Field(None, description="the published range's lower end")
+    high: float | None = Field(None, description="the published range's upper end")
+    statement: str = Field(description="the published finding, in words")
+    source: str
+    confidence: Confidence
+
+    @field_validator("metric", "segment")
+    @classmethod
+    def _known(cls, name: str | None, info) -> str | None:
+        return None if name is None else known_name(name, info.field_name)
+
+    @field_validator("high")
+    @classmethod
+    def _ordered(cls, high: float | None, info) -> float | None:
+        low = info.data.get("low")
+        if high is not None and low is not None and high < low:
+            raise ValueError(f"high ({high:g}) must be at least low ({low:g})")
+        return high
+
+    @model_validator(mode="after")
+    def _numeric_or_words(self) -> Check:
+        bounded = self.low is not None or self.high is not None
+        if self.metric is None and (bounded or self.quarter is not None or self.segment != "all"):
+            raise ValueError("a check in words has no quarter, segment, low or high; give a "
+                             "metric to make it numeric")
+        if self.metric is not None and (self.quarter is None or not bounded):
+            raise ValueError(f"the numeric check on metric '{self.metric}' needs a quarter and "
+                             "low, high or both")
+        return self
+
+    @property
+    def numeric(self) -> bool:
+        """Whether the check bounds a metric (else it is a finding in words)."""
+        return self.metric is not None
+
+    def within(self, simulated: float) -> bool:
+        """Whether ``simulated`` lies within a numeric check's bounds (a NaN never does)."""
+        if not self.numeric:
+            raise ValueError(f"the check '{self.name}' is in words: it has no bounds")
+        if not math.isfinite(simulated):
+            return False
+        return ((self.low is None or simulated >= self.low)
+                and (self.high is None or simulated <= self.high))
 
 
 class FreeParameter(Strict):
@@ -201,7 +268,11 @@ class CalibrationSettings(Strict):
 
 
 class TargetsFile(Strict):
+    """The targets file: the panel the fit uses, the checks it does not, the fit's settings."""
+
     targets: list[Target]
+    checks: list[Check] = Field(default_factory=list, description=(
+        "published figures the model is checked against but not fitted to"))
     calibration: CalibrationSettings
 
     @field_validator("targets")
@@ -209,11 +280,21 @@ class TargetsFile(Strict):
     def _some(cls, targets: list[Target]) -> list[Target]:
         if not targets:
             raise ValueError("give at least one target")
-        names = [target.name for target in targets]
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        if repeated:
-            raise ValueError(f"target names must be unique; repeated: {', '.join(repeated)}")
-        return targets
+        return _uniquely_named(targets, "target")
+
+    @field_validator("checks")
+    @classmethod
+    def _unique(cls, checks: list[Check]) -> list[Check]:
+        return _uniquely_named(checks, "check")
+
+
+def _uniquely_named(entries: list, what: str) -> list:
+    """``entries`` when no two share a name, else a ValueError naming the repeated ones."""
+    names = [entry.name for entry in entries]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"{what} names must be unique; repeated: {', '.join(repeated)}")
+    return entries
 
 
 def load_targets(path: str | Path) -> TargetsFile:

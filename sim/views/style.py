@@ -54,6 +54,9 @@ STACK_LABELS = {"closed": "Closed only", "open": "Open only", "hybrid": "Hybrid"
 REGION_COLOURS = {"eu": OKABE_ITO["reddish_purple"], "north_america": OKABE_ITO["sky_blue"],
                   "apac": OKABE_ITO["black"]}
 REGION_LABELS = {"eu": "EU", "north_america": "North America", "apac": "Asia-Pacific"}
+#: Enterprises by size (the keys are :data:`sim.core.schema.SIZES`): colours of their lines.
+SIZE_COLOURS = {"small": OKABE_ITO["sky_blue"], "mid": OKABE_ITO["bluish_green"],
+                "large": OKABE_ITO["reddish_purple"]}
 
 
 def scenario_colours(names: Iterable[str]) -> dict[str, str]:
@@ -108,6 +111,17 @@ COMPARE_HEADLINE_METRICS = (
     ("stack_share_hybrid", "the share of hybrid enterprises"),
     ("plans_to_expand_open", "the share planning to expand open use"),
 )
+
+#: Money and tokens (the run's money figure and the report's words on it): quarterly totals
+#: are shown per year (the metric table's unit -> the factor and the unit shown); the price paid
+#: for closed work needing the frontier; the price signals drawn beside the prices paid; the
+#: break-even volumes with the workload they are of, in words.
+ANNUAL_UNITS = {"USD per quarter": (4 / 1e9, "billion USD a year"),
+                "million tokens per quarter": (4 / 1e6, "trillion tokens a year")}
+FRONTIER_WORK_PRICE = "price_paid_usd_per_mtok_frontier_work"
+PRICE_SIGNALS = ("frontier_price_usd_per_mtok", "fixed_capability_price_usd_per_mtok")
+BREAK_EVEN_METRICS = (("break_even_mtok_per_month_routine", "routine work"),
+                      ("break_even_mtok_per_month_frontier", "frontier work"))
 
 #: The panels of the what-to-watch 2x2 matrix figure, with their titles.
 MATRIX_METRICS = (

@@ -55,6 +55,38 @@ def quarter_bands(rows: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def measured_bands(frame: pd.DataFrame, metric: str, segment: str,
+                   quarters: Sequence[str]) -> pd.DataFrame:
+    """:func:`band_table` on every one of ``quarters``, for metrics a replication may leave
+    unmeasured (NaN cells are not in a tidy frame): a price with no tokens to divide by, a
+    break-even volume most enterprises never reach.
+
+    Columns ``mean``, ``p5``, ``p95`` over the replications that measured the metric at that
+    quarter, and ``measured``, how many did. A quarter where fewer than half of the frame's
+    replications measured it (:func:`mostly_measured`) has NaN bands, so a line
+    drawn from them breaks there rather than standing for a few replications. An absent metric
+    gives NaN bands throughout.
+    """
+    mask = (frame["metric"] == metric) & (frame["segment"] == segment)
+    rows = frame.loc[mask, ["replication", "quarter", "value"]]
+    table = (quarter_bands(rows) if not rows.empty
+             else pd.DataFrame(columns=["mean", "p5", "p95"], dtype=float))
+    table = table.reindex(list(quarters))
+    measured = rows.groupby("quarter")["replication"].nunique().reindex(list(quarters))
+    table["measured"] = measured.fillna(0).astype(int).to_numpy()
+    replications = frame["replication"].nunique()
+    hidden = [not mostly_measured(count, replications) for count in table["measured"]]
+    table.loc[hidden, ["mean", "p5", "p95"]] = float("nan")
+    table.index.name = "quarter"
+    return table
+
+
+def mostly_measured(measured: int, replications: int) -> bool:
+    """Whether a figure measured in ``measured`` of ``replications`` replications is shown: in at
+    least half of them (the median replication has a value)."""
+    return measured > 0 and 2 * measured >= replications
+
+
 # --- drawing them ------------------------------------------------------------------------------
 
 def quarter_dates(quarters: Sequence[str]) -> pd.DatetimeIndex:

@@ -1,6 +1,7 @@
-"""A run's trend figures: deployments, stacks, plans to expand, the signals and the workload
-classes, each built from a tidy results frame (:mod:`sim.views.figures.bands`) by a function of
-:data:`RUN_FIGURES` and saved as PNG (:func:`plot_run`).
+"""A run's trend figures: deployments, stacks, plans to expand, the signals, the workload
+classes, and money and tokens (:mod:`sim.views.figures.money`), each built from a tidy results
+frame (:mod:`sim.views.figures.bands`) by a function of :data:`RUN_FIGURES` and saved as PNG
+(:func:`plot_run`).
 
 The palette, labels, theme and figure helpers are :mod:`sim.views.style`'s (the same deployment
 or stack has the same colour in every figure). This module knows nothing of the model beyond its
@@ -30,6 +31,7 @@ from sim.views.figures.bands import (
     format_share_axis,
     format_time_axis,
 )
+from sim.views.figures.money import money_figure
 from sim.views.signal_grid import SignalPanel, grid_shape, signal_panels
 from sim.views.style import (
     DEPLOYMENT_COLOURS,
@@ -232,6 +234,7 @@ RUN_FIGURES: tuple[tuple[str, Callable[[pd.DataFrame], Any | None]], ...] = (
     ("plans_to_expand.png", plans_figure),
     ("signals.png", signals_figure),
     ("workload_classes.png", workload_classes_figure),
+    ("money_and_tokens.png", money_figure),
 )
 
 
@@ -256,7 +259,11 @@ def plot_run(frame: pd.DataFrame, folder: str | os.PathLike[str]) -> list[Path]:
       hybrid);
     * ``plans_to_expand.png``  share of enterprises planning to expand open-source use;
     * ``signals.png``          the signals, one panel per panel of the signal table;
-    * ``workload_classes.png`` deployment shares in each workload class (one panel per class).
+    * ``workload_classes.png`` deployment shares in each workload class (one panel per class);
+    * ``money_and_tokens.png`` what enterprises pay a year and for how many tokens, by
+      deployment; the price paid per million tokens beside the price signals; the break-even
+      volumes of a routine and a frontier workload by enterprise size
+      (:mod:`sim.views.figures.money`).
 
     Each line is the mean over replications and its band the 5-95% range across them. The frame
     must hold one scenario; filter a multi-scenario frame first.

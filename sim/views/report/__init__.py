@@ -16,8 +16,9 @@ One module per concern:
   as :class:`ReportError`;
 * :mod:`sim.views.report.run`: run folders (``manifest.json`` + ``quarterly.parquet``), with its
   sections in :mod:`~sim.views.report.run_trends` (the trend figures and their captions),
-  :mod:`~sim.views.report.run_targets` (the calibration targets against the run) and
-  :mod:`~sim.views.report.run_segments` (the segment tables), over the folder read once
+  :mod:`~sim.views.report.run_money` (the money figure's caption and the break-even section),
+  :mod:`~sim.views.report.run_targets` (the calibration targets and published checks against the
+  run) and :mod:`~sim.views.report.run_segments` (the segment tables), over the folder read once
   (:mod:`~sim.views.report.run_data`);
 * :mod:`sim.views.report.sweep`: sweep folders (``manifest.json`` + ``design.parquet`` +
   ``results.parquet``), with the analysis when ``analysis/`` exists;
@@ -54,10 +55,12 @@ def build_report(folder: str | Path, *, targets: str | Path | None = None) -> Pa
     """Render ``folder``'s report and write it to ``folder/report.html``; return that path.
 
     The folder kind is detected from its files (see ``FOLDER_KINDS``). ``targets`` is a targets
-    file (read by :func:`sim.calibration.load_targets`) whose panel the run report's "targets
-    against simulated values" section compares the run with; without it the section is left
-    out. Raises :class:`ReportError` when the folder is missing or is not an output folder
-    adoptsim knows, or when the targets file is missing or not valid.
+    file (read by :func:`sim.calibration.load_targets`) whose panel and numeric checks the run
+    report's "targets against simulated values" section compares the run with, and whose
+    published figures the money caption and the break-even section set beside the run's; without
+    it the section is left out and the run's numbers stand alone. Raises :class:`ReportError`
+    when the folder is missing or is not an output folder adoptsim knows, or when the targets
+    file is missing or not valid.
     """
     from sim.running import storage
 

@@ -2,12 +2,14 @@
 by :func:`sim.workflows.run_scenario`).
 
 A headline in plain words, key figures at 2025Q4 and the horizon end with 90% intervals, the
-trend plots with captions that say what to look at (:mod:`~sim.views.report.run_trends`),
-calibration targets against simulated values (the panel of the targets file the caller names:
-:mod:`~sim.views.report.run_targets`), segment breakdowns (sector, region, size, workload class:
-:mod:`~sim.views.report.run_segments`), the resolved settings, and provenance (hash, seeds,
-versions, date, git commit, the source and confidence of every sourced figure). What the folder
-holds is read once (:class:`~sim.views.report.run_data.RunData`).
+trend plots with captions that say what to look at (:mod:`~sim.views.report.run_trends`), the
+break-even volumes by enterprise size beside the published findings
+(:mod:`~sim.views.report.run_money`), calibration targets and published checks against simulated
+values (the targets file the caller names: :mod:`~sim.views.report.run_targets`), segment
+breakdowns (sector, region, size, workload class: :mod:`~sim.views.report.run_segments`), the
+resolved settings, and provenance (hash, seeds, versions, date, git commit, the source and
+confidence of every sourced figure). What the folder holds is read once
+(:class:`~sim.views.report.run_data.RunData`).
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ from sim.views.report.page import (
     th,
 )
 from sim.views.report.run_data import RunData
+from sim.views.report.run_money import break_even_section, has_break_even
 from sim.views.report.run_segments import segments_section
 from sim.views.report.run_targets import (
+    CheckResult,
     TargetCheck,
+    check_results,
     load_panel,
     target_checks,
     targets_section,
@@ -49,14 +54,18 @@ def _is_run(folder: Path) -> bool:
 def render_run(folder: Path, *, targets: str | Path | None = None) -> str:
     """The HTML of a run folder's report (see the module docstring for its contents)."""
     run = RunData(Path(folder))
-    checks = target_checks(run, load_panel(targets))
+    published = load_panel(targets)
+    checks = target_checks(run, published.targets)
+    results = check_results(run, published.checks)
     sections = [
         Section("key-figures", "Key figures", _key_figures(run)),
-        Section("trends", "Trends", trend_figures(run)),
+        Section("trends", "Trends", trend_figures(run, published)),
     ]
-    if checks:
+    if has_break_even(run):
+        sections.append(Section("break-even", "Break-even", break_even_section(run, published)))
+    if checks or results:
         sections.append(Section("targets", "Targets against simulated values",
-                                targets_section(run, checks)))
+                                targets_section(run, checks, results)))
     sections += [
         Section("segments", "By segment", segments_section(run)),
         Section("settings", "Scenario settings", _settings_section(run)),
@@ -70,7 +79,7 @@ def render_run(folder: Path, *, targets: str | Path | None = None) -> str:
     return document(
         f"Scenario \u201c{run.name}\u201d: enterprise AI stacks, {run.start}\u2013{run.end}",
         "adoptsim run report",
-        _headline(run, checks),
+        _headline(run, checks, results),
         sections,
         footer,
     )
@@ -78,7 +87,7 @@ def render_run(folder: Path, *, targets: str | Path | None = None) -> str:
 
 # headline ---------------------------------------------------------------------------------------
 
-def _headline(run: RunData, checks: list[TargetCheck]) -> str:
+def _headline(run: RunData, checks: list[TargetCheck], results: list[CheckResult]) -> str:
     """The opening paragraphs: what the scenario assumes, where adoption stands, how to read."""
     paragraphs = []
     description = " ".join(str(run.scenario.get("description") or "").split())
@@ -92,7 +101,7 @@ def _headline(run: RunData, checks: list[TargetCheck]) -> str:
     if findings:
         paragraphs.append(f"<p class=\"headline\"><b>What the simulation finds.</b> "
                           f"{' '.join(findings)}</p>")
-    if targets := targets_sentence(checks):
+    if targets := targets_sentence(checks, results):
         paragraphs.append(f"<p>{targets}</p>")
     size = f"{run.enterprises:,} simulated enterprises, " if run.enterprises else ""
     paragraphs.append(

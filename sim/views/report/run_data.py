@@ -29,7 +29,9 @@ class RunData:
             raise ReportError(f"{folder / 'quarterly.parquet'}: the run holds no quarters")
         self.start, self.end = self.quarters[0], self.quarters[-1]
         self.snapshots = snapshot_quarters(self.quarters)
-        self.replications = int(self.frame["replication"].nunique())
+        self.replication_ids = sorted(pd.unique(self.frame["replication"]))
+        self.replications = len(self.replication_ids)
+        self._indexed: pd.DataFrame | None = None
         self._stats = self._snapshot_stats()
 
     def _snapshot_stats(self) -> dict[tuple[str, str, str], Stat | None]:
@@ -64,6 +66,24 @@ class RunData:
                 )
             self._stats.setdefault(key, None)
         return self._stats[key]
+
+    def values(self, metric: str, quarter: str, segment: str = "all"):
+        """Each replication's value of ``metric`` in ``segment`` at ``quarter``, in replication
+        order, NaN where a replication has none (a numpy array)."""
+        if self._indexed is None:
+            self._indexed = self.frame.set_index(["metric", "segment", "quarter"]).sort_index()
+        try:
+            rows = self._indexed.loc[[(metric, segment, quarter)]]
+        except KeyError:
+            rows = self.frame.iloc[:0]
+        by_replication = rows.set_index("replication")["value"]
+        return by_replication.reindex(self.replication_ids).to_numpy(dtype=float)
+
+    def measured(self, metric: str, quarter: str, segment: str = "all") -> int:
+        """How many replications have a value of ``metric`` in ``segment`` at ``quarter``."""
+        import numpy as np
+
+        return int(np.count_nonzero(~np.isnan(self.values(metric, quarter, segment))))
 
     def segments(self, dimension: str) -> list[str]:
         """The run's segments of ``dimension`` ("sector", ...), in the schema's order."""

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from sim.views.report.page import esc, figure, other_figures
 from sim.views.report.run_data import RunData
+from sim.views.report.run_money import money_caption
+from sim.views.report.run_targets import Published
 from sim.views.report.words import Stat, join_words, pct
 from sim.views.signal_grid import signal_panels
 
 
-def trend_figures(run: RunData) -> str:
+def trend_figures(run: RunData, published: Published | None = None) -> str:
     """Every PNG of the run's plots folder: the known ones in reading order with captions that
-    point at what matters, then any others."""
+    point at what matters (the money figure's beside the ``published`` figures), then any
+    others."""
     known = [
         (
             "workload_shares.png",
@@ -23,6 +26,8 @@ def trend_figures(run: RunData) -> str:
         ("plans_to_expand.png", "Enterprises planning to expand open-source use", _caption_plans),
         ("workload_classes.png", "Deployment by workload class", _caption_classes),
         ("signals.png", "The forces the scenario sets", _caption_signals),
+        ("money_and_tokens.png", "Money and tokens: spend, tokens, prices and break-even volumes",
+         lambda run: f"{money_caption(run, published or Published())} {band_note(run)}"),
     ]
     parts = []
     for name, alt, caption in known:

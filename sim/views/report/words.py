@@ -1,6 +1,6 @@
-"""Numbers in words, as every report writes them: a figure's mean and 90% interval
-(:class:`Stat`), percentages in prose and in table cells, quarters ("the end of 2025"), lists
-("a, b and c") and what an interval over replications holds.
+"""Numbers in words, as every report writes them: a figure's mean and 90% interval (:class:`Stat`),
+percentages and other figures (:func:`number`) in prose and in table cells, quarters ("the end of
+2025"), lists ("a, b and c") and what an interval over replications holds.
 """
 
 from __future__ import annotations
@@ -18,6 +18,19 @@ class Stat:
     mean: float
     p5: float
     p95: float
+
+    @classmethod
+    def of(cls, values) -> Stat | None:
+        """The mean and 90% interval of per-replication ``values``, NaN ones left out (as the
+        run's summary computes them); None when none is a number."""
+        import numpy as np
+
+        values = np.asarray(values, dtype=float)
+        values = values[~np.isnan(values)]
+        if values.size == 0:
+            return None
+        low, high = np.quantile(values, [0.05, 0.95])
+        return cls(float(values.mean()), float(low), float(high))
 
 
 def pct(value: float, digits: int = 0) -> str:
@@ -67,3 +80,23 @@ def join_words(parts: Sequence[str]) -> str:
 def figure_value(value: float, metric: str) -> str:
     """A value in the metric's unit: percent for shares, else three significant digits."""
     return pct(value, 1) if is_share(metric) else f"{value:.3g}"
+
+
+def number(value: float, digits: int = 3) -> str:
+    """``value`` to ``digits`` significant digits with thousands separators: 1234.5 ->
+    "1,230", 3.4375 -> "3.44", 0.000412 -> "0.000412"."""
+    import math
+
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    places = digits - 1 - math.floor(math.log10(abs(value)))
+    return f"{round(value, places):,.{max(places, 0)}f}"
+
+
+def stat_cell(stat: Stat | None) -> str:
+    """A table cell's HTML for a figure in its own unit: the mean and, in small type, its 90%
+    interval (:func:`number`)."""
+    if stat is None:
+        return "&ndash;"
+    return (f"{number(stat.mean)}<span class=\"interval\">"
+            f"{number(stat.p5)}&ndash;{number(stat.p95)}</span>")
