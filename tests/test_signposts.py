@@ -1,9 +1,28 @@
-"""Signposts: what a survey could measure (the metric table's ``observable``)."""
+"""Signposts: which observable figure tells a scenario from the reference earliest, and how
+reliably (sim.analysis.signposts), in a comparison's result, folder and report.
+
+The threshold, reliability and chance are checked on hand-made frames with numbers worked out by
+hand (and the chance against scipy's exact Kolmogorov-Smirnov test); the selection rules on a
+hand-made comparison.
+"""
 
 from __future__ import annotations
 
-import pytest
+from fractions import Fraction
 
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sim.analysis.signposts import (
+    COLUMNS,
+    chance,
+    find_signposts,
+    indicator_table,
+    replications_needed,
+    separate,
+)
 from sim.core.metric_table import (
     METRIC_BY_NAME,
     METRICS,
@@ -14,6 +33,10 @@ from sim.core.metric_table import (
     stack_metric,
 )
 from sim.core.signal_table import SIGNALS
+
+CHANGE = "2027Q1"
+SOARING = "prices-soar-2027"
+
 
 # --- observability in the metric table ----------------------------------------------------------
 
@@ -38,3 +61,131 @@ def test_one_survey_question_per_family_and_one_for_the_stacks():
             "plans_to_expand_open"} <= questions
     assert METRIC_BY_NAME["workload_share_closed"].question == \
         METRIC_BY_NAME["workload_share_open_any"].question
+
+
+# --- threshold, reliability and chance by hand ---------------------------------------------------
+
+def tidy(cells: dict[tuple[str, str, str, str], list[float]]) -> pd.DataFrame:
+    """A tidy frame from (scenario, metric, segment, quarter) -> replications 0..R-1's values."""
+    return pd.DataFrame([
+        {"scenario": scenario, "replication": r, "quarter": quarter, "metric": metric,
+         "segment": segment, "value": float(value)}
+        for (scenario, metric, segment, quarter), values in cells.items()
+        for r, value in enumerate(values)])
+
+
+def one_indicator(scenario: list[float], reference: list[float]) -> pd.Series:
+    frame = tidy({("s", "workload_share_open_any", "all", "2026Q1"): scenario,
+                  ("ref", "workload_share_open_any", "all", "2026Q1"): reference})
+    table = indicator_table(frame, "ref", "s")
+    assert len(table) == 1
+    return table.iloc[0]
+
+
+def test_reliability_threshold_and_direction_worked_by_hand():
+    # pooled and sorted: 1r 2r 3s | 4r 5s 6s 7r 8s. Above 4.5: 3 of the scenario's 4 and below it
+    # 3 of the reference's 4 (2.5 does as well; 4.5 is nearer the middle of the means, 4.5)
+    row = one_indicator([3, 5, 6, 8], [1, 2, 4, 7])
+    assert (row.direction, row.threshold, row.correct, row.reliability) == ("above", 4.5, 6, 0.75)
+    assert (row.scenario_mean, row.reference_mean, row.replications) == (5.5, 3.5, 4)
+    assert row.separation == pytest.approx(2 / np.sqrt((np.var([3, 5, 6, 8], ddof=1)
+                                                        + np.var([1, 2, 4, 7], ddof=1)) / 2))
+    row = one_indicator([1, 2, 4, 7], [3, 5, 6, 8])
+    assert (row.direction, row.threshold, row.reliability) == ("below", 4.5, 0.75)
+
+
+def test_ties_between_thresholds_and_identical_values():
+    # 1r 2s 3r 4s: 1.5 and 3.5 both classify 3 of 4 right and lie equally far from the middle of
+    # the means (2.5): the lower is taken
+    row = one_indicator([2, 4], [1, 3])
+    assert (row.direction, row.threshold, row.reliability) == ("above", 1.5, 0.75)
+    row = one_indicator([0.2, 0.2, 0.3], [0.2, 0.2, 0.3])
+    assert row.direction == "" and np.isnan(row.threshold) and row.reliability == 0.5
+    assert not row.differs
+    found = separate(np.array([[5.0, 5.0]]), np.array([[5.0, 5.0]]))
+    assert (found.correct[0], found.direction[0]) == (2, 0)
+
+
+def test_chance_is_the_exact_kolmogorov_smirnov_tail():
+    # four against four, 6 of 8 right: D = 1/2; P(D >= 1/2) = 2 (C(8,2) - C(8,0)) / C(8,4)
+    assert Fraction(chance(6, 4)).limit_denominator(1000) == Fraction(27, 35)
+    assert chance(16, 8) == pytest.approx(2 / 12870, rel=1e-12)
+    assert chance(4, 4) == 1.0 and chance(3, 4) == 1.0
+    for count in (8, 12, 20):
+        for correct in range(count + 1, 2 * count + 1):
+            shift = correct - count
+            exact = stats.ks_2samp(np.arange(count), np.arange(count) + shift,
+                                   method="exact").pvalue
+            assert chance(correct, count) == pytest.approx(exact, rel=1e-9)
+
+
+# --- choosing the signposts --------------------------------------------------------------------
+
+QUARTERS = ["2025Q4", "2026Q1", "2026Q2", "2026Q3", "2026Q4", "2027Q1", "2027Q2", "2027Q3",
+            "2027Q4", "2028Q1", "2028Q2"]
+
+
+def made_comparison(replications: int = 20) -> pd.DataFrame:
+    """A hand-made comparison of "s" with "ref". Figures the scenario moves, from: open share of
+    workloads 2027Q2 (up), closed share (the same survey question) 2027Q1 in the EU (down), hybrid
+    share 2028Q1 (down), plans to expand 2025Q4 only (history), switches and a signal 2026Q1 (not
+    observable); spend share: the scenario's values drawn apart from the reference's with no
+    effect; every other figure as in the reference."""
+    rng = np.random.default_rng(7)
+    moves = {("workload_share_open_any", "all"): ("2027Q2", +1),
+             ("workload_share_closed", "region=eu"): ("2027Q1", -1),
+             ("stack_share_hybrid", "all"): ("2028Q1", -1),
+             ("plans_to_expand_open", "all"): ("2025Q4", +1),
+             ("switches", "all"): ("2026Q1", +1),
+             ("signal_tooling_maturity", "all"): ("2026Q1", +1),
+             ("spend_share_open", "size=large"): (None, 0)}
+    cells = {}
+    for (metric, segment), (start, sign) in moves.items():
+        for quarter in QUARTERS:
+            base = rng.normal(0.5, 0.01, replications)
+            cells[("ref", metric, segment, quarter)] = base
+            if start is None:
+                cells[("s", metric, segment, quarter)] = rng.normal(0.5, 0.01, replications)
+            elif quarter == start or (metric != "plans_to_expand_open" and quarter > start):
+                cells[("s", metric, segment, quarter)] = base + sign * 0.1
+            else:
+                cells[("s", metric, segment, quarter)] = base
+    return tidy(cells)
+
+
+def test_signposts_are_observable_earliest_first_one_per_survey_question():
+    frame = made_comparison()
+    found = find_signposts(frame, "ref")
+    table = found.table
+    assert list(table.columns) == list(COLUMNS)
+    assert list(zip(table["metric"], table["segment"], table["quarter"], table["direction"])) == [
+        ("workload_share_closed", "region=eu", "2027Q1", "below"),
+        ("stack_share_hybrid", "all", "2028Q1", "below")]
+    assert list(table["rank"]) == [1, 2] and set(table["scenario"]) == {"s"}
+    assert (table["reliability"] == 1.0).all() and (table["chance"] == chance(40, 20)).all()
+    first = table.iloc[0]
+    values = frame[(frame.metric == "workload_share_closed") & (frame.segment == "region=eu")
+                   & (frame.quarter == "2027Q1")]
+    ours, theirs = (values[values.scenario == name]["value"] for name in ("s", "ref"))
+    assert first.threshold == pytest.approx((ours.max() + theirs.min()) / 2, rel=1e-12)
+    assert (first.scenario_mean, first.reference_mean) == pytest.approx((ours.mean(),
+                                                                         theirs.mean()))
+    search = found.search["s"]
+    # searched: the quarters after history whose values differ: the open share from 2027Q2 (5
+    # quarters), the closed share in the EU from 2027Q1 (6), the hybrid share from 2028Q1 (2), and
+    # the noisy spend share (10)
+    assert search["indicators"] == 5 + 6 + 2 + 10 and search["min_reliability"] == 0.9
+    assert found.until == "2028Q2"
+
+
+def test_too_few_replications_give_no_signpost_and_say_how_many_would():
+    found = find_signposts(made_comparison(replications=3), "ref")
+    assert found.table.empty and list(found.table.columns) == list(COLUMNS)
+    search = found.search["s"]
+    assert search["min_reliability"] is None and search["replications"] == 3
+    needed = search["replications_needed"]
+    assert needed == replications_needed(0.9, search["max_chance"]) and needed > 3
+    assert chance(2 * needed, needed) <= search["max_chance"] < chance(2 * (needed - 1),
+                                                                       needed - 1)
+    enough = find_signposts(made_comparison(replications=needed), "ref").table
+    assert list(enough["metric"]) == ["workload_share_closed", "stack_share_hybrid"]
