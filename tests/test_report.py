@@ -626,6 +626,20 @@ def test_comparison_says_how_much_pairing_narrows_the_intervals(comparison, comp
     assert f"{ratio:.1f} times narrower" in comparison_page.text("table")
 
 
+def test_comparison_with_two_replications_says_signposts_need_more(comparison, comparison_page):
+    manifest, _ = comparison
+    search = manifest["signposts"]["search"]
+    text = comparison_page.text("signposts")
+    for name in MATRIX:
+        assert search[name]["min_reliability"] is None and search[name]["replications"] == 2
+        assert (f"{name}: no signpost: with 2 replications even a perfect split could be luck over "
+                f"the {search[name]['indicators']:,} figures searched; at least "
+                f"{search[name]['replications_needed']} replications would do") in text
+    assert comparison_page.tables["signposts"] == []
+    assert (comparison_page.headings["signposts"], comparison_page.contents[0]) == (
+        "Signposts: what to watch, by when", ("#signposts", "Signposts: what to watch, by when"))
+
+
 def test_matrix_caption_weighs_the_two_axes(comparison_folder, comparison_page):
     frame = pd.read_parquet(comparison_folder / "comparison.parquet")
     rows = frame[(frame.metric == "workload_share_open_any") & (frame.segment == "all")]

@@ -3,18 +3,25 @@ reliably (sim.analysis.signposts), in a comparison's result, folder and report.
 
 The threshold, reliability and chance are checked on hand-made frames with numbers worked out by
 hand (and the chance against scipy's exact Kolmogorov-Smirnov test); the selection rules on a
-hand-made comparison.
+hand-made comparison; the behaviour on the model with one small comparison (60 enterprises, 12
+replications): a scenario in which every closed vendor raises its prices eightfold in 2027Q1, and
+a twin of the reference.
 """
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import BASELINE
 from scipy import stats
+from test_report import Page
 
+import sim
 from sim.analysis.signposts import (
     COLUMNS,
     chance,
@@ -32,7 +39,12 @@ from sim.core.metric_table import (
     MetricSpec,
     stack_metric,
 )
+from sim.core.quarters import parse_quarter
+from sim.core.scenario import load_scenario
 from sim.core.signal_table import SIGNALS
+from sim.views.report.signposts import segment_name
+from sim.views.terminal import signposts_display
+from sim.workflows import compare_scenarios
 
 CHANGE = "2027Q1"
 SOARING = "prices-soar-2027"
@@ -189,3 +201,99 @@ def test_too_few_replications_give_no_signpost_and_say_how_many_would():
                                                                        needed - 1)
     enough = find_signposts(made_comparison(replications=needed), "ref").table
     assert list(enough["metric"]) == ["workload_share_closed", "stack_share_hybrid"]
+
+
+def test_the_terminal_prints_each_scenarios_first_signpost():
+    text = signposts_display(find_signposts(made_comparison(), "ref").table)
+    threshold = find_signposts(made_comparison(), "ref").table["threshold"].iloc[0]
+    assert (f"  s: Workloads on closed APIs [region=eu] below {threshold:.1%} by 2027Q1 (right in "
+            f"100% of paired runs)") in text
+    assert "Hybrid" not in text and signposts_display(pd.DataFrame({"rank": []})) == ""
+
+
+# --- on the model -------------------------------------------------------------------------------
+
+def soaring_scenarios() -> list:
+    """The reference (60 enterprises, 12 replications), a scenario in which every closed vendor
+    raises its prices eightfold in 2027Q1 (a shock nobody plans for), and the reference's twin."""
+    reference = load_scenario(BASELINE, ["population.enterprises=60", "replications=12"])
+    events = [event.model_dump(mode="json", exclude_none=True)
+              for event in reference.scheduled_events]
+    events += [{"quarter": CHANGE, "vendor": vendor, "type": "price_change",
+                "price_multiplier": 8.0} for vendor in reference.vendors]
+    soaring = load_scenario(reference, [f"name={SOARING}", f"scheduled_events={json.dumps(events)}",
+                                        "description=Every closed vendor raises its prices "
+                                        "eightfold in 2027Q1."])
+    return [reference, soaring, load_scenario(reference, ["name=twin"])]
+
+
+def build_signpost_comparison(out: Path) -> Path:
+    """The comparison folder of :func:`soaring_scenarios` (runs made first without plots and
+    reused, so only the comparison's figures are drawn)."""
+    reference, *others = soaring_scenarios()
+    for scenario in [reference, *others]:
+        sim.run_scenario(scenario, workers=1, out=out, plots=False)
+    return compare_scenarios(others, reference=reference, workers=1, out=out).folder
+
+
+@pytest.fixture(scope="module")
+def soaring_folder(tmp_path_factory) -> Path:
+    return build_signpost_comparison(tmp_path_factory.mktemp("signposts"))
+
+
+@pytest.fixture(scope="module")
+def soaring_signposts(soaring_folder) -> pd.DataFrame:
+    return pd.read_csv(soaring_folder / "signposts.csv")
+
+
+def test_a_change_in_2027_has_signposts_from_2027_and_none_before(soaring_folder,
+                                                                 soaring_signposts):
+    frame = pd.read_parquet(soaring_folder / "comparison.parquet")
+    table = indicator_table(frame, "baseline", SOARING)
+    before = table["quarter"].map(parse_quarter) < parse_quarter(CHANGE)
+    assert before.any() and not table.loc[before, "differs"].any()
+    assert (table.loc[before, "reliability"] == 0.5).all()
+    mine = soaring_signposts[soaring_signposts["scenario"] == SOARING]
+    assert len(mine) >= 1 and list(mine["rank"]) == list(range(1, len(mine) + 1))
+    assert (mine["quarter"].map(parse_quarter) >= parse_quarter(CHANGE)).all()
+    assert mine["quarter"].iloc[0] == CHANGE and (mine["reliability"] >= 0.9).all()
+    assert set(mine["metric"]) <= set(OBSERVABLE_METRICS)
+    keys = list(zip(mine["quarter"].map(parse_quarter), -mine["reliability"]))
+    assert keys == sorted(keys)
+
+
+def test_a_twin_of_the_reference_has_no_signpost(soaring_folder, soaring_signposts):
+    assert "twin" not in set(soaring_signposts["scenario"])
+    manifest = json.loads((soaring_folder / "manifest.json").read_text())
+    assert manifest["signposts"]["search"]["twin"]["indicators"] == 0
+    assert manifest["signposts"]["level"] == 0.9
+
+
+def test_the_result_carries_the_table_the_folder_holds(soaring_folder, soaring_signposts):
+    reference, *others = soaring_scenarios()
+    result = compare_scenarios(others, reference=reference, workers=1,
+                               out=soaring_folder.parents[1])
+    pd.testing.assert_frame_equal(result.signposts.table.reset_index(drop=True),
+                                  soaring_signposts, check_dtype=False, rtol=1e-5)
+    manifest = json.loads((soaring_folder / "manifest.json").read_text())
+    assert manifest["signposts"] == json.loads(json.dumps(result.signposts.record()))
+
+
+def test_the_report_says_what_to_watch_and_shows_the_table(soaring_folder, soaring_signposts):
+    page = Page((soaring_folder / "report.html").read_text(encoding="utf-8"))
+    assert page.headings["signposts"] == "Signposts: what to watch, by when"
+    text = page.text("signposts")
+    first = soaring_signposts.iloc[0]
+    assert f"by the first quarter of 2027 ({CHANGE}), this future is unfolding" in text
+    assert f"{first.direction} " in text and "right in 100% of the paired runs" in text
+    assert "twin: no signpost: every figure a survey could measure is the same as in the " \
+           "reference, run by run" in text
+    [rendered] = page.tables["signposts"]    # one table: the twin has none
+    assert rendered[0] == ["Watch", "By", "Threshold", "Scenario's mean", "baseline's mean",
+                           "Reliability", "By luck"]
+    rows = rendered[1:]
+    assert len(rows) == len(soaring_signposts)
+    for shown, row in zip(rows, soaring_signposts.itertuples()):
+        label, segment = METRIC_BY_NAME[row.metric].label, segment_name(row.segment)
+        assert shown[0] == f"{label} {segment}" and shown[1] == row.quarter
+        assert shown[2].startswith(f"{row.direction} ") and shown[5] == "100%"
