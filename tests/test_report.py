@@ -532,9 +532,16 @@ def build_comparison(out: Path) -> Path:
     small = ["population.enterprises=100", "replications=2"]
     reference = load_scenario(BASELINE, small)
     variants = [load_scenario(BASELINE.parent / "watch" / f"{name}.yaml", small) for name in MATRIX]
+    return compare_reusing_plain_runs(reference, variants, out).folder
+
+
+def compare_reusing_plain_runs(reference, variants: list, out: Path):
+    """The comparison of ``variants`` against ``reference``, written in ``out``, each run made
+    first without plots and reused by ``compare_scenarios`` (same hash), so only the
+    comparison's own figures are drawn."""
     for scenario in [reference, *variants]:
         sim.run_scenario(scenario, workers=1, out=out, plots=False)
-    return compare_scenarios(variants, reference=reference, workers=1, out=out).folder
+    return compare_scenarios(variants, reference=reference, workers=1, out=out)
 
 
 @pytest.fixture(scope="module")

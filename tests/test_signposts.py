@@ -19,9 +19,8 @@ import pandas as pd
 import pytest
 from conftest import BASELINE
 from scipy import stats
-from test_report import Page
+from test_report import Page, compare_reusing_plain_runs
 
-import sim
 from sim.analysis.signposts import (
     COLUMNS,
     chance,
@@ -44,7 +43,6 @@ from sim.core.scenario import load_scenario
 from sim.core.signal_table import SIGNALS
 from sim.views.report.signposts import segment_name
 from sim.views.terminal import signposts_display
-from sim.workflows import compare_scenarios
 
 CHANGE = "2027Q1"
 SOARING = "prices-soar-2027"
@@ -228,17 +226,24 @@ def soaring_scenarios() -> list:
 
 
 def build_signpost_comparison(out: Path) -> Path:
-    """The comparison folder of :func:`soaring_scenarios` (runs made first without plots and
-    reused, so only the comparison's figures are drawn)."""
+    """The comparison folder of :func:`soaring_scenarios`."""
+    return compare_soaring(out).folder
+
+
+def compare_soaring(out: Path):
     reference, *others = soaring_scenarios()
-    for scenario in [reference, *others]:
-        sim.run_scenario(scenario, workers=1, out=out, plots=False)
-    return compare_scenarios(others, reference=reference, workers=1, out=out).folder
+    return compare_reusing_plain_runs(reference, others, out)
 
 
 @pytest.fixture(scope="module")
-def soaring_folder(tmp_path_factory) -> Path:
-    return build_signpost_comparison(tmp_path_factory.mktemp("signposts"))
+def soaring(tmp_path_factory):
+    """The comparison's result (its folder written)."""
+    return compare_soaring(tmp_path_factory.mktemp("signposts"))
+
+
+@pytest.fixture(scope="module")
+def soaring_folder(soaring) -> Path:
+    return soaring.folder
 
 
 @pytest.fixture(scope="module")
@@ -269,14 +274,12 @@ def test_a_twin_of_the_reference_has_no_signpost(soaring_folder, soaring_signpos
     assert manifest["signposts"]["level"] == 0.9
 
 
-def test_the_result_carries_the_table_the_folder_holds(soaring_folder, soaring_signposts):
-    reference, *others = soaring_scenarios()
-    result = compare_scenarios(others, reference=reference, workers=1,
-                               out=soaring_folder.parents[1])
-    pd.testing.assert_frame_equal(result.signposts.table.reset_index(drop=True),
+def test_the_result_carries_the_table_the_folder_holds(soaring, soaring_signposts):
+    pd.testing.assert_frame_equal(soaring.signposts.table.reset_index(drop=True),
                                   soaring_signposts, check_dtype=False, rtol=1e-5)
-    manifest = json.loads((soaring_folder / "manifest.json").read_text())
-    assert manifest["signposts"] == json.loads(json.dumps(result.signposts.record()))
+    manifest = json.loads((soaring.folder / "manifest.json").read_text())
+    assert manifest["signposts"] == json.loads(json.dumps(soaring.signposts.record()))
+    assert set(soaring.signposts.search) == {SOARING, "twin"}
 
 
 def test_the_report_says_what_to_watch_and_shows_the_table(soaring_folder, soaring_signposts):
