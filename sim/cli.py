@@ -243,7 +243,7 @@ def _print_analysis(analysis) -> None:
 
 
 def command_compare(args) -> int:
-    from sim.views.terminal import comparison_display
+    from sim.views.terminal import comparison_display, signposts_display
     from sim.workflows import DEFAULT_COMPARE_DATES, compare_scenarios
 
     dates = args.at or list(DEFAULT_COMPARE_DATES)
@@ -255,6 +255,8 @@ def command_compare(args) -> int:
     reference = result.table["scenario"].iloc[0]
     print(f"Comparison folder: {result.folder}")
     print(comparison_display(result.table, reference))
+    if signposts := signposts_display(result.signposts.table):
+        print(signposts)
     return 0
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.analysis.signposts import Signposts, find_signposts
 from sim.core.posterior import draws_record, point_scenario
 from sim.core.quarters import snapshot_quarters
 from sim.core.scenario import load_scenario, scenario_hash
@@ -194,6 +195,7 @@ class ComparisonResult:
     table: pd.DataFrame          # the comparison table (see sim.running.compare.comparison_table)
     folder: Path | None
     runs: dict                   # scenario name -> run folder used (reused or new)
+    signposts: Signposts         # what to watch (sim.analysis.signposts.find_signposts)
 
 
 def find_run(scenario: Scenario, out: str | Path) -> Path | None:
@@ -218,9 +220,11 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
                       out: str | Path | None = "outputs", reuse: bool = True,
                       progress=None, point: bool = False, executor: str = "local",
                       scheduler: str | None = None) -> ComparisonResult:
-    """Run (or reuse) each scenario and the reference with the same seeds; write
-    ``outputs/compare/<timestamp>-<hash8>/`` with the tidy table, the comparison table, fan
-    charts, when the scenarios span the what-to-watch 2x2 the matrix figure, and ``report.html``
+    """Run (or reuse) each scenario and the reference with the same seeds; find the signposts
+    (:func:`sim.analysis.signposts.find_signposts`: the observable figures that tell each
+    scenario from the reference earliest); write ``outputs/compare/<timestamp>-<hash8>/`` with
+    the tidy table, the comparison table, ``signposts.csv``, fan charts, when the scenarios span
+    the what-to-watch 2x2 the matrix figure, and ``report.html``
     (:func:`sim.views.report.build_report`). Scenarios run on ``executor`` and ``scheduler``
     as in :func:`run_scenario`."""
     from sim.running import compare
@@ -249,9 +253,11 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
     frame = pd.concat(frames, ignore_index=True)
     table = compare.comparison_table(frame, reference_scenario.name,
                                      [metric for metric, _ in COMPARE_METRICS], list(dates))
+    signposts = find_signposts(frame, reference_scenario.name)
     folder = (None if parent is None
-              else _write_comparison(parent, everything, list(dates), frame, table, runs))
-    return ComparisonResult(frame, table, folder, runs)
+              else _write_comparison(parent, everything, list(dates), frame, table, signposts,
+                                     runs))
+    return ComparisonResult(frame, table, folder, runs, signposts)
 
 
 def _run_or_reuse(scenario: Scenario, out: str | Path | None, reuse: bool,
@@ -266,9 +272,10 @@ def _run_or_reuse(scenario: Scenario, out: str | Path | None, reuse: bool,
 
 
 def _write_comparison(parent: Path, everything: list[Scenario], dates: list[str],
-                      frame: pd.DataFrame, table: pd.DataFrame, runs: dict) -> Path:
+                      frame: pd.DataFrame, table: pd.DataFrame, signposts: Signposts,
+                      runs: dict) -> Path:
     """The comparison folder under ``parent`` (the reference first in ``everything``): the
-    tables, the manifest, the figures and the report."""
+    tables, the manifest (with how the signposts were searched), the figures and the report."""
     import hashlib
 
     from sim.running import compare
@@ -282,6 +289,7 @@ def _write_comparison(parent: Path, everything: list[Scenario], dates: list[str]
     with storage.new_folder(parent, f"{provenance.folder_stamp(moment)}-{digest[:8]}") as folder:
         storage.write_parquet(folder.staging / "comparison.parquet", frame)
         storage.write_csv(folder.staging / "comparison.csv", table)
+        storage.write_csv(folder.staging / "signposts.csv", signposts.table)
         storage.write_json(folder.staging / "manifest.json", {
             "reference": reference.name,
             "dates": dates,
@@ -291,6 +299,7 @@ def _write_comparison(parent: Path, everything: list[Scenario], dates: list[str]
             "seed": reference.seed,
             "replications": reference.replications,
             "posterior_draws": draws_record(reference),
+            "signposts": signposts.record(),
             **provenance.record(moment=moment),
         })
         plot_comparison(frame, table, COMPARE_METRICS, folder.staging / "plots",

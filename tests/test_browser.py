@@ -1,6 +1,7 @@
-"""Generated reports (a run's and a comparison's) opened in real headless Chromium (Debian's
-``chromium`` and ``chromium-driver``, driven by selenium): every image decodes, the console stays
-clean, nothing is fetched but the file itself, and at phone width nothing overflows horizontally.
+"""Generated reports (a run's and two comparisons', one with signposts) opened in real headless
+Chromium (Debian's ``chromium`` and ``chromium-driver``, driven by selenium): every image
+decodes, the console stays clean, nothing is fetched but the file itself, and at phone width
+nothing overflows horizontally.
 Full-page screenshots are saved in each test's temporary folder for a human to look at.
 
 Skipped only when chromium or chromedriver is not installed (``.ci/run`` installs both).
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import BASELINE
 from test_report import build_comparison
+from test_signposts import build_signpost_comparison
 
 import sim
 
@@ -44,7 +46,13 @@ def comparison_report(tmp_path_factory) -> Path:
     return build_comparison(tmp_path_factory.mktemp("browser-compare")) / "report.html"
 
 
-@pytest.fixture(params=["run", "comparison"])
+@pytest.fixture(scope="session")
+def signposts_report(tmp_path_factory) -> Path:
+    """A comparison with signposts (the 2x2's two replications have none)."""
+    return build_signpost_comparison(tmp_path_factory.mktemp("browser-signposts")) / "report.html"
+
+
+@pytest.fixture(params=["run", "comparison", "signposts"])
 def report_path(request) -> Path:
     """Each kind of report the checks below apply to."""
     return request.getfixturevalue(f"{request.param}_report")

@@ -744,9 +744,16 @@ def build_comparison(out: Path) -> Path:
     small = ["population.enterprises=100", "replications=2"]
     reference = load_scenario(BASELINE, small)
     variants = [load_scenario(BASELINE.parent / "watch" / f"{name}.yaml", small) for name in MATRIX]
+    return compare_reusing_plain_runs(reference, variants, out).folder
+
+
+def compare_reusing_plain_runs(reference, variants: list, out: Path):
+    """The comparison of ``variants`` against ``reference``, written in ``out``, each run made
+    first without plots and reused by ``compare_scenarios`` (same hash), so only the
+    comparison's own figures are drawn."""
     for scenario in [reference, *variants]:
         sim.run_scenario(scenario, workers=1, out=out, plots=False)
-    return compare_scenarios(variants, reference=reference, workers=1, out=out).folder
+    return compare_scenarios(variants, reference=reference, workers=1, out=out)
 
 
 @pytest.fixture(scope="module")
@@ -836,6 +843,20 @@ def test_comparison_says_how_much_pairing_narrows_the_intervals(comparison, comp
     ratio = ((others.unpaired_high - others.unpaired_low) / paired)[paired > 0].median()
     assert ratio > 1
     assert f"{ratio:.1f} times narrower" in comparison_page.text("table")
+
+
+def test_comparison_with_two_replications_says_signposts_need_more(comparison, comparison_page):
+    manifest, _ = comparison
+    search = manifest["signposts"]["search"]
+    text = comparison_page.text("signposts")
+    for name in MATRIX:
+        assert search[name]["min_reliability"] is None and search[name]["replications"] == 2
+        assert (f"{name}: no signpost: with 2 replications even a perfect split could be luck over "
+                f"the {search[name]['indicators']:,} figures searched; at least "
+                f"{search[name]['replications_needed']} replications would do") in text
+    assert comparison_page.tables["signposts"] == []
+    assert (comparison_page.headings["signposts"], comparison_page.contents[0]) == (
+        "Signposts: what to watch, by when", ("#signposts", "Signposts: what to watch, by when"))
 
 
 def test_matrix_caption_weighs_the_two_axes(comparison_folder, comparison_page):

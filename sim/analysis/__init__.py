@@ -1,9 +1,12 @@
-"""Analysis of finished sweeps: sensitivity (SALib), point summaries and scenario discovery (PRIM).
+"""Analysis of finished sweeps: sensitivity (SALib), point summaries and scenario discovery (PRIM);
+and of comparisons: signposts.
 
 * :mod:`sim.analysis.data`: a sweep folder read back (:func:`load_sweep_data`);
 * :mod:`sim.analysis.sensitivity`: :func:`sobol` and :func:`morris`, one call signature;
 * :mod:`sim.analysis.prim`: :func:`find_box` on any table, :func:`discover` on a sweep;
-* :mod:`sim.analysis.analyze`: :func:`analyze_tables`, the tables of ``analysis/``.
+* :mod:`sim.analysis.analyze`: :func:`analyze_tables`, the tables of ``analysis/``;
+* :mod:`sim.analysis.signposts`: :func:`find_signposts`, the observable figures that tell each
+  scenario of a comparison from the reference earliest (``sim.compare_scenarios`` calls it).
 
 The figures and the report are views (:mod:`sim.views.figures.sweep`, :mod:`sim.views.report`);
 ``sim.analyze_sweep`` (:mod:`sim.views.sweep_analysis`) writes tables, figures and report, as
@@ -34,6 +37,8 @@ _PUBLIC = {
     "find_box": "sim.analysis.prim",
     "discover": "sim.analysis.prim",
     "PrimResult": "sim.analysis.prim",
+    "find_signposts": "sim.analysis.signposts",
+    "Signposts": "sim.analysis.signposts",
 }
 
 __getattr__, __all__ = lazy_exports(__name__, _PUBLIC)

@@ -8,6 +8,12 @@ metric names against :data:`METRIC_NAMES`), and every label, figure and report
 for a metric finds where it is declared. The signal metrics (``signal_<name>``) come from the
 signal table (:data:`sim.core.signal_table.SIGNALS`), one per signal.
 
+``observable`` says whether a survey could measure the metric: shares of workloads, tokens or
+spend by deployment, stack shares, plans to expand, spend and token totals and prices paid are;
+signals, switches, vendor events, break-even volumes (a construct of the model), the count of
+workloads and of enterprises using AI are not. Signposts (:mod:`sim.analysis.signposts`) look
+only at observable metrics (:data:`OBSERVABLE_METRICS`).
+
 Segments: ``workload`` metrics have ``all`` and every sector, region, size and workload class;
 ``enterprise`` metrics every sector, region and size; ``event`` metrics one segment per kind of
 vendor event; signals ``all`` (or one segment per region for a regional signal).
@@ -15,7 +21,7 @@ vendor event; signals ``all`` (or one segment per region for a regional signal).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sim.core.signal_table import SIGNALS
 
@@ -35,7 +41,8 @@ class MetricSpec:
     ``family`` and ``deployment`` say which metric by deployment it is (``deployment``
     "open_any" counts both open deployments); ``stack`` which share of enterprises a stack
     share is. ``unit`` is "share" for shares (0..1, shown in percent); money and token totals
-    are of the market the population stands for (``population.represents``).
+    are of the market the population stands for (``population.represents``). ``observable``
+    (given by every row, keyword only): whether a survey could measure it.
     """
 
     name: str
@@ -46,20 +53,28 @@ class MetricSpec:
     family: str | None = None
     deployment: str | None = None
     stack: str | None = None
+    observable: bool = field(kw_only=True)
 
     @property
     def is_share(self) -> bool:
         return self.unit == "share"
 
+    @property
+    def question(self) -> str:
+        """The survey question that measures the metric: one per family of metrics by
+        deployment (a survey of workloads by deployment gives every workload share at once),
+        one for the stack shares, else the metric itself."""
+        return self.family or ("stack_share" if self.stack else self.name)
+
 
 def _share(name: str, family: str, deployment: str, label: str, description: str):
     return MetricSpec(name, label, "share", "workload", description, family=family,
-                      deployment=deployment)
+                      deployment=deployment, observable=True)
 
 
 def _total(name: str, family: str, deployment: str, label: str, unit: str, description: str):
     return MetricSpec(name, label, unit, "workload", description, family=family,
-                      deployment=deployment)
+                      deployment=deployment, observable=True)
 
 
 _COUNTED = "share of deployed workloads, by count,"
@@ -124,48 +139,50 @@ METRICS: tuple[MetricSpec, ...] = (
                "USD per million tokens", "workload",
                "closed API spend over tokens of closed work whose frontier need is at least "
                f"{FRONTIER_WORK_NEED} (coding and agents, exploratory work): the frontier "
-               "tier's price as buyers pay it"),
+               "tier's price as buyers pay it", observable=True),
     MetricSpec("workloads", "Deployed workloads", "count", "workload",
-               "number of deployed workloads"),
+               "number of deployed workloads", observable=False),
     MetricSpec("stack_share_closed", "Enterprises closed only", "share", "enterprise",
                "share of enterprises using AI whose workloads all run on closed APIs",
-               stack="closed"),
+               stack="closed", observable=True),
     MetricSpec("stack_share_open", "Enterprises open only", "share", "enterprise",
                "share of enterprises using AI whose workloads all run on open weights",
-               stack="open"),
+               stack="open", observable=True),
     MetricSpec("stack_share_hybrid", "Enterprises hybrid", "share", "enterprise",
                "share of enterprises using AI running both closed and open workloads",
-               stack="hybrid"),
+               stack="hybrid", observable=True),
     MetricSpec("plans_to_expand_open", "Enterprises planning to expand open use", "share",
                "enterprise",
                "share of enterprises already using AI whose preferred allocation runs more open "
-               "workloads than they run now"),
+               "workloads than they run now", observable=True),
     MetricSpec("switches", "Stack switches", "count", "enterprise",
-               "enterprises that changed stack this quarter"),
+               "enterprises that changed stack this quarter", observable=False),
     MetricSpec("enterprises_using_ai", "Enterprises using AI", "count", "enterprise",
-               "enterprises with at least one deployed workload"),
+               "enterprises with at least one deployed workload", observable=False),
     MetricSpec("break_even_mtok_per_month_routine",
                "Break-even volume of a routine workload", "million tokens per month",
                "enterprise",
                "median over enterprises using AI of the monthly tokens above which self-hosting a "
                "workload of frontier need 0 costs less than the API (its GPUs and engineers, the "
-               "platform aside); none where most never break even"),
+               "platform aside); none where most never break even", observable=False),
     MetricSpec("break_even_mtok_per_month_frontier",
                "Break-even volume of a frontier workload", "million tokens per month",
                "enterprise",
                "the same for a workload of frontier need 1 (the large open model, the frontier "
-               "price)"),
+               "price)", observable=False),
     MetricSpec("vendor_events", "Vendor events", "count", "event",
                "vendor events this quarter (price changes, deprecations, policy changes, "
-               "withdrawals)"),
+               "withdrawals)", observable=False),
 ) + tuple(
     MetricSpec(spec.metric, spec.label, spec.unit, "region" if spec.regional else "signal",
-               f"the signal {spec.name}: {spec.description}")
+               f"the signal {spec.name}: {spec.description}", observable=False)
     for spec in SIGNALS
 )
 
 METRIC_BY_NAME = {spec.name: spec for spec in METRICS}
 METRIC_NAMES = tuple(METRIC_BY_NAME)
+#: The metrics a survey could measure, in the table's order.
+OBSERVABLE_METRICS = tuple(spec.name for spec in METRICS if spec.observable)
 
 
 def deployment_metric(family: str, deployment: str) -> MetricSpec:

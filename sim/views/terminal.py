@@ -1,14 +1,15 @@
-"""What the command line prints: a run's headline figures and a comparison, as text tables.
+"""What the command line prints: a run's headline figures and a comparison, as text tables, and
+a comparison's first signposts.
 
-Both take the tables the library returns (a run's summary, a comparison table) and only format
-them; labels and metric lists are :mod:`sim.views.style`'s, as in the reports.
+Each takes a table the library returns (a run's summary, a comparison table, the signposts) and
+only formats it; labels and metric lists are :mod:`sim.views.style`'s, as in the reports.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from sim.views.style import COMPARE_METRICS, HEADLINE_METRICS, METRIC_LABELS
+from sim.views.style import COMPARE_METRICS, HEADLINE_METRICS, METRIC_LABELS, is_share
 
 
 def _level(row: pd.Series) -> str:
@@ -54,4 +55,20 @@ def comparison_display(table: pd.DataFrame, reference: str) -> str:
             .reindex([s for s in dict.fromkeys(rows["scenario"]) if s != reference])
             .to_string()
         )
+    return "\n".join(lines)
+
+
+def signposts_display(table: pd.DataFrame) -> str:
+    """Each scenario's first signpost in a line ("" when none has one): the figure, its segment,
+    the threshold, the quarter and the reliability (the rest is in ``signposts.csv``)."""
+    first = table[table["rank"] == 1]
+    if first.empty:
+        return ""
+    lines = ["\nSignposts (what to watch, by when; every one in signposts.csv):"]
+    for row in first.itertuples(index=False):
+        segment = "" if row.segment == "all" else f" [{row.segment}]"
+        threshold = f"{row.threshold:.1%}" if is_share(row.metric) else f"{row.threshold:.3g}"
+        lines.append(f"  {row.scenario}: {METRIC_LABELS.get(row.metric, row.metric)}{segment} "
+                     f"{row.direction} {threshold} by {row.quarter} "
+                     f"(right in {row.reliability:.0%} of paired runs)")
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 
 A headline in plain words (what each scenario assumes and, at the last date compared, how far it
 moves the headline figures from the reference, with paired 90% confidence intervals), the
+signposts (what to watch, by when: :mod:`sim.views.report.signposts`, from ``signposts.csv``), the
 comparison table (level and paired change per scenario, metric and date, and how much narrower
 the paired intervals are than unpaired ones), the fan charts and the what-to-watch 2x2 with
 captions that say what to look at, and provenance (hashes, seed, replications, versions, run
@@ -33,6 +34,7 @@ from sim.views.report.page import (
     th,
 )
 from sim.views.report.reading import ReportError, read_manifest, read_parquet
+from sim.views.report.signposts import read_signposts, signposts_section
 from sim.views.report.words import (
     Stat,
     figure_value,
@@ -119,6 +121,7 @@ class ComparisonData:
             r.unpaired_low, r.unpaired_high) for r in frame.itertuples(index=False)}
         self.scenarios: dict[str, dict] = self.manifest.get("scenarios") or {}
         self.replications = self.manifest.get("replications")
+        self.signposts = read_signposts(folder)   # None: made before signposts
 
     def row(self, scenario: str, metric: str, quarter: str) -> Change | None:
         return self.rows.get((scenario, metric, quarter))
@@ -144,7 +147,11 @@ def render_comparison(folder: Path, *, targets: str | Path | None = None) -> str
     ``targets`` is accepted for a uniform signature and not used."""
     comparison = ComparisonData(Path(folder))
     colours = comparison.colours()
-    sections = [
+    sections = [] if comparison.signposts is None else [Section(
+        "signposts", "Signposts: what to watch, by when", signposts_section(
+            comparison.signposts, comparison.manifest.get("signposts") or {},
+            comparison.reference, comparison.others, colours))]
+    sections += [
         Section("table", "Comparison table", _table_section(comparison, colours)),
         Section("fans", "Paths over time", _fan_figures(comparison, colours)),
     ]

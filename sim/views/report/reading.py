@@ -30,6 +30,8 @@ MANIFEST_SHAPE: dict = {
     "reference": str, "dates": list,
     "scenarios": {"*": {"scenario_hash": str, "run_folder": str, "description": str,
                         "axes": dict}},
+    "signposts": {"level": (int, float), "false_alarm": (int, float), "until": str,
+                  "search": {"*": dict}},
 }
 _SHAPE_WORDS = {dict: "a mapping", list: "a list", str: "text", int: "a whole number"}
 

@@ -1,6 +1,7 @@
-"""Numbers in words, as every report writes them: a figure's mean and 90% interval (:class:`Stat`),
-percentages and other figures (:func:`number`) in prose and in table cells, quarters ("the end of
-2025"), lists ("a, b and c") and what an interval over replications holds.
+"""Numbers in words, as every report writes them: a figure's mean and 90% interval
+(:class:`Stat`), percentages and other figures (:func:`number`) in prose and in table cells,
+amounts ("2.51 million"), quarters ("the end of 2025"), lists ("a, b and c") and what an interval
+over replications holds.
 """
 
 from __future__ import annotations
@@ -75,6 +76,15 @@ def when(quarter: str) -> str:
 def join_words(parts: Sequence[str]) -> str:
     """"a, b and c" ("" for no parts)."""
     return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
+
+
+def amount(value: float) -> str:
+    """A number in words, three significant digits: "2.51 million", "4.2 billion", "1,250",
+    "0.0123"."""
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if abs(value) >= size:
+            return f"{value / size:.3g} {word}"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
 def figure_value(value: float, metric: str) -> str:
