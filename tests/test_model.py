@@ -93,7 +93,8 @@ class CheckedModel(AdoptionModel):
         acted["finetuned"] += int(np.sum(decision.deployment == FINETUNED))
         acted["peer"] += int(np.sum(context.peer > 0))
         full_migration = b.migration_cost_usd / b.payback_quarters
-        acted["migration_cost"] += int(np.sum(moved & (context.migration_usd > 0)[population.owner]))
+        acted["migration_cost"] += int(np.sum(moved
+                                              & (context.migration_usd > 0)[population.owner]))
         acted["migration_relief"] += int(np.sum(existing
                                                 & (context.migration_usd < full_migration)))
         acted["perceived_risk"] += int(np.sum(context.perceived_risk > 0))
