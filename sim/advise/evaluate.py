@@ -62,6 +62,9 @@ class Outcome:
     compliance_usd: np.ndarray  # the compliance penalty on closed in money, this quarter
     break_even: np.ndarray     # millions of tokens a quarter above which self-hosting pays
     platform_usd: np.ndarray   # (cases,) USD this quarter of the open platform's team
+    utilities: np.ndarray      # (3, cases, workloads): the options' utilities, migration paid
+    platform: np.ndarray       # (cases,) the platform's cost as a utility
+    peer: np.ndarray           # (cases,) the peer term of open and hybrid stacks
 
 
 def evaluate(firm: Enterprise, draws: Draws, cases: np.ndarray, quarter: int, as_of: int,
@@ -87,18 +90,19 @@ def evaluate(firm: Enterprise, draws: Draws, cases: np.ndarray, quarter: int, as
         workload_staff_usd=terms["workload_staff_usd"], finetune_usd=terms["finetune_usd"],
         signals=s)
     utilities, compliance = _utilities(firm, costs, volume, world, s, b)
-    stack, allocation = _choice(firm, utilities, volume, world, terms["platform"], b)
+    choice = _choice(firm, utilities, volume, world, terms["platform"], b)
     context = SimpleNamespace(signals=s, price_multiplier=world.price_multiplier,
                               busy_share=terms["busy_share"],
                               workload_staff_usd=terms["workload_staff_usd"])
     shape = volume.shape
     return Outcome(
-        allocation=allocation, stack=stack, volume=volume,
+        allocation=choice.allocation, stack=choice.stack, volume=volume,
         costs=np.stack([np.broadcast_to(cost, shape) for cost in costs]),
         staff_usd=np.broadcast_to(terms["workload_staff_usd"], shape),
         compliance_usd=compliance,
         break_even=np.broadcast_to(workload_break_even(firm.frontier_need, context, e), shape),
-        platform_usd=np.broadcast_to(terms["platform_usd"], (cases.size, 1))[:, 0])
+        platform_usd=np.broadcast_to(terms["platform_usd"], (cases.size, 1))[:, 0],
+        utilities=choice.utilities, platform=choice.platform, peer=choice.peer)
 
 
 def _utilities(firm: Enterprise, costs, volume, world: World, signals, behaviour):
@@ -119,21 +123,30 @@ def _utilities(firm: Enterprise, costs, volume, world: World, signals, behaviour
     return utilities, (unregulated - utilities[CLOSED]) / scale
 
 
-def _choice(firm: Enterprise, utilities, volume, world: World, platform, behaviour):
-    """(the chosen stack per case, its allocation per case and workload): the stack values of
+@dataclass
+class _Choice:
+    stack: np.ndarray
+    allocation: np.ndarray
+    utilities: np.ndarray
+    platform: np.ndarray
+    peer: np.ndarray
+
+
+def _choice(firm: Enterprise, utilities, volume, world: World, platform, behaviour) -> _Choice:
+    """The chosen stack per case and its allocation per case and workload: the stack values of
     every case as one enterprise each, every workload movable, the migration cost paid for
     leaving a workload's current deployment."""
     cases, workloads = volume.shape
     migration = migration_usd(behaviour) * kernel.cost_scale(volume, behaviour)
-    moved = kernel.with_migration(utilities, firm.deployment, migration)
-    flat = np.stack([np.broadcast_to(utility, volume.shape).ravel() for utility in moved])
+    moved = np.stack([np.broadcast_to(utility, volume.shape) for utility in
+                      kernel.with_migration(utilities, firm.deployment, migration)])
     owner = np.repeat(np.arange(cases), workloads)
     active = kernel.ActiveWorkloads(order=np.arange(owner.size), owner=owner,
                                     count=np.full(cases, workloads), terms={})
-    peer = np.broadcast_to(behaviour.peer_weight * world.peer_open, (cases, 1))[:, 0]
-    every = kernel.every_options(flat, active, cases,
-                                 np.broadcast_to(platform, (cases, 1))[:, 0].copy(),
-                                 np.ascontiguousarray(peer))
+    peer = np.broadcast_to(behaviour.peer_weight * world.peer_open, (cases, 1))[:, 0].copy()
+    platform = np.broadcast_to(platform, (cases, 1))[:, 0].copy()
+    every = kernel.every_options(moved.reshape(3, -1).copy(), active, cases, platform, peer)
     stack = np.argmax(every.values, axis=1)
     allocation = kernel.stack_allocation(every, owner, stack)
-    return stack, allocation.reshape(cases, workloads).astype(np.int8)
+    return _Choice(stack=stack, allocation=allocation.reshape(cases, workloads).astype(np.int8),
+                   utilities=moved, platform=platform, peer=peer)

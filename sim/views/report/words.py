@@ -67,3 +67,25 @@ def join_words(parts: Sequence[str]) -> str:
 def figure_value(value: float, metric: str) -> str:
     """A value in the metric's unit: percent for shares, else three significant digits."""
     return pct(value, 1) if is_share(metric) else f"{value:.3g}"
+
+
+def usd(value: float | None) -> str:
+    """"USD 1.2m", "USD 23k", "USD 550" (a dash when unknown)."""
+    if value is None:
+        return "&ndash;"
+    if abs(value) >= 1e6:
+        return f"USD {value / 1e6:.1f}m"
+    if abs(value) >= 1e4:
+        return f"USD {value / 1e3:.0f}k"
+    if abs(value) >= 1e3:
+        return f"USD {value / 1e3:.1f}k"
+    return f"USD {value:.0f}"
+
+
+def tokens(millions: float | None) -> str:
+    """Millions of tokens a month in words: "600 million", "2.3 billion" ("never" when None)."""
+    if millions is None:
+        return "never"
+    if millions >= 1e3:
+        return f"{millions / 1e3:.3g} billion"
+    return f"{millions:.3g} million"
