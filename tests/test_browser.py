@@ -1,4 +1,5 @@
-"""Generated reports (a run's and a comparison's) opened in real headless Chromium (Debian's
+"""Generated reports (a run's, a comparison's and an enterprise's advice) opened in real headless
+Chromium (Debian's
 ``chromium`` and ``chromium-driver``, driven by selenium): every image decodes, the console stays
 clean, nothing is fetched but the file itself, and at phone width nothing overflows horizontally.
 Full-page screenshots are saved in each test's temporary folder for a human to look at.
@@ -13,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import BASELINE
+from conftest import BASELINE, ROOT
 from test_report import build_comparison
 
 import sim
@@ -44,7 +45,18 @@ def comparison_report(tmp_path_factory) -> Path:
     return build_comparison(tmp_path_factory.mktemp("browser-compare")) / "report.html"
 
 
-@pytest.fixture(params=["run", "comparison"])
+@pytest.fixture(scope="session")
+def advice_report(tmp_path_factory) -> Path:
+    result = sim.advise_profile(ROOT / "profiles" / "insurer-eu-mid.yaml",
+                                baseline=BASELINE, until="2027Q4", draws=8,
+                                scenarios=[ROOT / "scenarios" / "watch" /
+                                           "tooling-fast-gap-tracks.yaml"],
+                                peer_replications=1, peer_enterprises=200,
+                                out=tmp_path_factory.mktemp("browser-advice"))
+    return result.folder / "report.html"
+
+
+@pytest.fixture(params=["run", "comparison", "advice"])
 def report_path(request) -> Path:
     """Each kind of report the checks below apply to."""
     return request.getfixturevalue(f"{request.param}_report")
