@@ -1,7 +1,7 @@
 """Generated reports (a run's, a comparison's and an enterprise's advice) opened in real headless
-Chromium (Debian's
-``chromium`` and ``chromium-driver``, driven by selenium): every image decodes, the console stays
-clean, nothing is fetched but the file itself, and at phone width nothing overflows horizontally.
+Chromium (Debian's ``chromium`` and ``chromium-driver``, driven by selenium): every image decodes,
+the console stays clean, nothing is fetched but the file itself, and at phone width nothing
+overflows horizontally.
 Full-page screenshots are saved in each test's temporary folder for a human to look at.
 
 Skipped only when chromium or chromedriver is not installed (``.ci/run`` installs both).

@@ -105,9 +105,9 @@ def check_inputs(profile: Profile, scenarios: list[Scenario], until: str | None)
                                   f"{end} of scenario '{scenario.name}'")
         if until is not None and not (parse_quarter(profile.as_of) <= parse_quarter(until)
                                       <= parse_quarter(end)):
-            raise ScenarioError(f"--until {until} must lie between the profile's as_of "
-                                f"{profile.as_of} and the horizon end {end} of scenario "
-                                f"'{scenario.name}'", file=profile.problem("as_of", "").file)
+            raise ScenarioError(f"must lie between the profile's as_of {profile.as_of} and "
+                                f"the horizon end {end} of scenario '{scenario.name}'",
+                                file=f"--until {until}")
 
 
 @dataclass

@@ -119,8 +119,9 @@ def _utilities(firm: Enterprise, costs, volume, world: World, signals, behaviour
                              else behaviour.unregulated_compliance_share),
         signals=signals, behaviour=behaviour)
     utilities = kernel.option_utilities(regulatory_pressure=signals.regulatory_pressure, **terms)
-    unregulated = kernel.option_utilities(regulatory_pressure=0.0, **terms)[CLOSED]
-    return utilities, (unregulated - utilities[CLOSED]) / scale
+    penalty = kernel.option_utilities(regulatory_pressure=0.0, **terms)[CLOSED] - utilities[CLOSED]
+    penalty, scale = np.broadcast_arrays(penalty, scale)
+    return utilities, np.divide(penalty, scale, out=np.zeros(penalty.shape), where=scale > 0)
 
 
 @dataclass
