@@ -29,7 +29,7 @@ from sim.views.report.page import (
     td,
     th,
 )
-from sim.views.report.reading import MAX_MANIFEST_BYTES, ReportError, read_manifest
+from sim.views.report.reading import ReportError, read_json, read_manifest
 from sim.views.report.words import join_words, pct, tokens, usd
 from sim.views.style import REGION_LABELS
 
@@ -84,14 +84,7 @@ class AdviceData:
 
 def _read_document(path: Path) -> dict:
     """``advice.json``, checked to hold what the report reads, or a :class:`ReportError`."""
-    from sim.core.settings_file import ScenarioError, read_text
-
-    try:
-        data = json.loads(read_text(path, MAX_MANIFEST_BYTES))
-    except ScenarioError as error:
-        raise ReportError(str(error)) from None
-    except (ValueError, RecursionError) as error:
-        raise ReportError(f"{path}: cannot read the advice (not JSON: {error})") from None
+    data = read_json(path, "the advice")
     if not isinstance(data, dict):
         raise ReportError(f"{path}: not an advice document: it should hold a mapping")
     for key, kind in DOCUMENT_KEYS.items():
