@@ -10,7 +10,8 @@ instant::
     result.folder     # the run folder
 
 Sweeps, their analysis, comparisons and calibration the same way: ``sim.run_sweep``,
-``sim.analyze_sweep``, ``sim.compare_scenarios``, ``sim.calibrate_scenario``.
+``sim.analyze_sweep``, ``sim.compare_scenarios``, ``sim.calibrate_scenario``; advice for one
+enterprise described in a profile file, ``sim.advise_profile("profiles/insurer-eu-mid.yaml")``.
 """
 
 from sim.lazy import lazy_exports
@@ -19,6 +20,8 @@ _PUBLIC = {
     "run_scenario": "sim.workflows",
     "compare_scenarios": "sim.workflows",
     "calibrate_scenario": "sim.workflows",
+    "advise_profile": "sim.workflows",
+    "load_profile": "sim.advise.profile",
     "run_sweep": "sim.sweep.sweep",
     "analyze_sweep": "sim.views.sweep_analysis",
     "RunResult": "sim.workflows",

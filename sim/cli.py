@@ -1,4 +1,6 @@
-"""The ``adoptsim`` command line: parses arguments, calls a library function, prints.
+"""The ``adoptsim`` command line: parses arguments, calls a library function, prints. The module
+holds one idea, the command line (a handler per command and the one argument parser), which is
+why it is long.
 
 Library modules are imported inside the command handlers so that ``adoptsim --help`` starts
 instantly. A bad scenario exits with code 2 and one readable message, without a traceback.
@@ -102,8 +104,19 @@ POINT_HELP = ("run every replication at the posterior median: intervals then sho
 
 
 def command_validate(args) -> int:
+    from sim.advise.profile import is_profile_file, load_profile
     from sim.core.scenario import load_scenario, scenario_hash
 
+    if is_profile_file(args.scenario):
+        if args.overrides:
+            print("adoptsim: error: --set applies to scenarios; a profile file (kind: profile) "
+                  "takes none", file=sys.stderr)
+            return EXIT_USER_ERROR
+        profile = load_profile(args.scenario)
+        print(f"{args.scenario}: valid profile '{profile.name}' ({profile.sector}, "
+              f"{profile.region}, {profile.size}; {profile.ml_engineers:g} ML engineers; "
+              f"{len(profile.workloads)} workloads as of {profile.as_of})")
+        return 0
     scenario = load_scenario(args.scenario, args.overrides)
     print(f"{args.scenario}: valid scenario '{scenario.name}' "
           f"({scenario.horizon.start}-{scenario.horizon.end}, "
@@ -260,6 +273,24 @@ def command_compare(args) -> int:
     return 0
 
 
+def command_advise(args) -> int:
+    from sim.views.terminal import advice_display
+    from sim.workflows import advise_profile
+
+    result = advise_profile(args.profile, scenarios=args.scenarios, baseline=args.baseline,
+                            until=args.until, draws=args.draws,
+                            peer_replications=args.peer_replications,
+                            peer_enterprises=args.peer_enterprises, out=args.out,
+                            plots=not args.no_plots)
+    advice, manifest = result.advice, result.manifest
+    print(f"Advice folder: {result.folder}")
+    print(f"{advice.profile.name}: {len(advice.profile.workloads)} workloads under "
+          f"{len(advice.scenarios)} scenarios, {advice.scenarios[0]['draws']} posterior draws "
+          f"each ({manifest['wall_seconds']:.1f} s)\n")
+    print(advice_display(advice.table, manifest["reference"]))
+    return 0
+
+
 def command_clean(args) -> int:
     from sim.running import storage
 
@@ -371,8 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.set_defaults(handler=command_calibrate)
 
     report = commands.add_parser("report", help="(re)build the HTML report of an output folder")
-    report.add_argument("folder", help="a run folder (outputs/<scenario>/<timestamp>-<hash>/) or a "
-                                       "sweep folder (outputs/sweeps/<name>/<hash>/)")
+    report.add_argument("folder", help="a run folder (outputs/<scenario>/<timestamp>-<hash>/), a "
+                                       "comparison, sweep or advice folder")
     report.add_argument("--targets", help="the targets file a run report compares the run with "
                                           "(default: the project's scenarios/targets.yaml)")
     report.set_defaults(handler=command_report)
@@ -423,7 +454,30 @@ def build_parser() -> argparse.ArgumentParser:
                          help="run every scenario even if a run folder with the same hash exists")
     compare.set_defaults(handler=command_compare)
 
-    validate = commands.add_parser("validate", help="check a scenario without running it")
+    advise = commands.add_parser(
+        "advise", help="advise one enterprise (a profile file): which workloads should run on "
+                       "closed APIs or open weights, what each option costs, when it flips")
+    advise.add_argument("profile", help="profile YAML file (kind: profile; see profiles/)")
+    advise.add_argument("--scenarios", nargs="*", metavar="FILE",
+                        help="futures to advise under beside the baseline (default: the "
+                             "what-to-watch 2x2, scenarios/watch/tooling-*-gap-*.yaml; "
+                             "--scenarios with no file: the baseline only)")
+    advise.add_argument("--baseline", default="scenarios/baseline.yaml",
+                        help="the reference scenario (default: scenarios/baseline.yaml)")
+    advise.add_argument("--until", metavar="QUARTER", type=_quarter,
+                        help="the last quarter advised on (default: each scenario's horizon end)")
+    advise.add_argument("--draws", type=positive_int,
+                        help="posterior draws to evaluate (default: all)")
+    advise.add_argument("--peer-replications", type=positive_int,
+                        help="replications of each scenario for the peers (default: 4)")
+    advise.add_argument("--peer-enterprises", type=positive_int,
+                        help="enterprises in those replications (default: the scenario's)")
+    advise.add_argument("--out", default="outputs", help="output folder (default: outputs)")
+    advise.add_argument("--no-plots", action="store_true", help="skip the figures")
+    advise.set_defaults(handler=command_advise)
+
+    validate = commands.add_parser("validate", help="check a scenario or a profile file without "
+                                                    "running it")
     _scenario_options(validate)
     validate.set_defaults(handler=command_validate)
 

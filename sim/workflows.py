@@ -307,3 +307,111 @@ def _write_comparison(parent: Path, everything: list[Scenario], dates: list[str]
                         matrix_quarter=reference.horizon.end)
         build_report(folder.staging)
     return folder.path
+
+
+#: The futures advice is given under by default, beside the baseline: the what-to-watch 2x2.
+WATCH_SCENARIOS = "scenarios/watch/tooling-*-gap-*.yaml"
+
+
+@dataclass
+class AdviceResult:
+    """A finished advice: the tables (:class:`sim.advise.advice.Advice`), the advice folder
+    (None if not written) and its manifest."""
+
+    advice: object               # sim.advise.advice.Advice
+    folder: Path | None
+    manifest: dict
+
+
+def watch_scenarios() -> list[Path]:
+    """The what-to-watch 2x2's scenario files (:data:`WATCH_SCENARIOS`, from the working
+    directory), in name order."""
+    return sorted(Path().glob(WATCH_SCENARIOS))
+
+
+def advise_profile(profile, *, scenarios=None, baseline="scenarios/baseline.yaml",
+                   until: str | None = None, draws: int | None = None,
+                   peer_replications: int | None = None, peer_enterprises: int | None = None,
+                   out: str | Path | None = "outputs", plots: bool = True) -> AdviceResult:
+    """Advise the enterprise of a profile file (or :class:`sim.advise.profile.Profile`) under
+    ``baseline`` and each of ``scenarios`` (default: :func:`watch_scenarios`; paths, dicts or
+    Scenarios), each year to ``until`` (default each scenario's horizon end), with ``draws``
+    posterior draws (default all) and peers from ``peer_replications`` replications of
+    ``peer_enterprises`` enterprises (defaults: 4, the scenario's); see
+    :mod:`sim.advise.advice`. Unless ``out`` is None, writes
+    ``outputs/advise/<profile>/<timestamp>-<hash8>/``: advice.csv (one row per scenario,
+    workload and year), advice.json (that, the costs by part, the thresholds, the profile and
+    how each scenario was evaluated), manifest.json, plots/ and report.html. Every input is
+    checked before anything is computed or written."""
+    import time
+
+    from sim.advise.advice import DEFAULT_PEER_REPLICATIONS, Settings, advise, check_inputs
+    from sim.advise.profile import Profile, load_profile
+
+    loaded = profile if isinstance(profile, Profile) else load_profile(profile)
+    sources = [baseline, *(watch_scenarios() if scenarios is None else scenarios)]
+    resolved = [load_scenario(source) for source in sources]
+    settings = Settings(draws=draws, until=until, peer_enterprises=peer_enterprises,
+                        peer_replications=peer_replications or DEFAULT_PEER_REPLICATIONS)
+    check_inputs(loaded, resolved, until)
+    parent = None if out is None else storage.output_folder(out, "advise", loaded.name)
+    started = time.perf_counter()
+    advice = advise(loaded, resolved, settings)
+    moment = provenance.now()
+    info = _advice_manifest(advice, resolved, sources, time.perf_counter() - started, moment)
+    if parent is None:
+        return AdviceResult(advice, None, info)
+    with storage.new_folder(parent, f"{provenance.folder_stamp(moment)}-"
+                                    f"{info['advice_hash'][:8]}") as folder:
+        _write_advice(folder.staging, advice, info, plots)
+    return AdviceResult(advice, folder.path, info)
+
+
+def _advice_manifest(advice, resolved: list[Scenario], sources: list, seconds: float,
+                     moment: datetime) -> dict:
+    """The advice folder's manifest: the profile, every scenario's hash and file, the settings,
+    a hash of them all (the folder's name), provenance."""
+    import dataclasses
+    import hashlib
+    import json
+
+    profile = advice.profile.model_dump(mode="json")
+    settings = dataclasses.asdict(advice.settings)
+    hashes = [scenario_hash(scenario) for scenario in resolved]
+    digest = hashlib.sha256(json.dumps({"profile": profile, "scenarios": hashes,
+                                        "settings": settings}, sort_keys=True).encode())
+    return {
+        "profile": advice.profile.name, "resolved_profile": profile,
+        "advice_hash": digest.hexdigest(), "reference": resolved[0].name,
+        "scenarios": {record["name"]: {**record, "file": str(source) if isinstance(
+            source, str | Path) else None} for record, source in zip(advice.scenarios, sources)},
+        "settings": settings, "seed": resolved[0].seed,
+        "replications": advice.settings.peer_replications,
+        "wall_seconds": round(seconds, 3), **provenance.record(moment=moment)}
+
+
+def _write_advice(staging: Path, advice, info: dict, plots: bool) -> None:
+    """The advice folder's files (see :func:`advise_profile`)."""
+    from sim.views.report import build_report
+
+    document = {"profile": info["resolved_profile"], "reference": info["reference"],
+                "scenarios": advice.scenarios, "advice": _records(advice.table),
+                "costs": _records(advice.costs), "thresholds": _records(advice.thresholds)}
+    storage.write_csv(staging / "advice.csv", advice.table)
+    storage.write_json(staging / "advice.json", document)
+    storage.write_json(staging / "manifest.json", info)
+    if plots:
+        from sim.views.figures.advise import plot_advice
+
+        plot_advice(document, staging / "plots")
+    build_report(staging)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """A table's rows for JSON: a value that is not a finite number (a break-even never reached,
+    a threshold not found, no peers) becomes null."""
+    import numpy as np
+
+    cleaned = frame.astype(object).where(frame.map(
+        lambda value: not isinstance(value, float) or bool(np.isfinite(value))), None)
+    return cleaned.to_dict(orient="records")

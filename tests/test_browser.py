@@ -1,7 +1,7 @@
-"""Generated reports (a run's and two comparisons', one with signposts) opened in real headless
-Chromium (Debian's ``chromium`` and ``chromium-driver``, driven by selenium): every image
-decodes, the console stays clean, nothing is fetched but the file itself, and at phone width
-nothing overflows horizontally.
+"""Generated reports (a run's, two comparisons' (one with signposts) and an enterprise's advice)
+opened in real headless Chromium (Debian's ``chromium`` and ``chromium-driver``, driven by
+selenium): every image decodes, the console stays clean, nothing is fetched but the file itself,
+and at phone width nothing overflows horizontally.
 Full-page screenshots are saved in each test's temporary folder for a human to look at.
 
 Skipped only when chromium or chromedriver is not installed (``.ci/run`` installs both).
@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import BASELINE
+from conftest import BASELINE, ROOT
 from test_report import build_comparison
 from test_signposts import build_signpost_comparison
 
@@ -52,7 +52,18 @@ def signposts_report(tmp_path_factory) -> Path:
     return build_signpost_comparison(tmp_path_factory.mktemp("browser-signposts")) / "report.html"
 
 
-@pytest.fixture(params=["run", "comparison", "signposts"])
+@pytest.fixture(scope="session")
+def advice_report(tmp_path_factory) -> Path:
+    result = sim.advise_profile(ROOT / "profiles" / "insurer-eu-mid.yaml",
+                                baseline=BASELINE, until="2027Q4", draws=8,
+                                scenarios=[ROOT / "scenarios" / "watch" /
+                                           "tooling-fast-gap-tracks.yaml"],
+                                peer_replications=1, peer_enterprises=200,
+                                out=tmp_path_factory.mktemp("browser-advice"))
+    return result.folder / "report.html"
+
+
+@pytest.fixture(params=["run", "comparison", "signposts", "advice"])
 def report_path(request) -> Path:
     """Each kind of report the checks below apply to."""
     return request.getfixturevalue(f"{request.param}_report")

@@ -533,20 +533,41 @@ def _open_preferred(planned: EveryOptions, active: ActiveWorkloads) -> np.ndarra
                      [active.count, hybrid_open], 0)
 
 
+def best_options(every: EveryOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Per active workload, (its better open option, its best option) as uint8 option codes:
+    fine-tuned where it beats plain open (plain open wins ties), closed where closed is (one of)
+    the best (:func:`sim.core.agents.best_open` and :func:`sim.core.agents.best_any`)."""
+    finetune_better = every.utilities[FINETUNED] > every.utilities[OPEN]
+    best_open_option = finetune_better.view(np.uint8) + np.uint8(OPEN)
+    return best_open_option, best_open_option * ~every.closed_best
+
+
+def stack_allocation(every: EveryOptions, owner, stack, best=None) -> np.ndarray:
+    """Per active workload (uint8 option codes), its option when its enterprise takes ``stack``
+    (per enterprise; any other value, such as ``NOT_DEPLOYED``, gives closed) with every workload
+    movable: :func:`sim.core.agents.best_allocation` for a whole block at once. The closed stack
+    runs everything closed, the open stack each workload's better open option, the hybrid stack
+    each workload's best option with the hybrid fix's flip. ``best`` is :func:`best_options`'
+    answer when the caller has it."""
+    best_open_option, best_any_option = best_options(every) if best is None else best
+    stack = np.asarray(stack).astype(np.int8)
+    workload_stack = stack.take(owner)
+    option = best_open_option * (workload_stack == STACK_OPEN)
+    option += best_any_option * (workload_stack == STACK_HYBRID)
+    _apply_flips(option, best_open_option, every.flip_to_open, every.flip_to_closed,
+                 stack == STACK_HYBRID)
+    return option
+
+
 def _chosen_allocation(choice: EveryOptions, placed: PlacedOptions, chosen, active: ActiveWorkloads,
                        standing: Standing) -> np.ndarray:
     """Per active workload, its option after the choice: every workload of a free chooser takes
     the chosen stack's best option for it, a placer's new workloads likewise, each with the
     hybrid fix; the other workloads keep their deployment."""
     owner, free_choice, placing = active.owner, standing.free_choice, standing.placing
-    finetune_better = choice.utilities[FINETUNED] > choice.utilities[OPEN]
-    best_open_option = finetune_better.view(np.uint8) + np.uint8(OPEN)
-    best_any_option = best_open_option * ~choice.closed_best
-    free_stack = np.where(free_choice, chosen, NOT_DEPLOYED).astype(np.int8).take(owner)
-    free_option = best_open_option * (free_stack == STACK_OPEN)
-    free_option += best_any_option * (free_stack == STACK_HYBRID)
-    _apply_flips(free_option, best_open_option, choice.flip_to_open, choice.flip_to_closed,
-                 free_choice & (chosen == STACK_HYBRID))
+    best_open_option, best_any_option = best_options(choice)
+    free_option = stack_allocation(choice, owner, np.where(free_choice, chosen, NOT_DEPLOYED),
+                                   (best_open_option, best_any_option))
     allocation = standing.deployment.copy()
     np.copyto(allocation, free_option.view(np.int8), where=free_choice.take(owner))
     placed_new = standing.new_position[placing.take(standing.new_owner)]

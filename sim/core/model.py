@@ -16,15 +16,15 @@ from contextlib import contextmanager
 import mesa
 import numpy as np
 
-from sim.core import kernel
+from sim.core import kernel, market
 from sim.core.agents import Enterprise
-from sim.core.economics import staff_cost, token_volume, utilisation, workload_break_even
+from sim.core.economics import token_volume, workload_break_even
 from sim.core.kernel import NOT_DEPLOYED, STACK_CLOSED, QuarterContext, QuarterDecision
 from sim.core.mesa_internals import create_agents
 from sim.core.metrics import MetricCollector
 from sim.core.peers import peer_lists
 from sim.core.population import build_population
-from sim.core.schema import SIZES, Scenario
+from sim.core.schema import Scenario
 from sim.core.signals import expected_signal_paths, signal_paths
 from sim.core.vendors import VendorMarket
 
@@ -105,9 +105,7 @@ class AdoptionModel(mesa.Model):
             create_agents(self, Enterprise, self.population.enterprises)
         self.enterprise_agents = self.agents_by_type[Enterprise]
 
-        sizes = [scenario.population.sizes[name] for name in SIZES]
-        self.platform_staff = scenario.economics.platform_fte * np.array(
-            [size.platform_staff_multiplier for size in sizes])[self.population.size_band]
+        self.platform_staff = market.platform_staff(scenario, self.population.size_band)
         self.deployment = np.full(self.population.workloads, NOT_DEPLOYED, dtype=np.int8)
         self.stack = np.full(self.population.enterprises, NOT_DEPLOYED, dtype=np.int8)
         self.plans_to_expand = np.zeros(self.population.enterprises, dtype=bool)
@@ -157,14 +155,13 @@ class AdoptionModel(mesa.Model):
         signals = self.signals.at(now)                                            # signals
         events = self.vendors.step(self.quarter, draw_random=reported)            # vendor_events
         active = population.arrival_quarter <= now                                # arrivals
-        market = self._market(signals, now)
+        terms = self._market(signals, now)
         review_draw = self.streams["reviews"].random(population.enterprises)      # reviews
         context = QuarterContext(
-            **market, active=active, deployment=self.deployment, stack=self.stack,
+            **terms, active=active, deployment=self.deployment, stack=self.stack,
             perceived_risk=self.vendors.perceived_risk,
             peer=behaviour.peer_weight * self.peer_share(),
-            migration_usd=(behaviour.migration_cost_usd / behaviour.payback_quarters
-                           * (1.0 - events.migration_relief)),
+            migration_usd=market.migration_usd(behaviour, events.migration_relief),
             review=(review_draw < behaviour.review_rate) | events.forced_review,
             choice_uniform=self.streams["choice"].random(population.enterprises))
         outlook = None
@@ -196,38 +193,29 @@ class AdoptionModel(mesa.Model):
     def _market(self, signals, quarter: int) -> dict:
         """What the options cost under some signals (the market an enterprise faces), for the
         workloads of ``quarter``: the terms of :class:`~sim.core.kernel.QuarterContext` that
-        follow from prices, rents and tooling, in dollars, and the open platform's team as a
-        utility, its cost spread over the enterprise's tokens (:func:`kernel.cost_scale`)."""
-        economics, population = self.scenario.economics, self.population
-        burden = kernel.burden_factor(population.ml_capacity, signals.tooling_maturity,
-                                      self.behaviour)
-        salary = economics.salary_usd_per_year
+        follow from prices, rents and tooling (:func:`sim.core.market.market_terms`), in dollars,
+        and the open platform's team as a utility, its cost spread over the enterprise's
+        tokens."""
+        population = self.population
         active = population.active_workloads(quarter)
         tokens = np.bincount(population.owner.take(active), minlength=population.enterprises,
                              weights=token_volume(population.base_volume.take(active),
                                                   population.demand_elasticity.take(active),
                                                   signals.token_demand_index))
-        finetune_runs = economics.finetune_gpu_hours_per_quarter * signals.gpu_rent_usd_per_hour
-        platform = np.divide(self.platform_usd(signals) * self.behaviour.cost_weight, tokens,
-                             out=np.zeros(population.enterprises), where=tokens > 0)
-        return {
-            "signals": signals,
-            "price_multiplier": self.vendors.closed_price_multiplier(),
-            "busy_share": utilisation(signals.tooling_maturity, economics),
-            "serverless_factor": economics.serverless_price_factor,
-            "workload_staff_usd": staff_cost(economics.workload_fte, salary, burden),
-            "finetune_usd": staff_cost(economics.finetune_fte, salary, burden) + finetune_runs,
-            "platform": platform,
-        }
+        terms = market.market_terms(signals, economics=self.scenario.economics,
+                                    behaviour=self.behaviour,
+                                    ml_capacity=population.ml_capacity,
+                                    staff=self.platform_staff, tokens=tokens)
+        del terms["platform_usd"]
+        return {"signals": signals, "price_multiplier": self.vendors.closed_price_multiplier(),
+                **terms}
 
     def platform_usd(self, signals) -> np.ndarray:
         """Each enterprise's quarterly cost, USD, of the team an open-model platform needs (its
         share of ``economics.platform_fte``, relieved by ML capacity and tooling): what running
         any open workload at all costs."""
-        burden = kernel.burden_factor(self.population.ml_capacity, signals.tooling_maturity,
-                                      self.behaviour)
-        return staff_cost(self.platform_staff, self.scenario.economics.salary_usd_per_year,
-                          burden)
+        return market.platform_usd(self.platform_staff, self.population.ml_capacity, signals,
+                                   self.scenario.economics, self.behaviour)
 
     def decide(self, context: QuarterContext, outlook: QuarterContext | None) -> QuarterDecision:
         """The quarter's decisions (steps "utilities", "intentions" and "choice") on this model's

@@ -177,6 +177,20 @@ def _workload_classes(scenario: Scenario, regulated_owner: np.ndarray, arrival: 
     return np.minimum(draws, len(WORKLOAD_CLASSES) - 1).astype(np.int8)
 
 
+def mean_ml_capacity(scenario: Scenario, sector, size_band):
+    """The mean in-house ML capacity (0..1) of enterprises of ``sector`` and ``size_band``
+    (indices into :data:`SECTOR_NAMES` and :data:`SIZES`, arrays or scalars): the size band's
+    ``ml_capacity_mean`` moved by the sector's ``ml_capacity_shift``, kept within 0.02..0.98."""
+    mix = scenario.population
+    ml_shift = np.array([mix.sectors[name].ml_capacity_shift if name in mix.sectors else 0.0
+                         for name in SECTOR_NAMES])[sector]
+    return np.clip(
+        np.array([mix.sizes[name].ml_capacity_mean for name in SIZES])[size_band] + ml_shift,
+        0.02,
+        0.98,
+    )
+
+
 def build_population(scenario: Scenario, population_rng: np.random.Generator,
                      growth_rng: np.random.Generator) -> Population:
     """Draw the enterprises (population stream) and their portfolios (growth stream)."""
@@ -196,14 +210,8 @@ def _draw_enterprises(scenario: Scenario, rng: np.random.Generator) -> dict[str,
                                     for name in SECTOR_NAMES])
     region = _categorical(rng, REGIONS, mix.regions, n)
     size_band = _categorical(rng, SIZES, {k: v.share for k, v in mix.sizes.items()}, n)
-    ml_shift = np.array([mix.sectors[name].ml_capacity_shift if name in mix.sectors else 0.0
-                         for name in SECTOR_NAMES])[sector]
-    ml_mean = np.clip(
-        np.array([mix.sizes[name].ml_capacity_mean for name in SIZES])[size_band] + ml_shift,
-        0.02,
-        0.98,
-    )
-    ml_capacity = _beta(rng, ml_mean, mix.ml_capacity_concentration, n)
+    ml_capacity = _beta(rng, mean_ml_capacity(scenario, sector, size_band),
+                        mix.ml_capacity_concentration, n)
     risk_aversion = _beta(rng, mix.risk_aversion_mean, mix.risk_aversion_concentration, n)
     vendor = _categorical(rng, tuple(scenario.vendors),
                           {k: v.market_share for k, v in scenario.vendors.items()}, n)

@@ -51,6 +51,14 @@ DEPLOYMENT_LABELS = {"closed": "Closed API", "open": "Open weights, self-hosted"
 STACK_COLOURS = {"closed": OKABE_ITO["blue"], "open": OKABE_ITO["orange"],
                  "hybrid": OKABE_ITO["bluish_green"]}
 STACK_LABELS = {"closed": "Closed only", "open": "Open only", "hybrid": "Hybrid"}
+#: The parts of an option's cost in an enterprise's advice (``sim.advise.advice.COST_PARTS``):
+#: colours and labels. The compliance penalty is shown beside the money, not as money paid.
+COST_PART_COLOURS = {"api_tokens": OKABE_ITO["blue"], "gpus": OKABE_ITO["orange"],
+                     "staff": OKABE_ITO["bluish_green"], "fine_tuning": OKABE_ITO["vermillion"],
+                     "compliance": "#BBBBBB"}
+COST_PART_LABELS = {"api_tokens": "API tokens", "gpus": "GPUs (rented or serverless)",
+                    "staff": "Engineers", "fine_tuning": "Fine-tuning (engineers and runs)",
+                    "compliance": "Compliance penalty (money equivalent, not paid)"}
 REGION_COLOURS = {"eu": OKABE_ITO["reddish_purple"], "north_america": OKABE_ITO["sky_blue"],
                   "apac": OKABE_ITO["black"]}
 REGION_LABELS = {"eu": "EU", "north_america": "North America", "apac": "Asia-Pacific"}

@@ -72,3 +72,45 @@ def signposts_display(table: pd.DataFrame) -> str:
                      f"{row.direction} {threshold} by {row.quarter} "
                      f"(right in {row.reliability:.0%} of paired runs)")
     return "\n".join(lines)
+
+
+ADVICE_WORDS = {"closed": "closed", "open": "open", "open_finetuned": "fine-tuned"}
+
+
+def _advice_cell(row: pd.Series) -> str:
+    return f"{ADVICE_WORDS[row['recommended']]} {row['agreement']:.0%}"
+
+
+def _usd(value: float) -> str:
+    return f"{value / 1e3:,.1f}k" if abs(value) < 1e6 else f"{value / 1e6:,.2f}m"
+
+
+def advice_display(table: pd.DataFrame, reference: str) -> str:
+    """An enterprise's advice for a terminal: the recommended deployment and the share of
+    posterior draws agreeing, per workload, under the reference each year and in the last year
+    under every scenario; then the reference's yearly cost of each option in the first year
+    (USD), the break-even volume and the workload's tokens (millions a month)."""
+    cells = table.assign(cell=table.apply(_advice_cell, axis=1))
+    order = list(dict.fromkeys(table["workload"]))
+    mine = cells[cells["scenario"] == reference]
+    first, last = int(table["year"].min()), int(table["year"].max())
+    by_year = mine.pivot(index="workload", columns="year", values="cell").reindex(order)
+    futures = cells[cells["year"] == last].pivot(index="workload", columns="scenario",
+                                                 values="cell").reindex(order)
+    futures = futures[list(dict.fromkeys(table["scenario"]))]
+    start = mine[mine["year"] == first].set_index("workload").reindex(order)
+    costs = pd.DataFrame({
+        "closed API": start["cost_closed_usd"].map(_usd),
+        "self-hosted": start["cost_open_usd"].map(_usd),
+        "fine-tuned": start["cost_open_finetuned_usd"].map(_usd),
+        "break-even Mtok/mo": start["break_even_mtok_per_month"].map(lambda v: f"{v:,.0f}"),
+        "tokens Mtok/mo": start["mtok_per_month"].map(lambda v: f"{v:,.0f}"),
+    })
+    return "\n".join([
+        f"Recommended deployment under {reference} (share of posterior draws agreeing):",
+        by_year.to_string(), "",
+        f"In {last}, under each scenario:", futures.to_string(), "",
+        f"Yearly cost of each option in {first} under {reference} (USD; the open platform's "
+        f"team, {_usd(float(start['platform_usd'].iloc[0]))} a year, comes on top once anything "
+        "runs open):",
+        costs.to_string()])

@@ -8,6 +8,8 @@
   (:func:`~sim.views.figures.comparison.plot_comparison`);
 * :mod:`sim.views.figures.sweep`: a sweep analysis's sensitivity bars, grid heatmaps and lines,
   PRIM boxes (:func:`~sim.views.figures.sweep.plot_analysis`);
+* :mod:`sim.views.figures.advise`: an enterprise's advice: what should run where, and each
+  workload's costs by part (:func:`~sim.views.figures.advise.plot_advice`);
 * :mod:`sim.views.figures.bands`: what the trends share: band tables
   (:func:`~sim.views.figures.bands.band_table`) and drawing them on a time axis of quarters.
 

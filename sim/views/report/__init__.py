@@ -23,7 +23,9 @@ One module per concern:
 * :mod:`sim.views.report.sweep`: sweep folders (``manifest.json`` + ``design.parquet`` +
   ``results.parquet``), with the analysis when ``analysis/`` exists;
 * :mod:`sim.views.report.comparison`: comparison folders (``manifest.json`` + ``comparison.csv`` +
-  ``comparison.parquet``).
+  ``comparison.parquet``);
+* :mod:`sim.views.report.advise`: advice folders (``manifest.json`` + ``advice.json`` +
+  ``advice.csv``).
 
 Each report module declares its ``KIND`` (a test on the folder's files and a renderer);
 ``FOLDER_KINDS`` lists them in the order they are tried. HTML is built with the standard library
@@ -36,7 +38,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.views.report import comparison, run, sweep
+from sim.views.report import advise, comparison, run, sweep
 from sim.views.report.page import FolderKind
 from sim.views.report.reading import ReportError
 from sim.views.report.sweep import outcome_label
@@ -48,7 +50,7 @@ __all__ = ["FOLDER_KINDS", "METRIC_LABELS", "REPORT_NAME", "FolderKind", "Report
 REPORT_NAME = "report.html"
 
 #: Checked in order; the first kind whose ``matches`` is true renders the folder.
-FOLDER_KINDS: list[FolderKind] = [run.KIND, sweep.KIND, comparison.KIND]
+FOLDER_KINDS: list[FolderKind] = [run.KIND, sweep.KIND, comparison.KIND, advise.KIND]
 
 
 def build_report(folder: str | Path, *, targets: str | Path | None = None) -> Path:

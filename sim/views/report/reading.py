@@ -1,7 +1,7 @@
-"""Reading an output folder's files for its report: the manifest (size-capped, JSON, checked
-against the shape the reports read: :data:`MANIFEST_SHAPE`, :func:`check_shape`) and Parquet
-tables with the columns a report needs. A file that cannot be used is a :class:`ReportError`
-naming it (and the key), never a traceback.
+"""Reading an output folder's files for its report: JSON files (size-capped: :func:`read_json`),
+the manifest (checked against the shape the reports read: :data:`MANIFEST_SHAPE`,
+:func:`check_shape`) and Parquet tables with the columns a report needs. A file that cannot be
+used is a :class:`ReportError` naming it (and the key), never a traceback.
 """
 
 from __future__ import annotations
@@ -39,20 +39,26 @@ _SHAPE_WORDS = {dict: "a mapping", list: "a list", str: "text", int: "a whole nu
 def read_manifest(folder: Path) -> dict:
     """``folder/manifest.json``: a readable JSON file (at most ``MAX_MANIFEST_BYTES``) holding an
     object of :data:`MANIFEST_SHAPE`, or a :class:`ReportError` saying what is wrong."""
-    from sim.core.settings_file import ScenarioError, read_text
-
     path = folder / "manifest.json"
-    try:
-        manifest = json.loads(read_text(path, MAX_MANIFEST_BYTES))
-    except ScenarioError as error:
-        raise ReportError(str(error)) from None
-    except (ValueError, RecursionError) as error:
-        raise ReportError(f"{path}: cannot read the manifest (not JSON: {error})") from None
+    manifest = read_json(path, "the manifest")
     if not isinstance(manifest, dict):
         raise ReportError(f"{path}: not a manifest: it should hold a mapping, not "
                           f"{_json_kind(manifest)}")
     check_shape(manifest, MANIFEST_SHAPE, path)
     return manifest
+
+
+def read_json(path: Path, what: str):
+    """The value a folder's JSON file holds (a readable text file of at most
+    ``MAX_MANIFEST_BYTES``), or a :class:`ReportError` saying it cannot read ``what``."""
+    from sim.core.settings_file import ScenarioError, read_text
+
+    try:
+        return json.loads(read_text(path, MAX_MANIFEST_BYTES))
+    except ScenarioError as error:
+        raise ReportError(str(error)) from None
+    except (ValueError, RecursionError) as error:
+        raise ReportError(f"{path}: cannot read {what} (not JSON: {error})") from None
 
 
 def check_shape(value: Any, shape: Any, file: Path, where: str = "") -> None:

@@ -110,3 +110,25 @@ def stat_cell(stat: Stat | None) -> str:
         return "&ndash;"
     return (f"{number(stat.mean)}<span class=\"interval\">"
             f"{number(stat.p5)}&ndash;{number(stat.p95)}</span>")
+
+
+def usd(value: float | None) -> str:
+    """"USD 1.2m", "USD 23k", "USD 550" (a dash when unknown)."""
+    if value is None:
+        return "&ndash;"
+    if abs(value) >= 1e6:
+        return f"USD {value / 1e6:.1f}m"
+    if abs(value) >= 1e4:
+        return f"USD {value / 1e3:.0f}k"
+    if abs(value) >= 1e3:
+        return f"USD {value / 1e3:.1f}k"
+    return f"USD {value:.0f}"
+
+
+def tokens(millions: float | None) -> str:
+    """Millions of tokens a month in words: "600 million", "2.3 billion" ("never" when None)."""
+    if millions is None:
+        return "never"
+    if millions >= 1e3:
+        return f"{millions / 1e3:.3g} billion"
+    return f"{millions:.3g} million"
