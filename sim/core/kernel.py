@@ -123,7 +123,8 @@ def option_utilities(*, stakes, frontier_need, sensitivity, domain_specificity,
     """Utility of (closed, open, open_finetuned) for workloads; works on arrays and on scalars.
 
     The costs are :func:`option_costs` (USD per quarter); ``cost_scale`` is the workload's
-    utility per dollar (:func:`cost_scale`: costs weigh per million tokens); ``compliance_exposure``
+    utility per dollar (:func:`cost_scale`: costs weigh per million tokens);
+    ``compliance_exposure``
     is 1 for regulated sectors and the unregulated share otherwise; ``open_affinity`` is the
     enterprise's persistent standard-normal leaning toward running open models (strategy,
     culture, past choices), which makes open use cluster in some enterprises.
@@ -486,12 +487,12 @@ def _decide_block(block: Block, context: QuarterContext, outlook, behaviour, cap
     standing = _standing(block, active, context)
 
     # step "utilities": every active workload's utilities
-    utilities = _option_utilities(block, active, context, behaviour, capability_now)
+    utilities, per_dollar = _option_utilities(block, active, context, behaviour, capability_now)
     # step "intentions": the preferred allocation (frictions aside) under the expected market,
     # its open workloads against those running now
     planned = every_options(
         utilities if outlook is None else _option_utilities(block, active, outlook, behaviour,
-                                                            capability_outlook),
+                                                            capability_outlook)[0],
         active, enterprise_count, *_stack_terms(outlook or context, enterprises))
     plans[enterprises] = standing.existing & (_open_preferred(planned, active)
                                               > standing.open_now)
@@ -501,10 +502,7 @@ def _decide_block(block: Block, context: QuarterContext, outlook, behaviour, cap
 
     # step "choice": stack values with the migration cost of moving a deployed workload, the
     # logit choice among the stacks each chooser may take, then the allocation
-    volume = token_volume(active.terms["base_volume"], active.terms["demand_elasticity"],
-                          context.signals.token_demand_index)
-    migration = context.migration_usd[enterprises].take(active.owner) * cost_scale(volume,
-                                                                                   behaviour)
+    migration = context.migration_usd[enterprises].take(active.owner) * per_dollar
     choice = every_options(np.stack(with_migration(utilities, standing.deployment, migration)),
                            active, enterprise_count, *_stack_terms(context, enterprises))
     placed = _placed_options(choice, active, standing, *_stack_terms(context, enterprises))
@@ -582,11 +580,12 @@ def _chosen_allocation(choice: EveryOptions, placed: PlacedOptions, chosen, acti
 
 
 def _option_utilities(block: Block, active: ActiveWorkloads, context: QuarterContext, behaviour,
-                      capability) -> np.ndarray:
+                      capability) -> tuple[np.ndarray, np.ndarray]:
     """(closed, open, open_finetuned) utilities of a block's active workloads, one row each:
     :func:`option_costs` and :func:`option_utilities` written with the constant terms of
     :class:`KernelCache` and the per-enterprise terms taken per workload; same operations, same
-    order, so bit-identical. ``capability`` is :meth:`KernelCache.capability`'s answer."""
+    order, so bit-identical. ``capability`` is :meth:`KernelCache.capability`'s answer. Returns
+    the utilities and each workload's utility per dollar (:func:`cost_scale`)."""
     signals, terms, owner = context.signals, active.terms, active.owner
     enterprises, enterprise_arrays = block.enterprise_slice, block.enterprise_arrays
     utilities = np.empty((3, owner.size))
@@ -629,11 +628,11 @@ def _option_utilities(block: Block, active: ActiveWorkloads, context: QuarterCon
                    * (behaviour.base_vendor_risk + context.perceived_risk[enterprises]))
     closed_utility -= vendor_risk.take(owner)
     pressure = np.asarray(signals.regulatory_pressure)[enterprise_arrays["region"]]
-    compliance = np.multiply(terms["compliance"], pressure.take(owner), out=per_dollar)
+    compliance = np.multiply(terms["compliance"], pressure.take(owner), out=open_cost)
     compliance *= terms["exposure"]
     closed_utility -= compliance
     closed_utility += terms["taste_closed"]
-    return utilities
+    return utilities, per_dollar
 
 
 @dataclass

@@ -97,9 +97,9 @@ SIGNALS: tuple[SignalSpec, ...] = (
     SignalSpec(
         name="fixed_capability_price_usd_per_mtok", label="Price of a fixed capability",
         unit="USD per million tokens", low=0.0, high=math.inf, positive=True, panel="prices",
-        description="price of a fixed capability, the one routine work needs (GPT-3.5 level in "
-                    "early 2024), blended 3 to 1: what routine work, whose needs do not grow, "
-                    "pays; it falls about 10x a year",
+        description="price of a fixed capability, GPT-4 level (the frontier of early 2024), "
+                    "blended 3 to 1: what routine work, whose needs do not grow, pays; it falls "
+                    "about 10x a year",
         caption="the price of a fixed capability", digits=2),
     SignalSpec(
         name="gpu_rent_usd_per_hour", label="GPU rent", unit="USD per GPU-hour",
