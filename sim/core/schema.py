@@ -56,6 +56,7 @@ QuarterText = Annotated[str, Field(pattern=r"^\d{4}Q[1-4]$", description="a quar
 
 _MIX_TOLERANCE = 1e-6
 MAX_PLANNING_HORIZON = 12
+MAX_MULTIPLICATIVE_SD = 3.0  # multiplicative noise: exp(3) is a factor of 20
 MAX_MAGNITUDE = 1e12  # no setting is anywhere near; beyond it a number is a typo or an attack
 MAX_NAME_LENGTH = 100
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -311,11 +312,25 @@ class Extension(Growth):
 
 
 class Noise(Strict):
-    """Seeded AR(1) noise around the path; additive or multiplicative (log-scale)."""
+    """Seeded AR(1) noise around the path, additive or multiplicative (in log scale), folded back
+    into the signal's range at its bounds (:func:`sim.core.paths.with_noise`): a noisy path is
+    always finite and within the range, and never held at a bound."""
 
-    sd: NonNegative
-    persistence: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.7
     form: Literal["additive", "multiplicative"] = "additive"
+    sd: NonNegative = Field(description=(
+        "standard deviation of the noise: additive, in the signal's units and at most the width "
+        "of its range (wider noise would fold back and forth until the path is lost in it); "
+        f"multiplicative, in log units and at most {MAX_MULTIPLICATIVE_SD:g} (a factor of about "
+        "20 either way), so the noise itself stays far from overflowing"))
+    persistence: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.7
+
+    @field_validator("sd")
+    @classmethod
+    def _finite_factor(cls, sd: float, info: ValidationInfo) -> float:
+        if info.data.get("form") == "multiplicative" and sd > MAX_MULTIPLICATIVE_SD:
+            raise ValueError(f"{sd:g} is too large: multiplicative noise's sd must be within "
+                             f"0..{MAX_MULTIPLICATIVE_SD:g} (log units)")
+        return sd
 
 
 class Revision(Strict):
@@ -408,6 +423,22 @@ def _signal_range_errors(signal: Signal, spec: SignalSpec, key: str,
     if signal.after is not None:
         yield from _signal_range_errors(signal.after.path, spec, f"{key}.after.path",
                                         quarters[quarters >= revised_from])
+    yield from _noise_errors(signal, spec, key)
+
+
+def _noise_errors(signal: Signal, spec: SignalSpec, key: str) -> Iterator[tuple[str, str]]:
+    """(key path, problem) of a noise setting ``spec`` does not allow: additive noise wider than
+    the signal's range, or noise in a revision (noise is the whole signal's)."""
+    noise = signal.noise
+    if noise is None:
+        return
+    if key.endswith(".after.path"):
+        yield f"{key}.noise", ("noise applies to the whole signal: give it beside the signal's "
+                               "own path, not in a revision")
+    elif noise.form == "additive" and noise.sd > spec.width:
+        yield f"{key}.noise.sd", (
+            f"{noise.sd:g} is too large: additive noise's sd must be within 0..{spec.width:g}, "
+            f"the width of {spec.name}'s range {spec.low:g}..{spec.high:g}")
 
 
 # --- vendors ----------------------------------------------------------------------------------
