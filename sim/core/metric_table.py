@@ -36,6 +36,10 @@ class MetricSpec:
     "open_any" counts both open deployments); ``stack`` which share of enterprises a stack
     share is. ``unit`` is "share" for shares (0..1, shown in percent); money and token totals
     are of the market the population stands for (``population.represents``).
+    ``may_be_missing``: the metric has no value (NaN) where there is nothing to measure, such as
+    a share of a segment without workloads or a break-even that most never reach; the others
+    always have a value in each of their segments, and no metric is ever infinite
+    (:func:`sim.core.metrics.non_finite_value`).
     """
 
     name: str
@@ -46,6 +50,7 @@ class MetricSpec:
     family: str | None = None
     deployment: str | None = None
     stack: str | None = None
+    may_be_missing: bool = False
 
     @property
     def is_share(self) -> bool:
@@ -54,12 +59,14 @@ class MetricSpec:
 
 def _share(name: str, family: str, deployment: str, label: str, description: str):
     return MetricSpec(name, label, "share", "workload", description, family=family,
-                      deployment=deployment)
+                      deployment=deployment, may_be_missing=True)
 
 
 def _total(name: str, family: str, deployment: str, label: str, unit: str, description: str):
+    """A total of the market; the price paid per million tokens (spend over tokens) has no
+    value where there are no tokens."""
     return MetricSpec(name, label, unit, "workload", description, family=family,
-                      deployment=deployment)
+                      deployment=deployment, may_be_missing=family == "price_paid_usd_per_mtok")
 
 
 _COUNTED = "share of deployed workloads, by count,"
@@ -124,22 +131,22 @@ METRICS: tuple[MetricSpec, ...] = (
                "USD per million tokens", "workload",
                "closed API spend over tokens of closed work whose frontier need is at least "
                f"{FRONTIER_WORK_NEED} (coding and agents, exploratory work): the frontier "
-               "tier's price as buyers pay it"),
+               "tier's price as buyers pay it", may_be_missing=True),
     MetricSpec("workloads", "Deployed workloads", "count", "workload",
                "number of deployed workloads"),
     MetricSpec("stack_share_closed", "Enterprises closed only", "share", "enterprise",
                "share of enterprises using AI whose workloads all run on closed APIs",
-               stack="closed"),
+               stack="closed", may_be_missing=True),
     MetricSpec("stack_share_open", "Enterprises open only", "share", "enterprise",
                "share of enterprises using AI whose workloads all run on open weights",
-               stack="open"),
+               stack="open", may_be_missing=True),
     MetricSpec("stack_share_hybrid", "Enterprises hybrid", "share", "enterprise",
                "share of enterprises using AI running both closed and open workloads",
-               stack="hybrid"),
+               stack="hybrid", may_be_missing=True),
     MetricSpec("plans_to_expand_open", "Enterprises planning to expand open use", "share",
                "enterprise",
                "share of enterprises already using AI whose preferred allocation runs more open "
-               "workloads than they run now"),
+               "workloads than they run now", may_be_missing=True),
     MetricSpec("switches", "Stack switches", "count", "enterprise",
                "enterprises that changed stack this quarter"),
     MetricSpec("enterprises_using_ai", "Enterprises using AI", "count", "enterprise",
@@ -149,12 +156,12 @@ METRICS: tuple[MetricSpec, ...] = (
                "enterprise",
                "median over enterprises using AI of the monthly tokens above which self-hosting a "
                "workload of frontier need 0 costs less than the API (its GPUs and engineers, the "
-               "platform aside); none where most never break even"),
+               "platform aside); none where most never break even", may_be_missing=True),
     MetricSpec("break_even_mtok_per_month_frontier",
                "Break-even volume of a frontier workload", "million tokens per month",
                "enterprise",
                "the same for a workload of frontier need 1 (the large open model, the frontier "
-               "price)"),
+               "price)", may_be_missing=True),
     MetricSpec("vendor_events", "Vendor events", "count", "event",
                "vendor events this quarter (price changes, deprecations, policy changes, "
                "withdrawals)"),
