@@ -515,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
         args.bench_arguments = extra   # parsed by the benchmarks themselves
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    from sim.errors import UserError
+    from sim.errors import InternalError, UserError
 
     try:
         with _sigterm_as_interrupt():
@@ -523,6 +523,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as error:   # a bad input, output folder or executor: one line, exit 2
         print(f"adoptsim: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except InternalError as error:   # adoptsim's fault, e.g. a run met a non-finite number
+        print(f"adoptsim: internal error: {error}", file=sys.stderr)
+        return 1
     except OSError as error:  # the machine's fault (a full disk, a lost mount): still one line
         print(f"adoptsim: error: {error}", file=sys.stderr)
         return 1

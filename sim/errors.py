@@ -1,9 +1,11 @@
-"""The one base of every error a user can fix: :class:`UserError`.
+"""The one base of every error a user can fix, :class:`UserError`, and of adoptsim's own faults,
+:class:`InternalError`.
 
 A bad scenario or settings file, an output folder that cannot be used, an executor that cannot
 start, a folder that cannot be reported on, a path the explorer refuses: each is a subclass,
 defined beside the code that raises it. The command line catches this one type and reports it
-in one line (``adoptsim: error: ...``, exit code 2), without a traceback.
+in one line (``adoptsim: error: ...``, exit code 2), without a traceback. An
+:class:`InternalError` is reported in one line too, with exit code 1.
 
 The lowest layer: it imports nothing from the package.
 """
@@ -38,3 +40,10 @@ class UserError(Exception):
         if len(problems) > MAX_LISTED_ERRORS:
             lines.append(f"(and {len(problems) - MAX_LISTED_ERRORS} more)")
         return "\n".join(lines)
+
+
+class InternalError(Exception):
+    """A fault of adoptsim, not of its input: something the checks of the input should have
+    refused got through (for example a run met a number that is not finite). The command line
+    reports it in one line (``adoptsim: internal error: ...``, exit code 1) and writes nothing.
+    Its only argument is the message, so it crosses process boundaries intact."""

@@ -1,5 +1,5 @@
-"""Tests for sim.core.signals: deterministic path forms, extension, and seeded, bounded, aligned
-noise."""
+"""Tests for sim.core.signals: deterministic path forms, extension, and seeded, aligned noise,
+folded back into each signal's range."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from conftest import BASELINE, baseline
 
 from sim.cli import main
-from sim.core.paths import deterministic_path
+from sim.core.paths import deterministic_path, fold, with_noise
 from sim.core.quarters import parse_quarter, quarter_range
 from sim.core.scenario import ScenarioError
 from sim.core.schema import Signal
@@ -154,20 +154,83 @@ def test_multiplicative_noise_scales_the_path():
     assert np.std(np.log(ratio)) > 0.05
 
 
-def test_noise_is_clipped_to_bounds():
-    overrides = ["signals.tooling_maturity.noise={sd: 5.0, persistence: 0.0}",
-                 "signals.benchmark_gap.noise={sd: 50.0, persistence: 0.0}",
-                 "signals.regulatory_pressure.eu.noise={sd: 5.0, persistence: 0.0}"]
-    for seed in range(5):
+def test_noise_stays_within_bounds_without_mass_piled_at_the_bound():
+    """Additive noise far wider than the range is folded back into it: every value inside, and
+    no share of them held at a bound (as a clamp would pile them there)."""
+    overrides = ["signals.tooling_maturity.noise={sd: 1.0, persistence: 0.0}",
+                 "signals.benchmark_gap.noise={sd: 100.0, persistence: 0.0}",
+                 "signals.regulatory_pressure.eu.noise={sd: 1.0, persistence: 0.0}"]
+    values = {"tooling_maturity": [], "benchmark_gap": [], "regulatory_pressure": []}
+    for seed in range(20):
         result = paths(overrides, seed=seed)
-        for name, values in (("tooling_maturity", result.tooling_maturity),
-                             ("benchmark_gap", result.benchmark_gap),
-                             ("regulatory_pressure", result.regulatory_pressure[:, 0])):
-            low, high = SIGNAL_BY_NAME[name].low, SIGNAL_BY_NAME[name].high
-            assert values.min() >= low and values.max() <= high, name
-    # with such large noise, the clip is actually hit
-    result = paths(overrides, seed=0)
-    assert np.any(result.tooling_maturity == 0.0) and np.any(result.tooling_maturity == 1.0)
+        values["tooling_maturity"].append(result.tooling_maturity)
+        values["benchmark_gap"].append(result.benchmark_gap)
+        values["regulatory_pressure"].append(result.regulatory_pressure[:, 0])
+    for name, found in values.items():
+        found = np.concatenate(found)
+        spec = SIGNAL_BY_NAME[name]
+        assert found.min() >= spec.low and found.max() <= spec.high, name
+        assert not np.any((found == spec.low) | (found == spec.high)), name
+        # folded noise this wide spreads over the whole range: both ends are reached
+        assert found.min() < spec.low + 0.1 * spec.width, name
+        assert found.max() > spec.high - 0.1 * spec.width, name
+
+
+def test_multiplicative_noise_keeps_a_positive_signal_positive_and_within_its_range():
+    overrides = [f"signals.{name}.noise={{sd: 3.0, persistence: 0.5, form: multiplicative}}"
+                 for name in ("frontier_price_usd_per_mtok", "token_demand_index",
+                              "tooling_maturity")]
+    for seed in range(20):
+        result = paths(overrides, seed=seed)
+        for name in ("frontier_price_usd_per_mtok", "token_demand_index", "tooling_maturity"):
+            spec, path = SIGNAL_BY_NAME[name], getattr(result, name)
+            assert np.all(np.isfinite(path)) and np.all(path > 0), name
+            assert np.all((path >= spec.low) & (path <= spec.high)), name
+            assert not np.any(path == spec.high), name
+
+
+def test_the_fold_reflects_at_the_bounds_and_keeps_values_inside_unchanged():
+    inside = np.array([0.0, 0.25, 1.0])
+    np.testing.assert_array_equal(fold(inside, 0.0, 1.0), inside)
+    np.testing.assert_allclose(fold(np.array([1.25, -0.25, 2.5, -3.75, 1e300]), 0.0, 1.0),
+                               [0.75, 0.25, 0.5, 0.25, fold(np.array([1e300]), 0.0, 1.0)[0]])
+    assert 0.0 <= fold(np.array([1e300]), 0.0, 1.0)[0] <= 1.0
+    # only the upper bound reflects when the lower is -inf (log scale of a range from 0)
+    np.testing.assert_allclose(fold(np.array([-50.0, 0.5, 3.0]), -np.inf, 1.0), [-50.0, 0.5, -1.0])
+
+
+def test_noise_is_folded_not_clamped():
+    """A noisy value past a bound lands as far inside it as it overshot (unlike a clamp)."""
+    spec = SIGNAL_BY_NAME["tooling_maturity"]
+    signal = Signal(points={"2024Q1": 0.9}, noise={"sd": 0.5, "persistence": 0.0})
+    rng, again = np.random.default_rng(3), np.random.default_rng(3)
+    noisy = with_noise(np.full(40, 0.9), signal, rng, spec)
+    unfolded = 0.9 + 0.5 * again.standard_normal(40)
+    over, inside, twice = unfolded > 1.0, (unfolded >= 0) & (unfolded <= 1), unfolded > 2.0
+    assert (over & ~twice).any() and twice.any()
+    np.testing.assert_allclose(noisy[over & ~twice], 2.0 - unfolded[over & ~twice])
+    np.testing.assert_allclose(noisy[twice], unfolded[twice] - 2.0)   # back at 0, then up
+    np.testing.assert_array_equal(noisy[inside], unfolded[inside])
+
+
+def test_noise_sd_is_capped_naming_the_key_and_the_range():
+    with pytest.raises(ScenarioError) as error:
+        baseline("signals.benchmark_gap.noise={sd: 100.5}")
+    assert error.value.key_path == "signals.benchmark_gap.noise.sd"
+    assert "0..100" in str(error.value)
+    with pytest.raises(ScenarioError) as error:
+        baseline("signals.frontier_price_usd_per_mtok.noise={sd: 3.5, form: multiplicative}")
+    assert error.value.key_path == "signals.frontier_price_usd_per_mtok.noise.sd"
+    assert "0..3" in str(error.value)
+    baseline("signals.benchmark_gap.noise={sd: 100}",   # the caps themselves are allowed
+             "signals.frontier_price_usd_per_mtok.noise={sd: 3, form: multiplicative}")
+
+
+def test_noise_in_a_revision_is_refused():
+    """Noise is the whole signal's: in a revision's path it would be ignored."""
+    with pytest.raises(ScenarioError) as error:
+        baseline("signals.fixed_capability_price_usd_per_mtok.after.path.noise={sd: 0.1}")
+    assert error.value.key_path == "signals.fixed_capability_price_usd_per_mtok.after.path.noise"
 
 
 def test_zero_sd_noise_leaves_the_path_unchanged():

@@ -141,15 +141,16 @@ def test_ruff_finds_nothing():
 
 def test_every_error_a_user_can_fix_has_the_one_base():
     """Exceptions defined in the package derive from sim.errors.UserError (the command line's
-    exit code 2), but for two signals caught where they are raised and never shown as errors: a
-    damaged sweep run file (run again) and an explorer run a newer change superseded."""
+    exit code 2), or sim.errors.InternalError for adoptsim's own faults (exit code 1), but for
+    two signals caught where they are raised and never shown as errors: a damaged sweep run file
+    (run again) and an explorer run a newer change superseded."""
     direct = sorted(f"{name}.{node.name}" for name, path in MODULES.items()
                     for node in ast.walk(ast.parse(path.read_text()))
                     if isinstance(node, ast.ClassDef)
                     and {getattr(base, "id", "") for base in node.bases} & {"Exception",
                                                                              "BaseException"})
-    assert direct == ["sim.errors.UserError", "sim.explorer.whatif.ensemble.Cancelled",
-                      "sim.sweep.store.DamagedRun"]
+    assert direct == ["sim.errors.InternalError", "sim.errors.UserError",
+                      "sim.explorer.whatif.ensemble.Cancelled", "sim.sweep.store.DamagedRun"]
 
 
 # --- sizes ------------------------------------------------------------------------------------

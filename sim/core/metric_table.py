@@ -43,6 +43,10 @@ class MetricSpec:
     share is. ``unit`` is "share" for shares (0..1, shown in percent); money and token totals
     are of the market the population stands for (``population.represents``). ``observable``
     (given by every row, keyword only): whether a survey could measure it.
+    ``may_be_missing``: the metric has no value (NaN) where there is nothing to measure, such as
+    a share of a segment without workloads or a break-even that most never reach; the others
+    always have a value in each of their segments, and no metric is ever infinite
+    (:func:`sim.core.metrics.non_finite_value`).
     """
 
     name: str
@@ -54,6 +58,7 @@ class MetricSpec:
     deployment: str | None = None
     stack: str | None = None
     observable: bool = field(kw_only=True)
+    may_be_missing: bool = False
 
     @property
     def is_share(self) -> bool:
@@ -69,12 +74,15 @@ class MetricSpec:
 
 def _share(name: str, family: str, deployment: str, label: str, description: str):
     return MetricSpec(name, label, "share", "workload", description, family=family,
-                      deployment=deployment, observable=True)
+                      deployment=deployment, observable=True, may_be_missing=True)
 
 
 def _total(name: str, family: str, deployment: str, label: str, unit: str, description: str):
+    """A total of the market; the price paid per million tokens (spend over tokens) has no
+    value where there are no tokens."""
     return MetricSpec(name, label, unit, "workload", description, family=family,
-                      deployment=deployment, observable=True)
+                      deployment=deployment, observable=True,
+                      may_be_missing=family == "price_paid_usd_per_mtok")
 
 
 _COUNTED = "share of deployed workloads, by count,"
@@ -139,22 +147,22 @@ METRICS: tuple[MetricSpec, ...] = (
                "USD per million tokens", "workload",
                "closed API spend over tokens of closed work whose frontier need is at least "
                f"{FRONTIER_WORK_NEED} (coding and agents, exploratory work): the frontier "
-               "tier's price as buyers pay it", observable=True),
+               "tier's price as buyers pay it", observable=True, may_be_missing=True),
     MetricSpec("workloads", "Deployed workloads", "count", "workload",
                "number of deployed workloads", observable=False),
     MetricSpec("stack_share_closed", "Enterprises closed only", "share", "enterprise",
                "share of enterprises using AI whose workloads all run on closed APIs",
-               stack="closed", observable=True),
+               stack="closed", observable=True, may_be_missing=True),
     MetricSpec("stack_share_open", "Enterprises open only", "share", "enterprise",
                "share of enterprises using AI whose workloads all run on open weights",
-               stack="open", observable=True),
+               stack="open", observable=True, may_be_missing=True),
     MetricSpec("stack_share_hybrid", "Enterprises hybrid", "share", "enterprise",
                "share of enterprises using AI running both closed and open workloads",
-               stack="hybrid", observable=True),
+               stack="hybrid", observable=True, may_be_missing=True),
     MetricSpec("plans_to_expand_open", "Enterprises planning to expand open use", "share",
                "enterprise",
                "share of enterprises already using AI whose preferred allocation runs more open "
-               "workloads than they run now", observable=True),
+               "workloads than they run now", observable=True, may_be_missing=True),
     MetricSpec("switches", "Stack switches", "count", "enterprise",
                "enterprises that changed stack this quarter", observable=False),
     MetricSpec("enterprises_using_ai", "Enterprises using AI", "count", "enterprise",
@@ -164,12 +172,13 @@ METRICS: tuple[MetricSpec, ...] = (
                "enterprise",
                "median over enterprises using AI of the monthly tokens above which self-hosting a "
                "workload of frontier need 0 costs less than the API (its GPUs and engineers, the "
-               "platform aside); none where most never break even", observable=False),
+               "platform aside); none where most never break even", observable=False,
+               may_be_missing=True),
     MetricSpec("break_even_mtok_per_month_frontier",
                "Break-even volume of a frontier workload", "million tokens per month",
                "enterprise",
                "the same for a workload of frontier need 1 (the large open model, the frontier "
-               "price)", observable=False),
+               "price)", observable=False, may_be_missing=True),
     MetricSpec("vendor_events", "Vendor events", "count", "event",
                "vendor events this quarter (price changes, deprecations, policy changes, "
                "withdrawals)", observable=False),

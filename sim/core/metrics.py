@@ -7,6 +7,8 @@ margins of those small cubes. Workload sums run over the workloads that have arr
 of those deployed), in workload order; no pandas, no per-segment loops over workloads. Values are
 kept as a (quarters, metrics, segments) array per
 replication; segments a metric does not have, or with nothing to measure, stay NaN.
+:func:`non_finite_value` checks a replication's values: never infinite, and NaN only where the
+metric table allows a metric to be missing.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sim.core.kernel import CLOSED, NOT_DEPLOYED, OPTIONS, STACKS
 from sim.core.metric_table import (
     FRONTIER_WORK_NEED,
     METRIC_NAMES,
+    METRICS,
     SHARE_FAMILIES,
     TOTAL_FAMILIES,
     deployment_metric,
@@ -25,6 +28,7 @@ from sim.core.metric_table import (
 )
 from sim.core.schema import EVENT_TYPES, REGIONS, SECTOR_NAMES, SIZES, WORKLOAD_CLASSES
 from sim.core.signal_table import SIGNALS
+from sim.errors import InternalError
 
 ENTERPRISE_DIMENSIONS = (("sector", SECTOR_NAMES), ("region", REGIONS), ("size", SIZES))
 WORKLOAD_DIMENSIONS = ENTERPRISE_DIMENSIONS + (("class", WORKLOAD_CLASSES),)
@@ -38,6 +42,43 @@ _EVENT_SEGMENTS = [SEGMENTS.index(f"event={kind}") for kind in EVENT_TYPES]
 
 #: Each metric's row in a replication's (quarters, metrics, segments) values.
 METRIC_INDEX = {name: i for i, name in enumerate(METRIC_NAMES)}
+
+
+def _metric_cells() -> np.ndarray:
+    """(metrics, segments): True in the segments each metric has (by its table row's
+    ``segments``); the other cells always stay NaN."""
+    segments_of = {"workload": list(range(_WORKLOAD_SEGMENTS)),
+                   "enterprise": list(range(_ENTERPRISE_SEGMENTS)),
+                   "event": [0, *_EVENT_SEGMENTS], "signal": [0], "region": _REGION_SEGMENTS}
+    cells = np.zeros((len(METRIC_NAMES), len(SEGMENTS)), dtype=bool)
+    for row, spec in enumerate(METRICS):
+        cells[row, segments_of[spec.segments]] = True
+    return cells
+
+
+#: (metrics, segments): the segments each metric has.
+METRIC_CELLS = _metric_cells()
+#: (metrics, segments): the cells that always hold a value (the metric may not be missing).
+VALUE_REQUIRED = METRIC_CELLS & ~np.array([spec.may_be_missing for spec in METRICS])[:, None]
+
+
+class NonFiniteMetric(InternalError):
+    """A replication produced an infinite value, or no value where its metric must have one:
+    the schema should have refused the scenario (exit code 1)."""
+
+
+def non_finite_value(values: np.ndarray, quarters) -> str | None:
+    """Where a replication's ``values`` (quarters, metrics, segments; ``quarters`` their
+    labels) first hold an infinite value, or no value (NaN) in a segment of a metric that may
+    not be missing (``MetricSpec.may_be_missing``), in words naming the metric, segment and
+    quarter; None when every value is as it should be."""
+    wrong = np.isinf(values) | (np.isnan(values) & VALUE_REQUIRED)
+    if not wrong.any():
+        return None
+    quarter, metric, segment = np.argwhere(wrong)[0]
+    value = values[quarter, metric, segment]
+    return (f"{METRIC_NAMES[metric]}, segment {SEGMENTS[segment]}, quarter {quarters[quarter]} "
+            f"is {'missing (NaN)' if np.isnan(value) else f'{value:g}'}")
 
 
 def margins(cube: np.ndarray, dimensions: int) -> np.ndarray:

@@ -96,14 +96,18 @@ def _beta(rng: np.random.Generator, mean: np.ndarray | float, concentration: flo
 def ai_use_curve(scenario: Scenario, size: str) -> np.ndarray:
     """Share of a size band using generative AI at each quarter of the horizon.
 
-    A logistic diffusion rescaled to start at ``ai_use_at_start`` and approach ``ai_use_ceiling``.
+    A logistic diffusion L rescaled to start at ``ai_use_at_start`` and approach
+    ``ai_use_ceiling``: the progress ``(L(t) - L(0)) / (1 - L(0))``, computed as
+    ``1 - (1 + exp(s * y0)) / (1 + exp(s * y))`` in log scale (``y`` years from the midpoint,
+    ``s`` the steepness), which stays finite where L(0) rounds to 1 (a midpoint long before the
+    start: the band then approaches its ceiling at the rate ``s``).
     """
     band = scenario.population.sizes[size]
     start = parse_quarter(scenario.horizon.start)
     years = (np.arange(scenario.horizon.quarter_count) + start
              - parse_quarter(band.ai_use_midpoint)) / 4.0
-    logistic = 1.0 / (1.0 + np.exp(-band.ai_use_steepness * years))
-    progress = np.clip((logistic - logistic[0]) / (1.0 - logistic[0]), 0.0, 1.0)
+    steep = band.ai_use_steepness * years
+    progress = np.clip(-np.expm1(np.logaddexp(0.0, steep[0]) - np.logaddexp(0.0, steep)), 0.0, 1.0)
     return band.ai_use_at_start + (band.ai_use_ceiling - band.ai_use_at_start) * np.maximum(
         progress, 0.0
     )

@@ -49,13 +49,22 @@ WORKLOAD_CLASSES = (
 EVENT_TYPES = ("price_change", "deprecation", "policy_change", "withdrawal")
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-Positive = Annotated[float, Field(gt=0.0)]
+MIN_POSITIVE = 1e-6
+Positive = Annotated[float, Field(ge=MIN_POSITIVE)]
+"""A positive setting: at least ``MIN_POSITIVE``, a millionth of its unit (no setting is anywhere
+near). Settings divide one another (tokens per GPU-hour, a large model's size over a small one's)
+and scale volumes that costs are divided by; with a floor they cannot round to 0 or overflow."""
 NonNegative = Annotated[float, Field(ge=0.0)]
 Confidence = Literal["high", "medium", "low", "claimed", "assumption"]
 QuarterText = Annotated[str, Field(pattern=r"^\d{4}Q[1-4]$", description="a quarter, YYYYQn")]
 
 _MIX_TOLERANCE = 1e-6
 MAX_PLANNING_HORIZON = 12
+MAX_MULTIPLICATIVE_SD = 3.0  # multiplicative noise: exp(3) is a factor of 20
+MAX_VOLUME_LOG_SD = 4.0
+MAX_DEMAND_ELASTICITY = 4.0
+MAX_WORKLOADS_PER_ENTERPRISE = 1000  # initial, and new ones a year
+MAX_PRICE_MOVE = 100.0  # a vendor's price move, and its price relative to the market's
 MAX_MAGNITUDE = 1e12  # no setting is anywhere near; beyond it a number is a typo or an attack
 MAX_NAME_LENGTH = 100
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -160,10 +169,14 @@ class Size(Provenance):
     platform_staff_multiplier: Positive = Field(
         description="scales the engineers an open platform needs (economics.platform_fte)")
     volume_multiplier: Positive = Field(description="scales every workload's token volume")
-    initial_workloads: NonNegative = Field(
-        description="mean extra workloads at AI entry (beyond one)"
-    )
-    new_workloads_per_year: NonNegative
+    initial_workloads: Annotated[float, Field(ge=0.0, le=MAX_WORKLOADS_PER_ENTERPRISE)] = Field(
+        description="mean extra workloads at AI entry (beyond one); at most "
+        f"{MAX_WORKLOADS_PER_ENTERPRISE:,}, more than any enterprise runs: every workload is "
+        "simulated, and its arrays held in memory")
+    new_workloads_per_year: Annotated[
+        float, Field(ge=0.0, le=MAX_WORKLOADS_PER_ENTERPRISE)] = Field(
+        description=f"mean workloads added a year; at most {MAX_WORKLOADS_PER_ENTERPRISE:,}, as "
+        "initial_workloads")
     ai_use_at_start: Share = Field(description="share using generative AI at the horizon start")
     ai_use_ceiling: Share = Field(description="share that eventually uses generative AI")
     ai_use_midpoint: QuarterText = Field(description="quarter at which half the ceiling is reached")
@@ -188,10 +201,16 @@ class WorkloadClass(Provenance):
     domain_specificity: Share = Field(description="how much fine-tuning on own data helps")
     volume_mtok_median: Positive = Field(
         description="median token volume at the horizon start, millions of tokens per quarter")
-    volume_log_sd: NonNegative = Field(description="log-normal spread of the token volume")
-    demand_elasticity: NonNegative = Field(
+    volume_log_sd: Annotated[float, Field(ge=0.0, le=MAX_VOLUME_LOG_SD)] = Field(
+        description="log-normal spread of the token volume; at most "
+        f"{MAX_VOLUME_LOG_SD:g}, already a factor of e^16 (9 million) between the median and a "
+        "workload 4 standard deviations above it: wider, the volumes (and the costs and "
+        "utilities made of them) overflow")
+    demand_elasticity: Annotated[float, Field(ge=0.0, le=MAX_DEMAND_ELASTICITY)] = Field(
         1.0, description="the class's tokens grow as the token demand index raised to this "
-        "power (above 1: faster than the average workload, as coding and agents did)")
+        "power (above 1: faster than the average workload, as coding and agents did); at most "
+        f"{MAX_DEMAND_ELASTICITY:g}, so that the index at the top of its range (1e6) still "
+        "gives a finite volume")
     attribute_spread: NonNegative = Field(
         0.1, description="standard deviation of each workload's stakes/sensitivity/domain draws")
 
@@ -211,7 +230,10 @@ class Population(Strict):
     workload_classes: dict[str, WorkloadClass]
     ml_capacity_concentration: Positive = Field(
         description="beta concentration of ML capacity around its size mean")
-    risk_aversion_mean: Annotated[float, Field(gt=0.0, lt=1.0)]
+    risk_aversion_mean: Annotated[float, Field(ge=MIN_POSITIVE, le=1.0 - MIN_POSITIVE)] = Field(
+        description=f"mean risk aversion, within {MIN_POSITIVE:g} of neither end: a beta draw "
+        "with parameters the mean, and one minus it, times the concentration, which must not "
+        "round to 0")
     risk_aversion_concentration: Positive
     regulated_privacy_multiplier: Positive = Field(
         description="how much more often regulated sectors' workloads are privacy-sensitive")
@@ -311,11 +333,25 @@ class Extension(Growth):
 
 
 class Noise(Strict):
-    """Seeded AR(1) noise around the path; additive or multiplicative (log-scale)."""
+    """Seeded AR(1) noise around the path, additive or multiplicative (in log scale), folded back
+    into the signal's range at its bounds (:func:`sim.core.paths.with_noise`): a noisy path is
+    always finite and within the range, and never held at a bound."""
 
-    sd: NonNegative
-    persistence: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.7
     form: Literal["additive", "multiplicative"] = "additive"
+    sd: NonNegative = Field(description=(
+        "standard deviation of the noise: additive, in the signal's units and at most the width "
+        "of its range (wider noise would fold back and forth until the path is lost in it); "
+        f"multiplicative, in log units and at most {MAX_MULTIPLICATIVE_SD:g} (a factor of about "
+        "20 either way), so the noise itself stays far from overflowing"))
+    persistence: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.7
+
+    @field_validator("sd")
+    @classmethod
+    def _finite_factor(cls, sd: float, info: ValidationInfo) -> float:
+        if info.data.get("form") == "multiplicative" and sd > MAX_MULTIPLICATIVE_SD:
+            raise ValueError(f"{sd:g} is too large: multiplicative noise's sd must be within "
+                             f"0..{MAX_MULTIPLICATIVE_SD:g} (log units)")
+        return sd
 
 
 class Revision(Strict):
@@ -408,9 +444,31 @@ def _signal_range_errors(signal: Signal, spec: SignalSpec, key: str,
     if signal.after is not None:
         yield from _signal_range_errors(signal.after.path, spec, f"{key}.after.path",
                                         quarters[quarters >= revised_from])
+    yield from _noise_errors(signal, spec, key)
+
+
+def _noise_errors(signal: Signal, spec: SignalSpec, key: str) -> Iterator[tuple[str, str]]:
+    """(key path, problem) of a noise setting ``spec`` does not allow: additive noise wider than
+    the signal's range, or noise in a revision (noise is the whole signal's)."""
+    noise = signal.noise
+    if noise is None:
+        return
+    if key.endswith(".after.path"):
+        yield f"{key}.noise", ("noise applies to the whole signal: give it beside the signal's "
+                               "own path, not in a revision")
+    elif noise.form == "additive" and noise.sd > spec.width:
+        yield f"{key}.noise.sd", (
+            f"{noise.sd:g} is too large: additive noise's sd must be within 0..{spec.width:g}, "
+            f"the width of {spec.name}'s range {spec.low:g}..{spec.high:g}")
 
 
 # --- vendors ----------------------------------------------------------------------------------
+
+PriceMove = Annotated[float, Field(
+    ge=1.0 / MAX_PRICE_MOVE, le=MAX_PRICE_MOVE,
+    description=f"a price multiplier, within {1.0 / MAX_PRICE_MOVE:g}..{MAX_PRICE_MOVE:g}: a "
+    "vendor's price relative to the market's stays within those bounds too (folded back)")]
+
 
 class Hazards(Strict):
     """Per-quarter probability of each kind of vendor event."""
@@ -443,10 +501,14 @@ class EventEffect(Provenance):
 
 class PriceChange(EventEffect):
     """A random price move of one vendor relative to the market's tier prices (which carry the
-    trend): a multiplier drawn log-uniformly between the bounds."""
+    trend): a multiplier drawn log-uniformly between the bounds, each within
+    1/MAX_PRICE_MOVE..MAX_PRICE_MOVE. A vendor's price relative to the market, the product of
+    its moves (random and scheduled), is folded back in log scale at 1/MAX_PRICE_MOVE and
+    MAX_PRICE_MOVE (:func:`sim.core.vendors.relative_price`), so however many moves a long
+    horizon brings it stays finite, and never sticks at a bound."""
 
-    multiplier_low: Positive = 0.5
-    multiplier_high: Positive = 1.5
+    multiplier_low: PriceMove = 0.5
+    multiplier_high: PriceMove = 1.5
 
     @model_validator(mode="after")
     def _bounds(self) -> PriceChange:
@@ -471,7 +533,7 @@ class ScheduledEvent(Strict):
     quarter: QuarterText
     vendor: str
     type: Literal["price_change", "deprecation", "policy_change", "withdrawal"]
-    price_multiplier: Positive | None = None
+    price_multiplier: PriceMove | None = None
     region: Literal["all", "eu", "north_america", "apac"] = "all"
     note: str | None = None
 
@@ -509,9 +571,10 @@ class Economics(Provenance):
 
     small_model: OpenModel
     large_model: OpenModel
-    utilisation_floor: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
-        description="share of provisioned GPU time a deployment keeps busy with tooling at 0")
-    utilisation_ceiling: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+    utilisation_floor: Annotated[float, Field(ge=MIN_POSITIVE, le=1.0)] = Field(
+        description="share of provisioned GPU time a deployment keeps busy with tooling at 0 "
+        f"(at least {MIN_POSITIVE:g}: the GPU-hours a volume takes divide by it)")
+    utilisation_ceiling: Annotated[float, Field(ge=MIN_POSITIVE, le=1.0)] = Field(
         description="the same with tooling at 1 (batching, autoscaling)")
     serverless_price_factor: Annotated[float, Field(ge=1.0)] = Field(
         description="a serverless provider's price for serving open weights over the GPU rent "

@@ -28,12 +28,29 @@ SIGNAL_PANELS = {
 }
 
 
+#: The range of the prices and rents (USD): from a trillionth of a dollar, effectively free (the
+#: baseline's price of a fixed capability, halving every year from 2026, reaches it only after
+#: 2055), to 10,000, over 30 times the dearest list price per million tokens ever charged and
+#: over 1,000 times a GPU-hour's rent. The model divides by prices (break-even volumes, the
+#: frontier's premium over a fixed capability), so they stay away from 0.
+USD_LOW, USD_HIGH = 1e-12, 1e4
+#: The range of the indices relative to 2024Q1 (serving efficiency, tokens per workload): a
+#: thousandth to a million, which tokens per workload growing 50% a year from 2030 reach only
+#: after 2050. Workloads' tokens are the token index raised to their class's demand elasticity
+#: (at most 4), and GPU-hours divide by the efficiency index, so both ends bound a volume.
+INDEX_LOW, INDEX_HIGH = 1e-3, 1e6
+
+
 @dataclass(frozen=True)
 class SignalSpec:
     """One signal.
 
     ``low``..``high`` is the range every value of the path must lie in (a scenario whose path
-    leaves it is an error, never clamped); ``positive`` excludes ``low`` itself. A ``regional``
+    leaves it is an error, never clamped; noise is folded back into it, see
+    :func:`sim.core.paths.with_noise`). Both ends are finite, so every path is: the model
+    raises indices to powers and divides by prices and indices. A ``positive`` signal is a
+    positive quantity (a price, an index) whose ``low`` is above 0: a floor far below any
+    plausible value, which keeps the ratios and logarithms the model takes finite. A ``regional``
     signal has one path per region (``signals.<name>.<region>``). ``panel`` names the panel of
     the signals figure that draws it (:data:`SIGNAL_PANELS`). The run report's caption of that
     figure says how the signal moved over the horizon when ``caption`` names it (a noun phrase;
@@ -58,17 +75,25 @@ class SignalSpec:
         """The metric that records the signal's value each quarter."""
         return f"signal_{self.name}"
 
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low < self.high):
+            raise ValueError(f"signal {self.name}: its range must be finite, low below high")
+        if self.positive and self.low <= 0:
+            raise ValueError(f"signal {self.name}: a positive signal's low must be above 0")
+
     @property
     def range_text(self) -> str:
-        """The allowed range in words, for error messages: "within 0..1", "above 0"."""
-        if math.isinf(self.high):
-            return f"above {self.low:g}" if self.positive else f"at least {self.low:g}"
+        """The allowed range in words, for error messages: "within 0..1"."""
         return f"within {self.low:g}..{self.high:g}"
+
+    @property
+    def width(self) -> float:
+        """``high - low``: the largest standard deviation additive noise may have."""
+        return self.high - self.low
 
     def allows(self, value: float) -> bool:
         """Whether ``value`` lies in the signal's range (NaN never does)."""
-        above = value > self.low if self.positive else value >= self.low
-        return bool(above and value <= self.high)
+        return bool(self.low <= value <= self.high)
 
 
 SIGNALS: tuple[SignalSpec, ...] = (
@@ -89,32 +114,32 @@ SIGNALS: tuple[SignalSpec, ...] = (
         description="closed models' lead on complex multi-step reasoning, points"),
     SignalSpec(
         name="frontier_price_usd_per_mtok", label="Frontier closed price",
-        unit="USD per million tokens", low=0.0, high=math.inf, positive=True, panel="prices",
+        unit="USD per million tokens", low=USD_LOW, high=USD_HIGH, positive=True, panel="prices",
         description="list price of the flagship closed tier that work needing the frontier "
                     "buys, blended 3 input tokens to 1 output token; it barely moves while the "
                     "price of a fixed capability collapses",
         caption="the frontier closed price", digits=2),
     SignalSpec(
         name="fixed_capability_price_usd_per_mtok", label="Price of a fixed capability",
-        unit="USD per million tokens", low=0.0, high=math.inf, positive=True, panel="prices",
+        unit="USD per million tokens", low=USD_LOW, high=USD_HIGH, positive=True, panel="prices",
         description="price of a fixed capability, GPT-4 level (the frontier of early 2024), "
                     "blended 3 to 1: what routine work, whose needs do not grow, pays; it falls "
                     "about 10x a year",
         caption="the price of a fixed capability", digits=2),
     SignalSpec(
         name="gpu_rent_usd_per_hour", label="GPU rent", unit="USD per GPU-hour",
-        low=0.0, high=math.inf, positive=True, panel="hosting",
+        low=USD_LOW, high=USD_HIGH, positive=True, panel="hosting",
         description="rent of one data-centre inference GPU (H100 class) for an hour: the "
                     "hardware side of self-hosting",
         caption="GPU rent", digits=2),
     SignalSpec(
         name="serving_efficiency_index", label="Tokens served per GPU-hour",
-        unit="index, 2024Q1 = 1", low=0.0, high=math.inf, positive=True, panel="growth",
+        unit="index, 2024Q1 = 1", low=INDEX_LOW, high=INDEX_HIGH, positive=True, panel="growth",
         description="tokens one GPU serves in an hour relative to 2024Q1 (newer hardware, "
                     "serving software)"),
     SignalSpec(
         name="token_demand_index", label="Tokens per workload", unit="index, 2024Q1 = 1",
-        low=0.0, high=math.inf, positive=True, panel="growth",
+        low=INDEX_LOW, high=INDEX_HIGH, positive=True, panel="growth",
         description="tokens a workload uses relative to 2024Q1: longer prompts, reasoning and "
                     "agents (each class grows as this index raised to its demand elasticity)",
         caption="tokens per workload", digits=1),

@@ -57,13 +57,10 @@ def signal_paths(scenario: Scenario, rng: np.random.Generator) -> SignalPaths:
 
     Each signal consumes the same number of draws from ``rng`` whether or not it has noise, so
     switching noise on for one signal leaves every other signal's draws in place. Noise never
-    takes a path outside its signal's range: the noisy value is held at the range's bounds.
+    takes a path outside its signal's range: it is folded back at the range's bounds
+    (:func:`sim.core.paths.with_noise`), never held there.
     """
     start = parse_quarter(scenario.horizon.start)
     quarters = np.arange(start, start + scenario.horizon.quarter_count, dtype=float)
-
-    def evaluate(spec, signal) -> np.ndarray:
-        noisy = with_noise(deterministic_path(signal, quarters), signal, rng)
-        return np.clip(noisy, spec.low, spec.high)
-
-    return _collect(scenario, evaluate)
+    return _collect(scenario, lambda spec, signal: with_noise(
+        deterministic_path(signal, quarters), signal, rng, spec))

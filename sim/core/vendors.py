@@ -9,7 +9,9 @@ may draw each kind of event (per-quarter hazards), and the scenario may schedule
   their stack when the event type forces one, and part of the migration cost of moving
   their workloads waived (they must re-engineer anyway);
 * raises perceived vendor risk for everyone else by a smaller ``spillover`` share;
-* a price change multiplies the vendor's price; a withdrawal removes the vendor from a region and
+* a price change multiplies the vendor's price (relative to the market's tier prices, which
+  stays within 1/``MAX_PRICE_MOVE``..``MAX_PRICE_MOVE``: a move beyond is folded back, in log
+  scale, :func:`relative_price`); a withdrawal removes the vendor from a region and
   its customers there move to another vendor (not in a region where it is the last vendor).
 
 Perceived risk decays geometrically (``risk_decay`` per quarter). Draws come from the
@@ -22,10 +24,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.core.paths import fold
 from sim.core.quarters import parse_quarter
-from sim.core.schema import EVENT_TYPES, REGIONS, Scenario
+from sim.core.schema import EVENT_TYPES, MAX_PRICE_MOVE, REGIONS, Scenario
 
 ALL_REGIONS = -1
+
+
+def relative_price(multiplier: float) -> float:
+    """A vendor's price relative to the market's after a move took it to ``multiplier``:
+    unchanged within 1/MAX_PRICE_MOVE..MAX_PRICE_MOVE, folded back at the bounds in log scale
+    beyond (a move that would take it 2x past a bound leaves it 2x inside), so however many
+    moves a run brings, the price stays finite."""
+    low = 1.0 / MAX_PRICE_MOVE
+    if low <= multiplier <= MAX_PRICE_MOVE:
+        return multiplier
+    bound = np.log(MAX_PRICE_MOVE)
+    folded = np.exp(fold(np.array([np.log(multiplier)]), -bound, bound))
+    return float(np.clip(folded[0], low, MAX_PRICE_MOVE))   # rounding only
 
 
 @dataclass
@@ -100,8 +116,9 @@ class VendorMarket:
         self, event: VendorEvent, customers: np.ndarray, uniforms: np.ndarray
     ) -> np.ndarray:
         """Remove the vendor from the event's region(s) and move its customers there to another
-        vendor available in their region, by market share. A region where it is the last vendor
-        keeps it. Returns the customers that moved."""
+        vendor available in their region, by market share (equally if none of them has a
+        share). A region where it is the last vendor keeps it. Returns the customers that
+        moved."""
         regions = range(len(REGIONS)) if event.region == ALL_REGIONS else [event.region]
         moved = np.zeros_like(customers)
         for region in regions:
@@ -112,6 +129,8 @@ class VendorMarket:
             self.available[event.vendor, region] = False
             here = customers & (self.region == region)
             shares = np.where(remaining, self.market_share, 0.0)
+            if shares.sum() == 0:   # the vendors left have no market share: equally
+                shares = remaining.astype(float)
             cumulative = np.cumsum(shares / shares.sum())
             self.customer_vendor[here] = np.minimum(
                 np.searchsorted(cumulative, uniforms[here], side="right"), len(self.names) - 1)
@@ -139,7 +158,8 @@ class VendorMarket:
                 if not customers.any():
                     continue
             if event.type == "price_change":
-                self.price_multiplier[event.vendor] *= event.price_multiplier
+                self.price_multiplier[event.vendor] = relative_price(
+                    self.price_multiplier[event.vendor] * event.price_multiplier)
             self.perceived_risk += np.where(customers, effect.severity,
                                             effect.severity * self.effects.spillover)
             if effect.forced_review:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core.metric_table import METRIC_NAMES
-from sim.core.metrics import SEGMENTS
+from sim.core.metrics import SEGMENTS, NonFiniteMetric, non_finite_value
 from sim.core.model import AdoptionModel
 from sim.core.posterior import replication_scenario
 from sim.core.schema import Scenario
@@ -32,8 +32,20 @@ def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequen
 def simulate(scenario: Scenario, seed: int | np.random.SeedSequence, engine: str = "vectorized",
              quarters: int | None = None) -> np.ndarray:
     """One replication: build the model, run its first ``quarters`` (default all), return its
-    metric values. Stopping early gives exactly the first quarters of the full run."""
-    return AdoptionModel(scenario, seed=seed, engine=engine).run(quarters)
+    metric values. Stopping early gives exactly the first quarters of the full run.
+
+    Raises :class:`sim.core.metrics.NonFiniteMetric` (an internal error, exit code 1) naming
+    the metric, segment and quarter if a value is infinite, or missing where its metric must
+    have one: the schema bounds every setting so that this cannot happen, and nothing is
+    written from such a run."""
+    values = AdoptionModel(scenario, seed=seed, engine=engine).run(quarters)
+    done = values.shape[0] if quarters is None else min(quarters, values.shape[0])
+    problem = non_finite_value(values[:done], scenario.quarters)
+    if problem is not None:
+        raise NonFiniteMetric(f"a replication met a number that is not finite: {problem}. "
+                              "The scenario's checks should have refused it: please report "
+                              "this with the scenario")
+    return values
 
 
 def _simulate_task(task: tuple[Scenario, np.random.SeedSequence]) -> np.ndarray:
