@@ -57,6 +57,8 @@ def generators(root: Path, parser: argparse.ArgumentParser) -> dict[str, Callabl
         "entries": lambda path: odd.entries_table(baseline(), path),
         "inputs": lambda: odd.input_data(baseline()),
         "panel": lambda: odd.panel(root),
+        "priors": lambda: odd.priors(root),
+        "sweeps": lambda: tables.sweep_examples(root),
     }
 
 

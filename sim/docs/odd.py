@@ -210,3 +210,13 @@ def panel(root: Path) -> str:
                      target.confidence))
     return table(["what was counted", "metric", "quarter", "observed", "source", "confidence"],
                  rows)
+
+
+def priors(root: Path) -> str:
+    """The calibration's free parameters and their uniform priors (``scenarios/targets.yaml``)."""
+    from sim.calibration import load_targets
+
+    parameters = load_targets(root / "scenarios" / "targets.yaml").calibration.parameters
+    return table(["free parameter", "unit", "prior (uniform)", "meaning"],
+                 [(code(name), _key(name).unit, f"[{prior.low:g}, {prior.high:g}]",
+                   _key(name).description) for name, prior in parameters.items()])

@@ -137,3 +137,23 @@ def cli_reference(parser: argparse.ArgumentParser) -> str:
             body.append(f"Its options are its own: `{parser.prog} {name} --help` lists them.")
         sections.append("\n".join(body))
     return "\n\n".join(sections)
+
+
+# --- the shipped sweeps -----------------------------------------------------------------------
+
+def sweep_examples(root) -> str:
+    """Each sweep file under ``scenarios/sweeps/``: what it varies, its design and size, its
+    outcomes and the PRIM questions it asks, read from the file."""
+    from sim.sweep import load_sweep
+
+    rows = []
+    for path in sorted((root / "scenarios" / "sweeps").glob("*.yaml")):
+        sweep = load_sweep(path)
+        spec = sweep.spec
+        varied = "; ".join(parameter.label or name for name, parameter in spec.parameters.items())
+        prim = "; ".join(code(entry.condition) for entry in spec.analysis.prim)
+        rows.append((code(f"scenarios/sweeps/{path.name}"), spec.description, varied,
+                     f"{spec.design.method}, {len(sweep.design) * spec.replications} runs "
+                     f"({len(sweep.design)} points x {spec.replications} replications)",
+                     ", ".join(code(outcome) for outcome in spec.outcomes), prim))
+    return table(["file", "question", "varies", "design", "outcomes", "PRIM conditions"], rows)
