@@ -96,6 +96,7 @@ def _field_keys(path: str, field: FieldInfo, seen: tuple) -> Iterator[Key]:
     if origin is list and _model(typing.get_args(annotation)[0]) is not None:
         item = _model(typing.get_args(annotation)[0])
         yield Key(path, "list of blocks", "", _default(field), "", description or _summary(item))
+        yield Key(f"{path}[]", "block", "", "", "", _summary(item))
         yield from _model_keys(item, f"{path}[].", (*seen, item))
         return
     kind, allowed = _kind(annotation, (*field.metadata, *_metadata(field.annotation)))
@@ -116,6 +117,7 @@ def _mapping_keys(path: str, field: FieldInfo, annotation, seen: tuple) -> Itera
               description or (_summary(value_model) if value_model else ""))
     entry = f"{path}.<{placeholder}>"
     if value_model is not None:
+        yield Key(entry, "block", allowed, "", "", f"one entry of {path}")
         yield from _model_keys(value_model, f"{entry}.", (*seen, value_model))
     else:
         kind, bounds = _kind(_unwrap(value_type), _metadata(value_type))
@@ -132,6 +134,10 @@ def _signal_keys(field: FieldInfo) -> Iterator[Key]:
                 if spec.regional else "signal path")
         yield Key(f"signals.{spec.name}", kind, spec.range_text, _default(signal_field),
                   spec.unit, signal_field.description or spec.description)
+        if spec.regional:
+            yield Key(f"signals.{spec.name}.<region>", "signal path",
+                      ", ".join(f"`{region}`" for region in schema.REGIONS), "required",
+                      spec.unit, f"the region's path, with the keys of `{SIGNAL}`")
     yield Key(SIGNAL, "signal path", "", "", "the signal's unit", _summary(schema.Signal))
     yield from _model_keys(schema.Signal, f"{SIGNAL}.", (schema.Signal,))
 

@@ -54,15 +54,20 @@ class Baseline:
     priors: dict[str, tuple[float, float]]
 
     def calibrated(self, path: str) -> str:
-        """How the calibration set ``path``, or "" if it did not."""
+        """How the calibration set ``path`` and the keys under it, or "" if it did not."""
         posterior = self.scenario.posterior
-        if posterior is None or path not in posterior.parameters:
+        if posterior is None:
             return ""
-        column = np.asarray(posterior.draws)[:, posterior.parameters.index(path)]
-        low, high = np.percentile(column, [5, 95])
-        prior = self.priors.get(path)
-        within = f"; prior [{prior[0]:g}, {prior[1]:g}]" if prior else ""
-        return f"calibrated: posterior median, 90% of draws in [{low:.3g}, {high:.3g}]{within}"
+        notes = []
+        for index, name in enumerate(posterior.parameters):
+            if name != path and not name.startswith(f"{path}."):
+                continue
+            low, high = np.percentile(np.asarray(posterior.draws)[:, index], [5, 95])
+            prior = self.priors.get(name)
+            within = f"; prior [{prior[0]:g}, {prior[1]:g}]" if prior else ""
+            notes.append(f"{name.removeprefix(path).lstrip('.')} calibrated: posterior median, "
+                         f"90% of draws in [{low:.3g}, {high:.3g}]{within}".lstrip())
+        return "; ".join(notes)
 
 
 def load_baseline(root: Path) -> Baseline:
@@ -151,7 +156,7 @@ def entries_table(baseline: Baseline, path: str) -> str:
         values = dict(_leaves(mapping[name], ""))
         notes = [baseline.calibrated(f"{path}.{name}.{column}") for column in columns]
         source, confidence = _provenance(mapping[name])
-        source = "; ".join(filter(None, [source, *(f"{column} {note}" for column, note in
+        source = "; ".join(filter(None, [source, *(f"{column}: {note}" for column, note in
                                                    zip(columns, notes) if note)]))
         rows.append((code(name), *(_show(values[column]) for column in columns), source,
                      confidence))
@@ -191,7 +196,9 @@ def input_data(baseline: Baseline) -> str:
         paths = given.items() if spec.regional else [("", given)]
         for region, signal in paths:
             name = f"{spec.name}.{region}" if region else spec.name
-            rows.append((code(name), spec.unit, describe_path(signal), signal.source or "",
+            calibrated = baseline.calibrated(f"signals.{name}")
+            rows.append((code(name), spec.unit, describe_path(signal),
+                         "; ".join(filter(None, [signal.source, calibrated])),
                          signal.confidence or ""))
     return table(["signal", "unit", "baseline path", "source", "confidence"], rows)
 

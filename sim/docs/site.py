@@ -114,9 +114,9 @@ def _replace(staging: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def serve_site(folder: str | Path, *, host: str = "127.0.0.1", port: int = 8000,
-               announce=print) -> None:
-    """Serve a built site over HTTP until interrupted (its search works offline)."""
+def site_server(folder: str | Path, *, host: str = "127.0.0.1", port: int = 8000):
+    """An HTTP server of a built site's folder, bound but not yet serving (port 0: any free
+    one); :class:`DocsError` when the address cannot be had."""
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
     class Quiet(SimpleHTTPRequestHandler):
@@ -124,10 +124,15 @@ def serve_site(folder: str | Path, *, host: str = "127.0.0.1", port: int = 8000,
             pass
 
     try:
-        server = ThreadingHTTPServer((host, port), partial(Quiet, directory=str(folder)))
+        return ThreadingHTTPServer((host, port), partial(Quiet, directory=str(folder)))
     except OSError as error:
         raise DocsError(f"cannot listen on {host}:{port} ({error.strerror}); choose another "
                         "--host or --port") from None
-    with server:
+
+
+def serve_site(folder: str | Path, *, host: str = "127.0.0.1", port: int = 8000,
+               announce=print) -> None:
+    """Serve a built site over HTTP until interrupted (its search works offline)."""
+    with site_server(folder, host=host, port=port) as server:
         announce(f"adoptsim docs: http://{host}:{server.server_address[1]}/  (Ctrl-C to stop)")
         server.serve_forever()

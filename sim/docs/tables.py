@@ -39,12 +39,14 @@ def code(text: str) -> str:
 def scenario_key_reference(keys: list[Key] | None = None) -> str:
     """Every scenario key, one table per top-level block."""
     keys = scenario_keys() if keys is None else keys
+    sizes = {key.block: sum(other.block == key.block for other in keys) for key in keys}
     blocks: dict[str, list[Key]] = {}
-    for key in keys:
-        blocks.setdefault(key.block, []).append(key)
+    for key in keys:   # keys without a block of their own go together, first
+        blocks.setdefault(key.block if sizes[key.block] > 1 else "", []).append(key)
     sections = []
     for block, rows in blocks.items():
-        sections.append(f"### `{block}`\n\n" + table(
+        title = f"`{block}`" if block else "The scenario itself"
+        sections.append(f"### {title}\n\n" + table(
             ["key", "type", "allowed", "default", "unit", "description"],
             [(code(key.path), key.kind, key.allowed, key.default, key.unit, key.description)
              for key in rows]))
