@@ -37,6 +37,7 @@ PLACEHOLDERS = {
 }
 #: Where the form every signal path takes is described.
 SIGNAL = "signals.<signal>"
+_QUARTER = r"^\d{4}Q[1-4]$"   # the pattern of schema.QuarterText
 
 
 @dataclass(frozen=True)
@@ -203,8 +204,7 @@ def _model(annotation) -> type[BaseModel] | None:
 
 
 def _is_quarter(annotation) -> bool:
-    return any(getattr(item, "pattern", None) == r"^\d{4}Q[1-4]$"
-               for item in _metadata(annotation))
+    return any(getattr(item, "pattern", None) == _QUARTER for item in _metadata(annotation))
 
 
 def _kind(annotation, metadata) -> tuple[str, str]:
@@ -215,7 +215,7 @@ def _kind(annotation, metadata) -> tuple[str, str]:
         return "true or false", ""
     if annotation is str:
         pattern = next((item.pattern for item in metadata if getattr(item, "pattern", None)), "")
-        if pattern == r"^\d{4}Q[1-4]$":
+        if pattern == _QUARTER:
             return "quarter", "YYYYQn"
         return "text", ""
     if typing.get_origin(annotation) is list:
