@@ -3,7 +3,9 @@ holds one idea, the command line (a handler per command and the one argument par
 why it is long.
 
 Library modules are imported inside the command handlers so that ``adoptsim --help`` starts
-instantly. A bad scenario exits with code 2 and one readable message, without a traceback.
+instantly. A bad scenario exits with code 2 and one readable message, without a traceback. The
+module holds one idea, the command line (a thin handler per command, and the parser), which is
+why it is long.
 """
 
 from __future__ import annotations
@@ -333,6 +335,27 @@ def command_explore(args) -> int:
     return 0
 
 
+def command_docs(args) -> int:
+    """Build the documentation site strictly into OUT/site; with --serve, serve it."""
+    import importlib.util
+
+    if importlib.util.find_spec("mkdocs") is None:
+        print('adoptsim: error: the documentation needs MkDocs: pip install -e ".[docs]"',
+              file=sys.stderr)
+        return EXIT_USER_ERROR
+    from sim.docs import build_site, serve_site
+
+    built = build_site(args.out)
+    notebooks = ", ".join(f"{name} {seconds:.0f} s"
+                          for name, seconds in built.notebook_seconds.items())
+    print(f"Site: {built.folder} (built in {built.seconds:.0f} s; notebooks run: {notebooks})")
+    if args.serve:
+        serve_site(built.folder, host=args.host, port=args.port)
+    else:
+        print(f"Open {built.folder / 'index.html'}, or serve it: adoptsim docs --serve")
+    return 0
+
+
 BENCHMARKS = Path("tests", "benchmarks", "run.py")
 
 
@@ -499,6 +522,17 @@ def build_parser() -> argparse.ArgumentParser:
     explore.add_argument("--replications", type=positive_int, default=8,
                          help="replications per what-if ensemble (default: 8)")
     explore.set_defaults(handler=command_explore)
+
+    docs = commands.add_parser("docs", help="build the documentation site (strictly, notebooks "
+                                            "executed) into OUT/site, and with --serve serve it")
+    docs.add_argument("--serve", action="store_true",
+                      help="serve the built site on this machine until Ctrl-C")
+    docs.add_argument("--out", default="outputs",
+                      help="output folder; the site goes to OUT/site (default: outputs)")
+    docs.add_argument("--host", default="127.0.0.1", help="address to serve on "
+                      "(default: 127.0.0.1, this machine only)")
+    docs.add_argument("--port", type=int, default=8000, help="port to serve on (default: 8000)")
+    docs.set_defaults(handler=command_docs)
 
     bench = commands.add_parser("bench", add_help=False,
                                 help="time the model at 2,000 to 100,000 enterprises and write "

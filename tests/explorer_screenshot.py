@@ -1,5 +1,6 @@
 """Start ``adoptsim explore`` and drive it in headless Chromium: the helpers the browser test
-(``test_explorer_browser.py``) uses, and the script that regenerates the README's screenshot.
+(``test_explorer_browser.py``) uses, and the script that regenerates the explorer's screenshot
+(in the strategist guide, docs/guides/strategist.md).
 
     python tests/explorer_screenshot.py            # writes docs/explorer.png
 

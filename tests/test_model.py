@@ -269,13 +269,14 @@ def test_step_docstring_describes_the_steps_in_step_order():
 
 
 def test_steps_are_referred_to_by_names_of_the_step_order():
-    """Wherever the code, the tests or the README name a step (step "intentions", steps
+    """Wherever the code, the tests, the README or the docs name a step (step "intentions", steps
     "utilities" and "choice"), the name is one of ``STEP_ORDER``; no step is referred to by
     number."""
     root = BASELINE.parents[1]
     sources = [*sorted((root / "sim").rglob("*.py")), *sorted((root / "tests").rglob("*.py"))]
     texts = [path.read_text() for path in sources]
-    texts.append((root / "README.md").read_text())
+    texts += [path.read_text() for path in [root / "README.md",
+                                            *sorted((root / "docs").rglob("*.md"))]]
     cited = {name for text in texts
              for mention in re.findall(r'\bsteps?\s+((?:"\w+"(?:,?\s+and\s+|,\s+)?)+)', text)
              for name in re.findall(r'"(\w+)"', mention)}

@@ -5,7 +5,8 @@ parser) and a module over 500 lines says in its docstring which one idea it hold
 Layers, lowest first (a module may import its own layer and those below, never above):
 errors (the user-error base) and core (the model) < running (replications, executors, outputs) <
 sweep, calibration, analysis, advise (one enterprise's advice, as tables) < views (figures and
-reports) < workflows (what the CLI and notebooks call) < cli.
+reports) < workflows (what the CLI and notebooks call), explorer, docs (the documentation site)
+< cli.
 Checked from the source (every import, including those inside functions and the lazy export
 tables), so a lazy import cannot hide a circle.
 """
@@ -20,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "sim"
 LAYERS = {"errors": 0, "core": 0, "lazy": 0, "running": 1, "sweep": 2, "calibration": 2,
-          "analysis": 2, "advise": 2, "views": 3, "workflows": 4, "explorer": 4, "cli": 5,
-          "bench": 5, "__main__": 5}
+          "analysis": 2, "advise": 2, "views": 3, "workflows": 4, "explorer": 4, "docs": 4,
+          "cli": 5, "bench": 5, "__main__": 5}
 
 
 def module_name(path: Path) -> str:

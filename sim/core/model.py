@@ -39,10 +39,10 @@ STREAMS = (
     "mesa",
 )
 ENGINES = ("vectorized", "reference")
-# The steps of a quarter, in the order AdoptionModel.step runs them (its docstring says what each
-# does). The code and its documentation refer to a step by one of these names, never by number.
 STEP_ORDER = ("signals", "vendor_events", "arrivals", "utilities", "intentions", "reviews",
               "choice", "metrics")
+"""The steps of a quarter, in the order AdoptionModel.step runs them (its docstring says what each
+does). The code and its documentation refer to a step by one of these names, never by number."""
 
 
 def random_streams(seed: int | np.random.SeedSequence) -> dict[str, np.random.Generator]:

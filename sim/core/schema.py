@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -47,6 +48,16 @@ WORKLOAD_CLASSES = (
     "coding_agents",
 )
 EVENT_TYPES = ("price_change", "deprecation", "policy_change", "withdrawal")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A setting's unit, kept in its field's metadata: ``Annotated[float, Unit("USD per
+    year")]``. The documentation's key reference and parameter tables show it (a number outside
+    0..1 must say its unit; tests/test_docs.py checks)."""
+
+    text: str
+
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 MIN_POSITIVE = 1e-6
@@ -119,8 +130,10 @@ class Strict(BaseModel):
 class Provenance(Strict):
     """Where a sourced figure comes from, so a reader can tell measured numbers from claims."""
 
-    source: str | None = None
-    confidence: Confidence | None = None
+    source: str | None = Field(None, description="where the figures of this block come from")
+    confidence: Confidence | None = Field(
+        None, description="high, medium or low: measured data; claimed: stated without primary "
+        "data; assumption: set by us")
 
 
 def _check_mix(shares: dict[str, float], what: str) -> None:
@@ -130,8 +143,10 @@ def _check_mix(shares: dict[str, float], what: str) -> None:
 
 
 class Horizon(Strict):
-    start: QuarterText = "2024Q1"
-    end: QuarterText = "2030Q4"
+    """The quarters a run reports, one step each."""
+
+    start: QuarterText = Field("2024Q1", description="first reported quarter")
+    end: QuarterText = Field("2030Q4", description="last reported quarter")
 
     @model_validator(mode="after")
     def _ordered(self) -> Horizon:
@@ -152,9 +167,10 @@ class Sector(Provenance):
     also differ in AI maturity: ``ml_capacity_shift`` moves the in-house ML capacity of the
     sector's enterprises (a technology firm has more ML engineers than a retailer of its size)."""
 
-    share: Share
-    regulated: bool
-    ml_capacity_shift: Annotated[float, Field(ge=-0.5, le=0.5)] = Field(
+    share: Share = Field(description="share of the enterprises; the sectors' shares sum to 1")
+    regulated: bool = Field(description="faces data-sovereignty duties (feels the compliance "
+        "penalty fully)")
+    ml_capacity_shift: Annotated[float, Field(ge=-0.5, le=0.5), Unit("ML capacity (0..1)")] = Field(
         0.0,
         description="added to the size band's mean ML capacity (the mean stays within 0.02..0.98)",
     )
@@ -164,23 +180,27 @@ class Size(Provenance):
     """Enterprise size band: share, in-house ML capacity, AI entry timing and portfolio
     growth."""
 
-    share: Share
-    ml_capacity_mean: Annotated[float, Field(gt=0.0, lt=1.0)]
-    platform_staff_multiplier: Positive = Field(
+    share: Share = Field(description="share of the enterprises; the bands' shares sum to 1")
+    ml_capacity_mean: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        description="mean in-house ML engineering capacity of the band's enterprises")
+    platform_staff_multiplier: Annotated[Positive, Unit("multiplier")] = Field(
         description="scales the engineers an open platform needs (economics.platform_fte)")
-    volume_multiplier: Positive = Field(description="scales every workload's token volume")
-    initial_workloads: Annotated[float, Field(ge=0.0, le=MAX_WORKLOADS_PER_ENTERPRISE)] = Field(
+    volume_multiplier: Annotated[Positive, Unit("multiplier")] = Field(
+        description="scales every workload's token volume")
+    initial_workloads: Annotated[float, Field(ge=0.0, le=MAX_WORKLOADS_PER_ENTERPRISE),
+                                 Unit("workloads")] = Field(
         description="mean extra workloads at AI entry (beyond one); at most "
         f"{MAX_WORKLOADS_PER_ENTERPRISE:,}, more than any enterprise runs: every workload is "
         "simulated, and its arrays held in memory")
     new_workloads_per_year: Annotated[
-        float, Field(ge=0.0, le=MAX_WORKLOADS_PER_ENTERPRISE)] = Field(
-        description=f"mean workloads added a year; at most {MAX_WORKLOADS_PER_ENTERPRISE:,}, as "
-        "initial_workloads")
+        float, Field(ge=0.0, le=MAX_WORKLOADS_PER_ENTERPRISE), Unit("workloads per year")] = Field(
+        description="mean workloads an enterprise using AI adds each year; at most "
+        f"{MAX_WORKLOADS_PER_ENTERPRISE:,}, as initial_workloads")
     ai_use_at_start: Share = Field(description="share using generative AI at the horizon start")
     ai_use_ceiling: Share = Field(description="share that eventually uses generative AI")
     ai_use_midpoint: QuarterText = Field(description="quarter at which half the ceiling is reached")
-    ai_use_steepness: Positive = Field(description="logistic steepness of AI entry, per year")
+    ai_use_steepness: Annotated[Positive, Unit("per year")] = Field(
+        description="logistic steepness of AI entry")
 
 
 class WorkloadClass(Provenance):
@@ -192,57 +212,65 @@ class WorkloadClass(Provenance):
     points; shares are renormalised across classes each quarter): the workload mix drifting over
     time, for example toward work that needs the closed frontier."""
 
-    share: Share
+    share: Share = Field(description="share of the workloads present at the horizon start; the "
+        "classes' shares sum to 1")
     share_path: dict[QuarterText, Share] | None = Field(
         None, description="share of newly added workloads at dated quarters")
     stakes: Share = Field(description="how much capability matters")
     frontier_need: Share = Field(description="how much complex multi-step reasoning matters")
     sensitivity: Share = Field(description="data sensitivity (drives the compliance penalty)")
     domain_specificity: Share = Field(description="how much fine-tuning on own data helps")
-    volume_mtok_median: Positive = Field(
-        description="median token volume at the horizon start, millions of tokens per quarter")
-    volume_log_sd: Annotated[float, Field(ge=0.0, le=MAX_VOLUME_LOG_SD)] = Field(
-        description="log-normal spread of the token volume; at most "
-        f"{MAX_VOLUME_LOG_SD:g}, already a factor of e^16 (9 million) between the median and a "
-        "workload 4 standard deviations above it: wider, the volumes (and the costs and "
-        "utilities made of them) overflow")
-    demand_elasticity: Annotated[float, Field(ge=0.0, le=MAX_DEMAND_ELASTICITY)] = Field(
+    volume_mtok_median: Annotated[Positive, Unit("million tokens per quarter")] = Field(
+        description="median token volume at the horizon start")
+    volume_log_sd: Annotated[float, Field(ge=0.0, le=MAX_VOLUME_LOG_SD), Unit("natural log")] = \
+        Field(description="log-normal spread of the token volume; at most "
+              f"{MAX_VOLUME_LOG_SD:g}, already a factor of e^16 (9 million) between the median "
+              "and a workload 4 standard deviations above it: wider, the volumes (and the costs "
+              "and utilities made of them) overflow")
+    demand_elasticity: Annotated[float, Field(ge=0.0, le=MAX_DEMAND_ELASTICITY),
+                                 Unit("exponent")] = Field(
         1.0, description="the class's tokens grow as the token demand index raised to this "
         "power (above 1: faster than the average workload, as coding and agents did); at most "
         f"{MAX_DEMAND_ELASTICITY:g}, so that the index at the top of its range (1e6) still "
         "gives a finite volume")
-    attribute_spread: NonNegative = Field(
+    attribute_spread: Annotated[NonNegative, Unit("0..1 scale")] = Field(
         0.1, description="standard deviation of each workload's stakes/sensitivity/domain draws")
 
 
 class Network(Strict):
     """Peer network: a small world clustered by sector (neighbours on the ring share a sector)."""
 
-    neighbours: Annotated[int, Field(ge=2, le=50)] = 6
-    rewire_probability: Share = 0.1
+    neighbours: Annotated[int, Field(ge=2, le=50), Unit("enterprises")] = Field(
+        6, description="neighbours of each enterprise on the ring before rewiring")
+    rewire_probability: Share = Field(
+        0.1, description="probability that an edge is rewired to a random enterprise")
 
 
-class Population(Strict):
-    enterprises: Annotated[int, Field(ge=10, le=2_000_000)]
+class Population(Provenance):
+    """The synthetic population: how many enterprises, their mix of sectors, regions and sizes,
+    and the workload classes their portfolios hold."""
+
+    enterprises: Annotated[int, Field(ge=10, le=2_000_000), Unit("enterprises")] = Field(
+        description="simulated enterprises")
     sectors: dict[str, Sector]
-    regions: dict[str, Share]
+    regions: dict[str, Share] = Field(
+        description="share of the enterprises in each region; the shares sum to 1")
     sizes: dict[str, Size]
     workload_classes: dict[str, WorkloadClass]
-    ml_capacity_concentration: Positive = Field(
+    ml_capacity_concentration: Annotated[Positive, Unit("beta concentration")] = Field(
         description="beta concentration of ML capacity around its size mean")
     risk_aversion_mean: Annotated[float, Field(ge=MIN_POSITIVE, le=1.0 - MIN_POSITIVE)] = Field(
-        description=f"mean risk aversion, within {MIN_POSITIVE:g} of neither end: a beta draw "
-        "with parameters the mean, and one minus it, times the concentration, which must not "
-        "round to 0")
-    risk_aversion_concentration: Positive
-    regulated_privacy_multiplier: Positive = Field(
+        description=f"mean risk aversion, which scales perceived vendor risk; within "
+        f"{MIN_POSITIVE:g} of neither end: a beta draw with parameters the mean, and one minus "
+        "it, times the concentration, which must not round to 0")
+    risk_aversion_concentration: Annotated[Positive, Unit("beta concentration")] = Field(
+        description="beta concentration of risk aversion around its mean")
+    regulated_privacy_multiplier: Annotated[Positive, Unit("multiplier")] = Field(
         description="how much more often regulated sectors' workloads are privacy-sensitive")
     network: Network = Network()
-    represents: Positive = Field(
+    represents: Annotated[Positive, Unit("real enterprises")] = Field(
         1.0, description="real enterprises one simulated enterprise stands for: totals of "
         "spend and tokens are scaled by it, so they can be set beside market figures")
-    source: str | None = None
-    confidence: Confidence | None = None
 
     @model_validator(mode="after")
     def _network_fits(self) -> Population:
@@ -299,8 +327,10 @@ class Growth(Strict):
     so the rate must be above -1: -1 would take the path to 0 at once, below it to no number)
     or by ``annual_rate`` each year (linear)."""
 
-    form: Literal["exponential", "linear"] = "exponential"
-    annual_rate: float
+    form: Literal["exponential", "linear"] = Field(
+        "exponential", description="compound growth, or a fixed change each year")
+    annual_rate: Annotated[float, Unit("per year (exponential) or signal units a year (linear)")] \
+        = Field(description="-0.3: 30% lower each year (exponential); 0.5 more each year (linear)")
 
     @field_validator("annual_rate")
     @classmethod
@@ -315,17 +345,18 @@ class Trend(Growth):
     """value(t) = start_value * (1 + annual_rate) ** years (exponential) or
     start_value + annual_rate * years (linear), years counted from ``start``."""
 
-    start: QuarterText
-    start_value: float
+    start: QuarterText = Field(description="quarter of start_value")
+    start_value: Annotated[float, Unit("the signal's unit")] = Field(
+        description="the path's value at start")
 
 
 class Logistic(Strict):
     """value(t) = lower + (upper - lower) / (1 + exp(-steepness * (years - midpoint)))."""
 
-    lower: float
-    upper: float
-    midpoint: QuarterText
-    steepness: Positive = Field(description="per year")
+    lower: Annotated[float, Unit("the signal's unit")] = Field(description="value long before")
+    upper: Annotated[float, Unit("the signal's unit")] = Field(description="value long after")
+    midpoint: QuarterText = Field(description="quarter half-way between lower and upper")
+    steepness: Annotated[Positive, Unit("per year")] = Field(description="how fast it rises")
 
 
 class Extension(Growth):
@@ -337,13 +368,16 @@ class Noise(Strict):
     into the signal's range at its bounds (:func:`sim.core.paths.with_noise`): a noisy path is
     always finite and within the range, and never held at a bound."""
 
-    form: Literal["additive", "multiplicative"] = "additive"
-    sd: NonNegative = Field(description=(
-        "standard deviation of the noise: additive, in the signal's units and at most the width "
-        "of its range (wider noise would fold back and forth until the path is lost in it); "
-        f"multiplicative, in log units and at most {MAX_MULTIPLICATIVE_SD:g} (a factor of about "
-        "20 either way), so the noise itself stays far from overflowing"))
-    persistence: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.7
+    form: Literal["additive", "multiplicative"] = Field(
+        "additive", description="added to the path, or multiplying it")
+    sd: Annotated[NonNegative, Unit("the signal's unit (additive), log scale (multiplicative)")] \
+        = Field(description=(
+            "standard deviation of the noise each quarter: additive, in the signal's units and at "
+            "most the width of its range (wider noise would fold back and forth until the path "
+            f"is lost in it); multiplicative, in log units and at most {MAX_MULTIPLICATIVE_SD:g} "
+            "(a factor of about 20 either way), so the noise itself stays far from overflowing"))
+    persistence: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.7, description="share of last quarter's noise carried into this one (AR(1))")
 
     @field_validator("sd")
     @classmethod
@@ -359,8 +393,8 @@ class Revision(Strict):
     history. A points path without a point the quarter before ``quarter`` starts from the
     original path's value there, so the departure is continuous."""
 
-    quarter: QuarterText
-    path: Signal
+    quarter: QuarterText = Field(description="first quarter of the new path")
+    path: Signal = Field(description="the new path, a signal path of its own (any form)")
 
 
 class Signal(Provenance):
@@ -368,14 +402,17 @@ class Signal(Provenance):
     values, linearly interpolated, held flat before the first), ``trend`` or ``logistic``;
     optionally revised from some quarter on (``after``)."""
 
-    unit: str | None = None
-    points: dict[QuarterText, float] | None = None
+    unit: str | None = Field(None, description="the unit, in words, for readers (the model uses "
+        "the signal table's)")
+    points: Annotated[dict[QuarterText, float] | None, Unit("the signal's unit")] = Field(
+        None, description="dated values, interpolated linearly, flat before the first and (without "
+        "extend) after the last")
     extend: Extension | None = None
     trend: Trend | None = None
     logistic: Logistic | None = None
     noise: Noise | None = None
     after: Revision | None = None
-    note: str | None = None
+    note: str | None = Field(None, description="a remark for readers")
 
     @model_validator(mode="after")
     def _one_form(self) -> Signal:
@@ -473,16 +510,21 @@ PriceMove = Annotated[float, Field(
 class Hazards(Strict):
     """Per-quarter probability of each kind of vendor event."""
 
-    price_change: Share = 0.0
-    deprecation: Share = 0.0
-    policy_change: Share = 0.0
-    withdrawal: Share = 0.0
+    price_change: Annotated[Share, Unit("probability per quarter")] = Field(
+        0.0, description="a price change (see vendor_events.price_change)")
+    deprecation: Annotated[Share, Unit("probability per quarter")] = Field(
+        0.0, description="a model deprecation")
+    policy_change: Annotated[Share, Unit("probability per quarter")] = Field(
+        0.0, description="a change of acceptable-use or data policy")
+    withdrawal: Annotated[Share, Unit("probability per quarter")] = Field(
+        0.0, description="access withdrawn")
 
 
 class Vendor(Provenance):
     """A closed-model vendor: its market share among enterprises and its event hazards."""
 
-    market_share: Share
+    market_share: Share = Field(description="share of the enterprises whose primary closed vendor "
+        "it is; the vendors' shares sum to 1")
     hazards: Hazards
 
 
@@ -492,11 +534,13 @@ class EventEffect(Provenance):
     review their stack, and the share of the migration cost of moving their workloads it waives
     for them (a deprecation means re-engineering anyway)."""
 
-    severity: NonNegative
-    forced_review: bool
-    migration_relief: Share = 0.0
+    severity: Annotated[NonNegative, Unit("perceived-risk units")] = Field(
+        description="perceived-risk shock to the customers it reaches")
+    forced_review: bool = Field(description="its customers review their stack that quarter")
+    migration_relief: Share = Field(
+        0.0, description="share of the migration cost waived for the customers it reaches")
     reach: Share = Field(1.0, description="share of the vendor's customers an event reaches "
-                         "(for a deprecation: those using the retired model)")
+        "(for a deprecation: those using the retired model)")
 
 
 class PriceChange(EventEffect):
@@ -507,8 +551,10 @@ class PriceChange(EventEffect):
     MAX_PRICE_MOVE (:func:`sim.core.vendors.relative_price`), so however many moves a long
     horizon brings it stays finite, and never sticks at a bound."""
 
-    multiplier_low: PriceMove = 0.5
-    multiplier_high: PriceMove = 1.5
+    multiplier_low: Annotated[PriceMove, Unit("multiplier")] = Field(
+        0.5, description="lowest price multiplier drawn")
+    multiplier_high: Annotated[PriceMove, Unit("multiplier")] = Field(
+        1.5, description="highest price multiplier drawn")
 
     @model_validator(mode="after")
     def _bounds(self) -> PriceChange:
@@ -518,6 +564,8 @@ class PriceChange(EventEffect):
 
 
 class EventEffects(Strict):
+    """What vendor events do, by kind, and how their shock to perceived risk spreads and fades."""
+
     price_change: PriceChange
     deprecation: EventEffect
     policy_change: EventEffect
@@ -530,12 +578,15 @@ class ScheduledEvent(Strict):
     """An event fixed in time by the scenario (for example a price hike or a regional
     withdrawal)."""
 
-    quarter: QuarterText
-    vendor: str
-    type: Literal["price_change", "deprecation", "policy_change", "withdrawal"]
-    price_multiplier: PriceMove | None = None
-    region: Literal["all", "eu", "north_america", "apac"] = "all"
-    note: str | None = None
+    quarter: QuarterText = Field(description="when it happens")
+    vendor: str = Field(description="one of the scenario's vendors")
+    type: Literal["price_change", "deprecation", "policy_change", "withdrawal"] = Field(
+        description="what happens (its effect: vendor_events.<type>)")
+    price_multiplier: Annotated[PriceMove | None, Unit("multiplier")] = Field(
+        None, description="the vendor's new price relative to its old (price_change only)")
+    region: Literal["all", "eu", "north_america", "apac"] = Field(
+        "all", description="the region whose customers it hits")
+    note: str | None = Field(None, description="a remark for readers")
 
     @model_validator(mode="after")
     def _multiplier(self) -> ScheduledEvent:
@@ -553,10 +604,11 @@ class OpenModel(Provenance):
     hour at full load (with 2024Q1 hardware and software; the serving efficiency index scales
     it) and the smallest deployment that serves it."""
 
-    throughput_mtok_per_gpu_hour: Positive = Field(
-        description="millions of tokens one GPU serves in an hour at full load, 2024Q1")
-    minimum_gpus: Positive = Field(description="GPUs of the smallest deployment (replicas "
-                                   "included): what makes low volume uneconomic")
+    throughput_mtok_per_gpu_hour: Annotated[Positive, Unit("million tokens per GPU-hour")] = Field(
+        description="tokens one GPU serves in an hour at full load, 2024Q1")
+    minimum_gpus: Annotated[Positive, Unit("GPUs")] = Field(
+        description="GPUs of the smallest deployment (replicas "
+        "included): what makes low volume uneconomic")
 
 
 class Economics(Provenance):
@@ -576,15 +628,18 @@ class Economics(Provenance):
         f"(at least {MIN_POSITIVE:g}: the GPU-hours a volume takes divide by it)")
     utilisation_ceiling: Annotated[float, Field(ge=MIN_POSITIVE, le=1.0)] = Field(
         description="the same with tooling at 1 (batching, autoscaling)")
-    serverless_price_factor: Annotated[float, Field(ge=1.0)] = Field(
+    serverless_price_factor: Annotated[float, Field(ge=1.0), Unit("multiplier")] = Field(
         description="a serverless provider's price for serving open weights over the GPU rent "
         "its tokens take at full load (its idle capacity and margin)")
-    salary_usd_per_year: Positive = Field(description="loaded yearly cost of one ML engineer")
-    platform_fte: NonNegative = Field(
+    salary_usd_per_year: Annotated[Positive, Unit("USD per year")] = Field(
+        description="loaded yearly cost of one ML engineer")
+    platform_fte: Annotated[NonNegative, Unit("engineers (FTE)")] = Field(
         description="engineers running an open-model platform at all (before relief)")
-    workload_fte: NonNegative = Field(description="engineers per self-hosted workload")
-    finetune_fte: NonNegative = Field(description="extra engineers per fine-tuned workload")
-    finetune_gpu_hours_per_quarter: NonNegative = Field(
+    workload_fte: Annotated[NonNegative, Unit("engineers (FTE) per workload")] = Field(
+        description="engineers per self-hosted workload")
+    finetune_fte: Annotated[NonNegative, Unit("engineers (FTE) per workload")] = Field(
+        description="extra engineers per fine-tuned workload")
+    finetune_gpu_hours_per_quarter: Annotated[NonNegative, Unit("GPU-hours per quarter")] = Field(
         description="GPU-hours of fine-tuning runs a fine-tuned workload takes each quarter")
 
 
@@ -595,42 +650,56 @@ class Behaviour(Strict):
     says USD. Costs are in dollars (``economics``) and weigh in per million tokens of the
     workload they serve, times ``cost_weight``. The calibrated values live in scenarios/."""
 
-    closed_preference: float = Field(description="per-workload constant favouring closed APIs "
-                                     "(SLAs, managed infrastructure, habit)")
-    capability_weight: NonNegative = Field(description="value of full capability at stakes 1")
-    gap_sensitivity: NonNegative = Field(
+    closed_preference: Annotated[float, Unit("utility")] = Field(
+        description="per-workload constant favouring closed APIs "
+        "(SLAs, managed infrastructure, habit)")
+    capability_weight: Annotated[NonNegative, Unit("utility")] = Field(
+        description="value of full capability at stakes 1")
+    gap_sensitivity: Annotated[NonNegative, Unit("per MMLU point")] = Field(
         description="relative capability lost per benchmark-gap point"
     )
-    frontier_sensitivity: NonNegative = Field(
+    frontier_sensitivity: Annotated[NonNegative, Unit("per frontier-gap point")] = Field(
         description="relative capability lost per frontier-gap point, at frontier need 1"
     )
-    finetune_gain: NonNegative = Field(description="capability fine-tuning adds at domain "
-                                       "specificity 1 and tooling maturity 1")
-    cost_weight: NonNegative = Field(description="utility of one USD per million tokens of a "
-                                     "workload's cost (the exchange rate of money)")
-    vendor_risk_weight: NonNegative
-    base_vendor_risk: NonNegative = Field(description="perceived concentration risk with no events")
-    compliance_weight: NonNegative
+    finetune_gain: Annotated[NonNegative, Unit("relative capability")] = Field(
+        description="capability fine-tuning adds at domain "
+        "specificity 1 and tooling maturity 1")
+    cost_weight: Annotated[NonNegative, Unit("utility per USD per million tokens")] = Field(
+        description="utility of one USD per million tokens of a "
+        "workload's cost (the exchange rate of money)")
+    vendor_risk_weight: Annotated[NonNegative, Unit("utility per perceived-risk unit")] = Field(
+        description="utility lost per unit of perceived vendor risk at risk aversion 1 (closed "
+        "only)")
+    base_vendor_risk: Annotated[NonNegative, Unit("perceived-risk units")] = Field(
+        description="perceived concentration risk with no events")
+    compliance_weight: Annotated[NonNegative, Unit("utility")] = Field(
+        description="compliance penalty on closed APIs at data sensitivity 1 and regulatory "
+        "pressure 1, in a regulated sector")
     unregulated_compliance_share: Share = Field(
         description="share of the compliance penalty unregulated sectors feel")
     ml_capacity_relief: Share = Field(
         description="share of the self-hosting staff removed at ML capacity 1")
     tooling_relief: Share = Field(
         description="share of the self-hosting staff removed at tooling maturity 1")
-    migration_cost_usd: NonNegative = Field(
+    migration_cost_usd: Annotated[NonNegative, Unit("USD per workload")] = Field(
         description="one-off cost, USD, of moving one deployed workload to another deployment "
         "(re-engineering, evaluation); new workloads are placed without it")
-    payback_quarters: Positive = Field(
+    payback_quarters: Annotated[Positive, Unit("quarters")] = Field(
         description="quarters over which an enterprise weighs a one-off migration against "
         "quarterly costs and values")
-    peer_weight: NonNegative = Field(description="utility of open and hybrid stacks when every "
-                                     "neighbour runs open")
-    review_rate: Share = Field(description="per-quarter probability of a periodic stack review")
-    planning_horizon: Annotated[int, Field(ge=0, le=MAX_PLANNING_HORIZON)] = Field(
+    peer_weight: Annotated[NonNegative, Unit("utility")] = Field(
+        description="utility of open and hybrid stacks when every "
+        "neighbour runs open")
+    review_rate: Annotated[Share, Unit("probability per quarter")] = Field(
+        description="per-quarter probability of a periodic stack review")
+    planning_horizon: Annotated[int, Field(ge=0, le=MAX_PLANNING_HORIZON),
+                                Unit("quarters")] = Field(
         description="quarters ahead whose expected signals intentions are formed on")
-    logit_scale: Positive = Field(description="scale of the stack choice's logit noise")
-    workload_taste_sd: NonNegative = Field(description="spread of persistent workload-level tastes")
-    open_affinity_sd: NonNegative = Field(
+    logit_scale: Annotated[Positive, Unit("utility")] = Field(
+        description="scale of the stack choice's logit noise")
+    workload_taste_sd: Annotated[NonNegative, Unit("utility")] = Field(
+        description="spread of persistent workload-level tastes")
+    open_affinity_sd: Annotated[NonNegative, Unit("utility")] = Field(
         0.0, description="spread of enterprises' persistent leaning toward open models (per open "
         "workload): open use clusters in some enterprises, as surveys of large firms find")
 
@@ -647,9 +716,11 @@ class Posterior(Strict):
     the same draw in the same replication and paired differences stay paired. A parameter that a
     later file or ``--set`` pins is left out of the draws."""
 
-    file: str | None = None
-    parameters: list[str] = Field(default_factory=list)
-    draws: list[list[float]] = Field(default_factory=list)
+    file: str | None = Field(None, description="CSV of the draws, relative to the scenario file")
+    parameters: list[str] = Field(default_factory=list, description=(
+        "the drawn parameters' key paths (filled from file)"))
+    draws: list[list[float]] = Field(default_factory=list, description=(
+        "one row per draw, one value per parameter (filled from file)"))
 
     @model_validator(mode="after")
     def _rectangular(self) -> Posterior:
@@ -669,20 +740,26 @@ def planned_quarter_count(scenario: Scenario) -> int:
 class Scenario(Strict):
     """A complete, resolved scenario."""
 
-    name: PathName
-    description: str = ""
+    name: PathName = Field(description="the scenario's name, also its output folder's: letters, "
+        "digits, '_', '.' and '-', starting with a letter or digit")
+    description: str = Field("", description="what the scenario assumes, in words")
     axes: dict[str, str] = Field(default_factory=dict, description=(
         "where the scenario sits on the what-to-watch axes, e.g. {tooling: fast, gap: reopens}; "
         "`adoptsim compare` draws a matrix over two axes"))
-    seed: Annotated[int, Field(ge=0)] = 0
-    replications: Annotated[int, Field(ge=1, le=10_000)] = 20
+    seed: Annotated[int, Field(ge=0), Unit("seed")] = Field(
+        0, description="seed of the replications' random streams")
+    replications: Annotated[int, Field(ge=1, le=10_000), Unit("runs")] = Field(
+        20, description="runs of the model, each with its own seed (and posterior draw)")
     horizon: Horizon = Horizon()
-    burn_in_quarters: Annotated[int, Field(ge=0, le=40)] = 8
+    burn_in_quarters: Annotated[int, Field(ge=0, le=40), Unit("quarters")] = Field(
+        8, description="quarters run under the horizon start's signals, not reported, from which "
+        "the starting deployments follow")
     population: Population
     signals: Signals
     vendors: dict[str, Vendor]
     vendor_events: EventEffects
-    scheduled_events: list[ScheduledEvent] = []
+    scheduled_events: list[ScheduledEvent] = Field(
+        default_factory=list, description="vendor events the scenario fixes in time")
     economics: Economics
     behaviour: Behaviour
     posterior: Posterior | None = Field(None, description=(
