@@ -7,37 +7,12 @@ instantly. A bad scenario exits with code 2 and one readable message, without a 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 
+from sim.running import termination
+
 EXIT_USER_ERROR = 2
-EXIT_INTERRUPTED = 130  # 128 + SIGINT
-EXIT_TERMINATED = 143   # 128 + SIGTERM
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread like Ctrl-C, so that the same clean-up runs: worker
-    pools terminated, the sweep folder's lock released, unfinished folders removed."""
-
-
-def _raise_terminated(signum, frame) -> None:
-    raise Terminated
-
-
-@contextmanager
-def _sigterm_as_interrupt():
-    """Turn SIGTERM into :class:`Terminated` while a command runs (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def positive_int(text: str) -> int:
@@ -455,6 +430,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; SIGTERM or Ctrl-C (from start-up on) end it with exit code 143 or 130
+    and one line, after its clean-up (:mod:`sim.running.termination`)."""
+    with termination.handling_signals():
+        try:
+            code = _command(argv)
+            termination.check()   # a signal after the last safe point: not reported as done
+            return code
+        except termination.Terminated as stop:
+            termination.leave(stop)
+
+
+def _thread_only_progress_lock() -> None:
+    """Give tqdm's progress bars a lock for threads only. Its default adds a multiprocessing
+    lock (for bars drawn by forked workers, which there are none of here); with the start method
+    Mesa sets ("spawn") that lock is registered with multiprocessing's resource tracker, which,
+    if the terminate watchdog ends the process (:mod:`sim.running.termination`), prints a
+    warning after "adoptsim: terminated"."""
+    import threading
+
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
+
+
+def _command(argv: list[str] | None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if args.command == "bench":
@@ -465,21 +465,16 @@ def main(argv: list[str] | None = None) -> int:
     from sim.running.storage import OutputError
     from sim.views.report import ReportError
 
+    _thread_only_progress_lock()
+    termination.check()   # a signal during start-up (these imports take a while): nothing ran
     try:
-        with _sigterm_as_interrupt():
-            return args.handler(args)
+        return args.handler(args)
     except (ScenarioError, ReportError, OutputError) as error:
         print(f"adoptsim: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except OSError as error:  # the machine's fault (a full disk, a lost mount): still one line
         print(f"adoptsim: error: {error}", file=sys.stderr)
         return 1
-    except Terminated:
-        print("adoptsim: terminated", file=sys.stderr)
-        return EXIT_TERMINATED
-    except KeyboardInterrupt:
-        print("adoptsim: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ must lie inside the output root (names from files and the command line cannot cl
 and be a folder this process can write in. Temporaries are named ``.<name>.partial-…``; those a
 killed process left behind are removed after a day (:func:`stale_partials`): by the next run
 into the same folder, or by ``adoptsim clean``.
+
+A command that fails or is stopped (:mod:`sim.running.termination`) leaves nothing behind: its
+temporaries are removed, and so are the folders :func:`output_folder` made for it that are still
+empty.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.running import termination
+
 if TYPE_CHECKING:  # the module is imported by every command: pandas only where frames are written
     import pandas as pd
 
@@ -31,6 +37,27 @@ STALE_SECONDS = 24 * 3600
 class OutputError(Exception):
     """An output folder that cannot be used: outside the output root, a file, a dangling or
     looping symbolic link, or not writable. Reported like a bad input (exit code 2)."""
+
+
+_made_folders: set[Path] = set()   # folders output_folder created in this process
+
+
+def remove_empty_made_folders() -> None:
+    """Remove the folders :func:`output_folder` created in this process that are still empty
+    (deepest first): a command that failed or was stopped leaves no empty folder behind. One
+    that another command fills meanwhile stays (it is not empty), and a writer recreates a
+    folder it needs."""
+    for folder in sorted(_made_folders, key=lambda path: len(path.parts), reverse=True):
+        try:
+            folder.rmdir()
+        except FileNotFoundError:
+            pass
+        except OSError:   # not empty: in use
+            continue
+        _made_folders.discard(folder)
+
+
+termination.register_cleanup(remove_empty_made_folders)   # also when a signal ends the process
 
 
 def output_folder(root: str | Path, *parts: str) -> Path:
@@ -46,13 +73,23 @@ def output_folder(root: str | Path, *parts: str) -> Path:
     for step in [root, *(root.joinpath(*parts[:depth]) for depth in range(1, len(parts) + 1))]:
         _check_step(step)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        _make_folders(folder)
         handle, probe = tempfile.mkstemp(dir=folder, prefix=f".write-check{PARTIAL}")
         os.close(handle)
         os.unlink(probe)
     except OSError as error:
+        remove_empty_made_folders()
         raise OutputError(f"{folder}: cannot write output here ({error.strerror})") from None
     return folder
+
+
+def _make_folders(folder: Path) -> None:
+    """``folder.mkdir(parents=True)``, remembering the folders made (see
+    :func:`remove_empty_made_folders`)."""
+    missing = [path for path in (folder, *folder.parents) if not path.exists()]
+    for path in reversed(missing):
+        path.mkdir(exist_ok=True)
+        _made_folders.add(path.absolute())
 
 
 def _check_step(path: Path) -> None:
@@ -70,18 +107,21 @@ def _check_step(path: Path) -> None:
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
     """Write ``path`` atomically: ``write`` fills a temporary file beside it, which is then renamed
-    into place (and deleted if ``write`` fails). Returns ``path``."""
+    into place (and deleted if ``write`` fails, or if the process is ended meanwhile). Returns
+    ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{PARTIAL}",
-                                         suffix=path.suffix)
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{PARTIAL}",
+                                    suffix=path.suffix)
     os.close(handle)
-    try:
-        write(Path(temporary))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    temporary = Path(name)
+    with termination.cleanup_on_exit(lambda: temporary.unlink(missing_ok=True)):
+        try:
+            write(temporary)
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
     return path
 
 
@@ -112,18 +152,26 @@ def write_csv(path: Path, frame: pd.DataFrame) -> Path:
 def new_folder(parent: Path, name: str):
     """Yield a temporary folder to fill; on success rename it to ``parent/name`` (or
     ``name-2``, ``name-3``... if that exists, so nothing is overwritten) and store the final
-    path in the yielded holder's ``path``. On failure the temporary folder is removed."""
+    path in the yielded holder's ``path``. On failure, or if the process is ended meanwhile, the
+    temporary folder is removed, and so are the folders made for it that are left empty."""
     parent = Path(parent)
+
+    def discard(staging: Path) -> None:
+        shutil.rmtree(staging, ignore_errors=True)
+        remove_empty_made_folders()
+
     parent.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(parent)
     staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}{PARTIAL}"))
     holder = FolderHolder(staging)
-    try:
-        yield holder
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    holder.path = _rename_unique(staging, parent, name)
+    with termination.cleanup_on_exit(lambda: discard(staging)):
+        try:
+            yield holder
+            termination.check()   # stopped: not published
+            holder.path = _rename_unique(staging, parent, name)
+        except BaseException:
+            discard(staging)
+            raise
 
 
 class FolderHolder:
