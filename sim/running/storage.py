@@ -9,11 +9,13 @@ into the same folder, or by ``adoptsim clean``.
 
 A command that fails or is stopped (:mod:`sim.running.termination`) leaves nothing behind: its
 temporaries are removed, and so are the folders :func:`output_folder` made for it that are still
-empty.
+empty. A full disk is reported as :class:`DiskFull`, naming what was being written.
 """
 
 from __future__ import annotations
 
+import errno
+import itertools
 import json
 import os
 import shutil
@@ -21,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +39,30 @@ STALE_SECONDS = 24 * 3600
 class OutputError(Exception):
     """An output folder that cannot be used: outside the output root, a file, a dangling or
     looping symbolic link, or not writable. Reported like a bad input (exit code 2)."""
+
+
+class DiskFull(OSError):
+    """No space left on the device while writing ``path`` (a file, or the output folder being
+    assembled). An OSError, the machine's fault: the command line reports it in one line with
+    exit code 1."""
+
+    def __init__(self, path: Path):
+        super().__init__(errno.ENOSPC, f"no space left on device writing {path}")
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
+@contextmanager
+def _full_disk_named(path: Path):
+    """Turn a "no space left on device" raised in the block into :class:`DiskFull` naming
+    ``path`` (the outermost such block names what the user asked for)."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno == errno.ENOSPC:
+            raise DiskFull(path) from error
+        raise
 
 
 _made_folders: set[Path] = set()   # folders output_folder created in this process
@@ -110,18 +136,19 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
     into place (and deleted if ``write`` fails, or if the process is ended meanwhile). Returns
     ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{PARTIAL}",
-                                    suffix=path.suffix)
-    os.close(handle)
-    temporary = Path(name)
-    with termination.cleanup_on_exit(lambda: temporary.unlink(missing_ok=True)):
-        try:
-            write(temporary)
-            os.replace(temporary, path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+    with _full_disk_named(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{PARTIAL}",
+                                        suffix=path.suffix)
+        os.close(handle)
+        temporary = Path(name)
+        with termination.cleanup_on_exit(lambda: temporary.unlink(missing_ok=True)):
+            try:
+                write(temporary)
+                os.replace(temporary, path)
+            except BaseException:
+                temporary.unlink(missing_ok=True)
+                raise
     return path
 
 
@@ -151,27 +178,33 @@ def write_csv(path: Path, frame: pd.DataFrame) -> Path:
 @contextmanager
 def new_folder(parent: Path, name: str):
     """Yield a temporary folder to fill; on success rename it to ``parent/name`` (or
-    ``name-2``, ``name-3``... if that exists, so nothing is overwritten) and store the final
-    path in the yielded holder's ``path``. On failure, or if the process is ended meanwhile, the
-    temporary folder is removed, and so are the folders made for it that are left empty."""
+    ``name-2``, ``name-3``... if that is taken, so nothing is overwritten) and store the final
+    path in the yielded holder's ``path``. On failure (a full disk: :class:`DiskFull` naming
+    ``parent/name``), or if the process is ended meanwhile, the temporary folder is removed,
+    and so are the folders made for it that are left empty."""
     parent = Path(parent)
 
     def discard(staging: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
         remove_empty_made_folders()
 
-    parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_partials(parent)
-    staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}{PARTIAL}"))
-    holder = FolderHolder(staging)
-    with termination.cleanup_on_exit(lambda: discard(staging)):
+    with _full_disk_named(parent / name):
+        parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials(parent)
         try:
-            yield holder
-            termination.check()   # stopped: not published
-            holder.path = _rename_unique(staging, parent, name)
+            staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}{PARTIAL}"))
         except BaseException:
-            discard(staging)
+            remove_empty_made_folders()
             raise
+        holder = FolderHolder(staging)
+        with termination.cleanup_on_exit(lambda: discard(staging)):
+            try:
+                yield holder
+                termination.check()   # stopped: not published
+                holder.path = _rename_unique(staging, parent, name)
+            except BaseException:
+                discard(staging)
+                raise
 
 
 class FolderHolder:
@@ -183,11 +216,25 @@ class FolderHolder:
 
 
 def _rename_unique(staging: Path, parent: Path, name: str) -> Path:
-    attempt = 1
-    while (target := parent / (name if attempt == 1 else f"{name}-{attempt}")).exists():
-        attempt += 1
-    os.rename(staging, target)
-    return target
+    """Rename ``staging`` to ``parent/name``, or ``name-2``, ``name-3``... A name is claimed by
+    creating it as an empty folder (which fails if anything has it, even another process that
+    finished the same second), then ``staging`` is renamed over that empty folder; if something
+    else filled it in between, the next name is tried."""
+    for attempt in itertools.count(1):
+        target = parent / (name if attempt == 1 else f"{name}-{attempt}")
+        try:
+            target.mkdir()
+        except FileExistsError:
+            continue
+        try:
+            os.rename(staging, target)
+        except OSError as error:
+            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                with suppress(OSError):
+                    target.rmdir()
+                raise
+            continue   # filled by someone else since the claim: theirs now
+        return target
 
 
 def stale_partials(root: str | Path, recursive: bool = False) -> list[Path]:
