@@ -87,7 +87,7 @@ def command_validate(args) -> int:
 
 
 def command_run(args) -> int:
-    from sim.workflows import headline_table, resolve, run_scenario
+    from sim.workflows import headline_table, resolve, run_scenario, snapshot_quarters
 
     scenario = resolve(args.scenario, replications=args.replications, seed=args.seed,
                        overrides=args.overrides, point=args.point)
@@ -101,7 +101,10 @@ def command_run(args) -> int:
     print(f"Run folder: {result.folder}")
     print(f"{scenario.name}: {scenario.replications} replications, "
           f"{scenario.population.enterprises} enterprises, mean and 90% interval\n")
-    print(headline_table(result.summary).to_string())
+    headline = headline_table(result.summary)
+    print(headline.to_string() if len(headline) else
+          f"No enterprise uses AI at {' or '.join(snapshot_quarters(scenario))} in this run, so "
+          "there are no shares to report (population.sizes: ai_use_at_start, ai_use_ceiling).")
     return 0
 
 
