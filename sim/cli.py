@@ -15,15 +15,23 @@ from sim.running import termination
 EXIT_USER_ERROR = 2
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1 (``--workers``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text!r}")
-    return value
+def whole_number(low: int, high: int | None, what: str):
+    """An argparse type: a whole number from ``low`` to ``high`` (None: no upper end); anything
+    else is an error saying it must be ``what``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}")
+        return value
+
+    return parse
+
+
+positive_int = whole_number(1, None, "a positive whole number")   # --workers, sizes
+port_number = whole_number(0, 65535, "a port number from 1 to 65535 (or 0 for any free port)")
 
 
 def _scenario_options(parser: argparse.ArgumentParser) -> None:
@@ -268,15 +276,12 @@ def command_explore(args) -> int:
     root = project_root()
     load_scenario(args.scenario)                      # a bad scenario: the usual message, exit 2
     scenario = safe_path(root, args.scenario)         # and the page reads only the project's
-    from sim.explorer.server import port_problem, serve
+    from sim.explorer.server import check_host, listening_socket, serve
 
-    problem = port_problem(args.host, args.port)
-    if problem is not None:
-        print(f"adoptsim: error: {problem}", file=sys.stderr)
-        return EXIT_USER_ERROR
-
-    serve(root, str(scenario.relative_to(root.resolve())), host=args.host, port=args.port,
-          enterprises=args.enterprises, replications=args.replications)
+    check_host(args.host, args.allow_remote)          # no authentication: this machine only
+    serve(root, str(scenario.relative_to(root.resolve())),
+          listener=listening_socket(args.host, args.port), enterprises=args.enterprises,
+          replications=args.replications)
     return 0
 
 
@@ -416,8 +421,13 @@ def build_parser() -> argparse.ArgumentParser:
     explore.add_argument("scenario", nargs="?", default="scenarios/baseline.yaml",
                          help="the scenario the page opens on (default: scenarios/baseline.yaml)")
     explore.add_argument("--host", default="127.0.0.1", help="address to listen on "
-                         "(default: 127.0.0.1, this machine only)")
-    explore.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+                         "(default: 127.0.0.1, this machine only; another needs --allow-remote)")
+    explore.add_argument("--allow-remote", action="store_true",
+                         help="let a --host that other machines can reach be used: the page has "
+                              "no authentication")
+    explore.add_argument("--port", type=port_number, default=8765,
+                         help="port, 1 to 65535, or 0 for any free one (default: 8765); the "
+                              "address is printed")
     explore.add_argument("--enterprises", type=positive_int, default=1000,
                          help="enterprises per replication on the page (default: 1,000)")
     explore.add_argument("--replications", type=positive_int, default=8,
