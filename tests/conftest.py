@@ -92,3 +92,14 @@ def gated(tmp_path):
 def markers(folder: Path, prefix: str) -> int:
     """How many of the gate's marker files in ``folder`` start with ``prefix``."""
     return sum(1 for _ in folder.glob(f"{prefix}*")) if folder.is_dir() else 0
+
+
+def held(started: tuple[subprocess.Popen, Path], marker: str, count: int,
+         timeout: float = 120) -> tuple[subprocess.Popen, list[int]]:
+    """Wait until a command started by ``gated`` has written ``count`` of the gate's ``marker``
+    files (it is held there); returns the process and its worker processes."""
+    process, folder = started
+    wait_until(lambda: markers(folder, marker) >= count or process.poll() is not None, timeout,
+               f"{count} '{marker}' markers of the gate")
+    assert process.poll() is None, process.communicate()[1]
+    return process, children(process.pid)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import assert_workers_die, children, markers, wait_until
+from conftest import assert_workers_die, children, held
 
 import sim.sweep.sweep as sweep_module
 from sim.cli import main
@@ -141,11 +141,8 @@ def held_sweep(gated, spec: Path, out: Path) -> tuple[subprocess.Popen, Path]:
     """The sweep started behind a gate that holds every run after the first three, so it never
     finishes on its own (3 to 5 runs finish: both workers may be past the gate), into ``out``;
     returns the process and the sweep folder once both workers are held."""
-    process, gate = gated("hold:3", ["sweep", spec, "--workers", "2", "--quiet",
-                                     "--no-analysis"])
-    wait_until(lambda: markers(gate, "held-") >= 2 or process.poll() is not None, 120,
-               "three runs finished and both workers held")
-    assert process.poll() is None, process.communicate()[1]
+    process, _ = held(gated("hold:3", ["sweep", spec, "--workers", "2", "--quiet",
+                                       "--no-analysis"]), "held-", 2)
     return process, load_sweep(spec).folder(out)
 
 

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BASELINE, assert_workers_die, children, markers, wait_until
+from conftest import BASELINE, assert_workers_die, held, markers
 from test_sweep_run import GRID, write_sweep
 
 HANG = 60   # seconds: a command that has not ended by then hangs
@@ -37,10 +37,7 @@ def left_behind(out: Path) -> list[Path]:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_while_every_worker_computes_stops_the_run(gated, tmp_path, signum):
-    process, gate = gated("hold:0", [*RUN, "--workers", "2"])
-    wait_until(lambda: markers(gate, "held-") >= 2 or process.poll() is not None, HANG,
-               "both workers held in a replication")
-    workers = children(process.pid)
+    process, workers = held(gated("hold:0", [*RUN, "--workers", "2"]), "held-", 2)
     stopped(process, signum)
     assert_workers_die(workers)
     assert left_behind(tmp_path / "out") == []
@@ -50,11 +47,8 @@ def test_sigterm_while_a_worker_is_killed_half_way_through_sending_a_result(gate
     """The pool's thread is left reading a result message that never ends (the hang of issue
     25): the command still ends."""
     spec = write_sweep(tmp_path, "grid", GRID)
-    process, gate = gated("mid-send", ["sweep", str(spec), "--workers", "2", "--quiet",
-                                       "--no-analysis"])
-    wait_until(lambda: markers(gate, "mid-send") >= 1 or process.poll() is not None, HANG,
-               "a worker half-way through sending a result")
-    workers = children(process.pid)
+    process, workers = held(gated("mid-send", ["sweep", spec, "--workers", "2", "--quiet",
+                                               "--no-analysis"]), "mid-send", 1)
     stopped(process, signal.SIGTERM)
     assert_workers_die(workers)
     lock = next((tmp_path / "out").rglob(".lock"))
@@ -64,9 +58,7 @@ def test_sigterm_while_a_worker_is_killed_half_way_through_sending_a_result(gate
 def test_sigterm_during_a_replication_in_this_process_stops_it(gated, tmp_path):
     """With one worker the replication runs in the command's own process, where no safe point
     comes: the watchdog ends it, after the same clean-up."""
-    process, gate = gated("hold:0", [*RUN, "--workers", "1"])
-    wait_until(lambda: markers(gate, "held-") >= 1 or process.poll() is not None, HANG,
-               "the replication held")
+    process, _ = held(gated("hold:0", [*RUN, "--workers", "1"]), "held-", 1)
     stopped(process, signal.SIGTERM)
     assert left_behind(tmp_path / "out") == []
 
@@ -82,11 +74,8 @@ def test_sigterm_during_start_up_stops_before_anything_runs(gated, tmp_path, gat
 
 
 def test_sigterm_stops_a_calibration(gated, tmp_path):
-    process, gate = gated("hold:0", ["calibrate", str(BASELINE), "--quick", "--workers", "2",
-                                     "--quiet"])
-    wait_until(lambda: markers(gate, "held-") >= 2 or process.poll() is not None, HANG,
-               "both workers held in a candidate")
-    workers = children(process.pid)
+    process, workers = held(gated("hold:0", ["calibrate", BASELINE, "--quick", "--workers", "2",
+                                             "--quiet"]), "held-", 2)
     stopped(process, signal.SIGTERM)
     assert_workers_die(workers)
     assert not [path for path in left_behind(tmp_path / "out") if path.is_file()]

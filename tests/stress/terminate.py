@@ -44,6 +44,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from conftest import children, running  # noqa: E402  (the suite's helpers)
+
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 GRID = f"""name: grid
 base: {BASELINE}
@@ -91,24 +95,6 @@ class Tally:
     def trials(self) -> int:
         return (self.clean + len(self.hangs) + len(self.exit_zero) + self.default_action
                 + len(self.other))
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_bytes().rsplit(b")", 1)[1].split()[1]) == pid:
-                found.append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except OSError:
-        return False
 
 
 def left_behind(kind: str, out: Path) -> list[str]:
@@ -162,11 +148,11 @@ def trial(kind: str, delay: float, hang: float, deadline: float, tally: Tally,
         if not ended:
             process.kill()
         code = process.wait()
-        time.sleep(0.5 if any(map(alive, workers)) else 0)
+        time.sleep(0.5 if any(map(running, workers)) else 0)
         err = errors.read_text(encoding="utf-8", errors="replace")
         leftovers = left_behind(kind, folder / "out") + [f"worker {pid} alive"
-                                                  for pid in workers if alive(pid)]
-        for pid in filter(alive, workers):
+                                                  for pid in workers if running(pid)]
+        for pid in filter(running, workers):
             os.kill(pid, signal.SIGKILL)
         what = (f"delay {delay:.2f} s, exit {code}, {took:.2f} s: "
                 f"{err.strip().splitlines()[-1:] or ''} {leftovers or ''}")
