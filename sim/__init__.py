@@ -23,7 +23,7 @@ _PUBLIC = {
     "analyze_sweep": "sim.views.sweep_analysis",
     "RunResult": "sim.workflows",
     "load_scenario": "sim.core.scenario",
-    "ScenarioError": "sim.core.scenario",
+    "ScenarioError": "sim.core.settings_file",
     "scenario_hash": "sim.core.scenario",
     "Scenario": "sim.core.schema",
     "AdoptionModel": "sim.core.model",

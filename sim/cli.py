@@ -95,7 +95,9 @@ def command_validate(args) -> int:
 
 
 def command_run(args) -> int:
-    from sim.workflows import headline_table, resolve, run_scenario, snapshot_quarters
+    from sim.core.quarters import snapshot_quarters
+    from sim.views.terminal import headline_table
+    from sim.workflows import resolve, run_scenario
 
     scenario = resolve(args.scenario, replications=args.replications, seed=args.seed,
                        overrides=args.overrides, point=args.point)
@@ -111,8 +113,9 @@ def command_run(args) -> int:
           f"{scenario.population.enterprises} enterprises, mean and 90% interval\n")
     headline = headline_table(result.summary)
     print(headline.to_string() if len(headline) else
-          f"No enterprise uses AI at {' or '.join(snapshot_quarters(scenario))} in this run, so "
-          "there are no shares to report (population.sizes: ai_use_at_start, ai_use_ceiling).")
+          f"No enterprise uses AI at {' or '.join(snapshot_quarters(scenario.quarters))} in this "
+          "run, so there are no shares to report (population.sizes: ai_use_at_start, "
+          "ai_use_ceiling).")
     return 0
 
 
@@ -228,11 +231,8 @@ def _print_analysis(analysis) -> None:
 
 
 def command_compare(args) -> int:
-    from sim.workflows import (
-        DEFAULT_COMPARE_DATES,
-        compare_scenarios,
-        comparison_display,
-    )
+    from sim.views.terminal import comparison_display
+    from sim.workflows import DEFAULT_COMPARE_DATES, compare_scenarios
 
     dates = args.at or list(DEFAULT_COMPARE_DATES)
     result = compare_scenarios(args.scenarios, reference=args.reference, dates=dates,
@@ -474,15 +474,13 @@ def _command(argv: list[str] | None) -> int:
         args.bench_arguments = extra   # parsed by the benchmarks themselves
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    from sim.core.scenario import ScenarioError
-    from sim.running.storage import OutputError
-    from sim.views.report import ReportError
+    from sim.errors import UserError
 
     _thread_only_progress_lock()
     termination.check()   # a signal during start-up (these imports take a while): nothing ran
     try:
         return args.handler(args)
-    except (ScenarioError, ReportError, OutputError) as error:
+    except UserError as error:   # a bad input, output folder or executor: one line, exit 2
         print(f"adoptsim: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except OSError as error:  # the machine's fault (a full disk, a lost mount): still one line

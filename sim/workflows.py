@@ -2,7 +2,11 @@
 
 ``run_scenario`` loads a scenario, runs its replications, and writes a run folder
 (``outputs/<scenario>/<timestamp>-<hash8>/``) with the manifest, the tidy quarterly table, the
-summary and the plots. The command line (:mod:`sim.cli`) only parses arguments and calls these.
+summary and the plots. ``calibrate_scenario`` fits the posterior and writes its report folder
+(and, through :mod:`sim.calibration.persist`, the draws the baseline reads);
+``compare_scenarios`` runs or reuses scenarios side by side and writes a comparison folder. The
+command line (:mod:`sim.cli`) only parses arguments, calls these and prints what they return
+(formatted by :mod:`sim.views.terminal`).
 """
 
 from __future__ import annotations
@@ -14,13 +18,12 @@ from pathlib import Path
 import pandas as pd
 
 from sim.core.posterior import draws_record, point_scenario
-from sim.core.quarters import parse_quarter
-from sim.core.scenario import ScenarioError, load_scenario, scenario_hash
+from sim.core.quarters import snapshot_quarters
+from sim.core.scenario import load_scenario, scenario_hash
 from sim.core.schema import Scenario
+from sim.core.settings_file import ScenarioError
 from sim.running import provenance, runner, storage
-from sim.views.style import COMPARE_METRICS, HEADLINE_METRICS, METRIC_LABELS
-
-SNAPSHOT_QUARTER = "2025Q4"
+from sim.views.style import COMPARE_METRICS
 
 
 @dataclass
@@ -47,20 +50,6 @@ def resolve(source, *, replications: int | None = None, seed: int | None = None,
     return point_scenario(scenario) if point else scenario
 
 
-def snapshot_quarters(scenario: Scenario) -> list[str]:
-    """2025Q4 (the article's picture) when inside the horizon, and the horizon's end."""
-    quarters = (
-        [SNAPSHOT_QUARTER]
-        if (
-            parse_quarter(scenario.horizon.start)
-            <= parse_quarter(SNAPSHOT_QUARTER)
-            <= parse_quarter(scenario.horizon.end)
-        )
-        else []
-    )
-    return list(dict.fromkeys(quarters + [scenario.horizon.end]))
-
-
 def manifest(result: runner.Replications, digest: str, moment: datetime | None = None) -> dict:
     """The run folder's manifest.json: the resolved scenario, its hash and seeds, the posterior
     draws used, and provenance (:func:`sim.running.provenance.record`, made at ``moment``)."""
@@ -80,21 +69,6 @@ def manifest(result: runner.Replications, digest: str, moment: datetime | None =
     }
 
 
-def headline_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Headline figures (mean and 90% interval) at the snapshot quarters, as display strings."""
-    rows = summary[(summary["segment"] == "all")
-                   & summary["metric"].isin(HEADLINE_METRICS)]
-    cells = rows.assign(
-        figure=lambda t: t.apply(
-            lambda r: f"{r['mean']:6.1%} [{r['p5']:.1%}, {r['p95']:.1%}]", axis=1
-        )
-    )
-    table = cells.pivot(index="metric", columns="quarter", values="figure")
-    table = table.reindex([m for m in HEADLINE_METRICS if m in table.index])
-    table.index = [METRIC_LABELS[m] for m in table.index]
-    return table
-
-
 def run_scenario(source, *, replications: int | None = None, seed: int | None = None,
                  workers: int | None = None, overrides=(), out: str | Path | None = "outputs",
                  plots: bool = True, progress=None, point: bool = False, executor: str = "local",
@@ -102,8 +76,9 @@ def run_scenario(source, *, replications: int | None = None, seed: int | None = 
     """Run a scenario's replications and (unless ``out`` is None) write its run folder.
 
     Returns the tidy DataFrame (columns scenario, replication, quarter, metric, segment, value),
-    the summary at 2025Q4 and the horizon end, and the run folder's path. The folder holds
-    ``report.html``, the run's self-contained report (:func:`sim.views.report.build_report`).
+    the summary at the end of history (2025Q4) and the horizon's end, and the run folder's path.
+    The folder holds ``report.html``, the run's self-contained report
+    (:func:`sim.views.report.build_report`).
     ``point`` runs every replication at the posterior median (no parameter uncertainty). The
     replications run on ``executor`` ("local" or "dask", on ``scheduler`` or a local cluster;
     see :func:`sim.running.executors.make_executor`), with the same results on any.
@@ -115,7 +90,7 @@ def run_scenario(source, *, replications: int | None = None, seed: int | None = 
     result = runner.run_replications(scenario, workers=workers, progress=progress,
                                      executor=executor, scheduler=scheduler)
     frame = runner.tidy(result.values, scenario)
-    summary = runner.summarize(frame, snapshot_quarters(scenario))
+    summary = runner.summarize(frame, snapshot_quarters(scenario.quarters))
     digest = scenario_hash(scenario)
     moment = provenance.now()
     info = manifest(result, digest, moment)
@@ -126,7 +101,7 @@ def run_scenario(source, *, replications: int | None = None, seed: int | None = 
         storage.write_parquet(folder.staging / "quarterly.parquet", frame)
         storage.write_csv(folder.staging / "summary.csv", summary)
         if plots:
-            from sim.views.plots import plot_run
+            from sim.views.figures.run import plot_run
 
             plot_run(frame, folder.staging / "plots")
         from sim.calibration import project_targets
@@ -150,64 +125,6 @@ class CalibrationResult:
     wrote: list[Path]            # the posterior draws and the scenario fragment, when written
 
 
-def _fragment(names: list[str], values) -> dict:
-    """Dotted key paths and values as the nested mapping a scenario file holds."""
-    fragment: dict = {}
-    for name, value in zip(names, values):
-        *parents, leaf = name.split(".")
-        node = fragment
-        for key in parents:
-            node = node.setdefault(key, {})
-        node[leaf] = round(float(value), 6)
-    return fragment
-
-
-def write_posterior(calibration, targets_path: Path, settings, scenario_source,
-                    report: dict) -> list[Path]:
-    """Write the posterior draws (``settings.posterior``) and the fragment the baseline extends
-    (``settings.writes``: the posterior medians as scenario keys and a reference to the draws),
-    both relative to the targets file. Then check that ``scenario_source`` resolves to the
-    medians and carries the draws (it extends the fragment, and no file later in its chain
-    shadows a fitted key); if not, put both files back as they were and raise."""
-    import os
-
-    import yaml
-
-    from sim.core.posterior import value_at
-    from sim.views.calibration import draws_table
-
-    fragment_path = targets_path.parent / settings.writes
-    draws_path = targets_path.parent / settings.posterior
-    previous = {path: path.read_bytes() if path.exists() else None
-                for path in (fragment_path, draws_path)}
-    header = (
-        f"# Written by `{report['command']}` on {report['created']}: the posterior medians of "
-        f"{len(calibration.names)} parameters and {len(calibration.draws)} posterior draws.\n"
-        "# Do not edit by hand; recalibrate instead (see README, Calibration).\n"
-    )
-    body = _fragment(calibration.names, calibration.medians)
-    body["posterior"] = {"file": os.path.relpath(draws_path, fragment_path.parent)}
-    storage.write_csv(draws_path, draws_table(calibration))
-    storage.write_text(fragment_path, header + yaml.safe_dump(body, sort_keys=False))
-    resolved = load_scenario(scenario_source)
-    shadowed = [name for name, value in zip(calibration.names, calibration.medians)
-                if abs(value_at(resolved, name) - round(float(value), 6)) > 1e-9
-                or resolved.posterior is None or name not in resolved.posterior.parameters]
-    if shadowed:
-        for path, content in previous.items():
-            if content is None:
-                path.unlink()
-            else:
-                storage.write_bytes(path, content)
-        raise ScenarioError(
-            f"the scenario does not take {', '.join(shadowed)} from {fragment_path}: "
-            "it must extend that file, and no file after it may set those keys "
-            "(nothing was changed)",
-            file=str(scenario_source),
-        )
-    return [draws_path, fragment_path]
-
-
 def calibration_command(scenario_source, targets, *, quick: bool, until: str | None) -> str:
     """The command line that reproduces a calibration (workers and executor do not change it)."""
     words = ["adoptsim", "calibrate", str(scenario_source), "--targets", str(targets)]
@@ -224,8 +141,9 @@ def calibrate_scenario(scenario_source="scenarios/baseline.yaml", targets="scena
     (``outputs/calibration/<timestamp>-<hash8>/``: calibration.json, calibration.md,
     posterior.csv and, unless ``plots`` is false, the plots) and, unless ``quick`` or ``until``
     (or ``write=False``), the posterior draws and the fragment the baseline extends
-    (:func:`write_posterior`)."""
+    (:func:`sim.calibration.persist.write_posterior`)."""
     from sim.calibration import calibrate, check_targets, load_targets
+    from sim.calibration.persist import draws_table, write_posterior
     from sim.views import calibration as calibration_report
 
     settings = load_targets(targets)   # both files are checked before anything is made
@@ -247,10 +165,10 @@ def calibrate_scenario(scenario_source="scenarios/baseline.yaml", targets="scena
             storage.write_text(
                 staging.staging / "calibration.md", calibration_report.markdown(report)
             )
-            draws = calibration_report.draws_table(calibration)
+            draws = draws_table(calibration)
             storage.write_csv(staging.staging / "posterior.csv", draws)
             if plots:
-                from sim.views.plots import plot_calibration
+                from sim.views.figures.calibration import plot_calibration
 
                 plot_calibration(
                     panel,
@@ -305,8 +223,6 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
     charts, when the scenarios span the what-to-watch 2x2 the matrix figure, and ``report.html``
     (:func:`sim.views.report.build_report`). Scenarios run on ``executor`` and ``scheduler``
     as in :func:`run_scenario`."""
-    import hashlib
-
     from sim.running import compare
     from sim.running.executors import check_executor
 
@@ -325,89 +241,60 @@ def compare_scenarios(sources, *, reference="scenarios/baseline.yaml", dates=DEF
     parent = None if out is None else storage.output_folder(out, "compare")
     frames, runs = [], {}
     for scenario in everything:
-        folder = find_run(scenario, out) if (reuse and out is not None) else None
-        if folder is not None:
-            frames.append(pd.read_parquet(folder / "quarterly.parquet"))
-        else:
-            result = run_scenario(scenario, workers=workers, out=out, executor=executor,
-                                  scheduler=scheduler)
-            frames.append(result.frame)
-            folder = result.folder
-        runs[scenario.name] = str(folder) if folder else None
+        frame, runs[scenario.name] = _run_or_reuse(scenario, out, reuse, workers=workers,
+                                                   executor=executor, scheduler=scheduler)
+        frames.append(frame)
         if progress:
             progress(scenario.name)
     frame = pd.concat(frames, ignore_index=True)
     table = compare.comparison_table(frame, reference_scenario.name,
                                      [metric for metric, _ in COMPARE_METRICS], list(dates))
-    if parent is None:
-        return ComparisonResult(frame, table, None, runs)
+    folder = (None if parent is None
+              else _write_comparison(parent, everything, list(dates), frame, table, runs))
+    return ComparisonResult(frame, table, folder, runs)
+
+
+def _run_or_reuse(scenario: Scenario, out: str | Path | None, reuse: bool,
+                  **run_options) -> tuple[pd.DataFrame, str | None]:
+    """The scenario's tidy frame and run folder: an existing run of it (:func:`find_run`) when
+    ``reuse``, else a new run (:func:`run_scenario` with ``run_options``)."""
+    folder = find_run(scenario, out) if (reuse and out is not None) else None
+    if folder is not None:
+        return pd.read_parquet(folder / "quarterly.parquet"), str(folder)
+    result = run_scenario(scenario, out=out, **run_options)
+    return result.frame, str(result.folder) if result.folder else None
+
+
+def _write_comparison(parent: Path, everything: list[Scenario], dates: list[str],
+                      frame: pd.DataFrame, table: pd.DataFrame, runs: dict) -> Path:
+    """The comparison folder under ``parent`` (the reference first in ``everything``): the
+    tables, the manifest, the figures and the report."""
+    import hashlib
+
+    from sim.running import compare
+    from sim.views.figures.comparison import plot_comparison
+    from sim.views.report import build_report
+
+    reference = everything[0]
     digest = hashlib.sha256("".join(scenario_hash(s) for s in everything).encode()
                             + ",".join(dates).encode()).hexdigest()
     moment = provenance.now()
     with storage.new_folder(parent, f"{provenance.folder_stamp(moment)}-{digest[:8]}") as folder:
         storage.write_parquet(folder.staging / "comparison.parquet", frame)
         storage.write_csv(folder.staging / "comparison.csv", table)
-        storage.write_json(
-            folder.staging / "manifest.json",
-            {
-                "reference": reference_scenario.name,
-                "dates": list(dates),
-                "scenarios": {
-                    s.name: {
-                        "scenario_hash": scenario_hash(s),
-                        "run_folder": runs[s.name],
-                        "description": s.description,
-                        "axes": s.axes,
-                    }
-                    for s in everything
-                },
-                "seed": reference_scenario.seed,
-                "replications": reference_scenario.replications,
-                "posterior_draws": draws_record(reference_scenario),
-                **provenance.record(moment=moment),
-            },
-        )
-        from sim.views.plots import plot_comparison
-
-        plot_comparison(
-            frame,
-            table,
-            COMPARE_METRICS,
-            folder.staging / "plots",
-            matrix=compare.watch_matrix(everything),
-            matrix_quarter=reference_scenario.horizon.end,
-        )
-        from sim.views.report import build_report
-
+        storage.write_json(folder.staging / "manifest.json", {
+            "reference": reference.name,
+            "dates": dates,
+            "scenarios": {s.name: {"scenario_hash": scenario_hash(s), "run_folder": runs[s.name],
+                                   "description": s.description, "axes": s.axes}
+                          for s in everything},
+            "seed": reference.seed,
+            "replications": reference.replications,
+            "posterior_draws": draws_record(reference),
+            **provenance.record(moment=moment),
+        })
+        plot_comparison(frame, table, COMPARE_METRICS, folder.staging / "plots",
+                        matrix=compare.watch_matrix(everything),
+                        matrix_quarter=reference.horizon.end)
         build_report(folder.staging)
-    return ComparisonResult(frame, table, folder.path, runs)
-
-
-def comparison_display(table: pd.DataFrame, reference: str) -> str:
-    """The comparison table for a terminal: mean [5-95%] and paired difference [90% CI]."""
-    labels = dict(COMPARE_METRICS)
-    lines = []
-    for metric, rows in table.groupby("metric", sort=False):
-        lines.append(f"\n{labels.get(metric, metric)}")
-        shown = rows.assign(
-            level=rows.apply(lambda r: f"{r['mean']:6.1%} [{r['p5']:.1%}, {r['p95']:.1%}]", axis=1),
-            change=rows.apply(
-                lambda r: (
-                    ""
-                    if r["scenario"] == reference
-                    else f"{r['difference']:+6.1%} "
-                    f"[{r['difference_low']:+.1%}, {r['difference_high']:+.1%}]"
-                ),
-                axis=1,
-            ),
-        )
-        lines.append(shown.pivot(index="scenario", columns="quarter", values="level")
-                     .reindex(list(dict.fromkeys(rows["scenario"]))).to_string())
-        lines.append(f"  change vs {reference} (paired, 90% CI):")
-        lines.append(
-            shown[shown["scenario"] != reference]
-            .pivot(index="scenario", columns="quarter", values="change")
-            .reindex([s for s in dict.fromkeys(rows["scenario"]) if s != reference])
-            .to_string()
-        )
-    return "\n".join(lines)
+    return folder.path

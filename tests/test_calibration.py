@@ -13,13 +13,14 @@ import pytest
 import yaml
 
 from sim.calibration import load_targets
+from sim.calibration.persist import write_posterior
 from sim.cli import main
 from sim.core.metrics import METRIC_INDEX, SEGMENTS
 from sim.core.posterior import replication_scenario
 from sim.core.quarters import parse_quarter
 from sim.core.scenario import ScenarioError, load_scenario
 from sim.running.runner import replication_seeds, simulate
-from sim.workflows import calibrate_scenario, write_posterior
+from sim.workflows import calibrate_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

@@ -20,22 +20,15 @@ import yaml
 from conftest import BASELINE, ROOT
 
 from sim.cli import main
-from sim.core.quarters import parse_quarter, quarter_range
+from sim.core.paths import deterministic_path
+from sim.core.quarters import HISTORY_END, parse_quarter, quarter_range
 from sim.core.scenario import ScenarioError
-from sim.core.signals import deterministic_path
 from sim.explorer import files, whatif
+from sim.explorer.whatif.controls import REVISION_QUARTER, SHOCK_DEFAULTS
 from sim.workflows import resolve, run_scenario
 
 SIZE = {"replications": 3, "enterprises": 200}
 TOOLING = {"signals.tooling_maturity.upper": 0.6}
-EVERY_CONTROL = {
-    "signals.benchmark_gap.2027Q4": 6.0, "signals.tooling_maturity.upper": 0.95,
-    "signals.tooling_maturity.midpoint": "2027Q2", "signals.closed_price_index.annual_rate": -0.1,
-    "signals.hardware_cost_index.annual_rate": -0.5, "signals.regulatory_pressure.eu.2027Q4": 0.95,
-    "vendor_shock.vendor": "vendor_a", "vendor_shock.type": "price_change",
-    "vendor_shock.quarter": "2027Q1", "vendor_shock.price_multiplier": 2.0,
-    "vendor_shock.region": "eu", "behaviour.review_rate": 0.3, "behaviour.switching_cost": 20.0,
-}
 
 
 @pytest.fixture(scope="module")
@@ -139,29 +132,74 @@ def test_other_shapes_of_paths(project):
         dated.unlink()
 
 
+def every_control_changed(scenario) -> dict:
+    """A change of every control of the table (:func:`whatif.controls_for`), each to a value
+    other than the scenario's own: a number on its slider's grid 70% of the way up its range
+    (a step lower if that is the scenario's), a choice the last one that is not the scenario's."""
+    current = whatif.current_values(scenario)
+    changes = {}
+    for control in whatif.controls_for(scenario):
+        if control.kind == "number":
+            steps = round(0.7 * (control.high - control.low) / control.step)
+            value = round(control.low + steps * control.step, 10)
+            if value == current[control.key]:
+                value = round(value - control.step, 10)
+        else:
+            value = [choice for choice in control.choices if choice != current[control.key]][-1]
+        changes[control.key] = value
+    return changes
+
+
+def signal_paths(scenario, quarters) -> dict:
+    """Every signal's noise-free path over ``quarters``, by (signal, region or "all")."""
+    history = np.array([parse_quarter(q) for q in quarters], float)
+    return {(name, region): deterministic_path(signal, history)
+            for name, value in scenario.signals
+            for region, signal in (value.items() if isinstance(value, dict) else [("all", value)])}
+
+
 def test_every_control_changes_the_future_only():
     reference = resolve(BASELINE)
-    changed = whatif.apply_changes(BASELINE, EVERY_CONTROL)
+    every = every_control_changed(reference)
+    assert set(every) == {control.key for control in whatif.CONTROLS}
+    changed = whatif.apply_changes(BASELINE, every)
     current = whatif.current_values(changed)
-    assert all(current[key] == value for key, value in EVERY_CONTROL.items()
-               if not key.startswith("vendor_shock")), current
-    assert changed.scheduled_events[-1].model_dump(exclude_none=True) == {
-        "quarter": "2027Q1", "vendor": "vendor_a", "type": "price_change",
-        "price_multiplier": 2.0, "region": "eu", "note": "what if: a vendor shock"}
+    # the vendor shock adds an event, so it reads its defaults again; every other control reads
+    # back the value it was given
+    assert {key: current[key] for key in every if key not in SHOCK_DEFAULTS} \
+        == {key: value for key, value in every.items() if key not in SHOCK_DEFAULTS}
+    shock = {key.removeprefix("vendor_shock."): every[key] for key in SHOCK_DEFAULTS}
+    event = changed.scheduled_events[-1]
+    assert (event.vendor, event.type, event.quarter, event.region) \
+        == (shock["vendor"], shock["type"], shock["quarter"], shock["region"])
     assert changed.scheduled_events[:-1] == reference.scheduled_events
-    history = np.array([parse_quarter(q) for q in quarter_range("2024Q1", "2025Q4")], float)
-    for name in ("benchmark_gap", "tooling_maturity", "closed_price_index",
-                 "hardware_cost_index"):
-        before, after = (deterministic_path(getattr(s.signals, name), history)
-                         for s in (reference, changed))
-        np.testing.assert_allclose(after, before, rtol=1e-12, err_msg=name)
-    eu = [deterministic_path(s.signals.regulatory_pressure["eu"], history)
-          for s in (reference, changed)]
-    np.testing.assert_allclose(eu[1], eu[0], rtol=1e-12)
+    history = quarter_range(reference.horizon.start, HISTORY_END)
+    before, after = signal_paths(reference, history), signal_paths(changed, history)
+    assert before.keys() == after.keys()
+    for signal in before:
+        np.testing.assert_allclose(after[signal], before[signal], rtol=1e-12, err_msg=signal)
+    future = quarter_range(REVISION_QUARTER, reference.horizon.end)
+    before, after = signal_paths(reference, future), signal_paths(changed, future)
+    moved = {name for name, region in before
+             if not np.allclose(after[name, region], before[name, region])}
+    assert moved == {path.split(".")[1] for control in whatif.CONTROLS
+                     for path in control.binding.paths if path.startswith("signals.")}
     # set here, the calibrated review rate and switching cost leave the posterior draws
     assert "behaviour.review_rate" in reference.posterior.parameters
     assert not {"behaviour.review_rate", "behaviour.switching_cost"} \
         & set(changed.posterior.parameters)
+
+
+def test_a_price_shock_is_one_more_scheduled_event():
+    shock = {"vendor_shock.vendor": "vendor_a", "vendor_shock.type": "price_change",
+             "vendor_shock.quarter": "2027Q1", "vendor_shock.price_multiplier": 2.0,
+             "vendor_shock.region": "eu"}
+    reference = resolve(BASELINE)
+    changed = whatif.apply_changes(BASELINE, shock)
+    assert changed.scheduled_events[-1].model_dump(exclude_none=True) == {
+        "quarter": "2027Q1", "vendor": "vendor_a", "type": "price_change",
+        "price_multiplier": 2.0, "region": "eu", "note": "what if: a vendor shock"}
+    assert changed.scheduled_events[:-1] == reference.scheduled_events
 
 
 def test_saved_scenario_validates_and_reproduces_the_page(project, ensemble):

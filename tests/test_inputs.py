@@ -2,7 +2,7 @@
 names the file (and the cap, when one was hit), without a traceback and without writing anything.
 
 Scenario files, the files they extend, targets files and sweep files share one reader
-(:func:`sim.core.scenario.read_text` and the capped YAML parser), so most cases are tried on
+(:func:`sim.core.settings_file.read_text` and the capped YAML parser), so most cases are tried on
 scenarios.
 """
 
@@ -20,15 +20,8 @@ import pytest
 from conftest import BASELINE
 
 from sim.cli import main
-from sim.core.scenario import (
-    MAX_EXTENDS_DEPTH,
-    MAX_EXTENDS_FILES,
-    MAX_FILE_BYTES,
-    MAX_YAML_DEPTH,
-    MAX_YAML_NODES,
-    ScenarioError,
-    load_scenario,
-)
+from sim.core.scenario import MAX_EXTENDS_DEPTH, MAX_EXTENDS_FILES, load_scenario
+from sim.core.settings_file import MAX_FILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, ScenarioError
 from sim.running.storage import write_json
 
 ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(

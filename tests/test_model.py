@@ -3,18 +3,13 @@ wiring, burn-in and common random numbers."""
 
 from __future__ import annotations
 
-import gc
-import random
-import weakref
+import re
 from collections import Counter
 from dataclasses import fields
 
-import mesa
-import networkx as nx
 import numpy as np
 import pytest
 from conftest import BASELINE, baseline
-from mesa.discrete_space import Cell, Network
 
 from sim.core import agents, kernel
 from sim.core.agents import Enterprise
@@ -27,7 +22,7 @@ from sim.core.kernel import (
     STACK_OPEN,
 )
 from sim.core.metrics import METRIC_INDEX, SEGMENTS
-from sim.core.model import AdoptionModel, PeerNetwork, peer_graph
+from sim.core.model import STEP_ORDER, AdoptionModel
 from sim.core.scenario import ScenarioError, load_scenario
 
 EVENTS = ("scheduled_events=["
@@ -226,45 +221,21 @@ def test_enterprise_entry_follows_entry_quarter(small_baseline):
         np.testing.assert_array_equal(using, entry <= quarter)
 
 
-# --- (d) Mesa wiring ----------------------------------------------------------------------------
+# --- (d) Mesa agents and peers --------------------------------------------------------------------
 
-def test_one_agent_per_enterprise_on_its_own_network_cell(small_baseline):
+def test_one_agent_per_enterprise(small_baseline):
     model = AdoptionModel(small_baseline, seed=6)
     n = model.population.enterprises
     agents = list(model.agents)
     assert len(agents) == n
     assert all(isinstance(agent, Enterprise) for agent in agents)
-    assert sorted(agent.index for agent in agents) == list(range(n))
-    assert len(model.agents_by_type[Enterprise]) == n
-    cells = [agent.cell for agent in agents]
-    assert len({id(cell) for cell in cells}) == n
-    assert len(list(model.network.all_cells)) == n
-    for agent in agents:
-        assert agent in agent.cell.agents
+    assert [agent.index for agent in agents] == list(range(n))
+    assert list(model.agents_by_type[Enterprise]) == list(model.enterprise_agents) == agents
     # attribute views read the live arrays
     agent = agents[0]
     assert agent.sector in small_baseline.population.sectors
     assert agent.stack in {"closed", "open", "hybrid", None}
     assert agent.ml_capacity == pytest.approx(model.population.ml_capacity[agent.index])
-
-
-def test_network_neighbours_are_the_peer_lists_and_mostly_share_a_sector(small_baseline):
-    model = AdoptionModel(small_baseline, seed=6)
-    population = model.population
-    same, ties = 0, 0
-    for agent in model.agents:
-        neighbours = {other.index for other in agent.cell.neighborhood.agents}
-        start, end = model.peer_offsets[agent.index], model.peer_offsets[agent.index + 1]
-        assert neighbours == set(model.peer_neighbours[start:end].tolist())
-        assert len(neighbours) >= small_baseline.population.network.neighbours // 2
-        same += sum(
-            population.sector[other] == population.sector[agent.index] for other in neighbours
-        )
-        ties += len(neighbours)
-    shares = np.bincount(population.sector, minlength=8) / population.enterprises
-    chance = float(np.sum(shares ** 2))
-    assert chance < 0.2
-    assert same / ties > 0.75  # with rewiring 0.1 about 0.9 of ties; chance is about 0.15
 
 
 def test_peer_share_counts_neighbours_running_open(small_baseline):
@@ -282,79 +253,30 @@ def test_peer_share_counts_neighbours_running_open(small_baseline):
     np.testing.assert_allclose(model.peer_share(), expected)
 
 
-# Private library internals the model relies on (see the use sites for why): these tests fail
-# loudly if an upgrade of Mesa or networkx removes them or changes what they mean.
+# --- the step order -------------------------------------------------------------------------------
 
-def test_agent_ids_come_from_the_weak_counters(small_baseline):
-    """Enterprise shadows Mesa's private ``Agent._ids`` (a plain dict of per-model counters that
-    keeps every model alive) with weak counters; Mesa's ``Agent.__init__`` must draw from it."""
-    assert isinstance(vars(mesa.Agent).get("_ids"), dict), "Mesa no longer keeps Agent._ids"
-    model = AdoptionModel(small_baseline, seed=6)
-    assert sorted(agent.unique_id for agent in model.agents) == list(
-        range(1, model.population.enterprises + 1))
-    assert model in Enterprise._ids and model not in mesa.Agent._ids
-    alive = weakref.ref(model)
-    del model
-    gc.collect()
-    assert alive() is None, "the agent id counters keep a finished model alive"
+def test_step_docstring_describes_the_steps_in_step_order():
+    """The step order is stated once, ``STEP_ORDER``; ``AdoptionModel.step``'s docstring
+    describes each step under its name, in that order."""
+    described = re.findall(r"^\s*- (\w+): ", AdoptionModel.step.__doc__, flags=re.MULTILINE)
+    assert tuple(described) == STEP_ORDER
 
 
-def _footprint(value):
-    return len(value) if hasattr(value, "__len__") else id(value)
-
-
-def test_bulk_registration_fills_what_mesa_register_agent_fills(small_baseline):
-    """The model registers its agents in bulk by writing Mesa's private registries; Mesa's own
-    ``register_agent`` must fill exactly those three, behind the public ``agents`` and
-    ``agents_by_type``, so the bulk path leaves the model as Mesa would."""
-    plain = mesa.Model(rng=1)
-    before = {name: _footprint(value) for name, value in vars(plain).items()}
-    agent = mesa.Agent(plain)
-    changed = {name for name, value in vars(plain).items() if _footprint(value) != before.get(name)}
-    assert changed == {"_agents", "_agents_by_type", "_all_agents"}
-    assert plain._agents == {agent: None}
-    assert plain.agents is plain._all_agents and plain.agents_by_type is plain._agents_by_type
-    assert list(plain.agents) == [agent] and list(plain.agents_by_type[mesa.Agent]) == [agent]
-    model = AdoptionModel(small_baseline, seed=6)
-    everyone = list(model.agents)
-    assert len(everyone) == model.population.enterprises
-    assert list(model._agents) == everyone == list(model.agents_by_type[Enterprise])
-    assert [agent.index for agent in everyone] == list(range(len(everyone)))
-
-
-def test_peer_network_connects_cells_through_the_private_hook(monkeypatch):
-    """PeerNetwork overrides Mesa's private ``Network._connect_cells`` to connect each cell in
-    one go: its cells must come out connected exactly as Mesa's own ``Network`` connects them,
-    without a single ``Cell.connect`` call (which would mean the hook is no longer used)."""
-    graph = nx.watts_strogatz_graph(40, 4, 0.3, seed=1)
-    mesa_network = Network(graph, random=random.Random(0))
-
-    def connect(*args, **kwargs):
-        raise AssertionError("Mesa connected a cell itself: the _connect_cells hook is bypassed")
-
-    monkeypatch.setattr(Cell, "connect", connect)
-    network = PeerNetwork(graph, random=random.Random(0))
-    for node in graph.nodes:
-        ours, theirs = network[node].connections, mesa_network[node].connections
-        assert list(ours) == list(theirs) == list(graph.neighbors(node))
-        assert [cell.coordinate for cell in ours.values()] == list(theirs)
-        assert all(cell is network[key] for key, cell in ours.items())
-
-
-@pytest.mark.parametrize("n, k, p", [(60, 4, 0.1), (40, 6, 0.6), (12, 10, 0.3)])
-def test_peer_graph_is_networkx_watts_strogatz(n, k, p):
-    """peer_graph writes its adjacency into networkx's private ``Graph._adj``: the result must
-    be networkx's own Watts-Strogatz graph, edge for edge and in neighbour order."""
-    graph, _ = peer_graph(np.zeros(n, dtype=np.int8), k, p, np.random.default_rng(7))
-    rng = np.random.default_rng(7)
-    rng.random(n)
-    expected = nx.watts_strogatz_graph(n, k, p, seed=int(rng.integers(2**31)))
-    assert nx.utils.graphs_equal(graph, expected)
-    assert list(graph.edges()) == list(expected.edges())
-    assert graph.number_of_edges() == expected.number_of_edges()
-    assert [list(near) for _, near in graph.adjacency()] == [
-        list(near) for _, near in expected.adjacency()]
-    assert all(graph.has_edge(v, u) for u, v in expected.edges())
+def test_steps_are_referred_to_by_names_of_the_step_order():
+    """Wherever the code, the tests or the README name a step (step "intentions", steps
+    "utilities" and "choice"), the name is one of ``STEP_ORDER``; no step is referred to by
+    number."""
+    root = BASELINE.parents[1]
+    sources = [*sorted((root / "sim").rglob("*.py")), *sorted((root / "tests").rglob("*.py"))]
+    texts = [path.read_text() for path in sources]
+    texts.append((root / "README.md").read_text())
+    cited = {name for text in texts
+             for mention in re.findall(r'\bsteps?\s+((?:"\w+"(?:,?\s+and\s+|,\s+)?)+)', text)
+             for name in re.findall(r'"(\w+)"', mention)}
+    assert cited and cited <= set(STEP_ORDER), cited - set(STEP_ORDER)
+    numbered = [match for text in texts for match in
+                re.findall(r"\bsteps? \d[\d, and-]*|# \d\. |#(?: \d,?)+$", text, re.MULTILINE)]
+    assert numbered == []
 
 
 # --- (e) burn-in --------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Tests for sim.views.plots: band numbers, the PNGs plot_run writes, and skipping missing
-metrics."""
+"""Tests for sim.views.figures (band numbers, the PNGs plot_run writes, skipping missing metrics)
+and the palette of sim.views.style."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import sys
 import pandas as pd
 import pytest
 
-from sim.views import plots, style
+from sim.views import style
+from sim.views.figures import bands
+from sim.views.figures.run import plot_run
 
 QUARTERS = [f"{year}Q{q}" for year in (2024, 2025) for q in (1, 2, 3, 4)]
 REPLICATION_OFFSET = 0.1  # replication 2 = replication 1 + this, so the mean is halfway
@@ -70,7 +72,7 @@ def frame() -> pd.DataFrame:
 # --- band_table ---------------------------------------------------------------------------------
 
 def test_band_table_mean_and_quantiles(frame):
-    table = plots.band_table(frame, "workload_share_open")
+    table = bands.band_table(frame, "workload_share_open")
     assert list(table.columns) == ["mean", "p5", "p95"]
     assert list(table.index) == QUARTERS
     low = [base_value(i, 0.3) for i in range(len(QUARTERS))]
@@ -83,23 +85,23 @@ def test_band_table_mean_and_quantiles(frame):
 
 def test_band_table_filters_segment_and_sorts_quarters(frame):
     shuffled = frame.sample(frac=1.0, random_state=3)
-    table = plots.band_table(shuffled, "workload_share_closed", segment="sector=banking")
+    table = bands.band_table(shuffled, "workload_share_closed", segment="sector=banking")
     assert list(table.index) == QUARTERS
     assert table.loc["2024Q1", "mean"] == pytest.approx(0.3 + 0.05, abs=1e-12)
 
 
 def test_band_table_single_replication_band_is_the_value(frame):
-    table = plots.band_table(frame[frame.replication == 1], "plans_to_expand_open")
+    table = bands.band_table(frame[frame.replication == 1], "plans_to_expand_open")
     assert (table["p5"] == table["mean"]).all() and (table["p95"] == table["mean"]).all()
 
 
 def test_band_table_missing_metric_raises(frame):
     with pytest.raises(KeyError, match="no_such_metric"):
-        plots.band_table(frame, "no_such_metric")
+        bands.band_table(frame, "no_such_metric")
 
 
 def test_open_cost_is_ratio_times_hardware_index_per_replication(frame):
-    table = plots._product_bands(frame, "signal_open_cost_ratio", "signal_hardware_cost_index")
+    table = bands.product_bands(frame, "signal_open_cost_ratio", "signal_hardware_cost_index")
     # replication r, quarter 0: (0.3 + 0.1 (r-1)) * (1.0 + 0.1 (r-1)) -> 0.3 and 0.44
     assert table.loc["2024Q1", "mean"] == pytest.approx((0.3 + 0.44) / 2, abs=1e-12)
 
@@ -119,11 +121,11 @@ def test_colours_consistent_between_deployments_and_stacks():
 
 def test_scenario_colours_stable_and_distinct():
     names = ["baseline", "price_shock", "eu_withdrawal", "fast_parity"]
-    colours = plots.scenario_colours(names)
+    colours = style.scenario_colours(names)
     assert set(colours) == set(names)
     assert len(set(colours.values())) == len(names)
-    assert plots.scenario_colours(reversed(names)) == colours
-    assert plots.scenario_colours(["baseline"]) == plots.scenario_colours(["baseline"])
+    assert style.scenario_colours(reversed(names)) == colours
+    assert style.scenario_colours(["baseline"]) == style.scenario_colours(["baseline"])
 
 
 # --- plot_run -----------------------------------------------------------------------------------
@@ -138,7 +140,7 @@ def assert_png(path):
 
 def test_plot_run_writes_the_five_pngs(frame, tmp_path):
     folder = tmp_path / "figures" / "run"
-    paths = plots.plot_run(frame, folder)
+    paths = plot_run(frame, folder)
     assert {p.name for p in paths} == ALL_PNGS
     assert all(p.parent == folder for p in paths)
     for path in paths:
@@ -147,7 +149,7 @@ def test_plot_run_writes_the_five_pngs(frame, tmp_path):
 
 
 def test_plot_run_skips_signals_when_absent(tmp_path):
-    paths = plots.plot_run(make_frame(with_signals=False), tmp_path)
+    paths = plot_run(make_frame(with_signals=False), tmp_path)
     assert {p.name for p in paths} == ALL_PNGS - {"signals.png"}
     assert not (tmp_path / "signals.png").exists()
 
@@ -155,11 +157,12 @@ def test_plot_run_skips_signals_when_absent(tmp_path):
 def test_plot_run_rejects_several_scenarios(frame, tmp_path):
     other = frame.assign(scenario="other")
     with pytest.raises(ValueError, match="one scenario"):
-        plots.plot_run(pd.concat([frame, other]), tmp_path)
+        plot_run(pd.concat([frame, other]), tmp_path)
 
 
 def test_import_is_lazy():
-    code = ("import sys, sim.views.plots; "
+    code = ("import sys, sim.views.figures.run, sim.views.figures.calibration, "
+            "sim.views.figures.comparison, sim.views.figures.sweep; "
             "assert 'matplotlib' not in sys.modules and 'seaborn' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
 

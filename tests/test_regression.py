@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.core.metrics import METRICS, SEGMENTS
+from sim.core.metric_table import METRIC_NAMES
+from sim.core.metrics import SEGMENTS
 from sim.core.scenario import load_scenario
 from sim.running.runner import replication_seeds, simulate
 
@@ -35,7 +36,8 @@ def current() -> pd.DataFrame:
     for replication, seed in enumerate(replication_seeds(scenario.seed, scenario.replications)):
         values = simulate(scenario, seed)[:, :, all_workloads]
         for quarter, row in zip(scenario.quarters, values):
-            rows += [(replication, quarter, metric, value) for metric, value in zip(METRICS, row)]
+            rows += [(replication, quarter, metric, value)
+                     for metric, value in zip(METRIC_NAMES, row)]
     return pd.DataFrame(rows, columns=["replication", "quarter", "metric", "value"])
 
 

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, baseline
 
-from sim.core.metrics import METRIC_INDEX, METRICS, SEGMENTS
+from sim.core.metric_table import METRIC_NAMES
+from sim.core.metrics import METRIC_INDEX, SEGMENTS
 from sim.core.model import AdoptionModel
 from sim.core.posterior import replication_scenario
 from sim.core.scenario import load_scenario, scenario_hash
@@ -59,7 +60,8 @@ def test_replication_seeds_are_spawned_from_the_scenario_seed():
 
 def test_replication_r_is_a_model_run_with_seed_r(three_replications, serial):
     """Replication r: a model of the scenario at posterior draw r, run with seed r."""
-    assert serial.values.shape == (3, len(three_replications.quarters), len(METRICS), len(SEGMENTS))
+    assert serial.values.shape == (3, len(three_replications.quarters), len(METRIC_NAMES),
+                                   len(SEGMENTS))
     second = AdoptionModel(replication_scenario(three_replications, 1), seed=serial.seeds[1]).run()
     np.testing.assert_array_equal(serial.values[1], second)
     assert not np.array_equal(serial.values[0], serial.values[1], equal_nan=True)
@@ -125,7 +127,7 @@ def test_tidy_frame_columns_and_dtypes(three_replications, serial):
         "size=large",
         "class=privacy_sensitive",
     } <= segments
-    assert set(frame["metric"]) <= set(METRICS)
+    assert set(frame["metric"]) <= set(METRIC_NAMES)
     assert not frame["value"].isna().any()
     assert len(frame) == np.count_nonzero(~np.isnan(serial.values))
 

@@ -3,13 +3,19 @@ noise."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
-from conftest import baseline
+from conftest import BASELINE, baseline
 
+from sim.cli import main
+from sim.core.paths import deterministic_path
 from sim.core.quarters import parse_quarter, quarter_range
+from sim.core.scenario import ScenarioError
 from sim.core.schema import Signal
-from sim.core.signals import BOUNDS, SCALAR_SIGNALS, deterministic_path, signal_paths
+from sim.core.signal_table import SIGNAL_BY_NAME, SIGNALS
+from sim.core.signals import signal_paths
 
 
 def at(*quarters: str) -> np.ndarray:
@@ -154,7 +160,7 @@ def test_noise_is_clipped_to_bounds():
         for name, values in (("tooling_maturity", result.tooling_maturity),
                              ("benchmark_gap", result.benchmark_gap),
                              ("regulatory_pressure", result.regulatory_pressure[:, 0])):
-            low, high = BOUNDS[name]
+            low, high = SIGNAL_BY_NAME[name].low, SIGNAL_BY_NAME[name].high
             assert values.min() >= low and values.max() <= high, name
     # with such large noise, the clip is actually hit
     result = paths(overrides, seed=0)
@@ -165,7 +171,7 @@ def test_zero_sd_noise_leaves_the_path_unchanged():
     clean = paths(seed=11)
     zero = paths(["signals.benchmark_gap.noise={sd: 0.0}",
                   "signals.tooling_maturity.noise={sd: 0.0, form: multiplicative}"], seed=11)
-    for name in SCALAR_SIGNALS + ("regulatory_pressure",):
+    for name in (spec.name for spec in SIGNALS):
         np.testing.assert_array_equal(getattr(zero, name), getattr(clean, name), err_msg=name)
 
 
@@ -178,9 +184,68 @@ def test_noise_on_one_signal_leaves_the_others_in_place():
     without = paths(shared, seed=5)
     with_noise = paths(shared + ["signals.benchmark_gap.noise={sd: 2.0}"], seed=5)
     assert not np.array_equal(with_noise.benchmark_gap, without.benchmark_gap)
-    for name in SCALAR_SIGNALS + ("regulatory_pressure",):
+    for name in (spec.name for spec in SIGNALS):
         if name != "benchmark_gap":
             np.testing.assert_array_equal(getattr(with_noise, name), getattr(without, name),
                                           err_msg=name)
     # and the later signals really are noisy (so the comparison above means something)
     assert not np.allclose(without.tooling_maturity, paths(seed=5).tooling_maturity)
+
+
+# --- ranges: a path outside its signal's range is an error, never clamped ----------------------
+
+def _outside(spec) -> float:
+    """A value just outside ``spec``'s range."""
+    return spec.high + 1.0 if math.isfinite(spec.high) else spec.low - 1.0
+
+
+def _points_yaml(spec, points: str) -> str:
+    """A scenario fragment replacing ``spec``'s path (its EU path, for a regional signal) by
+    dated points, on line 5 (6 for a regional signal) of a file that starts with two lines."""
+    indent = "      " if spec.regional else "    "
+    lines = [f"points: {points}", "trend: null", "logistic: null", "extend: null", "after: null"]
+    return (f"signals:\n  {spec.name}:\n" + ("    eu:\n" if spec.regional else "")
+            + "".join(f"{indent}{line}\n" for line in lines))
+
+
+@pytest.mark.parametrize("spec", SIGNALS, ids=lambda spec: spec.name)
+def test_a_point_outside_the_range_exits_2_naming_file_line_key_and_range(spec, tmp_path,
+                                                                          capsys):
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"extends: {BASELINE.as_posix()}\nname: bad\n"
+                    + _points_yaml(spec, f"{{2025Q1: {_outside(spec)}}}"))
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--no-plots"]) == 2
+    message = capsys.readouterr().err
+    key = f"signals.{spec.name}" + (".eu" if spec.regional else "") + ".points.2025Q1"
+    line = 6 if spec.regional else 5
+    assert message.startswith(f"adoptsim: error: {path}:{line}: {key}: "), message
+    assert spec.range_text in message and "Traceback" not in message
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("spec", SIGNALS, ids=lambda spec: spec.name)
+def test_a_trend_that_leaves_the_range_names_its_rate_and_quarter(spec):
+    """A linear trend that starts inside the range and crosses a bound within the horizon."""
+    start = spec.high if math.isfinite(spec.high) else spec.low + 1.0
+    rate = 1.0 if math.isfinite(spec.high) else -8.0
+    key = f"signals.{spec.name}" + (".eu" if spec.regional else "")
+    with pytest.raises(ScenarioError) as error:
+        baseline(f"{key}={{trend: {{start: 2024Q1, start_value: {start}, annual_rate: {rate}, "
+                 f"form: linear}}}}")
+    assert error.value.key_path == f"{key}.trend.annual_rate"
+    assert "2024Q2" in str(error.value) and spec.range_text in str(error.value)
+
+
+def test_a_revision_outside_the_range_names_the_revised_point():
+    with pytest.raises(ScenarioError) as error:
+        baseline("signals.tooling_maturity.after={quarter: 2027Q1, path: {points: {2028Q1: 1.5}}}")
+    assert error.value.key_path == "signals.tooling_maturity.after.path.points.2028Q1"
+
+
+def test_an_exponential_rate_of_minus_one_or_below_is_refused():
+    for key in ("signals.hardware_cost_index.trend.annual_rate",
+                "signals.closed_price_index.extend.annual_rate"):
+        with pytest.raises(ScenarioError) as error:
+            baseline(f"{key}=-1.5")
+        assert error.value.key_path == key and "above -1" in str(error.value)

@@ -5,7 +5,7 @@
 * :mod:`sim.analysis.prim`: :func:`find_box` on any table, :func:`discover` on a sweep;
 * :mod:`sim.analysis.analyze`: :func:`analyze_tables`, the tables of ``analysis/``.
 
-The figures and the report are views (:mod:`sim.views.sweep_plots`, :mod:`sim.views.report`);
+The figures and the report are views (:mod:`sim.views.figures.sweep`, :mod:`sim.views.report`);
 ``sim.analyze_sweep`` (:mod:`sim.views.sweep_analysis`) writes tables, figures and report, as
 ``adoptsim analyze`` does. From Python (a notebook)::
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.core.scenario import ScenarioError, load_model_file, load_yaml, read_yaml
+from sim.core.settings_file import ScenarioError, load_model_file, load_yaml, read_yaml
 from sim.sweep.design import Design, build_design
 from sim.sweep.spec import SweepError, SweepSpec
 from sim.sweep.store import (

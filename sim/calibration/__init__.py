@@ -14,6 +14,8 @@ One module per concern:
   (local processes or Dask) and deterministic (same seed, same posterior, any workers);
 * :mod:`sim.calibration.fit`: the model as pyabc sees it, the fit (:func:`calibrate`) and its
   result (:class:`Calibration`), with the posterior predictive;
+* :mod:`sim.calibration.persist`: the posterior draws and the fragment the baseline extends,
+  written where scenarios read them (put back as they were if the scenario does not take them);
 * :mod:`sim.views.calibration`: the result as tables, strict JSON and Markdown.
 
 Names are loaded on first use: ``from sim.calibration import load_targets`` imports neither the

@@ -38,8 +38,9 @@ from sim.calibration.panel import Fit, Target, check_targets, fitted_mask, load_
 from sim.core.metrics import METRIC_INDEX, SEGMENTS
 from sim.core.posterior import point_scenario
 from sim.core.quarters import parse_quarter
-from sim.core.scenario import ScenarioError, load_scenario
+from sim.core.scenario import load_scenario
 from sim.core.schema import Scenario
+from sim.core.settings_file import ScenarioError
 from sim.running import runner
 
 #: identified: the posterior's 90% interval narrower than this share of the prior's

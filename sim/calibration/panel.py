@@ -10,7 +10,7 @@ the uniform priors of the free
 parameters (any numeric scenario keys) and the size of the fit.
 
 Loading is strict (unknown keys are errors) and reports problems like a scenario file does:
-file, line, key path (:func:`sim.core.scenario.load_model_file`). Nothing here runs the model.
+file, line, key path (:func:`sim.core.settings_file.load_model_file`). Nothing here runs the model.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from sim.core.metrics import METRICS, SEGMENTS
+from sim.core.metric_table import METRIC_NAMES
+from sim.core.metrics import SEGMENTS
 from sim.core.quarters import parse_quarter
 from sim.core.schema import Confidence, Positive, QuarterText, Scenario, Strict
 
@@ -51,7 +52,7 @@ class Target(Strict):
     @field_validator("metric", "segment")
     @classmethod
     def _known(cls, name: str, info) -> str:
-        known = METRICS if info.field_name == "metric" else SEGMENTS
+        known = METRIC_NAMES if info.field_name == "metric" else SEGMENTS
         if name not in known:
             raise ValueError(
                 f"unknown {info.field_name} '{name}'; {info.field_name}s: {', '.join(known)}"
@@ -193,9 +194,9 @@ class TargetsFile(Strict):
 
 
 def load_targets(path: str | Path) -> TargetsFile:
-    """The targets file at ``path``; a :class:`sim.core.scenario.ScenarioError` naming file, line
-    and key when it is not valid."""
-    from sim.core.scenario import load_model_file
+    """The targets file at ``path``; a :class:`sim.core.settings_file.ScenarioError` naming
+    file, line and key when it is not valid."""
+    from sim.core.settings_file import load_model_file
 
     return load_model_file(path, TargetsFile)
 
@@ -214,9 +215,10 @@ def check_targets(scenario: Scenario, targets: TargetsFile, path: str | Path,
                   until: str | None) -> None:
     """The panel inside the scenario's horizon; ``until`` at or after at least one entry and
     before at least one; the free parameters numeric keys of the scenario whose prior
-    ranges the scenario's schema allows. Raises :class:`sim.core.scenario.ScenarioError`."""
+    ranges the scenario's schema allows. Raises :class:`sim.core.settings_file.ScenarioError`."""
     from sim.core.posterior import value_at
-    from sim.core.scenario import ScenarioError, load_scenario
+    from sim.core.scenario import load_scenario
+    from sim.core.settings_file import ScenarioError
 
     start, end = parse_quarter(scenario.horizon.start), parse_quarter(scenario.horizon.end)
     for index, target in enumerate(targets.targets):

@@ -1,24 +1,23 @@
 """Enterprise agents: identity, attributes, and the readable per-agent reference decision.
 
-An :class:`Enterprise` is a Mesa agent placed on a cell of the peer network. Its attributes
-(sector, region, size band, ML capacity, risk aversion, stack) are views of the model's
-struct-of-arrays state, so Mesa's ``AgentSet`` selections and groupbys see the live values while
-the quarter's arithmetic runs vectorized in :mod:`sim.core.kernel`.
+An :class:`Enterprise` is a Mesa agent; its peers are the model's neighbour lists
+(:mod:`sim.core.peers`). Its attributes (sector, region, size band, ML capacity, risk aversion,
+stack) are views of the model's struct-of-arrays state, so Mesa's ``AgentSet`` selections and
+groupbys see the live values while the quarter's arithmetic runs vectorized in
+:mod:`sim.core.kernel`.
 
 :meth:`Enterprise.decide` is the reference path: the same decisions as
 :func:`sim.core.kernel.decide_quarter`, written one enterprise at a time in plain Python,
-consuming the
-same pre-drawn random numbers. Tests prove the two agree; it is not used for production runs.
+consuming the same pre-drawn random numbers. Tests prove the two agree; it is not used for
+production runs.
 """
 
 from __future__ import annotations
 
-import itertools
-import weakref
 from dataclasses import dataclass
 
+import mesa
 import numpy as np
-from mesa.discrete_space import FixedAgent
 
 from sim.core import kernel
 from sim.core.kernel import (
@@ -30,6 +29,7 @@ from sim.core.kernel import (
     STACK_HYBRID,
     STACK_OPEN,
 )
+from sim.core.mesa_internals import forget_finished_models
 from sim.core.schema import REGIONS, SECTOR_NAMES, SIZES
 
 
@@ -135,26 +135,9 @@ def logit_choice(values, logit_scale: float, uniform: float) -> int:
     return int(kernel.draw_from_weights(weights, np.asarray(uniform)))
 
 
-class _IdCounters(weakref.WeakKeyDictionary):
-    """Per-model counters of agent ids that forget a model once it is gone.
-
-    A workaround for a Mesa defect: ``Agent.__init__`` draws ``unique_id`` from
-    ``next(self._ids[model])``, and Mesa's ``Agent._ids`` is a plain ``defaultdict`` keyed by the
-    model, which keeps every model ever built alive (a leak per replication in long calibrations
-    and sweeps). :class:`Enterprise` shadows that private class attribute with this weak
-    dictionary. test_model.py's test_agent_ids_come_from_the_weak_counters fails if Mesa stops
-    reading ``_ids`` this way."""
-
-    def __getitem__(self, model):
-        if model not in self:
-            self[model] = itertools.count(1)
-        return super().__getitem__(model)
-
-
-class Enterprise(FixedAgent):
+@forget_finished_models
+class Enterprise(mesa.Agent):
     """An enterprise deciding, each quarter, which of its workloads run on which stack."""
-
-    _ids = _IdCounters()
 
     def __init__(self, model, index: int):
         super().__init__(model)
@@ -233,29 +216,30 @@ class Enterprise(FixedAgent):
         constraining which stacks remain. Mirrors :func:`sim.core.kernel.decide_quarter` for
         this one enterprise.
         """
-        active = [w for w in self.workload_indices if context.active[w]]
+        active = [workload for workload in self.workload_indices if context.active[workload]]
         current_stack = int(context.stack[self.index])
         if not active:
             return EnterpriseDecision(False, current_stack, {})
-        utilities = {w: self._utilities(w, context, behaviour) for w in active}
-        current = {w: int(context.deployment[w]) for w in active}
+        utilities = {workload: self._utilities(workload, context, behaviour) for workload in active}
+        current = {workload: int(context.deployment[workload]) for workload in active}
         existing = current_stack != NOT_DEPLOYED
 
         platform, peer = context.platform[self.index], context.peer[self.index]
         values, allocations = stack_values(utilities, current, set(active), platform, peer)
         planned_values, planned_allocations = values, allocations
         if outlook is not None:
-            expected = {w: self._utilities(w, outlook, behaviour) for w in active}
+            expected = {workload: self._utilities(workload, outlook, behaviour)
+                        for workload in active}
             planned_values, planned_allocations = stack_values(
                 expected, current, set(active), outlook.platform[self.index],
                 outlook.peer[self.index])
         preferred = max(range(3), key=lambda stack: (planned_values[stack], -stack))
-        open_now = sum(1 for w in active if current[w] > CLOSED)
+        open_now = sum(1 for workload in active if current[workload] > CLOSED)
         open_preferred = sum(1 for option in planned_allocations[preferred].values()
                              if option > CLOSED)
         plans = existing and open_preferred > open_now
 
-        new_workloads = {w for w in active if current[w] == NOT_DEPLOYED}
+        new_workloads = {workload for workload in active if current[workload] == NOT_DEPLOYED}
         if context.review[self.index] or not existing:
             movable = set(active)
             switching = float(context.switching[self.index])
@@ -269,4 +253,5 @@ class Enterprise(FixedAgent):
 
         chosen = logit_choice(values, behaviour.logit_scale, context.choice_uniform[self.index])
         return EnterpriseDecision(plans, chosen,
-                                  {w: allocations[chosen][w] for w in active if w in movable})
+                                  {workload: allocations[chosen][workload]
+                                   for workload in active if workload in movable})

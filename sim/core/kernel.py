@@ -1,8 +1,10 @@
 """The decision kernel: pure, vectorized functions for one quarter's choices.
 
 State is struct-of-arrays: workloads are flat arrays, each enterprise's workloads contiguous
-(``first_workload[i]:first_workload[i + 1]``), ``owner[w]`` the enterprise of workload ``w``.
-Nothing here knows Mesa, files or plots.
+(``first_workload[enterprise]:first_workload[enterprise + 1]``), ``owner[workload]`` the
+enterprise of a workload. Nothing here knows Mesa, files or plots. The module holds one idea, the
+quarter's decision arithmetic (the steps "utilities", "intentions" and "choice" of
+:data:`sim.core.model.STEP_ORDER`), in its two arrangements, which is why it is long.
 
 Each formula is stated twice. Readably, in the per-agent reference path
 (:meth:`sim.core.agents.Enterprise.decide` with :func:`sim.core.agents.stack_values` and
@@ -70,28 +72,29 @@ def option_utilities(*, stakes, frontier_need, sensitivity, domain_specificity, 
     is the enterprise's persistent standard-normal leaning toward running open models (strategy,
     culture, past choices), which makes open use cluster in some enterprises.
     """
-    b = behaviour
     relative = open_relative_capability(signals.benchmark_gap, signals.task_parity,
                                         signals.frontier_gap, frontier_need,
-                                        b.gap_sensitivity, b.frontier_sensitivity)
-    finetune_lift = b.finetune_gain * domain_specificity * signals.tooling_maturity
-    capability_closed = b.capability_weight * stakes
-    capability_open = b.capability_weight * stakes * relative
-    capability_finetuned = b.capability_weight * stakes * (relative + finetune_lift)
-    cost_closed = b.cost_weight * volume * closed_price / 1000.0
-    cost_open = b.cost_weight * volume * open_price / 1000.0
-    vendor_risk = b.vendor_risk_weight * risk_aversion * (b.base_vendor_risk + perceived_risk)
-    compliance = b.compliance_weight * sensitivity * regulatory_pressure * compliance_exposure
-    burden_open = b.ops_burden * burden_factor
-    burden_finetuned = (b.ops_burden + b.finetune_burden) * burden_factor
-    closed = (b.closed_preference + capability_closed - cost_closed - vendor_risk - compliance
-              + b.workload_taste_sd * taste_closed)
-    affinity = b.open_affinity_sd * open_affinity
-    open_ = (capability_open - cost_open - burden_open + b.workload_taste_sd * taste_open
-             + affinity)
-    finetuned = (capability_finetuned - cost_open - burden_finetuned
-                 + b.workload_taste_sd * taste_finetuned + affinity)
-    return closed, open_, finetuned
+                                        behaviour.gap_sensitivity, behaviour.frontier_sensitivity)
+    finetune_lift = behaviour.finetune_gain * domain_specificity * signals.tooling_maturity
+    capability_closed = behaviour.capability_weight * stakes
+    capability_open = behaviour.capability_weight * stakes * relative
+    capability_finetuned = behaviour.capability_weight * stakes * (relative + finetune_lift)
+    cost_closed = behaviour.cost_weight * volume * closed_price / 1000.0
+    cost_open = behaviour.cost_weight * volume * open_price / 1000.0
+    vendor_risk = (behaviour.vendor_risk_weight * risk_aversion
+                   * (behaviour.base_vendor_risk + perceived_risk))
+    compliance = (behaviour.compliance_weight * sensitivity * regulatory_pressure
+                  * compliance_exposure)
+    burden_open = behaviour.ops_burden * burden_factor
+    burden_finetuned = (behaviour.ops_burden + behaviour.finetune_burden) * burden_factor
+    taste_sd = behaviour.workload_taste_sd
+    closed_utility = (behaviour.closed_preference + capability_closed - cost_closed - vendor_risk
+                      - compliance + taste_sd * taste_closed)
+    affinity = behaviour.open_affinity_sd * open_affinity
+    open_utility = (capability_open - cost_open - burden_open + taste_sd * taste_open + affinity)
+    finetuned_utility = (capability_finetuned - cost_open - burden_finetuned
+                         + taste_sd * taste_finetuned + affinity)
+    return closed_utility, open_utility, finetuned_utility
 
 
 def burden_factor(ml_capacity, tooling_maturity, behaviour):
@@ -111,7 +114,7 @@ def platform_cost(size_multiplier, ml_capacity, tooling_maturity, behaviour):
 def logit_weights(values, logit_scale):
     """Unnormalised multinomial-logit weights of stack values; infeasible (-inf) stacks get 0.
 
-    Works on one enterprise's three values or on an (n, 3) array (row-wise).
+    Works on one enterprise's three values or on an (enterprises, 3) array (row-wise).
     """
     values = np.asarray(values, dtype=float)
     best = np.max(values, axis=-1, keepdims=True)
@@ -133,34 +136,36 @@ def with_switching_cost(values, current_stack, switching):
 
 @dataclass
 class QuarterContext:
-    """Everything one quarter's decisions depend on, prepared by the model (step 1-3, 6)."""
+    """Everything one quarter's decisions depend on, prepared by the model (steps "signals",
+    "vendor_events", "arrivals" and "reviews")."""
 
     signals: object              # SignalPaths of this quarter
-    active: np.ndarray           # (W,) workload is in a portfolio: arrival_quarter <= quarter
-    deployment: np.ndarray       # (W,) current option, NOT_DEPLOYED for new workloads
-    stack: np.ndarray            # (n,) current stack, NOT_DEPLOYED for enterprises new to AI
-    closed_price: np.ndarray     # (n,) USD per million tokens from the enterprise's vendor
+    active: np.ndarray           # per workload: in a portfolio (arrival_quarter <= quarter)
+    deployment: np.ndarray       # per workload: current option, NOT_DEPLOYED for new workloads
+    stack: np.ndarray            # per enterprise: current stack, NOT_DEPLOYED if new to AI
+    closed_price: np.ndarray     # per enterprise: USD per million tokens from its vendor
     open_price: float            # USD per million tokens self-hosted
-    perceived_risk: np.ndarray   # (n,) perceived vendor risk
-    platform: np.ndarray         # (n,) fixed open-platform cost
-    peer: np.ndarray             # (n,) peer influence on open and hybrid stacks
-    switching: np.ndarray        # (n,) cost of leaving the current stack (0 if none)
-    review: np.ndarray           # (n,) periodic or forced review this quarter
-    choice_uniform: np.ndarray   # (n,) pre-drawn uniforms for the logit choice
+    perceived_risk: np.ndarray   # per enterprise: perceived vendor risk
+    platform: np.ndarray         # per enterprise: fixed open-platform cost
+    peer: np.ndarray             # per enterprise: peer influence on open and hybrid stacks
+    switching: np.ndarray        # per enterprise: cost of leaving the current stack (0 if none)
+    review: np.ndarray           # per enterprise: periodic or forced review this quarter
+    choice_uniform: np.ndarray   # per enterprise: pre-drawn uniform for the logit choice
 
 
 @dataclass
 class QuarterDecision:
-    plans_to_expand: np.ndarray  # (n,) preferred allocation runs more open workloads than now
-    deployment: np.ndarray       # (W,) after the quarter's choices
-    stack: np.ndarray            # (n,)
-    switched: np.ndarray         # (n,) an enterprise that ran a stack changed it
+    plans_to_expand: np.ndarray  # per enterprise: preferred allocation runs more open workloads
+    deployment: np.ndarray       # per workload: its option after the quarter's choices
+    stack: np.ndarray            # per enterprise: its stack after the quarter's choices
+    switched: np.ndarray         # per enterprise: it ran a stack and changed it
 
 
 def decide_quarter(population, context: QuarterContext, behaviour,
                    outlook: QuarterContext | None = None,
                    cache: KernelCache | None = None) -> QuarterDecision:
-    """Steps 4, 5 and 7 of a quarter for every enterprise at once.
+    """Steps "utilities", "intentions" and "choice" of a quarter
+    (:data:`sim.core.model.STEP_ORDER`) for every enterprise at once.
 
     Intentions: each enterprise's preferred stack (the highest value over all its active
     workloads, frictions aside) under the market it expects (``outlook``: the same quarter with
@@ -200,6 +205,8 @@ def decide_quarter(population, context: QuarterContext, behaviour,
 
 
 # --- the fast path's machinery ----------------------------------------------------------------
+# In a block, "per enterprise" means per enterprise of the block (relative to its first), and
+# "per active workload" per workload active this quarter, in the block's arrival order.
 
 BLOCK_WORKLOADS = 1 << 17   # workloads per block: a block's arrays stay in the CPU cache
 
@@ -210,15 +217,16 @@ class Block:
 
     Inside the kernel a block's workloads are kept in arrival order (stably, so each
     enterprise's stay in workload order): the active workloads of a quarter, those arrived by
-    then, are a prefix, and every per-workload term is a slice instead of a gather."""
+    then, are a prefix, and every per-workload term is a slice instead of a gather. The kernel's
+    order of all workloads is the blocks' arrival orders one after the other, so the block's
+    workloads are ``workload_slice`` in it too."""
 
     enterprise_slice: slice
     workload_slice: slice
-    start: int               # where the block's workloads begin in the kernel's order
-    order: np.ndarray        # (W_b,) positions in the block (workload order), in arrival order
-    arrival: np.ndarray      # (W_b,) arrival quarter, in arrival order
-    owner: np.ndarray        # (W_b,) enterprise relative to the block, in arrival order
-    arrived: np.ndarray      # (quarters + 1, m): workloads of each enterprise arrived by a quarter
+    order: np.ndarray        # per workload, in arrival order: its position in the block
+    arrival: np.ndarray      # per workload, in arrival order: its arrival quarter
+    owner: np.ndarray        # per workload, in arrival order: its enterprise in the block
+    arrived: np.ndarray      # per quarter and enterprise: its workloads arrived by that quarter
     enterprise_arrays: dict  # per-enterprise population arrays, sliced to the block
     terms: dict              # KernelCache.terms, sliced to the block (arrival order)
 
@@ -227,9 +235,9 @@ class Block:
 class ActiveWorkloads:
     """The active workloads of one block: the first ``order.size`` in its arrival order."""
 
-    order: np.ndarray    # (K,) their positions in the block (workload order)
-    owner: np.ndarray    # (K,) enterprise of each, relative to the block
-    count: np.ndarray    # (m,) active workloads per enterprise
+    order: np.ndarray    # per active workload: its position in the block (workload order)
+    owner: np.ndarray    # per active workload: its enterprise in the block
+    count: np.ndarray    # per enterprise of the block: its active workloads
     terms: dict          # the block's terms for these workloads
 
 
@@ -240,57 +248,27 @@ class KernelCache:
       each with its workloads in arrival order (:class:`Block`).
     * Terms of the utility formula that do not change during a run (a behaviour constant times a
       workload attribute), each computed exactly as :func:`option_utilities` computes it, for all
-      workloads once, in the blocks' arrival order.
+      workloads once, in the kernel's order (:func:`_constant_terms`).
     * Open's relative capability and its capability value for every workload, computed once the
       signals they depend on (benchmark gap, task parity, frontier gap) hold still for a second
       quarter and kept while they do (the burn-in; the projection once the gap has closed).
     """
 
     def __init__(self, population, behaviour, block_workloads: int = BLOCK_WORKLOADS):
-        b = behaviour
         self.population, self.behaviour = population, behaviour
-        first, arrival = population.first_workload, population.arrival_quarter
-        cuts = np.searchsorted(first, np.arange(block_workloads, first[-1], block_workloads))
-        bounds = np.unique(np.concatenate([[0], cuts, [population.enterprises]])).tolist()
-        spans = [
-            (e0, e1, int(first[e0]), int(first[e1])) for e0, e1 in zip(bounds[:-1], bounds[1:])
-        ]
-        small = arrival.astype(np.uint16) if arrival.size and arrival.max() < 2**16 else arrival
-        orders = [np.argsort(small[w0:w1], kind="stable")       # (a radix sort on uint16)
-                  for _, _, w0, w1 in spans]
-        kernel_order = np.concatenate([order + w0 for order, (_, _, w0, _) in zip(orders, spans)])
+        arrival = population.arrival_quarter
+        spans = _block_spans(population.first_workload, population.enterprises, block_workloads)
+        # a stable sort on uint16 keys is a radix sort
+        sort_key = arrival.astype(np.uint16) if arrival.size and arrival.max() < 2**16 else arrival
+        orders = [np.argsort(sort_key[workloads], kind="stable") for _, workloads in spans]
+        kernel_order = np.concatenate([order + workloads.start
+                                       for order, (_, workloads) in zip(orders, spans)])
         owner = population.owner.take(kernel_order).astype(np.intp)
-        capability = b.capability_weight * population.stakes.take(kernel_order)
-        exposure = np.where(population.regulated, 1.0, b.unregulated_compliance_share)
-        taste = [population.taste[:, option].take(kernel_order) for option in range(3)]
-        self.terms = {
-            "capability": capability,
-            "closed_base": b.closed_preference + capability,
-            "frontier_need": population.frontier_need.take(kernel_order),
-            "finetune_gain": b.finetune_gain * population.domain_specificity.take(kernel_order),
-            "cost": b.cost_weight * population.volume.take(kernel_order),
-            "compliance": b.compliance_weight * population.sensitivity.take(kernel_order),
-            "exposure": exposure.take(owner),
-            "taste_closed": np.multiply(b.workload_taste_sd, taste[CLOSED], out=taste[CLOSED]),
-            "taste_open": np.multiply(b.workload_taste_sd, taste[OPEN], out=taste[OPEN]),
-            "taste_finetuned": np.multiply(b.workload_taste_sd, taste[FINETUNED],
-                                           out=taste[FINETUNED]),
-            "affinity": b.open_affinity_sd * population.open_affinity.take(owner),
-        }
-        span = int(arrival.max()) + 1 if arrival.size else 1
-        self.blocks = []
-        for (e0, e1, w0, w1), order in zip(spans, orders):
-            inside = slice(w0, w1)
-            cell = arrival[inside].astype(np.int64) * (e1 - e0) + (population.owner[inside] - e0)
-            arrivals = np.bincount(cell, minlength=span * (e1 - e0)).reshape(span, e1 - e0)
-            self.blocks.append(Block(
-                enterprise_slice=slice(e0, e1), workload_slice=inside, start=w0, order=order,
-                arrival=arrival[inside].take(order), owner=owner[inside] - e0,
-                arrived=np.cumsum(arrivals, axis=0),
-                enterprise_arrays={"ml_capacity": population.ml_capacity[e0:e1],
-                            "risk_aversion": population.risk_aversion[e0:e1],
-                            "region": population.region[e0:e1]},
-                terms={name: values[inside] for name, values in self.terms.items()}))
+        self.terms = _constant_terms(population, behaviour, kernel_order, owner)
+        quarter_count = int(arrival.max()) + 1 if arrival.size else 1
+        self.blocks = [_block(population, enterprises, workloads, order, owner, self.terms,
+                              quarter_count)
+                       for (enterprises, workloads), order in zip(spans, orders)]
         self._last_key: dict[str, tuple] = {}
         self._capability: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -320,11 +298,63 @@ class KernelCache:
         return self._capability[key]
 
 
+def _block_spans(first_workload, enterprise_count, block_workloads) -> list[tuple[slice, slice]]:
+    """(enterprises, their workloads) of each block: runs of whole enterprises, a new one begun
+    at the enterprise holding every ``block_workloads``-th workload."""
+    cuts = np.searchsorted(first_workload,
+                           np.arange(block_workloads, first_workload[-1], block_workloads))
+    bounds = np.unique(np.concatenate([[0], cuts, [enterprise_count]])).tolist()
+    return [(slice(first, end), slice(int(first_workload[first]), int(first_workload[end])))
+            for first, end in zip(bounds[:-1], bounds[1:])]
+
+
+def _constant_terms(population, behaviour, kernel_order, owner) -> dict[str, np.ndarray]:
+    """The terms of :func:`option_utilities` that do not change during a run, for every workload
+    in the kernel's order (``owner``: each one's enterprise), each computed as that function
+    computes it."""
+    capability = behaviour.capability_weight * population.stakes.take(kernel_order)
+    exposure = np.where(population.regulated, 1.0, behaviour.unregulated_compliance_share)
+    taste = [population.taste[:, option].take(kernel_order) for option in range(3)]
+    taste_sd = behaviour.workload_taste_sd
+    return {
+        "capability": capability,
+        "closed_base": behaviour.closed_preference + capability,
+        "frontier_need": population.frontier_need.take(kernel_order),
+        "finetune_gain": (behaviour.finetune_gain
+                          * population.domain_specificity.take(kernel_order)),
+        "cost": behaviour.cost_weight * population.volume.take(kernel_order),
+        "compliance": behaviour.compliance_weight * population.sensitivity.take(kernel_order),
+        "exposure": exposure.take(owner),
+        "taste_closed": np.multiply(taste_sd, taste[CLOSED], out=taste[CLOSED]),
+        "taste_open": np.multiply(taste_sd, taste[OPEN], out=taste[OPEN]),
+        "taste_finetuned": np.multiply(taste_sd, taste[FINETUNED], out=taste[FINETUNED]),
+        "affinity": behaviour.open_affinity_sd * population.open_affinity.take(owner),
+    }
+
+
+def _block(population, enterprises: slice, workloads: slice, order, owner, terms,
+           quarter_count) -> Block:
+    """The block of ``enterprises`` and their ``workloads``; ``order`` sorts its workloads by
+    arrival, ``owner`` and ``terms`` are per workload in the kernel's order."""
+    enterprise_count = enterprises.stop - enterprises.start
+    arrival = population.arrival_quarter[workloads]
+    owner_in_block = population.owner[workloads] - enterprises.start
+    arrivals = np.bincount(arrival.astype(np.int64) * enterprise_count + owner_in_block,
+                           minlength=quarter_count * enterprise_count)
+    return Block(
+        enterprise_slice=enterprises, workload_slice=workloads, order=order,
+        arrival=arrival.take(order), owner=owner[workloads] - enterprises.start,
+        arrived=np.cumsum(arrivals.reshape(quarter_count, enterprise_count), axis=0),
+        enterprise_arrays={"ml_capacity": population.ml_capacity[enterprises],
+                           "risk_aversion": population.risk_aversion[enterprises],
+                           "region": population.region[enterprises]},
+        terms={name: values[workloads] for name, values in terms.items()})
+
+
 def _relative_capability(frontier_need, signals, behaviour) -> np.ndarray:
     """:func:`open_relative_capability`, operation by operation."""
-    b = behaviour
-    relative = np.multiply(frontier_need, b.frontier_sensitivity * signals.frontier_gap)
-    np.subtract(-b.gap_sensitivity * signals.benchmark_gap, relative, out=relative)
+    relative = np.multiply(frontier_need, behaviour.frontier_sensitivity * signals.frontier_gap)
+    np.subtract(-behaviour.gap_sensitivity * signals.benchmark_gap, relative, out=relative)
     np.exp(relative, out=relative)
     np.multiply(signals.task_parity, relative, out=relative)
     return relative
@@ -333,17 +363,52 @@ def _relative_capability(frontier_need, signals, behaviour) -> np.ndarray:
 def _active(block: Block, context: QuarterContext) -> ActiveWorkloads | None:
     """The block's active workloads: ``context.active`` must hold the workloads arrived by the
     quarter (``arrival_quarter <= quarter``), as the model builds it."""
-    size = int(np.count_nonzero(context.active[block.workload_slice]))
-    if size == 0:
+    active_count = int(np.count_nonzero(context.active[block.workload_slice]))
+    if active_count == 0:
         return None
     arrival = block.arrival
-    quarter = arrival[size - 1]
-    if size < arrival.size and arrival[size] <= quarter:
+    quarter = arrival[active_count - 1]
+    if active_count < arrival.size and arrival[active_count] <= quarter:
         raise ValueError("QuarterContext.active must be the workloads with arrival_quarter <= "
                          "the quarter")
-    return ActiveWorkloads(order=block.order[:size], owner=block.owner[:size],
+    return ActiveWorkloads(order=block.order[:active_count], owner=block.owner[:active_count],
                            count=block.arrived[quarter],
-                           terms={name: values[:size] for name, values in block.terms.items()})
+                           terms={name: values[:active_count]
+                                  for name, values in block.terms.items()})
+
+
+@dataclass
+class Standing:
+    """Where a block's enterprises stand before the quarter's choice, and who chooses."""
+
+    deployment: np.ndarray     # per active workload: deployed option, NOT_DEPLOYED if new
+    current_stack: np.ndarray  # per enterprise: its stack, NOT_DEPLOYED if new to AI
+    existing: np.ndarray       # per enterprise: it runs a stack
+    open_now: np.ndarray       # per enterprise: its active workloads running open
+    new_position: np.ndarray   # the new workloads' positions among the active ones, ascending
+    new_owner: np.ndarray      # per new workload: its enterprise
+    new_count: np.ndarray      # per enterprise: its new workloads
+    free_choice: np.ndarray    # per enterprise: reviewing or new to AI, every workload movable
+    placing: np.ndarray        # per enterprise: otherwise, placing its new workloads only
+
+
+def _standing(block: Block, active: ActiveWorkloads, context: QuarterContext) -> Standing:
+    """The block's :class:`Standing` this quarter: the reviewing and those new to AI choose
+    freely, the others with new workloads place them."""
+    enterprises = block.enterprise_slice
+    enterprise_count = enterprises.stop - enterprises.start
+    deployment = context.deployment[block.workload_slice].take(active.order)
+    current_stack = context.stack[enterprises]
+    existing = current_stack != NOT_DEPLOYED
+    new_position = np.flatnonzero(deployment == NOT_DEPLOYED)
+    new_owner = active.owner.take(new_position)
+    new_count = np.bincount(new_owner, minlength=enterprise_count)
+    free_choice = (active.count > 0) & (context.review[enterprises] | ~existing)
+    return Standing(
+        deployment=deployment, current_stack=current_stack, existing=existing,
+        open_now=segment_count(deployment > CLOSED, active.owner, enterprise_count),
+        new_position=new_position, new_owner=new_owner, new_count=new_count,
+        free_choice=free_choice, placing=existing & ~free_choice & (new_count > 0))
 
 
 def _decide_block(block: Block, context: QuarterContext, outlook, behaviour, capability_now,
@@ -352,115 +417,125 @@ def _decide_block(block: Block, context: QuarterContext, outlook, behaviour, cap
     active = _active(block, context)
     if active is None:
         return   # no active workload: no plans, no choice, nothing moves
-    e, w = block.enterprise_slice, block.workload_slice
-    m = e.stop - e.start
-    owner, count = active.owner, active.count
-    deployment = context.deployment[w].take(active.order)
-    current_stack = context.stack[e]
-    open_now = segment_count(deployment > CLOSED, owner, m)
-    new_position = np.flatnonzero(deployment == NOT_DEPLOYED)
-    new_owner = owner.take(new_position)
-    new_count = np.bincount(new_owner, minlength=m)
-    existing = current_stack != NOT_DEPLOYED
-    # 7. (who chooses) free choice: reviewing, or new to AI; placing: new workloads only
-    free_choice = (count > 0) & (context.review[e] | ~existing)
-    placing = existing & ~free_choice & (new_count > 0)
-    chooser = free_choice | placing
+    enterprises = block.enterprise_slice
+    enterprise_count = enterprises.stop - enterprises.start
+    standing = _standing(block, active, context)
 
-    # 4. every workload's utilities and every enterprise's stack values
+    # step "utilities": every active workload's utilities and every enterprise's stack values
     now = every_options(_option_utilities(block, active, context, behaviour, capability_now),
-                         active, m, context.platform[e], context.peer[e])
+                        active, enterprise_count, context.platform[enterprises],
+                        context.peer[enterprises])
     planned = now if outlook is None else every_options(
         _option_utilities(block, active, outlook, behaviour, capability_outlook),
-        active, m, outlook.platform[e], outlook.peer[e])
-    # 5. intentions: open workloads in the preferred allocation against those running now
-    preferred = np.argmax(planned.values, axis=1)
-    open_preferred = np.select(
-        [preferred == STACK_OPEN, preferred == STACK_HYBRID],
-        [count, planned.open_count + (planned.flip_to_open >= 0) - (planned.flip_to_closed >= 0)],
-        0)
-    plans[e] = existing & (open_preferred > open_now)
+        active, enterprise_count, outlook.platform[enterprises], outlook.peer[enterprises])
+    # step "intentions": open workloads in the preferred allocation against those running now
+    plans[enterprises] = standing.existing & (_open_preferred(planned, active)
+                                              > standing.open_now)
+    chooser = standing.free_choice | standing.placing
     if not chooser.any():
         return
 
-    # 7. the logit choice among the stacks each chooser may take
-    placed = _placed_options(now, deployment, active, m, placing, open_now, new_position,
-                             new_owner, new_count, context.platform[e], context.peer[e])
-    values = np.where(free_choice[:, None],
-                      with_switching_cost(now.values, current_stack, context.switching[e]),
+    # step "choice": the logit choice among the stacks each chooser may take, then the allocation
+    placed = _placed_options(now, active, standing, context.platform[enterprises],
+                             context.peer[enterprises])
+    values = np.where(standing.free_choice[:, None],
+                      with_switching_cost(now.values, standing.current_stack,
+                                          context.switching[enterprises]),
                       placed.values)
-    chosen = np.full(m, NOT_DEPLOYED, dtype=np.int64)
+    chosen = np.full(enterprise_count, NOT_DEPLOYED, dtype=np.int64)
     chosen[chooser] = draw_from_weights(logit_weights(values[chooser], behaviour.logit_scale),
-                                        context.choice_uniform[e][chooser])
-    stack[e][chooser] = chosen[chooser]
+                                        context.choice_uniform[enterprises][chooser])
+    stack[enterprises][chooser] = chosen[chooser]
+    deployment_out[block.workload_slice][active.order] = _chosen_allocation(
+        now, placed, chosen, active, standing)
 
-    # the chosen allocation: every workload of a free chooser, the new ones of a placer
+
+def _open_preferred(planned: EveryOptions, active: ActiveWorkloads) -> np.ndarray:
+    """Per enterprise, the open workloads of its preferred allocation (the stack of highest
+    value, the first of equals) with every workload movable."""
+    preferred = np.argmax(planned.values, axis=1)
+    hybrid_open = (planned.open_count + (planned.flip_to_open >= 0)
+                   - (planned.flip_to_closed >= 0))
+    return np.select([preferred == STACK_OPEN, preferred == STACK_HYBRID],
+                     [active.count, hybrid_open], 0)
+
+
+def _chosen_allocation(now: EveryOptions, placed: PlacedOptions, chosen, active: ActiveWorkloads,
+                       standing: Standing) -> np.ndarray:
+    """Per active workload, its option after the choice: every workload of a free chooser takes
+    the chosen stack's best option for it, a placer's new workloads likewise, each with the
+    hybrid fix; the other workloads keep their deployment."""
+    owner, free_choice, placing = active.owner, standing.free_choice, standing.placing
     finetune_better = now.utilities[FINETUNED] > now.utilities[OPEN]
     best_open_option = finetune_better.view(np.uint8) + np.uint8(OPEN)
     best_any_option = best_open_option * ~now.closed_best
-    stack_of = np.where(free_choice, chosen, NOT_DEPLOYED).astype(np.int8).take(owner)
-    option = best_open_option * (stack_of == STACK_OPEN)
-    option += best_any_option * (stack_of == STACK_HYBRID)
-    _apply_flips(option, best_open_option, now.flip_to_open, now.flip_to_closed,
+    free_stack = np.where(free_choice, chosen, NOT_DEPLOYED).astype(np.int8).take(owner)
+    free_option = best_open_option * (free_stack == STACK_OPEN)
+    free_option += best_any_option * (free_stack == STACK_HYBRID)
+    _apply_flips(free_option, best_open_option, now.flip_to_open, now.flip_to_closed,
                  free_choice & (chosen == STACK_HYBRID))
-    moved = deployment.copy()
-    np.copyto(moved, option.view(np.int8), where=free_choice.take(owner))
-    placing_new = new_position[placing.take(new_owner)]
-    placing_stack = chosen.take(owner.take(placing_new))
-    moved[placing_new] = np.select(
-        [placing_stack == STACK_OPEN, placing_stack == STACK_HYBRID],
-        [best_open_option.take(placing_new), best_any_option.take(placing_new)],
+    allocation = standing.deployment.copy()
+    np.copyto(allocation, free_option.view(np.int8), where=free_choice.take(owner))
+    placed_new = standing.new_position[placing.take(standing.new_owner)]
+    placed_stack = chosen.take(owner.take(placed_new))
+    allocation[placed_new] = np.select(
+        [placed_stack == STACK_OPEN, placed_stack == STACK_HYBRID],
+        [best_open_option.take(placed_new), best_any_option.take(placed_new)],
         CLOSED).astype(np.int8)
-    _apply_flips(moved.view(np.uint8), best_open_option, placed.flip_to_open, placed.flip_to_closed,
-                 placing & (chosen == STACK_HYBRID))
-    deployment_out[w][active.order] = moved
+    _apply_flips(allocation.view(np.uint8), best_open_option, placed.flip_to_open,
+                 placed.flip_to_closed, placing & (chosen == STACK_HYBRID))
+    return allocation
 
 
 def _option_utilities(block: Block, active: ActiveWorkloads, context: QuarterContext, behaviour,
                       capability) -> np.ndarray:
-    """(3, K) utility of (closed, open, open_finetuned) for a block's active workloads:
+    """(closed, open, open_finetuned) utilities of a block's active workloads, one row each:
     :func:`option_utilities` written with the constant terms of :class:`KernelCache` and the
-    per-enterprise terms taken per workload; same operations, same order, so bit-identical."""
-    b, signals, terms, owner = behaviour, context.signals, active.terms, active.owner
-    e, enterprise = block.enterprise_slice, block.enterprise_arrays
-    size = owner.size
-    utilities = np.empty((3, size))
-    closed, open_, finetuned = utilities
+    per-enterprise terms taken per workload; same operations, same order, so bit-identical.
+    ``capability`` is :meth:`KernelCache.capability`'s answer; arrays are reused as scratch."""
+    signals, terms, owner = context.signals, active.terms, active.owner
+    enterprises, enterprise_arrays = block.enterprise_slice, block.enterprise_arrays
+    active_count = owner.size
+    utilities = np.empty((3, active_count))
+    closed_utility, open_utility, finetuned_utility = utilities
     # capability: open's relative capability, then the capability values
-    lift = np.multiply(terms["finetune_gain"], signals.tooling_maturity)     # finetune_lift
+    finetune_lift = np.multiply(terms["finetune_gain"], signals.tooling_maturity)
     if capability is None:
-        relative = _relative_capability(terms["frontier_need"], signals, b)
-        np.multiply(terms["capability"], relative, out=open_)                # capability_open
-        relative += lift
+        relative = _relative_capability(terms["frontier_need"], signals, behaviour)
+        np.multiply(terms["capability"], relative, out=open_utility)        # capability_open
+        finetuned_relative = np.add(relative, finetune_lift, out=relative)
     else:
-        inside = slice(block.start, block.start + size)
-        relative = np.add(capability[0][inside], lift, out=lift)
-        open_[:] = capability[1][inside]
-    np.multiply(terms["capability"], relative, out=finetuned)               # capability_finetuned
+        kept = slice(block.workload_slice.start, block.workload_slice.start + active_count)
+        finetuned_relative = np.add(capability[0][kept], finetune_lift, out=finetune_lift)
+        open_utility[:] = capability[1][kept]
+    np.multiply(terms["capability"], finetuned_relative, out=finetuned_utility)
     # token cost of open (one price for all), then burden, then taste
-    cost_open = np.multiply(terms["cost"], context.open_price, out=relative)
+    cost_open = np.multiply(terms["cost"], context.open_price, out=finetuned_relative)
     cost_open /= 1000.0
-    open_ -= cost_open
-    finetuned -= cost_open
-    burden = burden_factor(enterprise["ml_capacity"], signals.tooling_maturity, b).take(owner)
-    open_ -= np.multiply(b.ops_burden, burden, out=cost_open)
-    finetuned -= np.multiply(b.ops_burden + b.finetune_burden, burden, out=burden)
-    open_ += terms["taste_open"]
-    open_ += terms["affinity"]
-    finetuned += terms["taste_finetuned"]
-    finetuned += terms["affinity"]
+    open_utility -= cost_open
+    finetuned_utility -= cost_open
+    burden = burden_factor(enterprise_arrays["ml_capacity"], signals.tooling_maturity,
+                           behaviour).take(owner)
+    open_utility -= np.multiply(behaviour.ops_burden, burden, out=cost_open)
+    finetuned_utility -= np.multiply(behaviour.ops_burden + behaviour.finetune_burden, burden,
+                                     out=burden)
+    open_utility += terms["taste_open"]
+    open_utility += terms["affinity"]
+    finetuned_utility += terms["taste_finetuned"]
+    finetuned_utility += terms["affinity"]
     # closed: preference and capability, token cost, vendor risk, compliance, taste
-    cost_closed = np.multiply(terms["cost"], context.closed_price[e].take(owner), out=relative)
+    cost_closed = np.multiply(terms["cost"], context.closed_price[enterprises].take(owner),
+                              out=cost_open)
     cost_closed /= 1000.0
-    np.subtract(terms["closed_base"], cost_closed, out=closed)
-    vendor_risk = (b.vendor_risk_weight * enterprise["risk_aversion"]
-                   * (b.base_vendor_risk + context.perceived_risk[e]))
-    closed -= vendor_risk.take(owner)
-    pressure = np.asarray(signals.regulatory_pressure)[enterprise["region"]]
-    compliance = np.multiply(terms["compliance"], pressure.take(owner), out=relative)
+    np.subtract(terms["closed_base"], cost_closed, out=closed_utility)
+    vendor_risk = (behaviour.vendor_risk_weight * enterprise_arrays["risk_aversion"]
+                   * (behaviour.base_vendor_risk + context.perceived_risk[enterprises]))
+    closed_utility -= vendor_risk.take(owner)
+    pressure = np.asarray(signals.regulatory_pressure)[enterprise_arrays["region"]]
+    compliance = np.multiply(terms["compliance"], pressure.take(owner), out=cost_closed)
     compliance *= terms["exposure"]
-    closed -= compliance
-    closed += terms["taste_closed"]
+    closed_utility -= compliance
+    closed_utility += terms["taste_closed"]
     return utilities
 
 
@@ -468,43 +543,44 @@ def _option_utilities(block: Block, active: ActiveWorkloads, context: QuarterCon
 class EveryOptions:
     """Stack values with every active workload movable, and what building them found."""
 
-    utilities: np.ndarray        # (3, K)
-    best_open: np.ndarray        # (K,) utility of the better open option
-    closed_best: np.ndarray      # (K,) closed is (one of) the best options
-    best_any: np.ndarray         # (K,) utility of the best option
-    open_count: np.ndarray       # (m,) workloads whose best option is open
-    flip_to_open: np.ndarray     # (m,) position switched to open to make a hybrid, or -1
-    flip_to_closed: np.ndarray   # (m,) position switched to closed to make a hybrid, or -1
-    values: np.ndarray           # (m, 3)
+    utilities: np.ndarray        # (closed, open, open_finetuned) rows, per active workload
+    best_open: np.ndarray        # per active workload: utility of the better open option
+    closed_best: np.ndarray      # per active workload: closed is (one of) the best options
+    best_any: np.ndarray         # per active workload: utility of the best option
+    open_count: np.ndarray       # per enterprise: workloads whose best option is open
+    flip_to_open: np.ndarray     # per enterprise: position switched to open for a hybrid, or -1
+    flip_to_closed: np.ndarray   # per enterprise: position switched to closed for a hybrid, or -1
+    values: np.ndarray           # per enterprise: (closed, open, hybrid) stack values
 
 
-def every_options(utilities, active: ActiveWorkloads, n, platform, peer) -> EveryOptions:
+def every_options(utilities, active: ActiveWorkloads, enterprise_count, platform,
+                  peer) -> EveryOptions:
     """Every enterprise's stack values with all its active workloads movable (free choice and
     intentions): :func:`sim.core.agents.stack_values` for a whole block at once.
 
-    ``utilities`` is (3, K) for the active workloads; ``platform`` and ``peer`` are per
-    enterprise. The hybrid fix switches, in an enterprise whose workloads all prefer one kind, the
-    first workload that loses least by switching kind."""
-    closed, open_, finetuned = utilities
+    ``utilities`` holds the (closed, open, open_finetuned) rows of the active workloads;
+    ``platform`` and ``peer`` are per enterprise. The hybrid fix switches, in an enterprise whose
+    workloads all prefer one kind, the first workload that loses least by switching kind."""
+    closed_utility, open_utility, finetuned_utility = utilities
     owner, count = active.owner, active.count
-    best_open = np.maximum(open_, finetuned)
-    closed_best = closed >= best_open
-    best_any = np.maximum(closed, best_open)
-    closed_count = segment_count(closed_best, owner, n)
+    best_open = np.maximum(open_utility, finetuned_utility)
+    closed_best = closed_utility >= best_open
+    best_any = np.maximum(closed_utility, best_open)
+    closed_count = segment_count(closed_best, owner, enterprise_count)
     open_count = count - closed_count
     wants_open = (open_count == 0) & (closed_count >= 2)
     wants_closed = (closed_count == 0) & (open_count >= 2)
     candidates = np.flatnonzero((wants_open | wants_closed).take(owner))
-    flip = _first_minimum(_loss(closed, best_open, candidates), candidates,
-                          owner.take(candidates), n)
+    flip = _first_minimum(_loss(closed_utility, best_open, candidates), candidates,
+                          owner.take(candidates), enterprise_count)
     flip_to_open = np.where(wants_open, flip, -1)
     flip_to_closed = np.where(wants_closed, flip, -1)
 
-    values = np.empty((n, 3))
-    values[:, STACK_CLOSED] = segment_sum(closed, owner, n)
-    values[:, STACK_OPEN] = segment_sum(best_open, owner, n)
-    values[:, STACK_HYBRID] = _hybrid_sum(best_any, owner, n, flip_to_open, best_open,
-                                          flip_to_closed, closed)
+    values = np.empty((enterprise_count, 3))
+    values[:, STACK_CLOSED] = segment_sum(closed_utility, owner, enterprise_count)
+    values[:, STACK_OPEN] = segment_sum(best_open, owner, enterprise_count)
+    values[:, STACK_HYBRID] = _hybrid_sum(best_any, owner, enterprise_count, flip_to_open,
+                                          best_open, flip_to_closed, closed_utility)
     shared = peer - platform
     values[:, STACK_OPEN] += shared
     values[:, STACK_HYBRID] += shared
@@ -516,7 +592,8 @@ def every_options(utilities, active: ActiveWorkloads, n, platform, peer) -> Ever
                         flip_to_closed=flip_to_closed, values=values)
 
 
-def _hybrid_sum(per_workload, owner, n, to_open, open_value, to_closed, closed_value):
+def _hybrid_sum(per_workload, owner, enterprise_count, to_open, open_value, to_closed,
+                closed_value):
     """Per-enterprise sum of ``per_workload`` with the flipped workloads' values replaced
     (temporarily, in place: no copy of the long array)."""
     to_open, to_closed = to_open[to_open >= 0], to_closed[to_closed >= 0]
@@ -524,7 +601,7 @@ def _hybrid_sum(per_workload, owner, n, to_open, open_value, to_closed, closed_v
     per_workload[to_open] = open_value[to_open]
     per_workload[to_closed] = closed_value[to_closed]
     try:
-        return segment_sum(per_workload, owner, n)
+        return segment_sum(per_workload, owner, enterprise_count)
     finally:
         per_workload[to_open] = saved_open
         per_workload[to_closed] = saved_closed
@@ -532,13 +609,13 @@ def _hybrid_sum(per_workload, owner, n, to_open, open_value, to_closed, closed_v
 
 @dataclass
 class PlacedOptions:
-    values: np.ndarray           # (m, 3); meaningful for placing enterprises
-    flip_to_open: np.ndarray     # (m,) position (among the active workloads) or -1
-    flip_to_closed: np.ndarray
+    values: np.ndarray           # per enterprise: stack values, meaningful for placers
+    flip_to_open: np.ndarray     # per enterprise: position among the active workloads, or -1
+    flip_to_closed: np.ndarray   # per enterprise: position among the active workloads, or -1
 
 
-def _placed_options(every: EveryOptions, deployment, active: ActiveWorkloads, n, placing,
-                    open_now, new_position, new_owner, new_count, platform, peer) -> PlacedOptions:
+def _placed_options(every: EveryOptions, active: ActiveWorkloads, standing: Standing, platform,
+                    peer) -> PlacedOptions:
     """:func:`sim.core.agents.stack_values` for the placing enterprises, only their new workloads
     movable.
 
@@ -547,44 +624,32 @@ def _placed_options(every: EveryOptions, deployment, active: ActiveWorkloads, n,
     values sum the deployed option's utility for placed workloads and the stack's best for new
     ones, in workload order; the hybrid fix may switch only a new workload.
     """
-    count = active.count
-    closed_now = count - open_now - new_count
+    placing, open_now = standing.placing, standing.open_now
+    new_position, new_owner = standing.new_position, standing.new_owner
+    enterprise_count = placing.size
+    closed_now = active.count - open_now - standing.new_count
     new_closed = np.bincount(new_owner, weights=every.closed_best.take(new_position),
-                             minlength=n).astype(np.int64)
+                             minlength=enterprise_count).astype(np.int64)
     closed_count = closed_now + new_closed
-    open_count = open_now + new_count - new_closed
+    open_count = open_now + standing.new_count - new_closed
     wants_open = placing & (open_count == 0) & (closed_count >= 2)
     wants_closed = placing & (closed_count == 0) & (open_count >= 2)
     candidates = (wants_open | wants_closed).take(new_owner)
     flip = _first_minimum(_loss(every.utilities[CLOSED], every.best_open, new_position[candidates]),
-                          new_position[candidates], new_owner[candidates], n)
+                          new_position[candidates], new_owner[candidates], enterprise_count)
     flip_to_open = np.where(wants_open, flip, -1)
     flip_to_closed = np.where(wants_closed, flip, -1)
 
-    values = np.full((n, 3), -np.inf)
+    values = np.full((enterprise_count, 3), -np.inf)
     closed_feasible = placing & (open_now == 0)
     values[closed_feasible, STACK_CLOSED] = every.values[closed_feasible, STACK_CLOSED]
-    rows = np.flatnonzero(placing.take(active.owner))
+    rows = np.flatnonzero(placing.take(active.owner))   # the placers' active workloads
     if rows.size:
-        owner = active.owner.take(rows)
-        dep = deployment.take(rows)
-        flat = np.maximum(dep, CLOSED).astype(np.intp)
-        flat *= active.owner.size
-        flat += rows
-        current = every.utilities.ravel().take(flat)        # utility of the deployed option
-        new_here = np.flatnonzero(dep == NOT_DEPLOYED)
-        new_rows = rows.take(new_here)
-        as_open = current.copy()
-        as_open[new_here] = every.best_open.take(new_rows)
-        current[new_here] = every.best_any.take(new_rows)
-        # positions of the flips within ``rows`` (both are ascending)
-        to_open = np.searchsorted(rows, flip_to_open[flip_to_open >= 0])
-        to_closed = np.searchsorted(rows, flip_to_closed[flip_to_closed >= 0])
-        current[to_open] = every.best_open.take(rows.take(to_open))
-        current[to_closed] = every.utilities[CLOSED].take(rows.take(to_closed))
+        open_value, hybrid_value = _placed_sums(every, active, standing.deployment, rows,
+                                                flip_to_open, flip_to_closed)
         shared = peer - platform
-        open_value = segment_sum(as_open, owner, n) + shared
-        hybrid_value = segment_sum(current, owner, n) + shared
+        open_value += shared
+        hybrid_value += shared
         open_feasible = placing & (closed_now == 0)
         values[open_feasible, STACK_OPEN] = open_value[open_feasible]
         hybrid_feasible = placing & (
@@ -592,6 +657,33 @@ def _placed_options(every: EveryOptions, deployment, active: ActiveWorkloads, n,
         )
         values[hybrid_feasible, STACK_HYBRID] = hybrid_value[hybrid_feasible]
     return PlacedOptions(values=values, flip_to_open=flip_to_open, flip_to_closed=flip_to_closed)
+
+
+def _placed_sums(every: EveryOptions, active: ActiveWorkloads, deployment, rows, flip_to_open,
+                 flip_to_closed) -> tuple[np.ndarray, np.ndarray]:
+    """Per enterprise, the sums of its ``rows``' utilities (the placers' active workloads, in
+    workload order) under the open and the hybrid stack: a placed workload keeps its deployed
+    option, a new one takes the stack's best, the hybrid fix's flips theirs."""
+    active_count = active.owner.size
+    owner = active.owner.take(rows)
+    deployed = deployment.take(rows)
+    option_row = np.maximum(deployed, CLOSED).astype(np.intp)   # index into the flat utilities
+    option_row *= active_count
+    option_row += rows
+    hybrid_utility = every.utilities.ravel().take(option_row)   # the deployed option's utility
+    new_here = np.flatnonzero(deployed == NOT_DEPLOYED)
+    new_rows = rows.take(new_here)
+    open_utility = hybrid_utility.copy()
+    open_utility[new_here] = every.best_open.take(new_rows)
+    hybrid_utility[new_here] = every.best_any.take(new_rows)
+    # positions of the flips within ``rows`` (both are ascending)
+    to_open = np.searchsorted(rows, flip_to_open[flip_to_open >= 0])
+    to_closed = np.searchsorted(rows, flip_to_closed[flip_to_closed >= 0])
+    hybrid_utility[to_open] = every.best_open.take(rows.take(to_open))
+    hybrid_utility[to_closed] = every.utilities[CLOSED].take(rows.take(to_closed))
+    enterprise_count = flip_to_open.size
+    return (segment_sum(open_utility, owner, enterprise_count),
+            segment_sum(hybrid_utility, owner, enterprise_count))
 
 
 def _apply_flips(option, best_open_option, to_open, to_closed, where):
@@ -602,40 +694,40 @@ def _apply_flips(option, best_open_option, to_open, to_closed, where):
     option[to_closed[where & (to_closed >= 0)]] = CLOSED
 
 
-def segment_sum(values, owner, n) -> np.ndarray:
-    """Per enterprise (0..n-1), the sum of ``values`` over its rows, added one by one in row
-    order: the same sums as ``np.bincount(owner, weights=values)`` (and as the reference path's
-    running total), which takes longer."""
-    total = np.zeros(n)
+def segment_sum(values, owner, enterprise_count) -> np.ndarray:
+    """Per enterprise (0..enterprise_count-1), the sum of ``values`` over its rows, added one by
+    one in row order: the same sums as ``np.bincount(owner, weights=values)`` (and as the
+    reference path's running total), which takes longer."""
+    total = np.zeros(enterprise_count)
     np.add.at(total, owner, values)
     return total
 
 
-def segment_count(mask, owner, n) -> np.ndarray:
-    """Per enterprise (0..n-1), how many of its rows ``mask`` holds."""
-    return np.bincount(owner, weights=mask, minlength=n).astype(np.int64)
+def segment_count(mask, owner, enterprise_count) -> np.ndarray:
+    """Per enterprise (0..enterprise_count-1), how many of its rows ``mask`` holds."""
+    return np.bincount(owner, weights=mask, minlength=enterprise_count).astype(np.int64)
 
 
-def _loss(closed, best_open, rows) -> np.ndarray:
+def _loss(closed_utility, best_open, rows) -> np.ndarray:
     """|closed - best open| of the given workloads: for an enterprise whose workloads all prefer
     one kind, what switching a workload to the other kind loses (exactly the reference path's
     ``best - utility[CLOSED]`` or ``best - utility[best_open]`` in
     :func:`sim.core.agents.best_allocation`)."""
-    loss = np.subtract(closed.take(rows), best_open.take(rows))
+    loss = np.subtract(closed_utility.take(rows), best_open.take(rows))
     return np.abs(loss, out=loss)
 
 
-def _first_minimum(loss, position, owner, n) -> np.ndarray:
+def _first_minimum(loss, position, owner, enterprise_count) -> np.ndarray:
     """Per enterprise, the smallest ``position`` among its rows with the smallest ``loss``; -1
     for enterprises without rows. (Positions follow each enterprise's workload order, so this is
     its first such workload.)"""
-    chosen = np.full(n, -1, dtype=np.int64)
+    chosen = np.full(enterprise_count, -1, dtype=np.int64)
     if position.size == 0:
         return chosen
-    minimum = np.full(n, np.inf)
+    minimum = np.full(enterprise_count, np.inf)
     np.minimum.at(minimum, owner, loss)
     hit = loss == minimum.take(owner)
-    first = np.full(n, np.iinfo(np.int64).max)
+    first = np.full(enterprise_count, np.iinfo(np.int64).max)
     np.minimum.at(first, owner[hit], position[hit])
     found = first != np.iinfo(np.int64).max
     chosen[found] = first[found]

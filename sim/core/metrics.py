@@ -14,7 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from sim.core.kernel import NOT_DEPLOYED, OPTIONS, STACKS
+from sim.core.metric_table import METRIC_NAMES, SHARE_WEIGHTINGS, share_metric, stack_metric
 from sim.core.schema import EVENT_TYPES, REGIONS, SECTOR_NAMES, SIZES, WORKLOAD_CLASSES
+from sim.core.signal_table import SIGNALS
 
 ENTERPRISE_DIMENSIONS = (("sector", SECTOR_NAMES), ("region", REGIONS), ("size", SIZES))
 WORKLOAD_DIMENSIONS = ENTERPRISE_DIMENSIONS + (("class", WORKLOAD_CLASSES),)
@@ -26,19 +28,8 @@ _ENTERPRISE_SEGMENTS = 1 + sum(len(values) for _, values in ENTERPRISE_DIMENSION
 _REGION_SEGMENTS = [SEGMENTS.index(f"region={region}") for region in REGIONS]
 _EVENT_SEGMENTS = [SEGMENTS.index(f"event={kind}") for kind in EVENT_TYPES]
 
-SHARE_WEIGHTINGS = ("workload", "volume", "spend")   # count-, token- and spend-weighted shares
-WORKLOAD_METRICS = (
-    tuple(f"{weighting}_share_{option}" for weighting in SHARE_WEIGHTINGS
-          for option in OPTIONS + ("open_any",))
-    + ("cost_per_mtok", "workloads"))
-ENTERPRISE_METRICS = (tuple(f"stack_share_{stack}" for stack in STACKS)
-                      + ("plans_to_expand_open", "switches", "enterprises_using_ai"))
-SIGNAL_METRICS = ("signal_benchmark_gap", "signal_task_parity", "signal_frontier_gap",
-                  "signal_closed_price_index", "signal_open_cost_ratio",
-                  "signal_hardware_cost_index", "signal_tooling_maturity",
-                  "signal_regulatory_pressure")
-METRICS = WORKLOAD_METRICS + ENTERPRISE_METRICS + ("vendor_events",) + SIGNAL_METRICS
-METRIC_INDEX = {name: i for i, name in enumerate(METRICS)}
+#: Each metric's row in a replication's (quarters, metrics, segments) values.
+METRIC_INDEX = {name: i for i, name in enumerate(METRIC_NAMES)}
 
 
 def margins(cube: np.ndarray, dimensions: int) -> np.ndarray:
@@ -60,7 +51,7 @@ class MetricCollector:
 
     def __init__(self, population, quarter_count: int):
         self.population = population
-        self.values = np.full((quarter_count, len(METRICS), len(SEGMENTS)), np.nan)
+        self.values = np.full((quarter_count, len(METRIC_NAMES), len(SEGMENTS)), np.nan)
         enterprise_cell = ((population.sector.astype(np.int64) * len(REGIONS) + population.region)
                            * len(SIZES) + population.size_band)
         self.enterprise_cell = enterprise_cell
@@ -117,14 +108,13 @@ class MetricCollector:
                                   where=open_workloads > 0)
         spends = self._workload_cube(code, token_spend + runs_open * platform_each.take(owner))
         segments = slice(0, _WORKLOAD_SEGMENTS)
-        for per_option, prefix in ((counts, "workload_share"), (volumes, "volume_share"),
-                                   (spends, "spend_share")):
+        for weighting, per_option in zip(SHARE_WEIGHTINGS, (counts, volumes, spends)):
             total = per_option.sum(axis=1)
             for option, name in enumerate(OPTIONS):
-                row[METRIC_INDEX[f"{prefix}_{name}"], segments] = _share(
+                row[METRIC_INDEX[share_metric(weighting, name).name], segments] = _share(
                     per_option[:, option], total
                 )
-            row[METRIC_INDEX[f"{prefix}_open_any"], segments] = _share(
+            row[METRIC_INDEX[share_metric(weighting, "open_any").name], segments] = _share(
                 per_option[:, 1:].sum(axis=1), total
             )
         row[METRIC_INDEX["cost_per_mtok"], segments] = _share(spend, volumes.sum(axis=1))
@@ -144,7 +134,7 @@ class MetricCollector:
         segments = slice(0, _ENTERPRISE_SEGMENTS)
         using = by_stack.sum(axis=1)
         for code, name in enumerate(STACKS):
-            row[METRIC_INDEX[f"stack_share_{name}"], segments] = _share(by_stack[:, code], using)
+            row[METRIC_INDEX[stack_metric(name).name], segments] = _share(by_stack[:, code], using)
         row[METRIC_INDEX["plans_to_expand_open"], segments] = _share(
             plans_cube[:, 0], plans_cube[:, 1]
         )
@@ -156,8 +146,6 @@ class MetricCollector:
         row[METRIC_INDEX["vendor_events"], _EVENT_SEGMENTS] = [
             kinds.count(kind) for kind in EVENT_TYPES
         ]
-        for name in SIGNAL_METRICS[:-1]:
-            row[METRIC_INDEX[name], 0] = getattr(signals, name.removeprefix("signal_"))
-        row[METRIC_INDEX["signal_regulatory_pressure"], _REGION_SEGMENTS] = (
-            signals.regulatory_pressure
-        )
+        for spec in SIGNALS:
+            where = _REGION_SEGMENTS if spec.regional else 0
+            row[METRIC_INDEX[spec.metric], where] = getattr(signals, spec.name)

@@ -1,30 +1,27 @@
 """The adoption model: a Mesa model of enterprises choosing closed, open and hybrid AI stacks.
 
-:class:`AdoptionModel` owns the population (Mesa agents on a peer network, with their attributes
-and workloads as struct-of-arrays), the signal paths, the vendor market and the random streams,
-and runs one quarter per :meth:`AdoptionModel.step` in the order its docstring gives. It knows
-nothing of files, the command line or plots.
+:class:`AdoptionModel` owns the population (Mesa agents, with their attributes and workloads as
+struct-of-arrays, and their peer network as neighbour lists), the signal paths, the vendor market
+and the random streams, and runs one quarter per :meth:`AdoptionModel.step`, the steps of
+:data:`STEP_ORDER` in order. It knows nothing of files, the command line or plots.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import gc
-import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from itertools import chain
 
 import mesa
-import networkx as nx
 import numpy as np
-from mesa.agent import AgentSet
-from mesa.discrete_space import Network
 
 from sim.core import kernel
 from sim.core.agents import Enterprise
 from sim.core.kernel import NOT_DEPLOYED, STACK_CLOSED, QuarterContext, QuarterDecision
+from sim.core.mesa_internals import create_agents
 from sim.core.metrics import MetricCollector
+from sim.core.peers import peer_lists
 from sim.core.population import build_population
 from sim.core.schema import SIZES, Scenario
 from sim.core.signals import expected_signal_paths, signal_paths
@@ -41,6 +38,10 @@ STREAMS = (
     "mesa",
 )
 ENGINES = ("vectorized", "reference")
+# The steps of a quarter, in the order AdoptionModel.step runs them (its docstring says what each
+# does). The code and its documentation refer to a step by one of these names, never by number.
+STEP_ORDER = ("signals", "vendor_events", "arrivals", "utilities", "intentions", "reviews",
+              "choice", "metrics")
 
 
 def random_streams(seed: int | np.random.SeedSequence) -> dict[str, np.random.Generator]:
@@ -57,82 +58,6 @@ def random_streams(seed: int | np.random.SeedSequence) -> dict[str, np.random.Ge
             for name, child in zip(STREAMS, sequence.spawn(len(STREAMS)))}
 
 
-def peer_graph(sector: np.ndarray, neighbours: int, rewire_probability: float,
-               rng: np.random.Generator) -> tuple[nx.Graph, np.ndarray]:
-    """A Watts-Strogatz small world whose ring is ordered by sector, so that most ties link
-    enterprises of the same sector. Returns the graph (nodes are ring positions) and
-    ``enterprise_at``: the enterprise sitting at each ring position."""
-    enterprise_at = np.lexsort((rng.random(sector.size), sector))
-    seed = int(rng.integers(2**31))
-    if (
-        neighbours >= sector.size
-    ):  # degenerate sizes: networkx's own rules (error or complete graph)
-        return nx.watts_strogatz_graph(
-            sector.size, neighbours, rewire_probability, seed=seed
-        ), enterprise_at
-    ring = nx.Graph()
-    ring.add_nodes_from(range(sector.size))
-    # Private networkx internal, kept for speed: networkx has no public way to hand a graph a
-    # ready adjacency (``add_edges_from`` and ``nx.Graph(dict_of_dicts)`` make a call per edge).
-    # ``Graph._adj`` (node -> {neighbour: edge data}, one data dict shared by both ends) is the
-    # storage its "Subclasses (Advanced)" documentation describes; the adjacency dicts replace the
-    # empty ones in place. test_model.py's test_peer_graph_is_networkx_watts_strogatz fails if
-    # this stops giving networkx's own graph.
-    ring._adj.update(enumerate(watts_strogatz_adjacency(sector.size, neighbours, rewire_probability,
-                                                        seed)))
-    return ring, enterprise_at
-
-
-def watts_strogatz_adjacency(n: int, k: int, p: float, seed: int) -> list[dict[int, dict]]:
-    """The adjacency of ``networkx.watts_strogatz_graph(n, k, p, seed=seed)`` (n > k): the same
-    algorithm making the same draws from ``random.Random(seed)``, so the same graph with the same
-    neighbour order, but on plain dicts, without networkx's per-edge method calls."""
-    rng = random.Random(seed)
-    adjacency: list[dict[int, dict]] = [{} for _ in range(n)]
-    for j in range(1, k // 2 + 1):              # the ring: each node to its k/2 next neighbours
-        for u in range(n):
-            v = (u + j) % n
-            edge = adjacency[u].get(v, {})
-            adjacency[u][v] = edge
-            adjacency[v][u] = edge
-    nodes = list(range(n))
-    draw, choice = rng.random, rng.choice
-    for j in range(1, k // 2 + 1):              # rewire each ring edge with probability p
-        for u in range(n):
-            if draw() < p:
-                near = adjacency[u]
-                w = choice(nodes)
-                while w == u or w in near:      # no self loops or multiple edges
-                    w = choice(nodes)
-                    if len(near) >= n - 1:
-                        break                   # skip this rewiring
-                else:
-                    v = (u + j) % n
-                    del near[v]
-                    del adjacency[v][u]
-                    edge = {}
-                    near[w] = edge
-                    adjacency[w][u] = edge
-    return adjacency
-
-
-class PeerNetwork(Network):
-    """Mesa's network space, with each cell's connections set in one go from the graph.
-
-    Overrides a private Mesa hook, for speed: ``Network.__init__`` calls ``_connect_cells``,
-    which connects the cells one ``Cell.connect`` call per edge end, each clearing a
-    neighbourhood cache that does not exist yet; Mesa offers no public bulk connection. The
-    override reads ``_cells`` (coordinate -> cell), which the base class fills just before.
-    test_model.py's test_peer_network_connects_cells_through_the_private_hook fails if Mesa
-    stops calling the hook or the cells come out connected differently.
-    """
-
-    def _connect_cells(self) -> None:
-        cells = self._cells
-        for coordinate, neighbours in self.G.adjacency():
-            cells[coordinate].connections = {node: cells[node] for node in neighbours}
-
-
 @contextmanager
 def _collection_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while building many long-lived objects at once."""
@@ -143,24 +68,6 @@ def _collection_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def adjacency(graph: nx.Graph, enterprise_at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Compressed-sparse-row neighbour lists (offsets, neighbours) indexed by enterprise.
-
-    ``graph``'s nodes are the ring positions 0..n-1 in order; its edges are read in
-    ``graph.edges()`` order (each edge from its lower end) without iterating the edge view."""
-    lists = [neighbours for _, neighbours in graph.adjacency()]
-    degree = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    neighbour = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(degree.sum()))
-    node = np.repeat(np.arange(len(lists), dtype=np.int64), degree)
-    lower = neighbour > node
-    edges = enterprise_at[np.column_stack([node[lower], neighbour[lower]])]
-    source = np.concatenate([edges[:, 0], edges[:, 1]])
-    target = np.concatenate([edges[:, 1], edges[:, 0]])
-    order = np.argsort(source, kind="stable")
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(source, minlength=enterprise_at.size))])
-    return offsets, target[order]
 
 
 class AdoptionModel(mesa.Model):
@@ -190,71 +97,24 @@ class AdoptionModel(mesa.Model):
         self.vendors = VendorMarket(scenario, self.population.vendor.copy(), self.population.region,
                                     self.streams["vendor_events"])
 
-        n, workloads = self.population.enterprises, self.population.workloads
         with _collection_paused():
-            graph, enterprise_at = peer_graph(self.population.sector,
-                                              scenario.population.network.neighbours,
-                                              scenario.population.network.rewire_probability,
-                                              self.streams["network"])
-            self.network = PeerNetwork(graph, random=self.random)
-            self.peer_offsets, self.peer_neighbours = adjacency(graph, enterprise_at)
-            agents = self._create_enterprises(n)
-            for position, enterprise in enumerate(enterprise_at.tolist()):
-                agents[enterprise].cell = self.network[position]
+            self.peer_offsets, self.peer_neighbours = peer_lists(
+                self.population.sector, scenario.population.network.neighbours,
+                scenario.population.network.rewire_probability, self.streams["network"])
+            create_agents(self, Enterprise, self.population.enterprises)
         self.enterprise_agents = self.agents_by_type[Enterprise]
 
         self.platform_multiplier = np.array(
             [scenario.population.sizes[name].platform_cost_multiplier for name in SIZES]
         )[self.population.size_band]
-        self.deployment = np.full(workloads, NOT_DEPLOYED, dtype=np.int8)
-        self.stack = np.full(n, NOT_DEPLOYED, dtype=np.int8)
-        self.plans_to_expand = np.zeros(n, dtype=bool)
+        self.deployment = np.full(self.population.workloads, NOT_DEPLOYED, dtype=np.int8)
+        self.stack = np.full(self.population.enterprises, NOT_DEPLOYED, dtype=np.int8)
+        self.plans_to_expand = np.zeros(self.population.enterprises, dtype=bool)
         self.quarter = -scenario.burn_in_quarters
         self._kernel_cache: kernel.KernelCache | None = None
         self.metrics = MetricCollector(self.population, scenario.horizon.quarter_count)
         while self.quarter < 0:
             self.step()
-
-    _pending_agents: list | None = None
-
-    def register_agent(self, agent) -> None:
-        """Mesa's registration of a new agent; while :meth:`_create_enterprises` runs, the
-        agents are collected and registered together at its end."""
-        if self._pending_agents is not None:
-            self._pending_agents.append(agent)
-        else:
-            super().register_agent(agent)
-
-    def _create_enterprises(self, n: int) -> list[Enterprise]:
-        """One :class:`Enterprise` agent per enterprise (unique ids 1..n in index order),
-        registered with the model as ``Model.register_agent`` would register each, but in bulk.
-
-        Writes Mesa's private registries, for speed: ``Model.register_agent`` does one
-        weak-reference insert per set and formats a log message per agent, a noticeable share of
-        the set-up of a large population, and Mesa has no public bulk registration. The three
-        registries are those ``register_agent`` fills (``_agents``: the hard references;
-        ``_agents_by_type``: an ``AgentSet`` per class, behind ``agents_by_type``;
-        ``_all_agents``: behind ``agents``). test_model.py's
-        test_bulk_registration_fills_what_mesa_register_agent_fills fails if Mesa's registration
-        changes what it fills."""
-        self._pending_agents = agents = []
-        try:
-            for index in range(n):
-                Enterprise(self, index)
-        finally:
-            self._pending_agents = None
-        self._agents.update(dict.fromkeys(agents))
-        if Enterprise in self._agents_by_type:
-            for agent in agents:
-                self._agents_by_type[Enterprise].add(agent)
-        else:
-            self._agents_by_type[Enterprise] = AgentSet(agents, random=self.random)
-        if len(self._all_agents) == 0:
-            self._all_agents = AgentSet(agents, random=self.random)
-        else:
-            for agent in agents:
-                self._all_agents.add(agent)
-        return agents
 
     @property
     def quarter_count(self) -> int:
@@ -272,28 +132,31 @@ class AdoptionModel(mesa.Model):
         return np.where(degree > 0, counts / np.maximum(degree, 1), 0.0)
 
     def step(self) -> None:
-        """One quarter, in this order (the burn-in holds the world at the horizon start):
+        """One quarter: the steps of :data:`STEP_ORDER`, in that order (the burn-in holds the
+        world at the horizon start):
 
-        1. advance the signals to this quarter;
-        2. draw and apply vendor events (prices, forced reviews, perceived risk);
-        3. entry: enterprises that start using AI; growth: new workloads join portfolios;
-        4. compute every workload's utility for every option, and every enterprise's stack values;
-        5. intentions: every enterprise's preferred allocation under the signals it expects
-           ``planning_horizon`` quarters ahead, compared with what it runs;
-        6. reviews: who reviews this quarter (periodic draw, plus forced by vendor events);
-        7. reviewing enterprises choose a stack by logit and reallocate; new workloads are placed;
-        8. collect metrics (reported quarters only).
+        - signals: advance the signals to this quarter;
+        - vendor_events: draw and apply vendor events (prices, forced reviews, perceived risk);
+        - arrivals: entry, enterprises that start using AI; growth, new workloads join portfolios;
+        - utilities: every workload's utility for every option, and every enterprise's stack
+          values;
+        - intentions: every enterprise's preferred allocation under the signals it expects
+          ``planning_horizon`` quarters ahead, compared with what it runs;
+        - reviews: who reviews this quarter (periodic draw, plus forced by vendor events);
+        - choice: reviewing enterprises choose a stack by logit and reallocate; new workloads are
+          placed;
+        - metrics: collect metrics (reported quarters only).
 
         Peer shares are read from the previous quarter's state, so agent order never matters.
         """
         behaviour, population = self.behaviour, self.population
         reported = self.quarter >= 0
         now = max(self.quarter, 0)
-        signals = self.signals.at(now)                                            # 1
-        events = self.vendors.step(self.quarter, draw_random=reported)            # 2
-        active = population.arrival_quarter <= now                                # 3
+        signals = self.signals.at(now)                                            # signals
+        events = self.vendors.step(self.quarter, draw_random=reported)            # vendor_events
+        active = population.arrival_quarter <= now                                # arrivals
         market = self._market(signals)
-        review_draw = self.streams["reviews"].random(population.enterprises)      # 6
+        review_draw = self.streams["reviews"].random(population.enterprises)      # reviews
         context = QuarterContext(
             **market, active=active, deployment=self.deployment, stack=self.stack,
             perceived_risk=self.vendors.perceived_risk,
@@ -303,14 +166,14 @@ class AdoptionModel(mesa.Model):
             review=(review_draw < behaviour.review_rate) | events.forced_review,
             choice_uniform=self.streams["choice"].random(population.enterprises))
         outlook = None
-        if behaviour.planning_horizon:                                            # 5
+        if behaviour.planning_horizon:                                            # intentions
             ahead = self.expected_signals.at(now + behaviour.planning_horizon)
             outlook = dataclasses.replace(context, **self._market(ahead))
-        decision = self.decide(context, outlook)                                  # 4, 5, 7
+        decision = self.decide(context, outlook)          # utilities, intentions, choice
         stack_before = self.stack
         self.deployment, self.stack = decision.deployment, decision.stack
         self.plans_to_expand = decision.plans_to_expand
-        if reported:                                                              # 8
+        if reported:                                                              # metrics
             self.metrics.collect(
                 self.quarter,
                 deployment=self.deployment,
@@ -346,7 +209,8 @@ class AdoptionModel(mesa.Model):
         return platform * (1000.0 / cost_weight) if cost_weight > 0 else np.zeros_like(platform)
 
     def decide(self, context: QuarterContext, outlook: QuarterContext | None) -> QuarterDecision:
-        """The quarter's decisions (steps 4, 5 and 7) on this model's ``engine``."""
+        """The quarter's decisions (steps "utilities", "intentions" and "choice") on this model's
+        ``engine``."""
         if self.engine == "vectorized":
             if self._kernel_cache is None:
                 self._kernel_cache = kernel.KernelCache(self.population, self.behaviour)

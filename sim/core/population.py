@@ -176,15 +176,22 @@ def _workload_classes(scenario: Scenario, regulated_owner: np.ndarray, arrival: 
 def build_population(scenario: Scenario, population_rng: np.random.Generator,
                      growth_rng: np.random.Generator) -> Population:
     """Draw the enterprises (population stream) and their portfolios (growth stream)."""
+    enterprises = _draw_enterprises(scenario, population_rng)
+    workloads = _draw_workloads(scenario, enterprises["size_band"], enterprises["regulated"],
+                                growth_rng)
+    return Population(**enterprises, **workloads)
+
+
+def _draw_enterprises(scenario: Scenario, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The enterprises' arrays of :class:`Population`: sector (and whether it is regulated),
+    region, size band, ML capacity, risk aversion, vendor, open affinity."""
     mix = scenario.population
     n = mix.enterprises
-    sector = _categorical(
-        population_rng, SECTOR_NAMES, {k: v.share for k, v in mix.sectors.items()}, n
-    )
+    sector = _categorical(rng, SECTOR_NAMES, {k: v.share for k, v in mix.sectors.items()}, n)
     regulated_by_sector = np.array([mix.sectors[name].regulated if name in mix.sectors else False
                                     for name in SECTOR_NAMES])
-    region = _categorical(population_rng, REGIONS, mix.regions, n)
-    size_band = _categorical(population_rng, SIZES, {k: v.share for k, v in mix.sizes.items()}, n)
+    region = _categorical(rng, REGIONS, mix.regions, n)
+    size_band = _categorical(rng, SIZES, {k: v.share for k, v in mix.sizes.items()}, n)
     ml_shift = np.array([mix.sectors[name].ml_capacity_shift if name in mix.sectors else 0.0
                          for name in SECTOR_NAMES])[sector]
     ml_mean = np.clip(
@@ -192,51 +199,39 @@ def build_population(scenario: Scenario, population_rng: np.random.Generator,
         0.02,
         0.98,
     )
-    ml_capacity = _beta(population_rng, ml_mean, mix.ml_capacity_concentration, n)
-    risk_aversion = _beta(
-        population_rng, mix.risk_aversion_mean, mix.risk_aversion_concentration, n
-    )
-    vendor_names = tuple(scenario.vendors)
-    vendor = _categorical(population_rng, vendor_names,
+    ml_capacity = _beta(rng, ml_mean, mix.ml_capacity_concentration, n)
+    risk_aversion = _beta(rng, mix.risk_aversion_mean, mix.risk_aversion_concentration, n)
+    vendor = _categorical(rng, tuple(scenario.vendors),
                           {k: v.market_share for k, v in scenario.vendors.items()}, n)
-    open_affinity = population_rng.standard_normal(n)
+    return {"sector": sector, "regulated": regulated_by_sector[sector], "region": region,
+            "size_band": size_band, "ml_capacity": ml_capacity, "risk_aversion": risk_aversion,
+            "vendor": vendor, "open_affinity": rng.standard_normal(n)}
 
-    entry = _entry_quarters(scenario, size_band, growth_rng)
-    counts = _workload_counts(scenario, size_band, entry, growth_rng)
+
+def _draw_workloads(scenario: Scenario, size_band: np.ndarray, regulated: np.ndarray,
+                    rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The portfolios' arrays of :class:`Population`: when each enterprise starts, its
+    workloads' owners, arrival quarters, classes, attributes, volumes and tastes."""
+    mix = scenario.population
+    entry = _entry_quarters(scenario, size_band, rng)
+    counts = _workload_counts(scenario, size_band, entry, rng)
     per_enterprise = counts.sum(axis=1)
-    first_workload = np.concatenate([[0], np.cumsum(per_enterprise)])
-    owner = np.repeat(np.arange(n, dtype=np.int32), per_enterprise)
-    arrival = np.repeat(np.tile(np.arange(counts.shape[1], dtype=np.int32), n), counts.ravel())
-    regulated = regulated_by_sector[sector]
-    workload_class = _workload_classes(scenario, regulated[owner], arrival, growth_rng)
+    owner = np.repeat(np.arange(size_band.size, dtype=np.int32), per_enterprise)
+    arrival = np.repeat(np.tile(np.arange(counts.shape[1], dtype=np.int32), size_band.size),
+                        counts.ravel())
+    workload_class = _workload_classes(scenario, regulated[owner], arrival, rng)
 
     class_specs = [mix.workload_classes[name] for name in WORKLOAD_CLASSES]
     spread = np.array([spec.attribute_spread for spec in class_specs])[workload_class]
     attributes = {
         name: np.clip(np.array([getattr(spec, name) for spec in class_specs])[workload_class]
-                      + spread * growth_rng.standard_normal(owner.size), 0.0, 1.0)
+                      + spread * rng.standard_normal(owner.size), 0.0, 1.0)
         for name in WORKLOAD_ATTRIBUTES}
     median = np.array([spec.volume_mtok_median for spec in class_specs])[workload_class]
     log_sd = np.array([spec.volume_log_sd for spec in class_specs])[workload_class]
     size_volume = np.array([mix.sizes[name].volume_multiplier for name in SIZES])[size_band]
-    volume = median * size_volume[owner] * np.exp(log_sd * growth_rng.standard_normal(owner.size))
-    taste = growth_rng.standard_normal((owner.size, 3))
-
-    return Population(
-        sector=sector,
-        regulated=regulated,
-        region=region,
-        size_band=size_band,
-        ml_capacity=ml_capacity,
-        risk_aversion=risk_aversion,
-        vendor=vendor,
-        entry_quarter=entry,
-        first_workload=first_workload,
-        owner=owner,
-        workload_class=workload_class,
-        arrival_quarter=arrival,
-        volume=volume,
-        taste=taste,
-        open_affinity=open_affinity,
-        **attributes,
-    )
+    volume = median * size_volume[owner] * np.exp(log_sd * rng.standard_normal(owner.size))
+    return {"entry_quarter": entry,
+            "first_workload": np.concatenate([[0], np.cumsum(per_enterprise)]),
+            "owner": owner, "workload_class": workload_class, "arrival_quarter": arrival,
+            "volume": volume, "taste": rng.standard_normal((owner.size, 3)), **attributes}

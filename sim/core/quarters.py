@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+
+#: The last quarter of measured history: the calibration's panel ends here, the explorer's
+#: controls change only what comes after it, and headline figures are given at it (the
+#: article's picture) beside the horizon's end.
+HISTORY_END = "2025Q4"
 
 
 def parse_quarter(text: str) -> int:
@@ -23,3 +29,10 @@ def format_quarter(absolute: int) -> str:
 def quarter_range(start: str, end: str) -> list[str]:
     """All quarters from ``start`` to ``end`` inclusive, as strings."""
     return [format_quarter(q) for q in range(parse_quarter(start), parse_quarter(end) + 1)]
+
+
+def snapshot_quarters(quarters: Sequence[str]) -> list[str]:
+    """The quarters headline figures are given at: :data:`HISTORY_END` when it is one of
+    ``quarters``, and the last of ``quarters`` (in order)."""
+    return list(dict.fromkeys(([HISTORY_END] if HISTORY_END in quarters else [])
+                              + [quarters[-1]]))

@@ -10,19 +10,25 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
-from sim.core.quarters import parse_quarter
+from sim.core.paths import deterministic_path
+from sim.core.quarters import format_quarter, parse_quarter
+from sim.core.signal_table import SIGNALS, SignalSpec
 
 SECTOR_NAMES = (
     "banking", "insurance", "healthcare", "defence",
@@ -282,14 +288,29 @@ def _check_keys(
 
 # --- signals ----------------------------------------------------------------------------------
 
-class Trend(Strict):
+class Growth(Strict):
+    """Growth at ``annual_rate`` a year: compound (exponential, ``(1 + annual_rate) ** years``,
+    so the rate must be above -1: -1 would take the path to 0 at once, below it to no number)
+    or by ``annual_rate`` each year (linear)."""
+
+    form: Literal["exponential", "linear"] = "exponential"
+    annual_rate: float
+
+    @field_validator("annual_rate")
+    @classmethod
+    def _compounds(cls, rate: float, info: ValidationInfo) -> float:
+        if info.data.get("form", "exponential") == "exponential" and rate <= -1.0:
+            raise ValueError(f"{rate:g} must be above -1 for an exponential path (-0.3 is 30% "
+                             f"lower each year)")
+        return rate
+
+
+class Trend(Growth):
     """value(t) = start_value * (1 + annual_rate) ** years (exponential) or
     start_value + annual_rate * years (linear), years counted from ``start``."""
 
     start: QuarterText
     start_value: float
-    annual_rate: float
-    form: Literal["exponential", "linear"] = "exponential"
 
 
 class Logistic(Strict):
@@ -301,11 +322,8 @@ class Logistic(Strict):
     steepness: Positive = Field(description="per year")
 
 
-class Extension(Strict):
+class Extension(Growth):
     """How a dated-points path continues after its last point."""
-
-    annual_rate: float
-    form: Literal["exponential", "linear"] = "exponential"
 
 
 class Noise(Strict):
@@ -357,34 +375,55 @@ class Signal(Provenance):
 Revision.model_rebuild()
 
 
-class Signals(Strict):
-    """The article's forces as exogenous paths.
+def _regional(pressure: dict[str, Signal]) -> dict[str, Signal]:
+    _check_keys(pressure, REGIONS, "region", require_all=True)
+    return pressure
 
-    benchmark_gap: best-closed minus best-open MMLU points (17.5 early 2024 -> <1 end 2025).
-    task_parity: open's share of closed performance on typical enterprise tasks (0.85-0.90).
-    frontier_gap: closed lead on complex multi-step reasoning, points.
-    closed_price_index: closed API price per token, 1 = horizon start.
-    open_cost_ratio: self-hosted variable cost per token over the closed price at the start
-        (0.2-0.4, i.e. 60-80% lower).
-    hardware_cost_index: inference hardware cost, 1 = horizon start; scales open's cost.
-    tooling_maturity: open fine-tuning and deployment tooling, 0..1.
-    regulatory_pressure: data-sovereignty pressure by region, 0..1.
-    """
 
-    benchmark_gap: Signal
-    task_parity: Signal
-    frontier_gap: Signal
-    closed_price_index: Signal
-    open_cost_ratio: Signal
-    hardware_cost_index: Signal
-    tooling_maturity: Signal
-    regulatory_pressure: dict[str, Signal]
+Regional = Annotated[dict[str, Signal], AfterValidator(_regional)]
+"""A regional signal: one path per region, every region given."""
 
-    @field_validator("regulatory_pressure")
-    @classmethod
-    def _regions(cls, pressure: dict[str, Signal]) -> dict[str, Signal]:
-        _check_keys(pressure, REGIONS, "region", require_all=True)
-        return pressure
+
+Signals = create_model(
+    "Signals",
+    __base__=Strict,
+    __doc__="The article's forces as exogenous paths, one key per signal of the signal table "
+            "(:data:`sim.core.signal_table.SIGNALS`), in its units.",
+    **{spec.name: (Regional if spec.regional else Signal,
+                   Field(description=f"{spec.description} ({spec.unit}; {spec.range_text})"))
+       for spec in SIGNALS},
+)
+
+
+def _signal_range_errors(signal: Signal, spec: SignalSpec, key: str,
+                         quarters: np.ndarray) -> Iterator[tuple[str, str]]:
+    """(key path, problem) of each part of ``signal`` whose values leave ``spec``'s range over
+    ``quarters`` (absolute quarter numbers): a dated point, a trend's start, a logistic bound,
+    or the path a trend or an extension draws. (Points are interpolated and a logistic curve
+    stays between its bounds, so those paths stay in the range when their values do.)"""
+    allowed = f"{spec.name} must be {spec.range_text}"
+    given = [(f"points.{quarter}", value) for quarter, value in (signal.points or {}).items()]
+    if signal.trend is not None:
+        given.append(("trend.start_value", signal.trend.start_value))
+    if signal.logistic is not None:
+        given += [("logistic.lower", signal.logistic.lower),
+                  ("logistic.upper", signal.logistic.upper)]
+    for part, value in given:
+        if not spec.allows(value):
+            yield f"{key}.{part}", f"{value:g} is outside the range: {allowed}"
+    revised_from = np.inf if signal.after is None else parse_quarter(signal.after.quarter)
+    if signal.trend is not None or signal.extend is not None:
+        own = quarters[quarters < revised_from]
+        path = deterministic_path(signal.model_copy(update={"after": None}), own)
+        outside = [index for index, value in enumerate(path) if not spec.allows(value)]
+        if outside:
+            part = "trend.annual_rate" if signal.trend is not None else "extend.annual_rate"
+            yield f"{key}.{part}", (
+                f"the path reaches {path[outside[0]]:g} by {format_quarter(int(own[outside[0]]))}, "
+                f"outside the range: {allowed}")
+    if signal.after is not None:
+        yield from _signal_range_errors(signal.after.path, spec, f"{key}.after.path",
+                                        quarters[quarters >= revised_from])
 
 
 # --- vendors ----------------------------------------------------------------------------------
@@ -527,6 +566,12 @@ class Posterior(Strict):
         return self
 
 
+def planned_quarter_count(scenario: Scenario) -> int:
+    """Quarters from the horizon start whose signals the model reads: the horizon, and the
+    ``planning_horizon`` quarters beyond its end that intentions look ahead to."""
+    return scenario.horizon.quarter_count + scenario.behaviour.planning_horizon
+
+
 class Scenario(Strict):
     """A complete, resolved scenario."""
 
@@ -573,6 +618,22 @@ class Scenario(Strict):
                 raise ValueError(f"event {index} at {event.quarter} is outside the horizon "
                                  f"{horizon.start}..{horizon.end}")
         return events
+
+    @model_validator(mode="after")
+    def _signals_in_range(self) -> Scenario:
+        """Every signal's path stays within its range over the horizon and the quarters
+        enterprises plan ahead; a value outside is an error naming its key, never clamped."""
+        start = parse_quarter(self.horizon.start)
+        quarters = np.arange(start, start + planned_quarter_count(self), dtype=float)
+        for spec in SIGNALS:
+            given = getattr(self.signals, spec.name)
+            signals = ({f"{spec.name}.{region}": signal for region, signal in given.items()}
+                       if spec.regional else {spec.name: given})
+            for key, signal in signals.items():
+                for path, problem in _signal_range_errors(signal, spec, f"signals.{key}",
+                                                          quarters):
+                    raise PydanticCustomError("signal_range", problem, {"key": path})
+        return self
 
     @property
     def quarters(self) -> list[str]:

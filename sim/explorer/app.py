@@ -36,7 +36,7 @@ from sim.core.metrics import METRIC_INDEX, SEGMENTS
 from sim.core.model import AdoptionModel
 from sim.core.scenario import ScenarioError
 from sim.explorer import files, whatif
-from sim.views.plots import band_table
+from sim.views.figures.bands import band_table
 from sim.views.style import METRIC_LABELS, STACK_COLOURS, STACK_LABELS
 from sim.workflows import resolve
 

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from sim.core.scenario import MAX_FILE_BYTES, ScenarioError
 from sim.core.schema import PathName
+from sim.core.settings_file import MAX_FILE_BYTES
+from sim.errors import UserError
 from sim.running import storage
 
 ROOT_VARIABLE = "ADOPTSIM_PROJECT"   # names the project folder when set; else the working folder
@@ -29,7 +30,7 @@ SAVED_FOLDER = ("scenarios", "explore")
 SWEEPS_FOLDER = "sweeps"             # outputs/sweeps/<name>/<hash8>/ (one level deeper)
 
 
-class PathRefused(ScenarioError):
+class PathRefused(UserError):
     """A path the page may not use: outside the project's ``scenarios/`` and ``outputs/``, or a
     name that would leave its folder. ``file`` is the path as requested."""
 

@@ -19,13 +19,13 @@ import os
 import socket
 from pathlib import Path
 
-from sim.core.scenario import ScenarioError
+from sim.errors import UserError
 from sim.explorer.app import SETTINGS
 
 MAX_URL_BYTES = 4096   # Linux's longest path; no file the page links to comes near it
 
 
-class AddressRefused(ScenarioError):
+class AddressRefused(UserError):
     """An address the explorer cannot or may not listen on; reported like a bad setting (exit
     code 2)."""
 

@@ -21,8 +21,9 @@ import pandas as pd
 from scipy import stats
 
 from sim.core.quarters import parse_quarter
-from sim.core.scenario import ScenarioError, load_scenario
+from sim.core.scenario import load_scenario
 from sim.core.schema import Scenario
+from sim.core.settings_file import ScenarioError
 
 CONFIDENCE = 0.90
 

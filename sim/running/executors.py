@@ -36,7 +36,7 @@ from functools import partial
 from itertools import islice
 from typing import Any
 
-from sim.core.scenario import ScenarioError
+from sim.errors import UserError
 from sim.running import termination
 
 EXECUTORS = ("local", "dask")
@@ -62,9 +62,9 @@ DASK_MISSING = ("the dask executor needs Dask's distributed scheduler, an option
                 "pip install -e \".[dask]\" (or pip install \"dask[distributed]\")")
 
 
-class ExecutorError(ScenarioError):
-    """An executor that cannot start for a reason the user can fix. A :class:`ScenarioError`,
-    so the command line reports it in one line with exit code 2."""
+class ExecutorError(UserError):
+    """An executor that cannot start for a reason the user can fix (the command line reports it
+    in one line, exit code 2)."""
 
 
 # --- local worker processes -------------------------------------------------------------------

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.core.metrics import METRICS, SEGMENTS
+from sim.core.metric_table import METRIC_NAMES
+from sim.core.metrics import SEGMENTS
 from sim.core.model import AdoptionModel
 from sim.core.posterior import replication_scenario
 from sim.core.schema import Scenario
@@ -80,7 +81,7 @@ def tidy(values: np.ndarray, scenario: Scenario) -> pd.DataFrame:
         "scenario": np.full(replication.size, scenario.name, dtype=object),
         "replication": replication.astype(np.int32),
         "quarter": quarters[quarter],
-        "metric": np.array(METRICS, dtype=object)[metric],
+        "metric": np.array(METRIC_NAMES, dtype=object)[metric],
         "segment": np.array(SEGMENTS, dtype=object)[segment],
         "value": values[replication, quarter, metric, segment],
     })

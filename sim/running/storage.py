@@ -27,6 +27,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.errors import UserError
 from sim.running import termination
 
 if TYPE_CHECKING:  # the module is imported by every command: pandas only where frames are written
@@ -36,7 +37,7 @@ PARTIAL = ".partial-"
 STALE_SECONDS = 24 * 3600
 
 
-class OutputError(Exception):
+class OutputError(UserError):
     """An output folder that cannot be used: outside the output root, a file, a dangling or
     looping symbolic link, or not writable. Reported like a bad input (exit code 2)."""
 

@@ -23,12 +23,12 @@ outcomes to keep::
 
 A parameter is a scenario key path with ``levels`` (discrete values), a ``range`` with a
 ``distribution`` (continuous, for sampled designs), or a name with ``categories``, each a preset
-of key-path overrides. Problems raise :class:`SweepError`, a
-:class:`~sim.core.scenario.ScenarioError` naming the sweep file, line and key, so the command line
-reports it like any bad input (exit code 2, no traceback); the file itself is read with
-:func:`sim.core.scenario.load_model_file`. That the key paths fit the scenario is checked by
-applying
-them to the base (:mod:`sim.sweep.sweep`), not here.
+of key-path overrides. The file is read with :func:`sim.core.settings_file.load_model_file`, so
+a bad one raises a :class:`~sim.core.settings_file.ScenarioError` naming the sweep file, line and
+key; other problems raise :class:`SweepError`. Both are user errors
+(:class:`sim.errors.UserError`), which the command line reports in one line (exit code 2, no
+traceback). That the key paths fit the scenario is checked by applying them to the base
+(:mod:`sim.sweep.sweep`), not here.
 """
 
 from __future__ import annotations
@@ -42,9 +42,11 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from sim.core.metrics import METRICS, SEGMENTS
-from sim.core.scenario import ScenarioError, load_model_file, read_yaml
+from sim.core.metric_table import METRIC_NAMES
+from sim.core.metrics import SEGMENTS
 from sim.core.schema import PathName, Strict
+from sim.core.settings_file import load_model_file, read_yaml
+from sim.errors import UserError
 
 
 class Operator(NamedTuple):
@@ -69,10 +71,10 @@ _CONDITION = re.compile(r"^\s*(?P<outcome>[^<>\s]+)\s*(?P<op>"
                         + r")\s*(?P<value>\S+)\s*$")
 
 
-class SweepError(ScenarioError):
+class SweepError(UserError):
     """A sweep that cannot start or go on for a reason the user can fix: a bad sweep file
-    (naming file, line and key), a missing optional dependency, a busy sweep folder. A
-    :class:`ScenarioError`, so callers report it like a bad scenario (exit code 2)."""
+    (naming file, line and key), a missing optional dependency, a busy sweep folder (the
+    command line reports it in one line, exit code 2)."""
 
 
 # --- outcomes and conditions ------------------------------------------------------------------
@@ -98,9 +100,10 @@ def parse_outcome(text: str) -> Outcome:
         raise ValueError(f"'{text}' is not an outcome; write metric@YYYYQn or "
                          "metric[segment]@YYYYQn, e.g. workload_share_open_any[region=eu]@2030Q4")
     metric, segment = match["metric"], match["segment"] or "all"
-    if metric not in METRICS:
+    if metric not in METRIC_NAMES:
         raise ValueError(
-            f"unknown metric '{metric}'{_guess(metric, METRICS)}; metrics: {', '.join(METRICS)}"
+            f"unknown metric '{metric}'{_guess(metric, METRIC_NAMES)}; "
+            f"metrics: {', '.join(METRIC_NAMES)}"
         )
     if segment not in SEGMENTS:
         raise ValueError(f"unknown segment '{segment}'{_guess(segment, SEGMENTS)}; "

@@ -30,8 +30,9 @@ import yaml
 
 from sim.core.posterior import point_scenario
 from sim.core.quarters import parse_quarter
-from sim.core.scenario import ScenarioError, load_scenario, scenario_hash
+from sim.core.scenario import load_scenario, scenario_hash
 from sim.core.schema import Scenario
+from sim.core.settings_file import ScenarioError
 from sim.running import provenance, storage
 from sim.running.executors import Executor, make_executor
 from sim.running.runner import simulate, tidy

@@ -58,13 +58,6 @@ def parameter_table(calibration: Calibration) -> pd.DataFrame:
     })
 
 
-def draws_table(calibration: Calibration) -> pd.DataFrame:
-    """The equally weighted posterior draws: ``draw``, then one column per parameter."""
-    frame = pd.DataFrame(calibration.draws, columns=calibration.names)
-    frame.insert(0, "draw", np.arange(len(frame)))
-    return frame
-
-
 def paths_table(calibration: Calibration) -> pd.DataFrame:
     """Long table of the posterior predictive paths: metric, segment, draw, quarter, value."""
     draws, quarters, series = calibration.paths.shape
@@ -188,8 +181,21 @@ def _miss(row: dict) -> str:
 
 def markdown(report: dict) -> str:
     """calibration.md: the fit in words and tables."""
-    settings, fit = report["settings"], report["fit"]
     lines = ["# Calibration", ""]
+    for section in (_fit_lines, _generation_lines, _panel_lines, _parameter_lines,
+                    _validation_lines):
+        lines += section(report)
+    lines += ["", "Plots: `panel_fit.png` (every entry against the predictive), `panel_paths.png` "
+              "(the predictive paths through the observations), `marginals.png` (each "
+              "parameter's posterior over its prior range), `pairs.png` (the draws, two "
+              "parameters at a time), `generations.png` (threshold and acceptance).", ""]
+    return "\n".join(lines)
+
+
+def _fit_lines(report: dict) -> list[str]:
+    """The command, the scenario and how the fit went, in words."""
+    settings, fit = report["settings"], report["fit"]
+    lines = []
     if report["quick"]:
         lines += ["**Quick mode**: a smoke run of the machinery on a small population, not a "
                   "calibration.", ""]
@@ -215,12 +221,21 @@ def markdown(report: dict) -> str:
     if report["until"]:
         lines += [f"Fitted to the entries up to {report['until']}; the later ones are held out "
                   f"(see Validation).", ""]
-    lines += ["## Generations", "",
-              "| generation | threshold | accepted | evaluated | acceptance | effective sample |",
-              "| --- | --- | --- | --- | --- | --- |"]
-    lines += [f"| {g['t']} | {g['epsilon']:.3f} | {g['accepted']} | {g['evaluations']} | "
-              f"{g['acceptance']:.0%} | {g['ess']:.1f} |" for g in fit["generations"]]
-    lines += [
+    return lines
+
+
+def _generation_lines(report: dict) -> list[str]:
+    lines = ["## Generations", "",
+             "| generation | threshold | accepted | evaluated | acceptance | effective sample |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    return lines + [f"| {g['t']} | {g['epsilon']:.3f} | {g['accepted']} | {g['evaluations']} | "
+                    f"{g['acceptance']:.0%} | {g['ess']:.1f} |"
+                    for g in report["fit"]["generations"]]
+
+
+def _panel_lines(report: dict) -> list[str]:
+    """The panel against the posterior predictive, the claims, and the entries missed."""
+    lines = [
         "",
         "## The panel against the posterior predictive",
         "",
@@ -253,7 +268,12 @@ def markdown(report: dict) -> str:
             + ". Within the priors, moving the model toward them moves other entries away "
             "from theirs.",
         ]
-    lines += [
+    return lines
+
+
+def _parameter_lines(report: dict) -> list[str]:
+    """Each parameter's prior and posterior, and which the data do not identify."""
+    lines = [
         "",
         "## Parameters",
         "",
@@ -267,22 +287,22 @@ def markdown(report: dict) -> str:
               f"{row['width_vs_prior']:.2f} | {'yes' if row['identified'] else '**no**'} |"
               for row in report["parameters"]]
     not_identified = report["identification"]["not_identified"]
-    lines += ["", f"**Not identified by the data:** {', '.join(not_identified)}. Projections carry "
-              "their whole prior range." if not_identified else
-              "Every parameter is identified by the data."]
+    return lines + ["", f"**Not identified by the data:** {', '.join(not_identified)}. Projections "
+                    "carry their whole prior range." if not_identified else
+                    "Every parameter is identified by the data."]
+
+
+def _validation_lines(report: dict) -> list[str]:
+    """The held-out entries against the predictive (nothing without ``until``)."""
     validation = report["validation"]
-    if validation:
-        held_out = [row for row in report["panel"] if not row["fitted"]]
-        lines += ["", "## Validation", "",
-                  f"The entries after {validation['until']}, not used in the fit, against the "
-                  f"posterior predictive: {validation['inside']} of {len(held_out)} inside their "
-                  f"90% predictive interval (coverage {validation['coverage']:.0%}).", "",
-                  "| entry | quarter | observed | model: mean [90%] | inside |",
-                  "| --- | --- | --- | --- | --- |"]
-        lines += [f"| {row['name']} | {row['quarter']} | {_observed(row)} | {_predicted(row)} | "
-                  f"{_inside(row)} |" for row in held_out]
-    lines += ["", "Plots: `panel_fit.png` (every entry against the predictive), `panel_paths.png` "
-              "(the predictive paths through the observations), `marginals.png` (each "
-              "parameter's posterior over its prior range), `pairs.png` (the draws, two "
-              "parameters at a time), `generations.png` (threshold and acceptance).", ""]
-    return "\n".join(lines)
+    if not validation:
+        return []
+    held_out = [row for row in report["panel"] if not row["fitted"]]
+    lines = ["", "## Validation", "",
+             f"The entries after {validation['until']}, not used in the fit, against the "
+             f"posterior predictive: {validation['inside']} of {len(held_out)} inside their "
+             f"90% predictive interval (coverage {validation['coverage']:.0%}).", "",
+             "| entry | quarter | observed | model: mean [90%] | inside |",
+             "| --- | --- | --- | --- | --- |"]
+    return lines + [f"| {row['name']} | {row['quarter']} | {_observed(row)} | {_predicted(row)} | "
+                    f"{_inside(row)} |" for row in held_out]

@@ -1,22 +1,26 @@
-"""The look and the words every figure and report shares: palette, theme, metric and segment
-labels, the metric lists of each view, and the figure helpers (a themed figure, atomic saving).
+"""The look and the words every figure and report shares: palette (and a stable colour per
+scenario), theme, metric and segment labels, the metric lists of each view, and the figure
+helpers (a themed figure, its sizes, atomic saving).
 
 Colours follow the Okabe-Ito colour-blind-safe palette; the same deployment or stack has the same
 colour in every figure and report. The look is seaborn's white grid, set through matplotlib
 settings (:data:`THEME`, applied by :func:`theme`) so seaborn is not needed.
 
-Importing this module is instant: it needs the standard library only, and matplotlib is
-imported inside the functions that draw (with the non-interactive "Agg" backend).
+Importing this module is instant: it needs the standard library and the metric table only, and
+matplotlib is imported inside the functions that draw (with the non-interactive "Agg" backend).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from sim.core.metric_table import METRIC_BY_NAME, METRICS
 
 # --- palette ----------------------------------------------------------------------------------
 
@@ -51,23 +55,37 @@ REGION_COLOURS = {"eu": OKABE_ITO["reddish_purple"], "north_america": OKABE_ITO[
                   "apac": OKABE_ITO["black"]}
 REGION_LABELS = {"eu": "EU", "north_america": "North America", "apac": "Asia-Pacific"}
 
+
+def scenario_colours(names: Iterable[str]) -> dict[str, str]:
+    """Return a colour (hex string) for each scenario name, stable across calls and plots.
+
+    Each name prefers the palette slot given by a hash of the name, so a scenario keeps its
+    colour when others are added or removed; a clash within ``names`` moves the later name (in
+    sorted order) to the next free slot. Okabe-Ito yellow is never handed out (a line or swatch
+    in it is unreadable on white), so names are only guaranteed distinct colours while there are
+    no more of them than the remaining seven colours; beyond that colours repeat.
+    """
+    palette = [colour for colour in PALETTE if colour != OKABE_ITO["yellow"]]
+    unique = sorted(set(names))
+    taken: set[int] = set()
+    colours: dict[str, str] = {}
+    slots = len(palette)
+    for name in unique:
+        preferred = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:4], "big") % slots
+        slot = preferred
+        if len(taken) < slots:
+            while slot in taken:
+                slot = (slot + 1) % slots
+        taken.add(slot)
+        colours[name] = palette[slot]
+    return colours
+
+
 # --- words ------------------------------------------------------------------------------------
 
-#: Plain names of the metrics a reader meets in tables, reports and the terminal.
-METRIC_LABELS = {
-    "workload_share_closed": "Workloads on closed APIs",
-    "workload_share_open": "Workloads on open weights, self-hosted",
-    "workload_share_open_finetuned": "Workloads on fine-tuned open weights",
-    "workload_share_open_any": "Workloads on open weights (any)",
-    "volume_share_closed": "Token volume on closed APIs",
-    "volume_share_open": "Token volume on open weights, self-hosted",
-    "volume_share_open_finetuned": "Token volume on fine-tuned open weights",
-    "volume_share_open_any": "Token volume on open weights (any)",
-    "stack_share_closed": "Enterprises closed only",
-    "stack_share_open": "Enterprises open only",
-    "stack_share_hybrid": "Enterprises hybrid",
-    "plans_to_expand_open": "Enterprises planning to expand open use",
-}
+#: Plain names of the metrics a reader meets in tables, reports and the terminal (every metric
+#: of the metric table has one).
+METRIC_LABELS = {spec.name: spec.label for spec in METRICS}
 
 #: A run's headline figures: the terminal's table after ``adoptsim run`` and the run report's
 #: key figures (labelled by :data:`METRIC_LABELS`).
@@ -106,8 +124,8 @@ def metric_of(outcome: str) -> str:
 
 def is_share(metric: str) -> bool:
     """Whether a metric (or a sweep outcome of it) is a share, shown in percent."""
-    metric = metric_of(metric)
-    return "share" in metric or metric.startswith("plans_to_expand")
+    spec = METRIC_BY_NAME.get(metric_of(metric))
+    return spec is not None and spec.is_share
 
 
 def segment_label(segment: str) -> str:
@@ -124,6 +142,9 @@ DPI = 120
 BAND_LOW, BAND_HIGH = 0.05, 0.95
 BAND_ALPHA = 0.2
 SINGLE_PANEL_SIZE = (8.0, 4.8)
+#: Small multiples (a panel per class, series or parameter): a panel's size, panels per row.
+SMALL_MULTIPLE_SIZE = (4.2, 3.4)
+SMALL_MULTIPLE_COLUMNS = 3
 
 #: seaborn's "whitegrid" look at readable sizes, without importing seaborn (a second of
 #: start-up); applied through :func:`theme`, so matplotlib's global settings are left as they were.

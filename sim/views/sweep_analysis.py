@@ -1,7 +1,7 @@
 """``adoptsim analyze`` (``sim.analyze_sweep``): a sweep's analysis as readers get it.
 
 The tables (:func:`sim.analysis.analyze_tables`), then the figures drawn from them
-(:func:`sim.views.sweep_plots.plot_analysis`), all in the sweep folder's ``analysis/``, then the
+(:func:`sim.views.figures.sweep.plot_analysis`), all in the sweep folder's ``analysis/``, then the
 folder's ``report.html`` rebuilt with them (:func:`sim.views.report.build_report`).
 """
 
@@ -24,7 +24,7 @@ def analyze_sweep(folder: str | Path, *, prim: Sequence[str | PrimSpec] = (), pl
 
     analysis = analyze_tables(folder, prim=prim, seed=seed)
     if plots:
-        from sim.views.sweep_plots import plot_analysis
+        from sim.views.figures.sweep import plot_analysis
 
         analysis.files += plot_analysis(analysis)
     analysis.files.append(build_report(analysis.data.folder))

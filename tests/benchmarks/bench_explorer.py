@@ -1,8 +1,8 @@
 """Explorer benchmark (not collected by pytest): how long the What-if page waits for a redraw.
 
-:func:`benchmark` times :meth:`sim.explorer.whatif.Ensemble.run` on the baseline at the page's
-default size (8 replications of 1,000 enterprises): the cold first draw (the reference and the
-changed scenario), then redraws, each moving the tooling ceiling to a new value with the
+:func:`benchmark` times :meth:`sim.explorer.whatif.ensemble.Ensemble.run` on the baseline at
+the page's default size (8 replications of 1,000 enterprises): the cold first draw (the reference
+and the changed scenario), then redraws, each moving the tooling ceiling to a new value with the
 reference cached, in this process (the page's setting) and on a pool of 2 worker processes
 (which starts with every redraw), against ``TARGET_REDRAW_SECONDS``. With the ``viz`` extra
 installed it also times the page's whole redraw: the in-process ensemble plus drawing its fan
@@ -30,17 +30,17 @@ POOL_WORKERS = 2
 def benchmark(repeats: int = 3) -> dict:
     """Cold first draws and redraws (median, min, max of ``repeats``) at the page's size."""
     started = time.perf_counter()
-    from sim.explorer import whatif
+    from sim.explorer.whatif.ensemble import DEFAULT_ENTERPRISES, DEFAULT_REPLICATIONS, Ensemble
 
     imported = time.perf_counter() - started
-    size = {"replications": whatif.DEFAULT_REPLICATIONS, "enterprises": whatif.DEFAULT_ENTERPRISES}
+    size = {"replications": DEFAULT_REPLICATIONS, "enterprises": DEFAULT_ENTERPRISES}
     fan_chart = None
     if importlib.util.find_spec("solara") is not None:
         from sim.explorer.app import fan_chart
     cold, redraw, pooled, page = [], [], [], []
     for repeat in range(repeats):
         for workers, redraws in ((1, redraw), (POOL_WORKERS, pooled)):
-            ensemble = whatif.Ensemble(workers=workers)
+            ensemble = Ensemble(workers=workers)
             t0 = time.perf_counter()
             ensemble.run(BASELINE, {}, **size)
             if workers == 1:

@@ -16,8 +16,9 @@ runs:
   size and the figures are one-core figures; the repeats also check determinism (same seed, same
   metrics);
 * the per-agent reference path (``Enterprise.decide``) against the vectorized kernel on 2,000
-  enterprises: the time of the quarter's decisions (steps 4, 5 and 7) of each, on the same
-  quarters, checking that both reach identical deployments, stacks and plans;
+  enterprises: the time of the quarter's decisions (steps "utilities", "intentions" and
+  "choice") of each, on the same quarters, checking that both reach identical deployments,
+  stacks and plans;
 * ``adoptsim --help`` start-up time;
 * sweep throughput, :func:`bench_sweep.benchmark`: a sweep of the baseline with 1 and 2 local
   workers and on a 2-worker Dask cluster (in a fresh process not pinned to a core, as the
@@ -173,8 +174,8 @@ def _measure_reference(enterprises: int, quarters: int, repeats: int, scenario: 
     """Decision time of the reference path against the kernel on the same quarters.
 
     Two models with the same seed run the burn-in on the kernel; then one decides by
-    ``Enterprise.decide`` and each quarter's decisions (steps 4, 5, 7) are timed in both, and
-    their deployments, stacks and plans compared."""
+    ``Enterprise.decide`` and each quarter's decisions (steps "utilities", "intentions" and
+    "choice") are timed in both, and their deployments, stacks and plans compared."""
     import numpy as np
 
     from sim.core.scenario import load_scenario

@@ -9,8 +9,16 @@ tables scroll inside their own box) and has print styles.
 One module per concern:
 
 * :mod:`sim.views.report.page`: the page building blocks every report shares (document, sections,
-  figures, tables, escaping, styles), numbers in words, and :class:`FolderKind`;
-* :mod:`sim.views.report.run`: run folders (``manifest.json`` + ``quarterly.parquet``);
+  figures, tables, escaping, styles, settings and provenance blocks) and :class:`FolderKind`;
+* :mod:`sim.views.report.words`: numbers in words (a figure and its interval, percentages,
+  quarters, lists);
+* :mod:`sim.views.report.reading`: a folder's manifest and tables read for a report, problems
+  as :class:`ReportError`;
+* :mod:`sim.views.report.run`: run folders (``manifest.json`` + ``quarterly.parquet``), with its
+  sections in :mod:`~sim.views.report.run_trends` (the trend figures and their captions),
+  :mod:`~sim.views.report.run_targets` (the calibration targets against the run) and
+  :mod:`~sim.views.report.run_segments` (the segment tables), over the folder read once
+  (:mod:`~sim.views.report.run_data`);
 * :mod:`sim.views.report.sweep`: sweep folders (``manifest.json`` + ``design.parquet`` +
   ``results.parquet``), with the analysis when ``analysis/`` exists;
 * :mod:`sim.views.report.comparison`: comparison folders (``manifest.json`` + ``comparison.csv`` +
@@ -28,7 +36,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.views.report import comparison, run, sweep
-from sim.views.report.page import FolderKind, ReportError
+from sim.views.report.page import FolderKind
+from sim.views.report.reading import ReportError
 from sim.views.report.sweep import outcome_label
 from sim.views.style import METRIC_LABELS
 

@@ -18,32 +18,32 @@ from types import SimpleNamespace
 
 from sim.views.report.page import (
     FolderKind,
-    ReportError,
     Section,
-    Stat,
     document,
     embeddable,
     esc,
     facts,
     figure,
-    figure_value,
     hash_span,
-    interval_meaning,
-    join_words,
     other_figures,
-    pct,
-    pct_interval,
-    read_manifest,
-    read_parquet,
-    share_cell,
     software_facts,
     swatch,
     table,
     td,
     th,
+)
+from sim.views.report.reading import ReportError, read_manifest, read_parquet
+from sim.views.report.words import (
+    Stat,
+    figure_value,
+    interval_meaning,
+    join_words,
+    pct,
+    pct_interval,
+    share_cell,
     when,
 )
-from sim.views.style import COMPARE_HEADLINE_METRICS, METRIC_LABELS, is_share
+from sim.views.style import COMPARE_HEADLINE_METRICS, METRIC_LABELS, is_share, scenario_colours
 
 COMPARISON_FILES = ("manifest.json", "comparison.csv", "comparison.parquet")
 TABLE_COLUMNS = {"scenario", "metric", "quarter", "mean", "p5", "p95", "difference",
@@ -132,8 +132,6 @@ class ComparisonData:
 
     def colours(self) -> dict[str, str]:
         """Each scenario's colour in the fan charts."""
-        from sim.views.plots import scenario_colours
-
         return scenario_colours(self.names)
 
     def frame(self):

@@ -1,4 +1,4 @@
-"""The building blocks every report page is made of, and the words for numbers they share.
+"""The building blocks every report page is made of.
 
 A page is :func:`document` around a list of :class:`Section`; sections are made of
 :func:`figure` (a PNG embedded as a data URL with its caption), :func:`table` (in its own
@@ -7,10 +7,10 @@ definition list), :func:`details` (a collapsible block) and prose. Text from fil
 :func:`esc`. The styles are inline and a Content-Security-Policy forbids loading anything, so
 every page is self-contained.
 
-Also here: reading a folder's files (:func:`read_manifest`, :func:`read_parquet`, raising
-:class:`ReportError`), numbers in words (:class:`Stat`, :func:`pct`, :func:`when`, ...), the
-blocks run and sweep reports share (resolved settings, sourced figures, software versions), and
-:class:`FolderKind`, which each report module fills in for its kind of folder.
+Also the blocks run and sweep reports share (resolved settings, sourced figures, software
+versions), and :class:`FolderKind`, which each report module fills in for its kind of folder.
+Reading a folder's files is :mod:`sim.views.report.reading`; numbers in words are
+:mod:`sim.views.report.words`.
 
 Only the standard library is imported at module level.
 """
@@ -19,18 +19,12 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.views.style import is_share
-
-
-class ReportError(Exception):
-    """A folder that cannot be reported on (missing, or not an adoptsim output folder)."""
-
+from sim.views.report.reading import ReportError
 
 # --- page building blocks --------------------------------------------------------------------
 
@@ -220,146 +214,12 @@ def swatch(colour: str) -> str:
     return f'<span class="swatch" style="background:{colour}" aria-hidden="true"></span>'
 
 
-MAX_MANIFEST_BYTES = 16 << 20
-#: What the reports read from a manifest, of any kind (see :func:`check_shape`).
-MANIFEST_SHAPE: dict = {
-    "scenario": str, "scenario_hash": str, "seed": int, "replications": int, "created": str,
-    "resolved_scenario": {"name": str, "population": {"enterprises": int, "sectors": {"*": dict}}},
-    "replication_seeds": [{"spawn_key": list}], "versions": dict, "git_commit": str,
-    "wall_seconds": (int, float),
-    "sweep": str, "sweep_hash": str, "sweep_file": str, "executor": str, "updated": str,
-    "base_scenario": {"name": str, "hash": str, "resolved": dict}, "runs": dict, "spec": dict,
-    "reference": str, "dates": list,
-    "scenarios": {"*": {"scenario_hash": str, "run_folder": str, "description": str,
-                        "axes": dict}},
-}
-_SHAPE_WORDS = {dict: "a mapping", list: "a list", str: "text", int: "a whole number"}
-
-
-def read_manifest(folder: Path) -> dict:
-    """``folder/manifest.json``: a readable JSON file (at most ``MAX_MANIFEST_BYTES``) holding an
-    object of :data:`MANIFEST_SHAPE`, or a :class:`ReportError` saying what is wrong."""
-    from sim.core.scenario import ScenarioError, read_text
-
-    path = folder / "manifest.json"
-    try:
-        manifest = json.loads(read_text(path, MAX_MANIFEST_BYTES))
-    except ScenarioError as error:
-        raise ReportError(str(error)) from None
-    except (ValueError, RecursionError) as error:
-        raise ReportError(f"{path}: cannot read the manifest (not JSON: {error})") from None
-    if not isinstance(manifest, dict):
-        raise ReportError(f"{path}: not a manifest: it should hold a mapping, not "
-                          f"{_json_kind(manifest)}")
-    check_shape(manifest, MANIFEST_SHAPE, path)
-    return manifest
-
-
-def check_shape(value: Any, shape: Any, file: Path, where: str = "") -> None:
-    """Raise :class:`ReportError` naming ``file`` and the key path unless ``value`` (read from
-    ``file``) fits ``shape``: a type or tuple of types; ``{key: shape}`` for a mapping (``"*"``
-    for every value); ``[shape]`` for a list of such items. Null fits anything, and keys the
-    shape does not name are not checked."""
-    if value is None:
-        return
-    expected = dict if isinstance(shape, dict) else list if isinstance(shape, list) else shape
-    if not isinstance(value, expected):
-        words = _SHAPE_WORDS.get(expected, "a number")
-        raise ReportError(f"{file}: {where}: should be {words}, not {_json_kind(value)}")
-    if isinstance(shape, dict):
-        for key, inner in shape.items():
-            for name, item in (value.items() if key == "*" else [(key, value.get(key))]):
-                check_shape(item, inner, file, f"{where}.{name}".lstrip("."))
-    elif isinstance(shape, list):
-        for index, item in enumerate(value):
-            check_shape(item, shape[0], file, f"{where}.{index}".lstrip("."))
-
-
-def _json_kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false",
-            type(None): "null"}.get(type(value), "a number")
-
-
-def read_parquet(path: Path, columns: Sequence[str] = ()):
-    """A Parquet table of the folder that holds ``columns``, or a :class:`ReportError`."""
-    import pandas as pd
-
-    try:
-        frame = pd.read_parquet(path)
-    except (OSError, ValueError) as error:
-        raise ReportError(f"{path}: cannot read ({error})") from None
-    missing = [column for column in columns if column not in frame]
-    if missing:
-        raise ReportError(f"{path}: no column {', '.join(missing)}")
-    return frame
-
-
-# --- numbers in words -------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Stat:
-    """Mean and 90% interval (5th and 95th percentile over replications) of one figure."""
-
-    mean: float
-    p5: float
-    p95: float
-
-
-def pct(value: float, digits: int = 0) -> str:
-    return f"{value * 100:.{digits}f}%"
-
-
-def pct_interval(stat: Stat, digits: int = 0) -> str:
-    """"77% (75-79%)" for prose."""
-    return (f"{pct(stat.mean, digits)} "
-            f"({stat.p5 * 100:.{digits}f}&ndash;{stat.p95 * 100:.{digits}f}%)")
-
-
-def interval_meaning(draws: dict | None) -> str:
-    """What a 90% interval over replications holds, from a manifest's ``posterior_draws``."""
-    if draws:
-        return (
-            f"Each replication ran with its own draw of the calibrated parameters "
-            f"({len(draws.get('parameters') or [])} parameters, {draws.get('draws')} draws), so "
-            f"the interval holds both chance and what the calibration leaves uncertain about "
-            f"the parameters."
-        )
-    return ("Every replication ran at the same parameter values, so the interval holds chance "
-            "only, not the uncertainty of the calibrated parameters.")
-
-
-def share_cell(stat: Stat | None) -> str:
-    """A table cell's HTML: the mean, and its 90% interval in small type below."""
-    if stat is None:
-        return "&ndash;"
-    return (f"{pct(stat.mean, 1)}<span class=\"interval\">"
-            f"{stat.p5 * 100:.1f}&ndash;{stat.p95 * 100:.1f}</span>")
-
-
-def when(quarter: str) -> str:
-    """"2025Q4" -> "the end of 2025 (2025Q4)"; other quarters by name."""
-    year, q = quarter.split("Q")
-    words = {"1": "the first quarter", "2": "the second quarter", "3": "the third quarter",
-             "4": "the end"}[q]
-    return f"{words} of {year} ({quarter})"
-
-
-def join_words(parts: Sequence[str]) -> str:
-    """"a, b and c" ("" for no parts)."""
-    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
-
-
 def other_figures(plots: Path, known: set[str], note: str) -> list[str]:
     """Figures for the PNGs in ``plots`` that a report has no dedicated caption for."""
     others = sorted(p for p in plots.glob("*.png")
                     if p.name not in known and embeddable(p)) if plots.is_dir() else []
     return [figure(png, title, f"<b>{esc(title)}.</b> {note}")
             for png in others for title in [png.stem.replace("_", " ").capitalize()]]
-
-
-def figure_value(value: float, metric: str) -> str:
-    """A value in the metric's unit: percent for shares, else three significant digits."""
-    return pct(value, 1) if is_share(metric) else f"{value:.3g}"
 
 
 # --- settings and provenance blocks -----------------------------------------------------------

@@ -15,17 +15,12 @@ from typing import TYPE_CHECKING
 
 from sim.views.report.page import (
     FolderKind,
-    ReportError,
     Section,
-    check_shape,
     document,
     esc,
     facts,
     figure,
-    figure_value,
     hash_span,
-    join_words,
-    read_manifest,
     settings_block,
     software_facts,
     sources_table,
@@ -33,13 +28,15 @@ from sim.views.report.page import (
     td,
     th,
 )
+from sim.views.report.reading import ReportError, check_shape, read_manifest
+from sim.views.report.words import figure_value, join_words
 from sim.views.style import BAND_HIGH, BAND_LOW, METRIC_LABELS, segment_label
 
 if TYPE_CHECKING:
     from sim.analysis.data import SweepData
 
 SWEEP_FILES = ("manifest.json", "design.parquet", "results.parquet")
-#: What the report reads from the sweep file (see :func:`sim.views.report.page.check_shape`).
+#: What the report reads from the sweep file (see :func:`sim.views.report.reading.check_shape`).
 SPEC_SHAPE = {"name": str, "description": str, "parameters": {"*": {"label": str}},
               "design": {"method": str}, "outcomes": [str]}
 
@@ -52,12 +49,12 @@ def load_sweep(folder: Path) -> SweepData:
     """The sweep folder read leniently (:func:`sim.analysis.load_sweep_data`), its manifest and
     the sweep file checked for the shape the report reads; :class:`ReportError` otherwise."""
     from sim.analysis.data import load_sweep_data
-    from sim.core.scenario import ScenarioError
+    from sim.errors import UserError
 
     manifest = read_manifest(folder)
     try:
         sweep = load_sweep_data(folder, strict=False, manifest=manifest)
-    except ScenarioError as error:
+    except UserError as error:   # a bad sweep file, or not a finished sweep folder
         raise ReportError(str(error)) from None
     from_manifest = sweep.settings_file.name == "manifest.json"
     check_shape(sweep.settings, SPEC_SHAPE, sweep.settings_file, "spec" if from_manifest else "")
