@@ -445,13 +445,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command; SIGTERM or Ctrl-C (from start-up on) end it with exit code 143 or 130
     and one line, after its clean-up (:mod:`sim.running.termination`)."""
-    with termination.handling_signals():
-        try:
-            code = _command(argv)
-            termination.check()   # a signal after the last safe point: not reported as done
-            return code
-        except termination.Terminated as stop:
-            termination.leave(stop)
+    try:
+        with termination.handling_signals():   # and a signal after the last safe point: raised
+            return _command(argv)               # as it ends, so the command is not reported done
+    except termination.Terminated as stop:
+        termination.leave(stop)
 
 
 def _thread_only_progress_lock() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import assert_workers_die, children, held
+from conftest import assert_workers_die, children, held, wait_until
 
 import sim.sweep.sweep as sweep_module
 from sim.cli import main
@@ -140,10 +140,14 @@ def test_dask_local_cluster_slows_its_monitoring_in_every_worker_only():
 def held_sweep(gated, spec: Path, out: Path) -> tuple[subprocess.Popen, Path]:
     """The sweep started behind a gate that holds every run after the first three, so it never
     finishes on its own (3 to 5 runs finish: both workers may be past the gate), into ``out``;
-    returns the process and the sweep folder once both workers are held."""
+    returns the process and the sweep folder once both workers are held and the sweep has
+    written the runs that finished (a held worker sent its results before it took the next
+    run, so they come)."""
     process, _ = held(gated("hold:3", ["sweep", spec, "--workers", "2", "--quiet",
                                        "--no-analysis"]), "held-", 2)
-    return process, load_sweep(spec).folder(out)
+    folder = load_sweep(spec).folder(out)
+    wait_until(lambda: finished_files(folder / "runs") >= 3, 60, "three run files written")
+    return process, folder
 
 
 def resume(spec: Path, out: Path) -> subprocess.CompletedProcess:

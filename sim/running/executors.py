@@ -71,11 +71,13 @@ class ExecutorError(UserError):
 
 def worker_initializer(parent: int) -> None:
     """Set up a pool worker: it leaves Ctrl-C to the parent, which stops the pool; it dies on
-    SIGTERM (rather than running the handler it inherited from the command line); and, on
-    Linux, the kernel kills it when its parent dies, even by SIGKILL, so no orphan keeps
-    computing or holding files."""
+    SIGTERM (rather than running the handler it inherited from the command line, or waking the
+    parent's terminate watchdog through the wakeup descriptor it inherited); and, on Linux, the
+    kernel kills it when its parent dies, even by SIGKILL, so no orphan keeps computing or
+    holding files."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.set_wakeup_fd(-1)
     if sys.platform.startswith("linux"):
         import ctypes
 

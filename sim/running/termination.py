@@ -9,7 +9,8 @@ error). So the handler here only records the signal, and the command acts on it 
 safe:
 
 * :func:`handling_signals` (the command line runs every command in it) installs the handler for
-  SIGTERM and SIGINT and starts a watchdog thread;
+  SIGTERM and SIGINT and starts a watchdog thread, which Python's own C-level handler wakes
+  (``signal.set_wakeup_fd``) the moment a signal arrives, whatever the main thread is doing;
 * :func:`check`, called at safe points, raises :class:`Terminated` once a signal has arrived:
   in the executors' result loops (where every parallel job waits: replications, comparisons, the
   calibration, sweeps) and before a finished output folder is renamed into place. The exception
@@ -20,9 +21,11 @@ safe:
   with the pool's own shutting down;
 * the watchdog ends the process :data:`GRACE` seconds after the signal if it is still running
   then (the main thread was in a stretch with no safe point: the imports at start-up, a report's
-  figures, a replication running in this process): it runs the clean-ups that the blocks still
-  running registered with :func:`cleanup_on_exit` (kill the workers, remove unfinished folders
-  and temporary files, release the lock) and exits the same way, with the same line and code.
+  figures, a replication running in this process): it writes the same line, silences what the
+  main thread may still write (an error from a file the clean-up removed under it), runs the
+  clean-ups that the blocks still running registered with :func:`cleanup_on_exit` (kill the
+  workers, remove unfinished folders and temporary files, release the lock) and exits the same
+  way, with the same code.
 """
 
 from __future__ import annotations
@@ -37,14 +40,14 @@ import time
 from collections.abc import Callable, Iterator
 from typing import NoReturn
 
-GRACE = 1.0   # seconds from the signal to the watchdog's exit; the deadline is 2 s
+GRACE = 0.5   # seconds from the signal to the watchdog's exit; the promise is 2 s
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 _received: int | None = None   # the first signal since handling_signals began
 _cleanups: dict[int, Callable[[], None]] = {}
 _cleanup_keys = itertools.count()
-_announcing = threading.Lock()  # the line on stderr: by the main thread or the watchdog, once
-_announced = False
+_ending = threading.Lock()   # taken, never released, by whichever of the main thread and the
+                             # watchdog ends the process first: it alone writes the line
 
 
 class Terminated(KeyboardInterrupt):
@@ -95,33 +98,16 @@ def cleanup_on_exit(callback: Callable[[], None]) -> Iterator[None]:
 
 
 def leave(stop: Terminated) -> NoReturn:
-    """End the process after a :class:`Terminated` has unwound: the clean-ups still registered
-    (empty output folders made for the command), its line on stderr, exit code 128 + the
-    signal, without the interpreter's exit (see the module docstring)."""
+    """End the process after a :class:`Terminated` has unwound: its line on stderr, the clean-ups
+    still registered (empty output folders made for the command), exit code 128 + the signal,
+    without the interpreter's exit (see the module docstring)."""
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()
-    _end(stop, lambda line: print(line, file=sys.stderr, flush=True), timeout=None)
-
-
-def _end(stop: Terminated, write: Callable[[str], object], timeout: float | None) -> NoReturn:
-    """The end, by the main thread or the watchdog: whichever comes first writes the line."""
+    _ending.acquire()   # if the watchdog has it, it ends the process
+    with contextlib.suppress(OSError, ValueError):
+        print(stop.message, file=sys.stderr, flush=True)
     _run_cleanups()
-    _announce(stop, write, timeout)
     os._exit(stop.exit_code)
-
-
-def _announce(stop: Terminated, write: Callable[[str], object], timeout: float | None) -> None:
-    """Write the stop's line once, whichever of the main thread and the watchdog comes first."""
-    global _announced
-    if not _announcing.acquire(timeout=-1 if timeout is None else timeout):
-        return   # the other one is writing it, and stuck: end without it
-    try:
-        if not _announced:
-            _announced = True
-            with contextlib.suppress(OSError, ValueError):
-                write(stop.message)
-    finally:
-        _announcing.release()
 
 
 @contextlib.contextmanager
@@ -130,57 +116,72 @@ def handling_signals() -> Iterator[None]:
     (see the module docstring). Main thread only; elsewhere (where Python cannot install signal
     handlers) the block runs unchanged. When the block ends without a signal, the previous
     handlers are back and the watchdog stops; after one, the watchdog stays armed, so that the
-    process ends within :data:`GRACE` seconds of the signal whatever it is doing."""
-    global _received, _announced
+    process ends within :data:`GRACE` seconds of the signal whatever it is doing. A signal that
+    came after the block's last :func:`check` raises :class:`Terminated` as the block ends."""
+    global _received
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    _received, _announced = None, False
+    _received = None
     watchdog = _Watchdog()
-    previous = {signum: signal.signal(signum, watchdog.record) for signum in SIGNALS}
+    previous = {signum: signal.signal(signum, _record) for signum in SIGNALS}
+    previous_wakeup = signal.set_wakeup_fd(watchdog.wakeup, warn_on_full_buffer=False)
     try:
         yield
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        signal.set_wakeup_fd(previous_wakeup)
         if _received is None:
             watchdog.stand_down()
+    check()
+
+
+def _record(signum: int, frame) -> None:
+    """The signal handler: note the first signal (the watchdog was woken already, by Python's
+    C-level handler through the wakeup descriptor); nothing else."""
+    global _received
+    if _received is None:
+        _received = signum
 
 
 class _Watchdog:
-    """A daemon thread that ends the process :data:`GRACE` seconds after a signal. The handler
-    wakes it through a pipe: one ``os.write``, no lock that the interrupted code might hold."""
+    """A daemon thread that ends the process :data:`GRACE` seconds after a signal: it waits on a
+    pipe whose write end is the process's wakeup descriptor, which gets the signal's number."""
 
     def __init__(self):
-        self._owner = os.getpid()
-        self._read, self._write = os.pipe()
-        os.set_blocking(self._write, False)
+        self._read, self.wakeup = os.pipe()
+        os.set_blocking(self.wakeup, False)
         self._thread = threading.Thread(target=self._watch, name="adoptsim-watchdog",
                                         daemon=True)
         self._thread.start()
 
-    def record(self, signum: int, frame) -> None:
-        """The signal handler: note the first signal and wake the watchdog; nothing else."""
-        global _received
-        if os.getpid() != self._owner:   # a worker forked before it set its own handlers
-            return
-        if _received is None:
-            _received = signum
-        with contextlib.suppress(OSError):   # a full pipe: it has been woken already
-            os.write(self._write, bytes([signum]))
-
     def stand_down(self) -> None:
-        os.write(self._write, b"\0")
+        os.write(self.wakeup, b"\0")
         self._thread.join()
         os.close(self._read)
-        os.close(self._write)
+        os.close(self.wakeup)
 
     def _watch(self) -> None:
         signum = os.read(self._read, 1)[0]
         if not signum:
             return
         time.sleep(GRACE)
-        _end(Terminated(signum), lambda line: os.write(2, f"{line}\n".encode()), timeout=GRACE)
+        stop = Terminated(signum)
+        if _ending.acquire(timeout=GRACE):   # else the main thread is ending it, and stuck
+            with contextlib.suppress(OSError):
+                os.write(2, f"{stop.message}\n".encode())
+            _silence()
+        _run_cleanups()
+        os._exit(stop.exit_code)
+
+
+def _silence() -> None:
+    """Send what this process writes to stdout and stderr from now on to /dev/null."""
+    with contextlib.suppress(OSError):
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(quiet, 1)
+        os.dup2(quiet, 2)
 
 
 def _run_cleanups() -> None:
