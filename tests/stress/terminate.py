@@ -85,7 +85,8 @@ class Tally:
     clean: int = 0
     hangs: list[str] = field(default_factory=list)
     exit_zero: list[str] = field(default_factory=list)
-    default_action: int = 0
+    default_action_before: int = 0
+    default_action_after: int = 0
     other: list[str] = field(default_factory=list)
     late: list[str] = field(default_factory=list)
     not_counted: int = 0
@@ -93,8 +94,8 @@ class Tally:
 
     @property
     def trials(self) -> int:
-        return (self.clean + len(self.hangs) + len(self.exit_zero) + self.default_action
-                + len(self.other))
+        return (self.clean + len(self.hangs) + len(self.exit_zero) + self.default_action_before
+                + self.default_action_after + len(self.other))
 
 
 def left_behind(kind: str, out: Path) -> list[str]:
@@ -110,6 +111,12 @@ def left_behind(kind: str, out: Path) -> list[str]:
         elif kind == "run" and path.is_dir() and not any(path.iterdir()):
             found.append(f"empty folder {path.relative_to(out)}")
     return found
+
+
+def finished(kind: str, out: Path) -> bool:
+    """Whether the command wrote its whole output (its report is the last file it writes)."""
+    return any(out.glob("baseline/*/report.html" if kind == "run" else
+                        "sweeps/grid/*/report.html"))
 
 
 def measure(kind: str) -> float:
@@ -166,7 +173,10 @@ def trial(kind: str, delay: float, hang: float, deadline: float, tally: Tally,
             if code == 0:
                 tally.exit_zero.append(what)
             elif code == -signal.SIGTERM and "Traceback" not in err and not leftovers:
-                tally.default_action += 1
+                if finished(kind, folder / "out"):
+                    tally.default_action_after += 1
+                else:
+                    tally.default_action_before += 1
             elif (code == 143 and err.strip().endswith(TERMINATED) and "Traceback" not in err
                   and err.count("adoptsim:") == 1 and not leftovers):
                 tally.clean += 1
@@ -199,7 +209,8 @@ def report(tally: Tally, deadline: float) -> dict:
         "clean exit 143": tally.clean,
         "hangs": len(tally.hangs),
         "exit 0 after the signal": len(tally.exit_zero),
-        "ended by SIGTERM's default action (outside the handler)": tally.default_action,
+        "ended by SIGTERM's default action, before the handler": tally.default_action_before,
+        "ended by SIGTERM's default action, after the command": tally.default_action_after,
         "other endings": len(tally.other),
         f"ends later than {deadline} s": len(tally.late),
         "ended before the signal (not counted)": tally.not_counted,
