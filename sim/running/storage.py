@@ -186,7 +186,15 @@ def new_folder(parent: Path, name: str):
     parent = Path(parent)
 
     def discard(staging: Path) -> None:
-        shutil.rmtree(staging, ignore_errors=True)
+        """Remove ``staging``, renamed first: the watchdog does this while the main thread may
+        still be writing into it, and once renamed nothing new can appear in it (the writer
+        names files by the old path), so the removal cannot miss one."""
+        discarded = staging.with_name(f"{staging.name}-discarded")
+        try:
+            staging.rename(discarded)
+        except OSError:   # gone already (renamed into place, or removed)
+            return
+        shutil.rmtree(discarded, ignore_errors=True)
         remove_empty_made_folders()
 
     with _full_disk_named(parent / name):
