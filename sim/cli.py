@@ -11,48 +11,31 @@ why it is long.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 
+from sim.running import termination
+
 EXIT_USER_ERROR = 2
-EXIT_INTERRUPTED = 130  # 128 + SIGINT
-EXIT_TERMINATED = 143   # 128 + SIGTERM
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread like Ctrl-C, so that the same clean-up runs: worker
-    pools terminated, the sweep folder's lock released, unfinished folders removed."""
+def whole_number(low: int, high: int | None, what: str):
+    """An argparse type: a whole number from ``low`` to ``high`` (None: no upper end); anything
+    else is an error saying it must be ``what``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}")
+        return value
+
+    return parse
 
 
-def _raise_terminated(signum, frame) -> None:
-    raise Terminated
-
-
-@contextmanager
-def _sigterm_as_interrupt():
-    """Turn SIGTERM into :class:`Terminated` while a command runs (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1 (``--workers``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text!r}")
-    return value
+positive_int = whole_number(1, None, "a positive whole number")   # --workers, sizes
+port_number = whole_number(0, 65535, "a port number from 1 to 65535 (or 0 for any free port)")
 
 
 def _scenario_options(parser: argparse.ArgumentParser) -> None:
@@ -127,6 +110,7 @@ def command_validate(args) -> int:
 
 
 def command_run(args) -> int:
+    from sim.core.quarters import snapshot_quarters
     from sim.views.terminal import headline_table
     from sim.workflows import resolve, run_scenario
 
@@ -142,7 +126,11 @@ def command_run(args) -> int:
     print(f"Run folder: {result.folder}")
     print(f"{scenario.name}: {scenario.replications} replications, "
           f"{scenario.population.enterprises} enterprises, mean and 90% interval\n")
-    print(headline_table(result.summary).to_string())
+    headline = headline_table(result.summary)
+    print(headline.to_string() if len(headline) else
+          f"No enterprise uses AI at {' or '.join(snapshot_quarters(scenario.quarters))} in this "
+          "run, so there are no shares to report (population.sizes: ai_use_at_start, "
+          "ai_use_ceiling).")
     return 0
 
 
@@ -323,15 +311,12 @@ def command_explore(args) -> int:
     root = project_root()
     load_scenario(args.scenario)                      # a bad scenario: the usual message, exit 2
     scenario = safe_path(root, args.scenario)         # and the page reads only the project's
-    from sim.explorer.server import port_problem, serve
+    from sim.explorer.server import check_host, listening_socket, serve
 
-    problem = port_problem(args.host, args.port)
-    if problem is not None:
-        print(f"adoptsim: error: {problem}", file=sys.stderr)
-        return EXIT_USER_ERROR
-
-    serve(root, str(scenario.relative_to(root.resolve())), host=args.host, port=args.port,
-          enterprises=args.enterprises, replications=args.replications)
+    check_host(args.host, args.allow_remote)          # no authentication: this machine only
+    serve(root, str(scenario.relative_to(root.resolve())),
+          listener=listening_socket(args.host, args.port), enterprises=args.enterprises,
+          replications=args.replications)
     return 0
 
 
@@ -515,8 +500,13 @@ def build_parser() -> argparse.ArgumentParser:
     explore.add_argument("scenario", nargs="?", default="scenarios/baseline.yaml",
                          help="the scenario the page opens on (default: scenarios/baseline.yaml)")
     explore.add_argument("--host", default="127.0.0.1", help="address to listen on "
-                         "(default: 127.0.0.1, this machine only)")
-    explore.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+                         "(default: 127.0.0.1, this machine only; another needs --allow-remote)")
+    explore.add_argument("--allow-remote", action="store_true",
+                         help="let a --host that other machines can reach be used: the page has "
+                              "no authentication")
+    explore.add_argument("--port", type=port_number, default=8765,
+                         help="port, 1 to 65535, or 0 for any free one (default: 8765); the "
+                              "address is printed")
     explore.add_argument("--enterprises", type=positive_int, default=1000,
                          help="enterprises per replication on the page (default: 1,000)")
     explore.add_argument("--replications", type=positive_int, default=8,
@@ -543,6 +533,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; SIGTERM or Ctrl-C (from start-up on) end it with exit code 143 or 130
+    and one line, after its clean-up (:mod:`sim.running.termination`)."""
+    try:
+        with termination.handling_signals():   # and a signal after the last safe point: raised
+            return _command(argv)               # as it ends, so the command is not reported done
+    except termination.Terminated as stop:
+        termination.leave(stop)
+
+
+def _thread_only_progress_lock() -> None:
+    """Give tqdm's progress bars a lock for threads only. Its default adds a multiprocessing
+    lock (for bars drawn by forked workers, which there are none of here); with the start method
+    Mesa sets ("spawn") that lock is registered with multiprocessing's resource tracker, which,
+    if the terminate watchdog ends the process (:mod:`sim.running.termination`), prints a
+    warning after "adoptsim: terminated"."""
+    import threading
+
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
+
+
+def _command(argv: list[str] | None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if args.command == "bench":
@@ -551,9 +564,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     from sim.errors import InternalError, UserError
 
+    _thread_only_progress_lock()
+    termination.check()   # a signal during start-up (these imports take a while): nothing ran
     try:
-        with _sigterm_as_interrupt():
-            return args.handler(args)
+        return args.handler(args)
     except UserError as error:   # a bad input, output folder or executor: one line, exit 2
         print(f"adoptsim: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -563,12 +577,6 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:  # the machine's fault (a full disk, a lost mount): still one line
         print(f"adoptsim: error: {error}", file=sys.stderr)
         return 1
-    except Terminated:
-        print("adoptsim: terminated", file=sys.stderr)
-        return EXIT_TERMINATED
-    except KeyboardInterrupt:
-        print("adoptsim: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from sim.core.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
+GATED = Path(__file__).with_name("gated_adoptsim.py")
 
 
 def baseline(*overrides: str, enterprises: int = 300, replications: int = 2):
@@ -68,3 +71,40 @@ def assert_workers_die(workers: list[int], timeout: float = 5) -> None:
     finally:
         for pid in filter(running, workers):
             os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def gated(tmp_path):
+    """Start ``adoptsim ARGUMENTS --out tmp_path/out`` behind a gate (``gated_adoptsim.py``, a
+    point the command cannot leave on its own, where a test sends it a signal); returns the
+    process and the gate's marker folder. Killed at teardown if still running."""
+    started = []
+
+    def start(gate: str, arguments: list[str]) -> tuple[subprocess.Popen, Path]:
+        started.append(subprocess.Popen(
+            [sys.executable, str(GATED), gate, str(tmp_path / "gate"), *map(str, arguments),
+             "--out", str(tmp_path / "out")],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+        return started[-1], tmp_path / "gate"
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def markers(folder: Path, prefix: str) -> int:
+    """How many of the gate's marker files in ``folder`` start with ``prefix``."""
+    return sum(1 for _ in folder.glob(f"{prefix}*")) if folder.is_dir() else 0
+
+
+def held(started: tuple[subprocess.Popen, Path], marker: str, count: int,
+         timeout: float = 120) -> tuple[subprocess.Popen, list[int]]:
+    """Wait until a command started by ``gated`` has written ``count`` of the gate's ``marker``
+    files (it is held there); returns the process and its worker processes."""
+    process, folder = started
+    wait_until(lambda: markers(folder, marker) >= count or process.poll() is not None, timeout,
+               f"{count} '{marker}' markers of the gate")
+    assert process.poll() is None, process.communicate()[1]
+    return process, children(process.pid)

@@ -12,7 +12,6 @@ replications of 1,000 enterprises) with the open tooling ceiling lowered from it
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,38 +37,36 @@ def copy_project(folder: Path) -> Path:
     return folder
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def explorer(project: Path, *arguments: str):
-    """``adoptsim explore ARGUMENTS`` run in ``project`` on a free port; yields its URL once it
-    answers, and stops it afterwards."""
+    """``adoptsim explore ARGUMENTS --port 0`` run in ``project``; yields its URL (the one it
+    announces, with the port it got) once it answers, and stops it afterwards. Its output goes
+    to ``project/explorer.log``."""
+    import re
     import urllib.request
 
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sim", "explore", "--port", str(port), *arguments],
-        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
-    url = f"http://127.0.0.1:{port}/"
+    log = project / "explorer.log"
+    with log.open("w", encoding="utf-8") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sim", "explore", "--port", "0", *arguments],
+            cwd=project, stdout=output, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         deadline = time.monotonic() + WAIT
         while True:
+            announced = re.search(r"adoptsim explorer: (http://\S+/)", log.read_text("utf-8"))
             try:
-                urllib.request.urlopen(url + "readyz", timeout=2)
-                break
+                if announced:
+                    urllib.request.urlopen(announced[1] + "readyz", timeout=2)
+                    break
             except OSError:
-                if process.poll() is not None:
-                    raise RuntimeError(f"adoptsim explore stopped:\n{process.stdout.read()}"
-                                       ) from None
-                if time.monotonic() > deadline:
-                    raise TimeoutError("adoptsim explore did not answer") from None
-                time.sleep(0.3)
-        yield url
+                pass
+            if process.poll() is not None:
+                raise RuntimeError(f"adoptsim explore stopped:\n{log.read_text('utf-8')}")
+            if time.monotonic() > deadline:
+                raise TimeoutError("adoptsim explore did not answer")
+            time.sleep(0.3)
+        yield announced[1]
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -61,6 +61,19 @@ def test_run_writes_one_folder_and_prints_the_headline(tmp_path):
         assert len(re.findall(r"\d+\.\d%\s*\[\d+\.\d%, \d+\.\d%\]", row)) == 2, row
 
 
+def test_a_run_where_nobody_uses_ai_says_so_in_a_sentence(tmp_path):
+    never = [f"population.sizes.{size}.{key}=0" for size in ("small", "mid", "large")
+             for key in ("ai_use_at_start", "ai_use_ceiling")]
+    result = cli("run", BASELINE, *(f"--set={setting}" for setting in never), "--set",
+                 "population.enterprises=100", "--replications", "1", "--workers", "1",
+                 "--no-plots", "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith(
+        "No enterprise uses AI at 2025Q4 or 2030Q4 in this run, so there are no shares to "
+        "report (population.sizes: ai_use_at_start, ai_use_ceiling).")
+    assert "DataFrame" not in result.stdout
+
+
 @pytest.mark.parametrize("command", ["run", "compare"])
 def test_a_bad_scheduler_address_exits_2_with_one_readable_message(tmp_path, command):
     pytest.importorskip("distributed")

@@ -19,6 +19,7 @@ import pytest
 import yaml
 from conftest import BASELINE, ROOT
 
+from sim.cli import main
 from sim.core.paths import deterministic_path
 from sim.core.quarters import HISTORY_END, parse_quarter, quarter_range
 from sim.core.scenario import ScenarioError
@@ -303,19 +304,34 @@ def test_result_folders_newest_first(tmp_path):
 
 @pytest.mark.skipif(importlib.util.find_spec("solara") is None,
                     reason="needs Solara (pip install -e \".[viz]\")")
-def test_explore_refuses_a_scenario_outside_the_project_and_a_busy_port(project):
+def test_explore_refuses_a_scenario_outside_the_project_a_busy_port_and_a_remote_host(project):
     def explore(*arguments: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "sim", "explore", *arguments], cwd=project,
                               capture_output=True, text=True, timeout=60,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
 
-    outside = explore(str(BASELINE))
-    assert outside.returncode == 2
-    assert outside.stderr.startswith("adoptsim: error: ") and "absolute path" in outside.stderr
-    assert "Traceback" not in outside.stderr and len(outside.stderr.splitlines()) == 1
+    def one_message(result: subprocess.CompletedProcess, *parts: str) -> None:
+        assert result.returncode == 2 and result.stdout == "", result.stderr
+        assert result.stderr.startswith("adoptsim: error: ") and "Traceback" not in result.stderr
+        assert len(result.stderr.splitlines()) == 1 and all(p in result.stderr for p in parts)
+
+    one_message(explore(str(BASELINE)), "absolute path")
+    one_message(explore("--host", "0.0.0.0"), "--host 0.0.0.0 would let other machines reach",
+                "no authentication", "--allow-remote")
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
-        taken = explore("--port", str(busy.getsockname()[1]))
-    assert taken.returncode == 2 and "cannot listen on 127.0.0.1" in taken.stderr
-    assert "Traceback" not in taken.stderr and taken.stdout == ""
+        port = str(busy.getsockname()[1])
+        one_message(explore("--port", port), f"cannot listen on 127.0.0.1:{port}")
+        # allowed to be remote, it gets as far as the port (taken on every address)
+        one_message(explore("--host", "0.0.0.0", "--allow-remote", "--port", port),
+                    f"cannot listen on 0.0.0.0:{port}")
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "http"])
+def test_explore_port_is_a_port_number(port, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["explore", "--port", port])
+    assert exit_.value.code == 2
+    assert (f"argument --port: must be a port number from 1 to 65535 (or 0 for any free port), "
+            f"not '{port}'") in capsys.readouterr().err

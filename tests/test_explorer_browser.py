@@ -124,3 +124,58 @@ def test_paths_outside_scenarios_and_outputs_are_refused(server, path):
 def test_the_project_s_scenarios_are_served(server, project):
     body = urllib.request.urlopen(f"{server}files/scenarios/baseline.yaml", timeout=10).read()
     assert body == (project / "scenarios" / "baseline.yaml").read_bytes()
+
+
+def test_over_long_paths_get_404_or_414_without_a_traceback(server, project):
+    for path, status in (("outputs/" + "a" * 300, 404), ("outputs/" + "a/" * 2000, 404),
+                         ("outputs/" + "a" * 100_000, 414)):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{server}files/{path}", timeout=30)
+        assert refused.value.code == status, len(path)
+    assert "Traceback" not in (project / "explorer.log").read_text(encoding="utf-8")
+
+
+def choose_scenario(browser, name: str) -> None:
+    """Pick ``name`` in the scenario picker, as a user does: open it, click the entry."""
+    from selenium.webdriver.common.by import By
+
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".v-select"), "the picker")[0].click()
+    wait_for(lambda: next((item for item in browser.find_elements(By.CSS_SELECTOR,
+                                                                   ".v-list-item")
+                           if item.text == name and item.is_displayed()), None),
+             f"{name} in the picker").click()
+
+
+def test_a_bad_or_vanished_scenario_is_an_error_in_the_page_which_stays_usable(project,
+                                                                               browser):
+    """The page's scenario corrupted, then deleted, after the explorer started: a fresh page
+    says so, and its views and scenario picker still work; so does Agents -> Reset."""
+    doomed = project / "scenarios" / "doomed.yaml"
+    doomed.write_text("extends: baseline.yaml\nname: doomed\n", encoding="utf-8")
+    with explorer(project, "scenarios/doomed.yaml", "--enterprises", str(ENTERPRISES),
+                  "--replications", str(REPLICATIONS)) as url:
+        browser.get(url)
+        button(browser, "AGENTS").click()
+        wait_for(lambda: text_of(browser, ".agents-quarter") == "Quarter: start", "the agents")
+        doomed.write_text("extends: baseline.yaml\nname: [doomed\n", encoding="utf-8")
+        button(browser, "RESET").click()
+        assert "doomed.yaml" in wait_for(lambda: text_of(browser, ".agents-error"),
+                                         "the error after Reset")
+        doomed.write_text("extends: baseline.yaml\nname: doomed\n", encoding="utf-8")
+        button(browser, "RESET").click()                 # mended: Reset works again
+        wait_for(lambda: text_of(browser, ".agents-quarter") == "Quarter: start", "the agents")
+
+        for spoil in (lambda: doomed.write_text("name: [doomed\n", encoding="utf-8"),
+                      doomed.unlink):
+            spoil()
+            browser.get(url)                             # a fresh page
+            error = wait_for(lambda: text_of(browser, ".scenario-error"), "the page's error")
+            assert "doomed.yaml" in error
+            button(browser, "RESULTS").click()           # the views still switch
+            wait_for(lambda: "No run, comparison or sweep" in text_of(browser, "body"),
+                     "the Results view")
+            button(browser, "WHAT IF").click()
+            choose_scenario(browser, "scenarios/baseline.yaml")   # another scenario can be picked
+            wait_for(lambda: "unchanged" in shown(browser), "the baseline's what-if table")
+        assert severe_console_entries(browser) == []
+        browser.get("about:blank")   # before the server stops, so the page does not call it

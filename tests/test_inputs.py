@@ -228,6 +228,20 @@ def test_non_finite_numbers_are_schema_errors(tmp_path, capsys, value):
     assert "signals.benchmark_gap.points.2024Q1: Input should be a finite number" in override
 
 
+def test_a_class_mix_of_new_work_summing_to_zero_is_a_schema_error(tmp_path, capsys):
+    """Every class's share 0 but one's, whose share_path is all 0: new workloads would have no
+    class from 2024Q4 on (they went silently to the first class, with a warning)."""
+    others = "".join(f"    {name}: {{share: 0}}\n" for name in
+                     ("customer_facing", "exploratory", "internal_high_volume",
+                      "privacy_sensitive", "domain_specific"))
+    path = scenario_file(tmp_path, "population:\n  workload_classes:\n" + others
+                         + "    coding_agents:\n      share: 1\n"
+                         "      share_path: {2024Q4: 0, 2025Q2: 0, 2025Q4: 0}\n")
+    assert refused(tmp_path, capsys, "run", path, "--replications", "1").startswith(
+        f"{path}:3: population.workload_classes: every workload class's share of new workloads "
+        "is 0 at 2024Q4")
+
+
 @pytest.mark.parametrize("value", ["1e308", "-1.0e+13", "1e13"])
 def test_absurd_magnitudes_are_schema_errors(tmp_path, capsys, value):
     message = refused(

@@ -4,10 +4,13 @@ behind: unfinished folders of killed runs are removed after a day, or by ``adopt
 
 from __future__ import annotations
 
+import errno
 import os
+import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import BASELINE
 
@@ -226,3 +229,80 @@ def test_a_failed_atomic_write_leaves_nothing(tmp_path):
     with pytest.raises(RuntimeError):
         storage.write_atomic(tmp_path / "manifest.json", failing)
     assert list(tmp_path.iterdir()) == []
+
+
+# --- the final rename and a full disk ---------------------------------------------------------
+
+def test_two_folders_finishing_at_once_under_one_name_both_land(tmp_path, monkeypatch):
+    """Two identical runs finishing in the same second: both reach the rename before either
+    renames (a barrier holds them there); each ends in its own folder, nothing hidden is left."""
+    rename, barrier = os.rename, threading.Barrier(2)
+
+    def rename_together(source, target):
+        barrier.wait(timeout=30)
+        rename(source, target)
+
+    monkeypatch.setattr(os, "rename", rename_together)
+    parent, landed = tmp_path / "baseline", []
+
+    def finish(text: str) -> None:
+        with storage.new_folder(parent, "20260101-000000-abcdef12") as folder:
+            (folder.staging / "manifest.json").write_text(text)
+        landed.append(folder.path)
+
+    threads = [threading.Thread(target=finish, args=(text,)) for text in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(path.name for path in landed) == ["20260101-000000-abcdef12",
+                                                    "20260101-000000-abcdef12-2"]
+    assert sorted((path / "manifest.json").read_text() for path in landed) == ["first", "second"]
+    assert sorted(path.name for path in parent.iterdir()) == sorted(path.name for path in landed)
+
+
+def test_a_name_taken_between_claim_and_rename_is_left_alone_and_the_next_one_used(
+        tmp_path, monkeypatch):
+    rename = os.rename
+
+    def someone_fills_it_first(source, target):
+        if not Path(target).name.endswith("-2"):
+            (Path(target) / "theirs.txt").write_text("theirs")
+        rename(source, target)
+
+    monkeypatch.setattr(os, "rename", someone_fills_it_first)
+    with storage.new_folder(tmp_path, "run") as folder:
+        (folder.staging / "mine.txt").write_text("mine")
+    assert folder.path == tmp_path / "run-2" and (folder.path / "mine.txt").read_text() == "mine"
+    assert (tmp_path / "run" / "theirs.txt").read_text() == "theirs"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run", "run-2"]
+
+
+def no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_full_disk_ends_a_run_in_one_line_and_leaves_no_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", no_space)
+    out = tmp_path / "out"
+    assert main(["run", str(BASELINE), *SMALL, "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"adoptsim: error: no space left on device writing {out / 'baseline'}/")
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_a_full_disk_stops_a_sweep_which_resumes_when_there_is_space(tmp_path, capsys,
+                                                                    monkeypatch):
+    spec, out = sweep_file(tmp_path), tmp_path / "out"
+    arguments = ["sweep", str(spec), "--workers", "1", "--out", str(out), "--quiet",
+                 "--no-analysis"]
+    with monkeypatch.context() as full:
+        full.setattr(Path, "write_bytes", no_space)   # run files: storage.write_atomic
+        assert main(arguments) == 1
+    err = capsys.readouterr().err
+    runs = next(out.rglob("runs"))
+    assert f"adoptsim: error: no space left on device writing {runs}/" in err
+    assert not list(runs.iterdir())
+    assert main(arguments) == 0
+    assert len(list(runs.iterdir())) == 2

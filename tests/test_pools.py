@@ -1,10 +1,10 @@
 """Worker processes: ``--workers`` is a positive whole number, capped at the work there is and at
-a sane maximum (with a note), and killing the parent of a pool, by SIGKILL or SIGTERM, leaves no
-live worker behind. (Sweeps killed and resumed: tests/test_sweep_run.py.)"""
+a sane maximum (with a note), and killing the parent of a pool by SIGKILL leaves no live worker
+behind. (SIGTERM and Ctrl-C: tests/test_terminate.py; sweeps killed and resumed:
+tests/test_sweep_run.py.)"""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 
@@ -80,15 +80,3 @@ def test_killing_the_parent_with_sigkill_leaves_no_live_workers(start, arguments
     process.kill()
     process.wait()
     assert_workers_die(workers)
-
-
-def test_sigterm_stops_a_run_and_its_workers_cleanly(start, tmp_path):
-    process = start(SLOW_RUN)
-    wait_until(lambda: len(children(process.pid)) >= 2, 60, "the pool's workers started")
-    workers = children(process.pid)
-    process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=30)
-    assert process.returncode == 128 + signal.SIGTERM
-    assert err.strip().endswith("adoptsim: terminated") and "Traceback" not in err
-    assert_workers_die(workers)
-    assert not any(path.is_file() for path in (tmp_path / "out").rglob("*"))

@@ -11,13 +11,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from conftest import assert_workers_die, children, wait_until
+from conftest import assert_workers_die, children, held, wait_until
 
 import sim.sweep.sweep as sweep_module
 from sim.cli import main
@@ -148,27 +147,38 @@ def test_dask_local_cluster_slows_its_monitoring_in_every_worker_only():
     assert settings() == before != DASK_LOCAL_SETTINGS  # this process keeps its own
 
 
-def test_killed_sweep_resumes_to_the_same_results(reference, tmp_path):
+def held_sweep(gated, spec: Path, out: Path) -> tuple[subprocess.Popen, Path]:
+    """The sweep started behind a gate that holds every run after the first three, so it never
+    finishes on its own (3 to 5 runs finish: both workers may be past the gate), into ``out``;
+    returns the process and the sweep folder once both workers are held and the sweep has
+    written the runs that finished (a held worker sent its results before it took the next
+    run, so they come)."""
+    process, _ = held(gated("hold:3", ["sweep", spec, "--workers", "2", "--quiet",
+                                       "--no-analysis"]), "held-", 2)
+    folder = load_sweep(spec).folder(out)
+    wait_until(lambda: finished_files(folder / "runs") >= 3, 60, "three run files written")
+    return process, folder
+
+
+def resume(spec: Path, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", "sweep", str(spec), "--workers", "2",
+                           "--out", str(out), "--quiet", "--no-analysis"],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_killed_sweep_resumes_to_the_same_results(reference, gated, tmp_path):
     spec, result = reference
-    command = [sys.executable, "-m", "sim", "sweep", str(spec), "--workers", "2",
-               "--out", str(tmp_path), "--quiet", "--no-analysis"]
-    folder = load_sweep(spec).folder(tmp_path)
-    runs = folder / "runs"
-    process = subprocess.Popen(command, cwd=tmp_path, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while finished_files(runs) < 3:
-        assert process.poll() is None, "the sweep ended before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    os.killpg(process.pid, signal.SIGKILL)
+    process, folder = held_sweep(gated, spec, tmp_path / "out")
+    for pid in [process.pid, *children(process.pid)]:   # the sweep and its workers
+        os.kill(pid, signal.SIGKILL)
     process.wait()
+    runs = folder / "runs"
     finished = finished_files(runs)
     assert 3 <= finished < GRID_RUNS
     assert not (folder / "results.parquet").exists()
     (runs / ".half-written.parquet.x1y2.parquet").write_bytes(b"PAR1 and then nothing")
 
-    resumed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    resumed = resume(spec, tmp_path / "out")
     assert resumed.returncode == 0, resumed.stderr
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["runs"]["executed_last"] == GRID_RUNS - finished
@@ -177,29 +187,19 @@ def test_killed_sweep_resumes_to_the_same_results(reference, tmp_path):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
-def test_sweep_whose_parent_is_killed_resumes_within_seconds(reference, tmp_path, signum):
+def test_sweep_whose_parent_is_killed_resumes_within_seconds(reference, gated, tmp_path, signum):
     spec, result = reference
-    command = [sys.executable, "-m", "sim", "sweep", str(spec), "--workers", "2",
-               "--out", str(tmp_path), "--quiet", "--no-analysis"]
-    folder = load_sweep(spec).folder(tmp_path)
-    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
-    try:
-        wait_until(lambda: finished_files(folder / "runs") >= 3 or process.poll() is not None,
-                   120, "three runs finished")
-        assert process.poll() is None, "the sweep ended before it could be killed"
-        workers = children(process.pid)
-        process.send_signal(signum)  # the parent alone: its workers must not outlive it
-        _, err = process.communicate(timeout=30)
-    finally:
-        process.kill()
+    process, folder = held_sweep(gated, spec, tmp_path / "out")
+    workers = children(process.pid)
+    process.send_signal(signum)  # the parent alone: its workers must not outlive it
+    _, err = process.communicate(timeout=60)
     assert_workers_die(workers)
     if signum == signal.SIGTERM:
         assert process.returncode == 128 + signal.SIGTERM
         assert err.strip().endswith("adoptsim: terminated") and "Traceback" not in err
         assert (folder / ".lock").read_text() == ""  # released, no owner left on record
 
-    resumed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    resumed = resume(spec, tmp_path / "out")
     assert resumed.returncode == 0, resumed.stderr
     assert "another sweep is running" not in resumed.stderr
     assert ("taking over the lock" in resumed.stderr) == (signum == signal.SIGKILL)

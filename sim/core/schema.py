@@ -305,7 +305,33 @@ class Population(Provenance):
     def _classes(cls, classes: dict[str, WorkloadClass]) -> dict[str, WorkloadClass]:
         _check_keys(classes, WORKLOAD_CLASSES, "workload class", require_all=True)
         _check_mix({k: v.share for k, v in classes.items()}, "workload class")
+        _check_new_work_mix(classes)
         return classes
+
+
+def _check_new_work_mix(classes: dict[str, WorkloadClass]) -> None:
+    """New workloads take their class from the classes' shares at their quarter (``share_path``,
+    or ``share`` for a class without one), renormalised: shares that are all 0 at some quarter
+    leave nothing to renormalise. Their sum is piecewise linear and never negative, so it is
+    0 somewhere only if it is 0 at one of the dated quarters."""
+    dated = {quarter for spec in classes.values() for quarter in spec.share_path or ()}
+    for quarter in sorted(dated, key=parse_quarter):
+        if not any(_new_work_share(spec, parse_quarter(quarter)) for spec in classes.values()):
+            raise ValueError(f"every workload class's share of new workloads is 0 at {quarter} "
+                             "(share_path, or share for a class without one), so new workloads "
+                             "there would have no class; give one class a positive share")
+
+
+def _new_work_share(spec: WorkloadClass, quarter: int) -> float:
+    """A class's share of new workloads at ``quarter``: its ``share_path`` interpolated (flat
+    outside its points), or its ``share``, as :func:`sim.core.population.class_mix` reads it."""
+    if not spec.share_path:
+        return spec.share
+    points = sorted((parse_quarter(dated), value) for dated, value in spec.share_path.items())
+    for (start, low), (end, high) in zip(points, points[1:]):
+        if start <= quarter <= end:
+            return low + (high - low) * (quarter - start) / (end - start)
+    return points[0][1] if quarter < points[0][0] else points[-1][1]
 
 
 def _check_keys(

@@ -82,10 +82,12 @@ def ensemble(source: str, changes: dict, replications: int, enterprises: int,
                              cancelled=lambda: not ensemble.is_current())
 
 
-def checked(source: str, changes: dict) -> tuple[Scenario | None, ScenarioError | None]:
-    """The changed scenario, or the readable error of a bad setting (shown by its control)."""
+def attempt(load, *arguments) -> tuple[object | None, ScenarioError | None]:
+    """``(load(*arguments), None)``, or ``(None, error)`` with the readable error of a bad
+    setting (shown by its control), or of a scenario file that is bad or gone (shown in the
+    page, whose views and scenario picker stay usable), instead of a traceback."""
     try:
-        return whatif.apply_changes(root() / source, changes), None
+        return load(*arguments), None
     except ScenarioError as problem:
         return None, problem
 
@@ -242,11 +244,9 @@ def WhatIfView():
     replications = setting("replications", whatif.DEFAULT_REPLICATIONS)
     enterprises = setting("enterprises", whatif.DEFAULT_ENTERPRISES)
     changes_key = repr(sorted(changes.items()))
-    scenario = solara.use_memo(lambda: resolve(root() / source), [source])
-    changed, error = solara.use_memo(lambda: checked(source, changes), [source, changes_key])
-    controls = whatif.controls_for(scenario)
-    scenario_values = whatif.current_values(scenario)
-    values = {**scenario_values, **changes}
+    scenario, unusable = solara.use_memo(lambda: attempt(resolve, root() / source), [source])
+    changed, error = solara.use_memo(
+        lambda: attempt(whatif.apply_changes, root() / source, changes), [source, changes_key])
 
     def run():
         if error is None:
@@ -254,11 +254,17 @@ def WhatIfView():
             ensemble(source, dict(changes), replications, enterprises, percent_done)
 
     solara.use_effect(run, [source, changes_key])
-
     with solara.Row(style={"align-items": "center"}):
         solara.Select("Scenario", value=source, values=choices,
                       on_value=lambda s: (set_source(s), set_changes({})))
         solara.Button("Reset controls", on_click=lambda: set_changes({}))
+    if unusable is not None:                       # the file is bad or gone: pick another
+        solara.Error(str(unusable), classes=["scenario-error"])
+        return
+    controls = whatif.controls_for(scenario)
+    scenario_values = whatif.current_values(scenario)
+    values = {**scenario_values, **changes}
+
     with solara.Row(style={"flex-wrap": "wrap", "gap": "12px"}):
         for control in controls:
             ControlWidget(control, values.get(control.key),
@@ -380,12 +386,13 @@ def AgentsView():
     source = setting("scenario", "scenarios/baseline.yaml")
     enterprises = min(setting("enterprises", whatif.DEFAULT_ENTERPRISES), 1000)
     run = solara.use_reactive(None)
+    unusable = solara.use_reactive(None)     # the scenario file is bad or gone
     quarter = solara.use_reactive("start")   # read below, so every step redraws the view
     playing = solara.use_reactive(False)
 
     def reset():
         playing.value = False
-        run.value = AgentRun(root() / source, enterprises)
+        run.value, unusable.value = attempt(AgentRun, root() / source, enterprises)
         quarter.value = "start"
 
     solara.use_effect(lambda: reset() if run.value is None else None, [])
@@ -408,6 +415,9 @@ def AgentsView():
         solara.Button("Pause" if playing.value else "Play",
                       on_click=lambda: playing.set(not playing.value))
         solara.Button("Reset", on_click=reset)
+    if unusable.value is not None:
+        solara.Error(str(unusable.value), classes=["agents-error"])
+        return
     if run.value is None:
         solara.ProgressLinear(True)
         return

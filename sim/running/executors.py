@@ -17,6 +17,10 @@ order, so the output never depends on the executor or the number of workers.
 
 Problems the user can fix (an unknown executor, an unreachable scheduler, Dask not installed)
 raise :class:`ExecutorError`, reported like a bad scenario (exit code 2).
+
+The result loops are where a command waits, so they are where a SIGTERM or Ctrl-C takes effect
+(:func:`sim.running.termination.check`, at least every :data:`POLL_SECONDS`): the exception
+ends the ``with`` block, which kills a local pool's workers.
 """
 
 from __future__ import annotations
@@ -33,11 +37,14 @@ from itertools import islice
 from typing import Any
 
 from sim.errors import UserError
+from sim.running import termination
 
 EXECUTORS = ("local", "dask")
 MAX_WORKERS_PER_CORE = 4
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 TASKS_PER_WORKER = 2
+POLL_SECONDS = 0.1  # how often a local pool's result loop looks for a SIGTERM or Ctrl-C
+TERMINATE_SECONDS = 1.0  # for a terminated pool's thread to end
 DASK_MIN_IN_FLIGHT = 16  # batches; a remote cluster may still be adding workers at the start
 DASK_BATCH = 4  # runs per Dask task
 SCHEDULER_TIMEOUT = "20s"
@@ -64,11 +71,13 @@ class ExecutorError(UserError):
 
 def worker_initializer(parent: int) -> None:
     """Set up a pool worker: it leaves Ctrl-C to the parent, which stops the pool; it dies on
-    SIGTERM (rather than running the handler it inherited from the command line); and, on
-    Linux, the kernel kills it when its parent dies, even by SIGKILL, so no orphan keeps
-    computing or holding files."""
+    SIGTERM (rather than running the handler it inherited from the command line, or waking the
+    parent's terminate watchdog through the wakeup descriptor it inherited); and, on Linux, the
+    kernel kills it when its parent dies, even by SIGKILL, so no orphan keeps computing or
+    holding files."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.set_wakeup_fd(-1)
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -87,19 +96,37 @@ class WorkerPool(ProcessPoolExecutor):
     def __init__(self, workers: int):
         super().__init__(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                          initializer=worker_initializer, initargs=(os.getpid(),))
+        self._cleanup_key = termination.register_cleanup(self.kill_workers)
 
     def __exit__(self, kind, error, trace):
         if error is not None:
             self.terminate()
         return super().__exit__(kind, error, trace)
 
-    def terminate(self) -> None:
-        """Kill the workers and shut the pool down now. It does not wait: a signal may have
-        interrupted the pool's bookkeeping half-way, and the pool's own thread finds the workers
-        dead and fails the tasks left (cancelling them here as well races with that thread)."""
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        termination.unregister_cleanup(self._cleanup_key)
+        super().shutdown(wait, cancel_futures=cancel_futures)
+
+    def kill_workers(self) -> None:
+        """SIGKILL every worker (also what the process does if it is ended with the pool in use,
+        :func:`sim.running.termination.register_cleanup`)."""
         for process in list((self._processes or {}).values()):  # no public way before 3.14
             process.kill()
+
+    def terminate(self) -> None:
+        """Kill the workers and shut the pool down now. The pool's own thread finds the workers
+        dead, fails the tasks left (cancelling them here as well races with that thread) and
+        ends; it is given :data:`TERMINATE_SECONDS` to, not waited for without end: a worker
+        killed while sending a result leaves it reading a message that never ends, so this
+        process's end of the result pipe is closed first, and it reads the end of the pipe
+        instead. (Left running, the interpreter would wait for it at exit, and race with it.)"""
+        self.kill_workers()
+        manager = self._executor_manager_thread
+        if self._result_queue is not None:   # no public way to reach the pipe or the thread
+            self._result_queue._writer.close()
         self.shutdown(wait=False)
+        if manager is not None:
+            manager.join(TERMINATE_SECONDS)
 
 
 def default_workers() -> int:
@@ -164,13 +191,17 @@ class LocalExecutor(Executor):
 
     def map_unordered(self, fn, tasks):
         if self._pool is None:
-            yield from ((task, fn(task)) for task in tasks)
+            for task in tasks:
+                termination.check()
+                yield task, fn(task)
             return
         tasks = iter(tasks)
         pending = {self._pool.submit(fn, task): task
                    for task in islice(tasks, self.workers * TASKS_PER_WORKER)}
         while pending:
-            for future in wait(pending, return_when=FIRST_COMPLETED).done:
+            done = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED).done
+            termination.check()
+            for future in done:
                 yield pending.pop(future), future.result()
                 for task in islice(tasks, 1):
                     pending[self._pool.submit(fn, task)] = task
@@ -214,6 +245,7 @@ class DaskExecutor(Executor):
         in_flight = max(self.workers * TASKS_PER_WORKER, DASK_MIN_IN_FLIGHT)
         completed = self._distributed.as_completed([start(b) for b in islice(batches, in_flight)])
         for future in completed:
+            termination.check()
             batch = owners.pop(future)
             try:
                 results = future.result()

@@ -6,10 +6,16 @@ must lie inside the output root (names from files and the command line cannot cl
 and be a folder this process can write in. Temporaries are named ``.<name>.partial-…``; those a
 killed process left behind are removed after a day (:func:`stale_partials`): by the next run
 into the same folder, or by ``adoptsim clean``.
+
+A command that fails or is stopped (:mod:`sim.running.termination`) leaves nothing behind: its
+temporaries are removed, and so are the folders :func:`output_folder` made for it that are still
+empty. A full disk is reported as :class:`DiskFull`, naming what was being written.
 """
 
 from __future__ import annotations
 
+import errno
+import itertools
 import json
 import os
 import shutil
@@ -17,11 +23,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import UserError
+from sim.running import termination
 
 if TYPE_CHECKING:  # the module is imported by every command: pandas only where frames are written
     import pandas as pd
@@ -33,6 +40,51 @@ STALE_SECONDS = 24 * 3600
 class OutputError(UserError):
     """An output folder that cannot be used: outside the output root, a file, a dangling or
     looping symbolic link, or not writable. Reported like a bad input (exit code 2)."""
+
+
+class DiskFull(OSError):
+    """No space left on the device while writing ``path`` (a file, or the output folder being
+    assembled). An OSError, the machine's fault: the command line reports it in one line with
+    exit code 1."""
+
+    def __init__(self, path: Path):
+        super().__init__(errno.ENOSPC, f"no space left on device writing {path}")
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
+@contextmanager
+def _full_disk_named(path: Path):
+    """Turn a "no space left on device" raised in the block into :class:`DiskFull` naming
+    ``path`` (the outermost such block names what the user asked for)."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno == errno.ENOSPC:
+            raise DiskFull(path) from error
+        raise
+
+
+_made_folders: set[Path] = set()   # folders output_folder created in this process
+
+
+def remove_empty_made_folders() -> None:
+    """Remove the folders :func:`output_folder` created in this process that are still empty
+    (deepest first): a command that failed or was stopped leaves no empty folder behind. One
+    that another command fills meanwhile stays (it is not empty), and a writer recreates a
+    folder it needs."""
+    for folder in sorted(_made_folders, key=lambda path: len(path.parts), reverse=True):
+        try:
+            folder.rmdir()
+        except FileNotFoundError:
+            pass
+        except OSError:   # not empty: in use
+            continue
+        _made_folders.discard(folder)
+
+
+termination.register_cleanup(remove_empty_made_folders)   # also when a signal ends the process
 
 
 def output_folder(root: str | Path, *parts: str) -> Path:
@@ -48,13 +100,23 @@ def output_folder(root: str | Path, *parts: str) -> Path:
     for step in [root, *(root.joinpath(*parts[:depth]) for depth in range(1, len(parts) + 1))]:
         _check_step(step)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        _make_folders(folder)
         handle, probe = tempfile.mkstemp(dir=folder, prefix=f".write-check{PARTIAL}")
         os.close(handle)
         os.unlink(probe)
     except OSError as error:
+        remove_empty_made_folders()
         raise OutputError(f"{folder}: cannot write output here ({error.strerror})") from None
     return folder
+
+
+def _make_folders(folder: Path) -> None:
+    """``folder.mkdir(parents=True)``, remembering the folders made (see
+    :func:`remove_empty_made_folders`)."""
+    missing = [path for path in (folder, *folder.parents) if not path.exists()]
+    for path in reversed(missing):
+        path.mkdir(exist_ok=True)
+        _made_folders.add(path.absolute())
 
 
 def _check_step(path: Path) -> None:
@@ -72,18 +134,22 @@ def _check_step(path: Path) -> None:
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
     """Write ``path`` atomically: ``write`` fills a temporary file beside it, which is then renamed
-    into place (and deleted if ``write`` fails). Returns ``path``."""
+    into place (and deleted if ``write`` fails, or if the process is ended meanwhile). Returns
+    ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{PARTIAL}",
-                                         suffix=path.suffix)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with _full_disk_named(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{PARTIAL}",
+                                        suffix=path.suffix)
+        os.close(handle)
+        temporary = Path(name)
+        with termination.cleanup_on_exit(lambda: temporary.unlink(missing_ok=True)):
+            try:
+                write(temporary)
+                os.replace(temporary, path)
+            except BaseException:
+                temporary.unlink(missing_ok=True)
+                raise
     return path
 
 
@@ -113,19 +179,41 @@ def write_csv(path: Path, frame: pd.DataFrame) -> Path:
 @contextmanager
 def new_folder(parent: Path, name: str):
     """Yield a temporary folder to fill; on success rename it to ``parent/name`` (or
-    ``name-2``, ``name-3``... if that exists, so nothing is overwritten) and store the final
-    path in the yielded holder's ``path``. On failure the temporary folder is removed."""
+    ``name-2``, ``name-3``... if that is taken, so nothing is overwritten) and store the final
+    path in the yielded holder's ``path``. On failure (a full disk: :class:`DiskFull` naming
+    ``parent/name``), or if the process is ended meanwhile, the temporary folder is removed,
+    and so are the folders made for it that are left empty."""
     parent = Path(parent)
-    parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_partials(parent)
-    staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}{PARTIAL}"))
-    holder = FolderHolder(staging)
-    try:
-        yield holder
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    holder.path = _rename_unique(staging, parent, name)
+
+    def discard(staging: Path) -> None:
+        """Remove ``staging``, renamed first: the watchdog does this while the main thread may
+        still be writing into it, and once renamed nothing new can appear in it (the writer
+        names files by the old path), so the removal cannot miss one."""
+        discarded = staging.with_name(f"{staging.name}-discarded")
+        try:
+            staging.rename(discarded)
+        except OSError:   # gone already (renamed into place, or removed)
+            return
+        shutil.rmtree(discarded, ignore_errors=True)
+        remove_empty_made_folders()
+
+    with _full_disk_named(parent / name):
+        parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials(parent)
+        try:
+            staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}{PARTIAL}"))
+        except BaseException:
+            remove_empty_made_folders()
+            raise
+        holder = FolderHolder(staging)
+        with termination.cleanup_on_exit(lambda: discard(staging)):
+            try:
+                yield holder
+                termination.check()   # stopped: not published
+                holder.path = _rename_unique(staging, parent, name)
+            except BaseException:
+                discard(staging)
+                raise
 
 
 class FolderHolder:
@@ -137,11 +225,25 @@ class FolderHolder:
 
 
 def _rename_unique(staging: Path, parent: Path, name: str) -> Path:
-    attempt = 1
-    while (target := parent / (name if attempt == 1 else f"{name}-{attempt}")).exists():
-        attempt += 1
-    os.rename(staging, target)
-    return target
+    """Rename ``staging`` to ``parent/name``, or ``name-2``, ``name-3``... A name is claimed by
+    creating it as an empty folder (which fails if anything has it, even another process that
+    finished the same second), then ``staging`` is renamed over that empty folder; if something
+    else filled it in between, the next name is tried."""
+    for attempt in itertools.count(1):
+        target = parent / (name if attempt == 1 else f"{name}-{attempt}")
+        try:
+            target.mkdir()
+        except FileExistsError:
+            continue
+        try:
+            os.rename(staging, target)
+        except OSError as error:
+            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                with suppress(OSError):
+                    target.rmdir()
+                raise
+            continue   # filled by someone else since the claim: theirs now
+        return target
 
 
 def stale_partials(root: str | Path, recursive: bool = False) -> list[Path]:

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sim.running import termination
 from sim.sweep.spec import SweepError
 
 LOCK_FILE = ".lock"
@@ -51,7 +52,9 @@ def folder_lock(folder: Path) -> Iterator[None]:
         handle.truncate(0)
         handle.write(json.dumps(_me()))
         handle.flush()
-        yield
+        # if a signal ends the process, the record is emptied too (the kernel drops the lock)
+        with termination.cleanup_on_exit(lambda: os.ftruncate(handle.fileno(), 0)):
+            yield
     finally:
         handle.truncate(0)
         handle.close()
