@@ -74,11 +74,13 @@ class Advice:
 
 
 def advise(profile: Profile, scenarios: list[Scenario], settings: Settings = Settings(),
-           progress: Callable[[int, int], None] | None = None) -> Advice:
+           progress: Callable[[int, int], None] | None = None,
+           peers: Callable[..., PeerWorld] = simulate_peers) -> Advice:
     """The profile's advice under each of ``scenarios`` (the first is the reference).
     ``progress(done, total)``, if given, is called after each peer replication and each year
     advised on (:func:`progress_steps` of them per scenario); an exception it raises (a newer
-    request cancelling this one, say) stops the advice."""
+    request cancelling this one, say) stops the advice. ``peers`` simulates the peers (called
+    as :func:`sim.advise.peers.simulate_peers` is; one that keeps its results may stand in)."""
     check_inputs(profile, scenarios, settings.until)
     total = sum(progress_steps(profile, scenario, settings) for scenario in scenarios)
     done = 0
@@ -89,7 +91,7 @@ def advise(profile: Profile, scenarios: list[Scenario], settings: Settings = Set
         if progress is not None:
             progress(done, total)
 
-    parts = [scenario_advice(profile, scenario, settings, step) for scenario in scenarios]
+    parts = [scenario_advice(profile, scenario, settings, step, peers) for scenario in scenarios]
     return Advice(profile=profile, scenarios=[part[0] for part in parts],
                   table=pd.DataFrame([row for part in parts for row in part[1]]),
                   costs=pd.DataFrame([row for part in parts for row in part[2]]),
@@ -167,19 +169,21 @@ def _quarterly(firm: Enterprise, draws: Draws, quarters: list[int], as_of: int,
 
 
 def scenario_advice(profile: Profile, scenario: Scenario, settings: Settings,
-                    step: Callable[[], None] | None = None) -> tuple[dict, list, list, list]:
+                    step: Callable[[], None] | None = None,
+                    simulate: Callable[..., PeerWorld] = simulate_peers
+                    ) -> tuple[dict, list, list, list]:
     """(what the scenario is and how it was computed, advice rows, cost rows, threshold rows)
     of the profile under one scenario; ``step()`` is called after each peer replication and
-    each year."""
+    each year; ``simulate`` simulates the peers (:func:`sim.advise.peers.simulate_peers`)."""
     firm = enterprise(profile, scenario)
     draws = Draws.of(scenario, firm.size_band, settings.draws)
     start = parse_quarter(scenario.horizon.start)
     as_of = parse_quarter(profile.as_of) - start
     last = parse_quarter(settings.until or scenario.horizon.end) - start
     first = max(0, (parse_quarter(profile.as_of) // 4) * 4 - start)
-    peers = simulate_peers(scenario, profile, quarters=last + 1,
-                           replications=settings.peer_replications,
-                           enterprises=settings.peer_enterprises, step=step)
+    peers = simulate(scenario, profile, quarters=last + 1,
+                     replications=settings.peer_replications,
+                     enterprises=settings.peer_enterprises, step=step)
     quarterly = _quarterly(firm, draws, list(range(first, last + 1)), as_of, peers)
     rows, cost_rows, threshold_rows = [], [], []
     for year, positions in _years(quarterly.quarters, start).items():
