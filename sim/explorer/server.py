@@ -1,7 +1,7 @@
 """The explorer's web server: the Solara page (:mod:`sim.explorer.app`) and the project's reports.
 
-``/files/<path>`` serves a file of the project's ``scenarios/`` or ``outputs/`` (a run's
-``report.html``, say) and nothing else: every path goes through
+``/files/<path>`` serves a file of the project's ``scenarios/``, ``outputs/`` or ``profiles/``
+(a run's ``report.html``, say) and nothing else: every path goes through
 :func:`sim.explorer.files.safe_path`, and one that leaves those folders gets 403. Everything else
 is Solara's own server (its assets are served locally, so the page works with no network).
 """
@@ -12,14 +12,15 @@ import os
 import socket
 from pathlib import Path
 
-from sim.explorer.app import SETTINGS
+from sim.explorer.shared import SETTINGS
 
 
-def configure(root: Path, scenario: str, *, enterprises: int, replications: int) -> None:
-    """Tell the page (imported by Solara in this process) what to show."""
+def configure(root: Path, scenario: str, **page) -> None:
+    """Tell the page (imported by Solara in this process) what to show: the project folder, the
+    scenario it opens on, and its settings ``page`` (the names of
+    :data:`sim.explorer.shared.SETTINGS`: enterprises, replications, draws, peer_replications)."""
     os.environ.update({SETTINGS["root"]: str(root), SETTINGS["scenario"]: scenario,
-                       SETTINGS["enterprises"]: str(enterprises),
-                       SETTINGS["replications"]: str(replications)})
+                       **{SETTINGS[name]: str(value) for name, value in page.items()}})
     os.environ["SOLARA_APP"] = "sim.explorer.app:Page"
     os.environ.setdefault("SOLARA_ASSETS_PROXY", "False")   # no CDN: everything from this server
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
@@ -60,12 +61,12 @@ def port_problem(host: str, port: int) -> str | None:
     return None
 
 
-def serve(root: Path, scenario: str, *, host: str, port: int, enterprises: int,
-          replications: int, announce=print) -> None:
-    """Run the explorer until interrupted; ``announce`` gets its URL."""
+def serve(root: Path, scenario: str, *, host: str, port: int, announce=print, **page) -> None:
+    """Run the explorer until interrupted; ``announce`` gets its URL. ``page``: the page's
+    settings (:func:`configure`)."""
     import uvicorn
 
-    configure(root, scenario, enterprises=enterprises, replications=replications)
+    configure(root, scenario, **page)
     config = uvicorn.Config(application(root), host=host, port=port, log_level="warning")
     server = uvicorn.Server(config)
     announce(f"adoptsim explorer: http://{host}:{port}/  (Ctrl-C to stop)")
