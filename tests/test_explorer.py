@@ -448,6 +448,7 @@ def test_an_edited_profile_saves_as_a_file_validate_and_advise_accept(profiles_p
     assert "valid profile 'mine' (insurance, eu, large; 4 ML engineers; 6 workloads" \
         in checked.stdout
     assert sim.load_profile(saved).model_dump() == enterprise.profile_of(document).model_dump()
+    assert enterprise.profile_of(enterprise.new_document()).name == "my-enterprise"
     assert saved.relative_to(profiles_project).as_posix() in [
         path.relative_to(profiles_project).as_posix()
         for path in enterprise.profile_choices(profiles_project)]

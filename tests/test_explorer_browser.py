@@ -229,6 +229,9 @@ def test_a_bad_or_vanished_profile_is_an_error_in_the_page_which_stays_usable(se
         browser.get(server)
         button(browser, "MY ENTERPRISE").click()
         wait_for(lambda: advice_row(browser, "claims-triage"), "the first profile's advice")
+        # a fresh page is a new session: another page's what-if does not reach it
+        assert text_of(browser, ".advised-under").startswith("Advised under baseline: baseline,"
+                                                             " unchanged.")
         severe_console_entries(browser)
         choose(browser, "profile-picker", "profiles/x-broken.yaml")
         error = wait_for(lambda: text_of(browser, ".profile-error"), "the profile's error")
