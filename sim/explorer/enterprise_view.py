@@ -231,7 +231,7 @@ def AdviceResult(percent_done: solara.Reactive[float]):
     with solara.Row(style={"align-items": "center"}):
         solara.Text("Yearly cost of each option by part in")
         solara.ToggleButtonsSingle(value=str(shown), values=[str(y) for y in page.years],
-                                   on_value=lambda text: set_year(int(text)),
+                                   on_value=lambda text: set_year(int(text)) if text else None,
                                    classes=["cost-year"])
     platform = page.table[page.table["year"] == shown]["platform_usd"].iloc[0]
     solara.Text(f"USD a year, mean over the posterior draws; a dot marks the recommendation. The "
