@@ -32,16 +32,7 @@ from matplotlib.ticker import FuncFormatter
 
 from sim.core.schema import REGIONS, SECTOR_NAMES, SIZES, WORKLOAD_CLASSES
 from sim.errors import UserError
-from sim.explorer import enterprise, files, whatif
-from sim.explorer.shared import (
-    WHATIF_CHANGES,
-    Progress,
-    Table,
-    relative,
-    root,
-    setting,
-    whatif_source,
-)
+from sim.explorer import enterprise, files, shared, whatif
 from sim.views.style import COST_PART_COLOURS, COST_PART_LABELS, DEPLOYMENT_COLOURS
 
 #: The profile file picked ("" before any), the profile being edited (a document: None before
@@ -78,7 +69,7 @@ def attempt(function, *arguments):
 def pick(requested: str) -> None:
     """Load the profile file ``requested`` for editing, or say why it cannot be."""
     PICKED.value = requested
-    DOCUMENT.value, PROBLEM.value = attempt(enterprise.read_document, root(), requested)
+    DOCUMENT.value, PROBLEM.value = attempt(enterprise.read_document, shared.root(), requested)
 
 
 def start_new() -> None:
@@ -207,7 +198,7 @@ def AdviceTable(page: enterprise.PageAdvice):
     classes = dict(zip(page.table["workload"], page.table["class"]))
     rows = [[html.escape(workload), html.escape(classes[workload]), f"{tokens[workload]:,.0f}",
              *map(html.escape, cells)] for workload, cells in zip(grid.index, grid.values)]
-    Table(["workload", "class", "Mtok/month", *map(str, grid.columns)], rows,
+    shared.Table(["workload", "class", "Mtok/month", *map(str, grid.columns)], rows,
           classes=["advice-table"])
 
 
@@ -217,7 +208,7 @@ def AdviceResult(percent_done: solara.Reactive[float]):
     until a newer one is ready)."""
     year, set_year = solara.use_state(None)
     if advice_run.pending:
-        Progress(percent_done)
+        shared.Progress(percent_done)
     if advice_run.error:                           # a profile the scenario cannot advise
         solara.Error(str(advice_run.exception), classes=["advice-error"])
         return
@@ -251,8 +242,8 @@ def SaveProfile(document: dict):
 
     def save():
         try:
-            path = files.save_profile(root(), name, enterprise.profile_yaml(document))
-            set_saved(relative(path))
+            path = files.save_profile(shared.root(), name, enterprise.profile_yaml(document))
+            set_saved(shared.relative(path))
             set_problem(None)
         except UserError as error:
             set_saved(None)
@@ -272,7 +263,7 @@ def SaveProfile(document: dict):
 def MyEnterpriseView():
     """The profile picker, the editor, and the advice under the What-if view's settings."""
     choices = solara.use_memo(
-        lambda: [relative(path) for path in enterprise.profile_choices(root())], [])
+        lambda: [shared.relative(path) for path in enterprise.profile_choices(shared.root())], [])
     solara.use_effect(lambda: (pick(choices[0]) if choices else start_new())
                       if DOCUMENT.value is None and PROBLEM.value is None else None, [])
     document = DOCUMENT.value
@@ -302,15 +293,15 @@ def MyEnterpriseView():
 def AdvisedUnder(document: dict, document_key: str):
     """What the advice is under (the What-if view's scenario and changes), and the advice: run
     again whenever the profile or the what-if changes, unless the what-if is bad."""
-    source, changes = whatif_source("scenarios/baseline.yaml"), WHATIF_CHANGES.value
+    source, changes = shared.whatif_source("scenarios/baseline.yaml"), shared.WHATIF_CHANGES.value
     changes_key = repr(sorted(changes.items()))
     percent_done = solara.use_reactive(0.0)
-    settings = {"draws": setting("draws", enterprise.DEFAULT_DRAWS),
-                "peer_replications": setting("peer_replications",
+    settings = {"draws": shared.setting("draws", enterprise.DEFAULT_DRAWS),
+                "peer_replications": shared.setting("peer_replications",
                                              enterprise.DEFAULT_PEER_REPLICATIONS),
-                "peer_enterprises": setting("enterprises", whatif.DEFAULT_ENTERPRISES)}
+                "peer_enterprises": shared.setting("enterprises", whatif.DEFAULT_ENTERPRISES)}
     under, unusable = solara.use_memo(
-        lambda: attempt(enterprise.whatif_scenario, root() / source, changes),
+        lambda: attempt(enterprise.whatif_scenario, shared.root() / source, changes),
         [source, changes_key])
 
     def run():
