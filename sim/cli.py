@@ -316,7 +316,8 @@ def command_explore(args) -> int:
     check_host(args.host, args.allow_remote)          # no authentication: this machine only
     serve(root, str(scenario.relative_to(root.resolve())),
           listener=listening_socket(args.host, args.port), enterprises=args.enterprises,
-          replications=args.replications)
+          replications=args.replications, draws=args.draws,
+          peer_replications=args.peer_replications)
     return 0
 
 
@@ -496,7 +497,8 @@ def build_parser() -> argparse.ArgumentParser:
     clean.set_defaults(handler=command_clean)
 
     explore = commands.add_parser("explore", help="start the interactive explorer (a local web "
-                                                  "page: what if, agents, results)")
+                                                  "page: what if, my enterprise, agents, "
+                                                  "results)")
     explore.add_argument("scenario", nargs="?", default="scenarios/baseline.yaml",
                          help="the scenario the page opens on (default: scenarios/baseline.yaml)")
     explore.add_argument("--host", default="127.0.0.1", help="address to listen on "
@@ -511,6 +513,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="enterprises per replication on the page (default: 1,000)")
     explore.add_argument("--replications", type=positive_int, default=8,
                          help="replications per what-if ensemble (default: 8)")
+    explore.add_argument("--draws", type=positive_int, default=100,
+                         help="posterior draws of the My enterprise view's advice (default: 100;"
+                              " adoptsim advise: all)")
+    explore.add_argument("--peer-replications", type=positive_int, default=2,
+                         help="replications of the advice's peer simulation, each of "
+                              "--enterprises enterprises (default: 2; adoptsim advise: 4)")
     explore.set_defaults(handler=command_explore)
 
     docs = commands.add_parser("docs", help="build the documentation site (strictly, notebooks "

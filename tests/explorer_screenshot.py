@@ -29,10 +29,12 @@ WAIT = 90                    # seconds: a server start or a redraw on a busy mac
 
 
 def copy_project(folder: Path) -> Path:
-    """``folder`` made a project for the page: a copy of the scenarios, an empty outputs/."""
+    """``folder`` made a project for the page: a copy of the scenarios and the profiles, an
+    empty outputs/."""
     import shutil
 
     shutil.copytree(ROOT / "scenarios", folder / "scenarios")
+    shutil.copytree(ROOT / "profiles", folder / "profiles")
     (folder / "outputs").mkdir()
     return folder
 

@@ -1,7 +1,10 @@
-"""The explorer's library layer (sim.explorer.whatif, sim.explorer.files): paired what-ifs,
-cancelling, readable errors per control, saved scenarios that reproduce the page, and paths kept
-inside the project's scenarios/ and outputs/. Small ensembles (3 replications of 200
-enterprises) keep the whole file to a few seconds."""
+"""The explorer's library layer (sim.explorer.whatif, sim.explorer.enterprise,
+sim.explorer.files): paired what-ifs, cancelling, readable errors per control, saved scenarios
+that reproduce the page, the My enterprise view's advice under a what-if (the command's advice
+under the saved scenario) and its profiles (edited, saved, validated), and paths kept inside the
+project's scenarios/, outputs/ and profiles/. Small ensembles (3 replications of 200 enterprises)
+and advice (8 posterior draws, peers from 1 replication of 200) keep the whole file to a few
+seconds."""
 
 from __future__ import annotations
 
@@ -19,11 +22,12 @@ import pytest
 import yaml
 from conftest import BASELINE, ROOT
 
+import sim
 from sim.cli import main
 from sim.core.paths import deterministic_path
 from sim.core.quarters import HISTORY_END, parse_quarter, quarter_range
 from sim.core.scenario import ScenarioError
-from sim.explorer import files, whatif
+from sim.explorer import enterprise, files, whatif
 from sim.explorer.whatif.controls import REVISION_QUARTER, SHOCK_DEFAULTS
 from sim.workflows import resolve, run_scenario
 
@@ -335,3 +339,186 @@ def test_explore_port_is_a_port_number(port, capsys):
     assert exit_.value.code == 2
     assert (f"argument --port: must be a port number from 1 to 65535 (or 0 for any free port), "
             f"not '{port}'") in capsys.readouterr().err
+
+
+# --- My enterprise: profiles edited in the page, advised under the what-if -------------------
+
+PAGE_ADVICE = {"draws": 8, "peer_replications": 1, "peer_enterprises": 200}
+INSURER = "profiles/insurer-eu-mid.yaml"
+
+
+@pytest.fixture(scope="module")
+def profiles_project(tmp_path_factory):
+    """A project folder with the repository's scenarios and profiles and an empty outputs/."""
+    root = tmp_path_factory.mktemp("profiles-project")
+    shutil.copytree(ROOT / "scenarios", root / "scenarios",
+                    ignore=shutil.ignore_patterns("explore"))
+    shutil.copytree(ROOT / "profiles", root / "profiles", ignore=shutil.ignore_patterns("explore"))
+    (root / "outputs").mkdir()
+    return root
+
+
+def test_the_page_s_advice_is_advise_profile_under_the_saved_what_if(profiles_project):
+    """The My enterprise view's advice under a what-if is the command's advice under the
+    scenario file the What-if view saves (same settings); without changes, under the scenario
+    itself. The what-if reaches the advice: the changed costs differ from the unchanged."""
+    source = profiles_project / "scenarios" / "baseline.yaml"
+    profile = enterprise.profile_of(enterprise.read_document(profiles_project, INSURER))
+    page = enterprise.advise_whatif(profile, enterprise.whatif_scenario(source, TOOLING),
+                                    **PAGE_ADVICE)
+    saved = files.save_scenario(profiles_project, "advised-whatif",
+                                whatif.saved_yaml(source, TOOLING, profiles_project, **SIZE))
+    command = sim.advise_profile(profile, baseline=saved, scenarios=[], out=None, **PAGE_ADVICE)
+    assert page.scenario.name == "baseline-whatif" and page.changes == TOOLING
+    pd.testing.assert_frame_equal(page.table, command.advice.table)
+    pd.testing.assert_frame_equal(page.advice.costs, command.advice.costs)
+
+    at_its_own_value = {"behaviour.review_rate": resolve(source).behaviour.review_rate}
+    unchanged = enterprise.advise_whatif(
+        profile, enterprise.whatif_scenario(source, at_its_own_value), **PAGE_ADVICE)
+    plain = sim.advise_profile(profile, baseline=source, scenarios=[], out=None, **PAGE_ADVICE)
+    assert unchanged.scenario.name == "baseline" and unchanged.changes == {}
+    pd.testing.assert_frame_equal(unchanged.table, plain.advice.table)
+    assert not np.allclose(page.advice.costs["mean"], unchanged.advice.costs["mean"])
+
+
+def test_the_page_s_tables_read_the_advice(profiles_project):
+    profile = enterprise.profile_of(enterprise.read_document(profiles_project, INSURER))
+    page = enterprise.advise_whatif(profile, enterprise.whatif_scenario(
+        profiles_project / "scenarios" / "baseline.yaml", {}), **PAGE_ADVICE)
+    grid = enterprise.recommendation_grid(page.table)
+    assert list(grid.index) == [workload.name for workload in profile.workloads]
+    assert list(grid.columns) == page.years == list(range(2025, 2031))
+    words = {"closed": "closed", "open": "open", "open_finetuned": "fine-tuned"}
+    for _, row in page.table.iterrows():
+        assert grid.loc[row["workload"], row["year"]] \
+            == f"{words[row['recommended']]} {row['agreement']:.0%}"
+    costs = enterprise.year_costs(page, 2025)
+    mine = page.table[page.table["year"] == 2025].set_index("workload")
+    for (workload, option), parts in costs.iterrows():
+        paid = sum(parts[part] for part in enterprise.PAID_PARTS)
+        assert paid == pytest.approx(mine.loc[workload, f"cost_{option}_usd"], rel=1e-9)
+        assert parts["recommended"] == (mine.loc[workload, "recommended"] == option)
+    assert (costs.xs("open", level="option")["compliance"] == 0).all()
+    assert "insurer-eu-mid under baseline: 8 posterior draws" in enterprise.caption(page)
+
+
+def test_a_newer_request_cancels_the_advice_and_progress_counts_replications_and_years(
+        profiles_project):
+    profile = enterprise.profile_of(enterprise.read_document(profiles_project, INSURER))
+    under = enterprise.whatif_scenario(profiles_project / "scenarios" / "baseline.yaml", {})
+    with pytest.raises(whatif.Cancelled):
+        enterprise.advise_whatif(profile, under, **PAGE_ADVICE, cancelled=lambda: True)
+    asked = []
+
+    def after_the_peers() -> bool:
+        asked.append(1)
+        return len(asked) > 2   # before the advice, after the peers' replication: go on
+
+    with pytest.raises(whatif.Cancelled, match="after 2 of 7 steps"):
+        enterprise.advise_whatif(profile, under, **PAGE_ADVICE, cancelled=after_the_peers,
+                                 peers=enterprise.PeerCache())
+    steps = []
+    enterprise.advise_whatif(profile, under, **PAGE_ADVICE,
+                             progress=lambda done, total: steps.append((done, total)))
+    assert steps == [(0, 1)] + [(done, 7) for done in range(1, 8)]   # 1 replication, 6 years
+
+
+def test_an_edit_of_the_workloads_reuses_the_peers_and_changes_nothing_else(profiles_project):
+    """The page keeps the peers' simulations: an edit of a workload's tokens or the ML team
+    runs none, a change of sector runs one; the advice is the command's all the same."""
+    document = enterprise.read_document(profiles_project, INSURER)
+    under = enterprise.whatif_scenario(profiles_project / "scenarios" / "baseline.yaml", {})
+    cache = enterprise.PeerCache()
+    enterprise.advise_whatif(enterprise.profile_of(document), under, **PAGE_ADVICE, peers=cache)
+    edited = enterprise.edited(enterprise.edited(
+        document, "workloads.4.million_tokens_per_month", 40000.0), "ml_engineers", 12.0)
+    steps = []
+    page = enterprise.advise_whatif(enterprise.profile_of(edited), under, **PAGE_ADVICE,
+                                    peers=cache, progress=lambda *step: steps.append(step))
+    assert cache.simulated == 1 and steps[1] == (1, 7)   # the cached replication still counts
+    command = sim.advise_profile(enterprise.profile_of(edited), baseline=under.scenario,
+                                 scenarios=[], out=None, **PAGE_ADVICE)
+    pd.testing.assert_frame_equal(page.table, command.advice.table)
+    enterprise.advise_whatif(enterprise.profile_of(enterprise.edited(edited, "sector", "retail")),
+                             under, **PAGE_ADVICE, peers=cache)
+    assert cache.simulated == 2
+
+
+def test_an_edited_profile_saves_as_a_file_validate_and_advise_accept(profiles_project):
+    document = enterprise.read_document(profiles_project, INSURER)
+    assert document["workloads"][0] == {"name": "claims-triage", "class": "privacy_sensitive",
+                                        "million_tokens_per_month": 600.0, "sensitivity": 0.95}
+    document = enterprise.edited(document, "workloads.4.million_tokens_per_month", 40000.0)
+    document = enterprise.edited(enterprise.edited(document, "size", "large"), "name", "mine")
+    document = enterprise.without_workload(enterprise.with_workload(document), 0)
+    assert [w["name"] for w in document["workloads"]][-1] == "workload-7"
+    text = enterprise.profile_yaml(document)
+    saved = files.save_profile(profiles_project, "mine", text)
+    assert saved == profiles_project / "profiles" / "explore" / "mine.yaml"
+    assert files.save_profile(profiles_project, "mine.yaml", text).name == "mine-2.yaml"
+    checked = subprocess.run([sys.executable, "-m", "sim", "validate", str(saved)],
+                             capture_output=True, text=True, cwd=profiles_project, check=False,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert checked.returncode == 0, checked.stderr
+    assert "valid profile 'mine' (insurance, eu, large; 4 ML engineers; 6 workloads" \
+        in checked.stdout
+    assert sim.load_profile(saved).model_dump() == enterprise.profile_of(document).model_dump()
+    assert enterprise.profile_of(enterprise.new_document()).name == "my-enterprise"
+    assert saved.relative_to(profiles_project).as_posix() in [
+        path.relative_to(profiles_project).as_posix()
+        for path in enterprise.profile_choices(profiles_project)]
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("workloads.1.million_tokens_per_month", -5.0, "greater than 0"),
+    ("workloads.2.class", "quantum", "Input should be 'customer_facing'"),
+    ("workloads", [], "at least 1 item"),
+    ("sector", "mining", "Input should be 'banking'"),
+    ("name", "../up", "becomes a folder name"),
+])
+def test_a_bad_edit_names_its_key_and_saves_nothing(profiles_project, key, value, message):
+    document = enterprise.edited(enterprise.read_document(profiles_project, INSURER), key, value)
+    with pytest.raises(ScenarioError, match=message) as raised:
+        enterprise.profile_of(document)
+    assert raised.value.key_path == key and raised.value.file is None
+    with pytest.raises(ScenarioError):
+        enterprise.profile_yaml(document)
+
+
+def test_profiles_are_read_only_from_the_project_s_profiles(profiles_project):
+    """Paths that leave profiles/ are refused (for reading, listing, saving and serving: the
+    same safe_path); a bad or vanished file says which file, line and key."""
+    profiles = profiles_project / "profiles"
+    (profiles / "elsewhere").symlink_to("/etc")
+    (profiles / "outside.yaml").symlink_to(ROOT / "profiles" / "insurer-eu-mid.yaml")
+    (profiles / ".hidden.yaml").write_text("kind: profile\n")
+    try:
+        for requested in ("../scenarios/baseline.yaml", "profiles/../scenarios/baseline.yaml",
+                          "scenarios/baseline.yaml", "/etc/passwd", "profiles/elsewhere/passwd",
+                          "profiles/outside.yaml", str(ROOT / INSURER), ""):
+            with pytest.raises(files.PathRefused):
+                enterprise.read_document(profiles_project, requested)
+        assert files.safe_path(profiles_project, INSURER) == profiles_project / INSURER
+        for name in ("../escape", "a/b", ".hidden", "", "x" * 300):
+            with pytest.raises(files.PathRefused):
+                files.save_profile(profiles_project, name, "kind: profile\n")
+        listed = {path.name for path in enterprise.profile_choices(profiles_project)}
+        assert {"insurer-eu-mid.yaml", "retailer-na-small.yaml", "tech-na-large.yaml"} <= listed
+        assert not {"outside.yaml", ".hidden.yaml", "passwd"} & listed
+    finally:
+        for name in ("elsewhere", "outside.yaml", ".hidden.yaml"):
+            (profiles / name).unlink()
+    broken = profiles / "broken.yaml"
+    broken.write_text("kind: profile\nname: broken\nsector: insurance\nregion: eu\nsize: mid\n"
+                      "ml_engineers: 2\nworkloads:\n  - name: a\n    class: quantum\n"
+                      "    million_tokens_per_month: 10\n")
+    try:
+        with pytest.raises(ScenarioError) as raised:
+            enterprise.read_document(profiles_project, "profiles/broken.yaml")
+        assert raised.value.file.endswith("broken.yaml") and raised.value.line == 9
+        assert raised.value.key_path == "workloads.0.class"
+    finally:
+        broken.unlink()
+    with pytest.raises(ScenarioError, match="file not found"):
+        enterprise.read_document(profiles_project, "profiles/gone.yaml")

@@ -22,6 +22,7 @@ year to the horizon's end (or ``until``) evaluated for every draw at once
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -72,16 +73,38 @@ class Advice:
     settings: Settings = field(default_factory=Settings)
 
 
-def advise(profile: Profile, scenarios: list[Scenario], settings: Settings = Settings()
-           ) -> Advice:
-    """The profile's advice under each of ``scenarios`` (the first is the reference)."""
+def advise(profile: Profile, scenarios: list[Scenario], settings: Settings = Settings(),
+           progress: Callable[[int, int], None] | None = None,
+           peers: Callable[..., PeerWorld] = simulate_peers) -> Advice:
+    """The profile's advice under each of ``scenarios`` (the first is the reference).
+    ``progress(done, total)``, if given, is called after each peer replication and each year
+    advised on (:func:`progress_steps` of them per scenario); an exception it raises (a newer
+    request cancelling this one, say) stops the advice. ``peers`` simulates the peers (called
+    as :func:`sim.advise.peers.simulate_peers` is; one that keeps its results may stand in)."""
     check_inputs(profile, scenarios, settings.until)
-    parts = [scenario_advice(profile, scenario, settings) for scenario in scenarios]
+    total = sum(progress_steps(profile, scenario, settings) for scenario in scenarios)
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    parts = [scenario_advice(profile, scenario, settings, step, peers) for scenario in scenarios]
     return Advice(profile=profile, scenarios=[part[0] for part in parts],
                   table=pd.DataFrame([row for part in parts for row in part[1]]),
                   costs=pd.DataFrame([row for part in parts for row in part[2]]),
                   thresholds=pd.DataFrame([row for part in parts for row in part[3]]),
                   settings=settings)
+
+
+def progress_steps(profile: Profile, scenario: Scenario, settings: Settings) -> int:
+    """The steps of :func:`advise`'s progress under one scenario: one per peer replication,
+    one per year advised on (from the profile's ``as_of`` year to ``until`` or the horizon's
+    end)."""
+    last = parse_quarter(settings.until or scenario.horizon.end)
+    return settings.peer_replications + last // 4 - parse_quarter(profile.as_of) // 4 + 1
 
 
 def check_inputs(profile: Profile, scenarios: list[Scenario], until: str | None) -> None:
@@ -145,19 +168,22 @@ def _quarterly(firm: Enterprise, draws: Draws, quarters: list[int], as_of: int,
         recommended=recommended, shares=shares)
 
 
-def scenario_advice(profile: Profile, scenario: Scenario, settings: Settings
+def scenario_advice(profile: Profile, scenario: Scenario, settings: Settings,
+                    step: Callable[[], None] | None = None,
+                    simulate: Callable[..., PeerWorld] = simulate_peers
                     ) -> tuple[dict, list, list, list]:
     """(what the scenario is and how it was computed, advice rows, cost rows, threshold rows)
-    of the profile under one scenario."""
+    of the profile under one scenario; ``step()`` is called after each peer replication and
+    each year; ``simulate`` simulates the peers (:func:`sim.advise.peers.simulate_peers`)."""
     firm = enterprise(profile, scenario)
     draws = Draws.of(scenario, firm.size_band, settings.draws)
     start = parse_quarter(scenario.horizon.start)
     as_of = parse_quarter(profile.as_of) - start
     last = parse_quarter(settings.until or scenario.horizon.end) - start
     first = max(0, (parse_quarter(profile.as_of) // 4) * 4 - start)
-    peers = simulate_peers(scenario, profile, quarters=last + 1,
-                           replications=settings.peer_replications,
-                           enterprises=settings.peer_enterprises)
+    peers = simulate(scenario, profile, quarters=last + 1,
+                     replications=settings.peer_replications,
+                     enterprises=settings.peer_enterprises, step=step)
     quarterly = _quarterly(firm, draws, list(range(first, last + 1)), as_of, peers)
     rows, cost_rows, threshold_rows = [], [], []
     for year, positions in _years(quarterly.quarters, start).items():
@@ -174,6 +200,8 @@ def scenario_advice(profile: Profile, scenario: Scenario, settings: Settings
                           for (option, part), values in costs.items()]
             rows.append(_advice_row(label, firm, quarterly, positions, workload, as_of, start,
                                     costs, found, peers))
+        if step is not None:
+            step()
     return _scenario_record(scenario, firm, draws, peers), rows, cost_rows, threshold_rows
 
 

@@ -24,6 +24,7 @@ the group used is reported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,15 +64,21 @@ class PeerWorld:
 
 
 def simulate_peers(scenario: Scenario, profile: Profile, *, quarters: int, replications: int,
-                   enterprises: int | None = None) -> PeerWorld:
+                   enterprises: int | None = None,
+                   step: Callable[[], None] | None = None) -> PeerWorld:
     """Run the scenario's model for ``replications`` replications (of ``enterprises``
     enterprises; default the scenario's) through its first ``quarters`` quarters and read the
-    peers of the profile's enterprise (see the module docstring)."""
+    peers of the profile's enterprise (see the module docstring); ``step()`` is called after
+    each replication."""
     if enterprises is not None and enterprises != scenario.population.enterprises:
         scenario = load_scenario(scenario, [f"population.enterprises={enterprises}"])
     seeds = replication_seeds(scenario.seed, replications)
-    records = [_record(AdoptionModel(replication_scenario(scenario, index), seed=seed), profile,
-                       quarters) for index, seed in enumerate(seeds)]
+    records = []
+    for index, seed in enumerate(seeds):
+        records.append(_record(AdoptionModel(replication_scenario(scenario, index), seed=seed),
+                               profile, quarters))
+        if step is not None:
+            step()
     members = [sum(record["members"][level] for record in records)
                for level in range(len(PEER_GROUPS))]
     level = next((level for level, count in enumerate(members) if count >= MIN_PEERS),

@@ -1,11 +1,14 @@
-"""The explorer's web page (Solara): what if, agents, results.
+"""The explorer's web page (Solara): what if, my enterprise, agents, results.
 
-Three tabs, each a thin view over the library:
+Four tabs, each a thin view over the library:
 
 * **What if**: a scenario and the controls of :data:`sim.explorer.whatif.CONTROLS`; every change
   reruns the paired ensemble (:class:`sim.explorer.whatif.Ensemble`) in a background task (a newer
   change cancels the older) and redraws the fan charts and the 2030Q4 table. "Save scenario"
-  offers the YAML file that reproduces the page (:func:`sim.explorer.whatif.saved_yaml`).
+  offers the YAML file that reproduces the page (:func:`sim.explorer.whatif.saved_yaml`). Its
+  scenario and changes are the session's (:mod:`sim.explorer.shared`), so other views see them.
+* **My enterprise** (:mod:`sim.explorer.enterprise_view`): a profile loaded or edited, advised
+  under the What-if view's scenario and changes.
 * **Agents**: one replication of :class:`sim.core.model.AdoptionModel` stepped quarter by quarter,
   Mesa's SolaraViz way (step, play, pause, reset): a sample of the enterprise network coloured by
   stack, and the shares so far.
@@ -14,14 +17,13 @@ Three tabs, each a thin view over the library:
   :func:`sim.explorer.files.safe_path`).
 
 The page holds no model logic. Its settings (project folder, scenario, ensemble size) come from
-the environment that ``adoptsim explore`` sets (:data:`SETTINGS`).
+the environment that ``adoptsim explore`` sets (:data:`sim.explorer.shared.SETTINGS`).
 """
 
 from __future__ import annotations
 
 import html
 import math
-import os
 import time
 from pathlib import Path
 
@@ -37,34 +39,24 @@ from sim.core.metrics import METRIC_INDEX, SEGMENTS
 from sim.core.model import AdoptionModel
 from sim.core.scenario import Scenario, ScenarioError
 from sim.explorer import files, whatif
+from sim.explorer.enterprise_view import MyEnterpriseView
+from sim.explorer.shared import (
+    WHATIF_CHANGES,
+    WHATIF_SOURCE,
+    Progress,
+    Table,
+    relative,
+    root,
+    setting,
+    whatif_source,
+)
 from sim.views.figures.bands import band_table
 from sim.views.style import METRIC_LABELS, STACK_COLOURS, STACK_LABELS
 from sim.workflows import resolve
 
-#: What ``adoptsim explore`` passes to the page (environment variables of the server process).
-SETTINGS = {
-    "root": "ADOPTSIM_PROJECT",
-    "scenario": "ADOPTSIM_EXPLORE_SCENARIO",
-    "enterprises": "ADOPTSIM_EXPLORE_ENTERPRISES",
-    "replications": "ADOPTSIM_EXPLORE_REPLICATIONS",
-}
 AGENT_NODES = 300        # enterprises drawn in the Agents view at most
 PLAY_INTERVAL = 0.3      # seconds between quarters when the Agents view plays
-CELL_STYLE = "padding: 3px 12px; text-align: left; border-bottom: 1px solid #e0e0e0"
 FAN_METRICS = ("workload_share_closed", "workload_share_open_any", "stack_share_hybrid")
-
-
-def setting(name: str, default):
-    value = os.environ.get(SETTINGS[name])
-    return type(default)(value) if value else default
-
-
-def root() -> Path:
-    return files.project_root()
-
-
-def relative(path: Path) -> str:
-    return str(path.resolve().relative_to(root().resolve()))
 
 
 # --- what if -----------------------------------------------------------------------------------
@@ -114,28 +106,10 @@ def fan_chart(result: whatif.WhatIf):
 
 
 @solara.component
-def Progress(percent_done: solara.Reactive[float]):
-    solara.ProgressLinear(percent_done.value or True)
-
-
-@solara.component
 def FanChart(result: whatif.WhatIf):
     """The fan charts, drawn once per result (not on every redraw of the page)."""
     figure = solara.use_memo(lambda: fan_chart(result), [result])
     solara.FigureMatplotlib(figure, dependencies=[result], format="png")
-
-
-@solara.component
-def Table(header: list[str], rows: list[list[str]], classes: list[str]):
-    """An HTML table of text cells (escaped). Not ``solara.Markdown``: it fetches KaTeX, which
-    the bundled assets lack, so the page would log a failed request."""
-    def line(cells, tag):
-        return "<tr>" + "".join(f'<{tag} style="{CELL_STYLE}">{cell}</{tag}>'
-                                for cell in cells) + "</tr>"
-
-    body = line(map(html.escape, header), "th") + "".join(line(row, "td") for row in rows)
-    solara.HTML(tag="div", unsafe_innerHTML=f"<table>{body}</table>", classes=classes,
-                style={"font-size": "0.9em"})
 
 
 def link(path: Path, label: str) -> str:
@@ -238,8 +212,8 @@ def WhatIfView():
     """The scenario, its controls and the ensemble of the changes made (:func:`WhatIfResult`)."""
     choices = solara.use_memo(                     # loads every scenario: once per page
         lambda: [relative(path) for path in whatif.scenario_choices(root())], [])
-    source, set_source = solara.use_state(setting("scenario", choices[0] if choices else ""))
-    changes, set_changes = solara.use_state({})
+    source = whatif_source(choices[0] if choices else "")   # shared with My enterprise
+    changes, set_source, set_changes = WHATIF_CHANGES.value, WHATIF_SOURCE.set, WHATIF_CHANGES.set
     percent_done = solara.use_reactive(0.0)
     replications = setting("replications", whatif.DEFAULT_REPLICATIONS)
     enterprises = setting("enterprises", whatif.DEFAULT_ENTERPRISES)
@@ -255,7 +229,7 @@ def WhatIfView():
 
     solara.use_effect(run, [source, changes_key])
     with solara.Row(style={"align-items": "center"}):
-        solara.Select("Scenario", value=source, values=choices,
+        solara.Select("Scenario", value=source, values=choices, classes=["scenario-picker"],
                       on_value=lambda s: (set_source(s), set_changes({})))
         solara.Button("Reset controls", on_click=lambda: set_changes({}))
     if unusable is not None:                       # the file is bad or gone: pick another
@@ -439,7 +413,8 @@ def ResultsView():
         Table(["made", "kind", "name", ""], rows, classes=["results"])
 
 
-VIEWS = {"What if": WhatIfView, "Agents": AgentsView, "Results": ResultsView}
+VIEWS = {"What if": WhatIfView, "My enterprise": MyEnterpriseView, "Agents": AgentsView,
+         "Results": ResultsView}
 
 
 @solara.component

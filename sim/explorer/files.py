@@ -1,11 +1,12 @@
 """The explorer's files: the project folder, paths a browser may ask for, result folders, and
-scenarios saved from the page.
+scenarios and profiles saved from the page.
 
-The page reads and writes only under the project's ``scenarios/`` and ``outputs/`` folders:
-every path that comes from the browser goes through :func:`safe_path`, which refuses absolute
-paths, ``..`` and symbolic links that lead out of them (:class:`PathRefused`, reported like a
-bad setting). A scenario saved from the page goes to ``scenarios/explore/`` (:data:`SAVED_FOLDER`),
-written atomically and never over an existing file.
+The page reads and writes only under the project's ``scenarios/``, ``outputs/`` and
+``profiles/`` folders (:data:`ALLOWED`): every path that comes from the browser goes through
+:func:`safe_path`, which refuses absolute paths, ``..`` and symbolic links that lead out of them
+(:class:`PathRefused`, reported like a bad setting). A scenario saved from the page goes to
+``scenarios/explore/`` (:data:`SAVED_FOLDER`), a profile to ``profiles/explore/``
+(:data:`SAVED_PROFILES`), each written atomically and never over an existing file.
 """
 
 from __future__ import annotations
@@ -25,14 +26,17 @@ from sim.errors import UserError
 from sim.running import storage
 
 ROOT_VARIABLE = "ADOPTSIM_PROJECT"   # names the project folder when set; else the working folder
-ALLOWED = ("scenarios", "outputs")
+#: The project's folders the page may read and write under: the scenarios it runs, the outputs
+#: it writes and lists, and the enterprise profiles of the My enterprise view.
+ALLOWED = ("scenarios", "outputs", "profiles")
 SAVED_FOLDER = ("scenarios", "explore")
+SAVED_PROFILES = ("profiles", "explore")
 SWEEPS_FOLDER = "sweeps"             # outputs/sweeps/<name>/<hash8>/ (one level deeper)
 
 
 class PathRefused(UserError):
-    """A path the page may not use: outside the project's ``scenarios/`` and ``outputs/``, or a
-    name that would leave its folder. ``file`` is the path as requested."""
+    """A path the page may not use: outside the project's ``scenarios/``, ``outputs/`` and
+    ``profiles/``, or a name that would leave its folder. ``file`` is the path as requested."""
 
 
 def project_root(path: str | Path | None = None) -> Path:
@@ -82,6 +86,18 @@ def save_scenario(root: str | Path, name: str, text: str) -> Path:
     An existing file is never replaced: the name gets a suffix (``-2``, ``-3``, ...) instead.
     ``name`` must be a plain file name (letters, digits, ``_``, ``.``, ``-``; ``.yaml`` may be
     given); anything else, or text over the settings-file cap, raises :class:`PathRefused`."""
+    return _save_new(saved_folder(root), name, text, "scenario")
+
+
+def save_profile(root: str | Path, name: str, text: str) -> Path:
+    """Write a profile's ``text`` to ``root/profiles/explore/<name>.yaml`` as
+    :func:`save_scenario` writes a scenario: atomically, never over an existing file, a plain
+    file name only."""
+    return _save_new(safe_path(root, Path(*SAVED_PROFILES)), name, text, "profile")
+
+
+def _save_new(folder: Path, name: str, text: str, what: str) -> Path:
+    """Write ``text`` to ``folder/<name>.yaml`` (a new file: ``-2``, ``-3``, ... when taken)."""
     stem = name.removesuffix(".yaml")
     try:
         TypeAdapter(PathName).validate_python(stem)
@@ -90,9 +106,8 @@ def save_scenario(root: str | Path, name: str, text: str) -> Path:
                           file=name) from None
     data = text.encode("utf-8")
     if len(data) > MAX_FILE_BYTES:
-        raise PathRefused(f"the scenario is {len(data):,} bytes, over the cap of "
+        raise PathRefused(f"the {what} is {len(data):,} bytes, over the cap of "
                           f"{MAX_FILE_BYTES:,} bytes on settings files", file=name)
-    folder = saved_folder(root)
     folder.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{stem}{storage.PARTIAL}",
                                          suffix=".yaml")

@@ -1,7 +1,7 @@
 """The explorer's web server: the Solara page (:mod:`sim.explorer.app`) and the project's reports.
 
-``/files/<path>`` serves a file of the project's ``scenarios/`` or ``outputs/`` (a run's
-``report.html``, say) and nothing else: every path goes through
+``/files/<path>`` serves a file of the project's ``scenarios/``, ``outputs/`` or ``profiles/``
+(a run's ``report.html``, say) and nothing else: every path goes through
 :func:`sim.explorer.files.safe_path`, and one that leaves those folders gets 403; one that is
 not there, or that the system cannot even look up (a name too long), 404. A URL longer than
 :data:`MAX_URL_BYTES` gets 414 before any route. Everything else is Solara's own server (its
@@ -20,7 +20,7 @@ import socket
 from pathlib import Path
 
 from sim.errors import UserError
-from sim.explorer.app import SETTINGS
+from sim.explorer.shared import SETTINGS
 
 MAX_URL_BYTES = 4096   # Linux's longest path; no file the page links to comes near it
 
@@ -30,11 +30,12 @@ class AddressRefused(UserError):
     code 2)."""
 
 
-def configure(root: Path, scenario: str, *, enterprises: int, replications: int) -> None:
-    """Tell the page (imported by Solara in this process) what to show."""
+def configure(root: Path, scenario: str, **page) -> None:
+    """Tell the page (imported by Solara in this process) what to show: the project folder, the
+    scenario it opens on, and its settings ``page`` (the names of
+    :data:`sim.explorer.shared.SETTINGS`: enterprises, replications, draws, peer_replications)."""
     os.environ.update({SETTINGS["root"]: str(root), SETTINGS["scenario"]: scenario,
-                       SETTINGS["enterprises"]: str(enterprises),
-                       SETTINGS["replications"]: str(replications)})
+                       **{SETTINGS[name]: str(value) for name, value in page.items()}})
     os.environ["SOLARA_APP"] = "sim.explorer.app:Page"
     os.environ.setdefault("SOLARA_ASSETS_PROXY", "False")   # no CDN: everything from this server
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
@@ -122,13 +123,13 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return listener
 
 
-def serve(root: Path, scenario: str, *, listener: socket.socket, enterprises: int,
-          replications: int, announce=print) -> None:
+def serve(root: Path, scenario: str, *, listener: socket.socket, announce=print,
+          **page) -> None:
     """Run the explorer on ``listener`` (:func:`listening_socket`) until interrupted;
-    ``announce`` gets its URL."""
+    ``announce`` gets its URL. ``page``: the page's settings (:func:`configure`)."""
     import uvicorn
 
-    configure(root, scenario, enterprises=enterprises, replications=replications)
+    configure(root, scenario, **page)
     host, port = listener.getsockname()[:2]
     server = uvicorn.Server(uvicorn.Config(application(root), log_level="warning"))
     announce(f"adoptsim explorer: http://{f'[{host}]' if ':' in host else host}:{port}/  "
