@@ -42,8 +42,8 @@ def files_under(folder) -> list:
 
 PROBES = {
     # item 5: an exponential trend or extension at a rate of -1 or below
-    "signals.fixed_capability_price_usd_per_mtok.trend.annual_rate=-1.5":
-        "signals.fixed_capability_price_usd_per_mtok.trend.annual_rate",
+    "signals.fixed_capability_price_usd_per_mtok.extend.annual_rate=-1.5":
+        "signals.fixed_capability_price_usd_per_mtok.extend.annual_rate",
     "signals.frontier_price_usd_per_mtok.extend.annual_rate=-2":
         "signals.frontier_price_usd_per_mtok.extend.annual_rate",
     # item 6: multiplicative noise of sd 1000 (wrote inf to quarterly.parquet)
@@ -65,8 +65,8 @@ PROBES = {
     "signals.tooling_maturity.logistic.upper=7": "signals.tooling_maturity.logistic.upper",
     "signals.frontier_price_usd_per_mtok.points={2024Q1: -0.5}":
         "signals.frontier_price_usd_per_mtok.points.2024Q1",
-    "signals.fixed_capability_price_usd_per_mtok.trend.start_value=-1":
-        "signals.fixed_capability_price_usd_per_mtok.trend.start_value",
+    "signals.serving_efficiency_index={trend: {start: 2024Q1, start_value: -1, annual_rate: 0.3},"
+    " points: null, extend: null}": "signals.serving_efficiency_index.trend.start_value",
     "signals.benchmark_gap.points={2024Q1: -50}": "signals.benchmark_gap.points.2024Q1",
 }
 

@@ -229,8 +229,9 @@ def test_noise_sd_is_capped_naming_the_key_and_the_range():
 def test_noise_in_a_revision_is_refused():
     """Noise is the whole signal's: in a revision's path it would be ignored."""
     with pytest.raises(ScenarioError) as error:
-        baseline("signals.fixed_capability_price_usd_per_mtok.after.path.noise={sd: 0.1}")
-    assert error.value.key_path == "signals.fixed_capability_price_usd_per_mtok.after.path.noise"
+        baseline("signals.tooling_maturity.after={quarter: 2027Q1, "
+                 "path: {points: {2028Q1: 0.5}, noise: {sd: 0.1}}}")
+    assert error.value.key_path == "signals.tooling_maturity.after.path.noise"
 
 
 def test_zero_sd_noise_leaves_the_path_unchanged():
@@ -310,7 +311,7 @@ def test_a_revision_outside_the_range_names_the_revised_point():
 
 
 def test_an_exponential_rate_of_minus_one_or_below_is_refused():
-    for key in ("signals.fixed_capability_price_usd_per_mtok.after.path.trend.annual_rate",
+    for key in ("signals.fixed_capability_price_usd_per_mtok.extend.annual_rate",
                 "signals.frontier_price_usd_per_mtok.extend.annual_rate"):
         with pytest.raises(ScenarioError) as error:
             baseline(f"{key}=-1.5")

@@ -7,16 +7,15 @@ watch), :func:`thresholds` sets the signal, for every draw at once, to values aw
 it stands (the median over the draws), up and down, holding everything else, and finds the
 first value at which the workload's recommendation differs: a scan over :data:`GRID_POINTS`
 values to the end of the signal's range, then :data:`BISECTIONS` halvings of the step where it
-changed. The range is the signal's own (:class:`sim.core.signal_table.SignalSpec`'s ``low`` and
-``high``), and for a signal without an upper bound :data:`UNBOUNDED_FACTOR` times its value (for
-a positive one without a lower bound, its value divided by it). A direction in which nothing
+changed. The range searched is a factor of :data:`SEARCH_FACTOR` either way of where the signal
+stands (prices, rents and indices move by factors), within the signal's own range
+(:class:`sim.core.signal_table.SignalSpec`'s ``low`` and ``high``). A direction in which nothing
 changes within the range reports no threshold. Steps are geometric for positive signals (prices
 and rents move by factors), even for the others.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,7 +29,7 @@ FLIP_SIGNALS: tuple[SignalSpec, ...] = tuple(
     spec for spec in SIGNALS if not spec.regional and spec.panel in FLIP_PANELS)
 GRID_POINTS = 12
 BISECTIONS = 10
-UNBOUNDED_FACTOR = 10.0
+SEARCH_FACTOR = 10.0
 DIRECTIONS = ("up", "down")
 
 
@@ -57,10 +56,13 @@ class Threshold:
 
 
 def search_range(spec: SignalSpec, now: float) -> dict[str, float]:
-    """The end of the range searched in each direction from ``now``."""
-    up = now * UNBOUNDED_FACTOR if math.isinf(spec.high) else spec.high
-    down = now / UNBOUNDED_FACTOR if spec.positive or math.isinf(spec.low) else spec.low
-    return {"up": up, "down": down}
+    """The end of the range searched in each direction from ``now``: :data:`SEARCH_FACTOR`
+    times or over its value for a positive signal, the range's bounds for one that may be 0
+    (tooling maturity, a gap), never beyond the signal's range."""
+    if spec.positive:
+        return {"up": min(now * SEARCH_FACTOR, spec.high),
+                "down": max(now / SEARCH_FACTOR, spec.low)}
+    return {"up": spec.high, "down": spec.low}
 
 
 def _between(start, end, fraction, geometric: bool):
