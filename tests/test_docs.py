@@ -75,9 +75,10 @@ def ids(text: str) -> set[str]:
 def test_the_site_builds_strictly_with_every_page_and_executed_notebooks(site):
     folder, found = site
     assert (folder / BUILT_BY).is_file() and (folder / "search" / "search_index.json").is_file()
-    for name in ("getting-started", "guides/strategist", "guides/analyst", "guides/calibration",
-                 "guides/reader", "model", "reference/scenario-keys", "reference/signals",
-                 "reference/metrics", "reference/cli", "reference/api", "development", "about"):
+    for name in ("getting-started", "guides/strategist", "guides/enterprise", "guides/analyst",
+                 "guides/calibration", "guides/reader", "model", "reference/scenario-keys",
+                 "reference/signals", "reference/metrics", "reference/cli", "reference/api",
+                 "development", "about"):
         assert (folder / name / "index.html").is_file(), name
     notebooks = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
     assert sorted(found["notebooks"]) == notebooks
@@ -215,12 +216,36 @@ def test_a_key_reference_missing_a_key_fails_the_check(site):
     assert undocumented(without, concrete_keys(scenario)) == ["economics.salary_usd_per_year"]
 
 
+def within_0_to_1(allowed: str) -> bool:
+    """Whether a key's allowed range (``[0, 1]``, ``[1e-06, 0.999999]``, ...) lies within 0..1."""
+    bounds = re.fullmatch(r"[\[(]([^,]+), ([^\])]+)[\])]", allowed)
+    try:
+        return bool(bounds) and all(0 <= float(bound) <= 1 for bound in bounds.groups())
+    except ValueError:
+        return False
+
+
 def test_every_key_has_a_meaning_and_every_number_beyond_0_to_1_a_unit():
     keys = scenario_keys()
     assert [key.path for key in keys if not key.description] == []
     unitless = [key.path for key in keys if key.kind in ("number", "whole number")
-                and not key.unit and key.allowed not in ("[0, 1]", "(0, 1)", "(0, 1]", "[0, 1)")]
+                and not key.unit and not within_0_to_1(key.allowed)]
     assert unitless == []
+    assert not within_0_to_1("[0, 1e+12]") and not within_0_to_1("[1e-06, inf)")
+
+
+def table_rows(text: str) -> dict[str, dict[str, str]]:
+    """The rows of a built page's tables whose first cell is code: that code -> {column header:
+    the cell's text}."""
+    rows = {}
+    for table_html in re.findall(r"<table>(.*?)</table>", text, flags=re.DOTALL):
+        header = [html.unescape(re.sub("<.*?>", "", cell)).strip()
+                  for cell in re.findall(r"<th>(.*?)</th>", table_html, flags=re.DOTALL)]
+        for row in re.findall(r"<tr>\s*(<td>.*?)</tr>", table_html, flags=re.DOTALL):
+            cells = [html.unescape(re.sub("<.*?>", "", cell)).strip()
+                     for cell in re.findall(r"<td>(.*?)</td>", row, flags=re.DOTALL)]
+            rows[cells[0]] = dict(zip(header, cells))
+    return rows
 
 
 def test_the_signal_and_metric_references_list_every_signal_metric_and_segment(site):
@@ -230,6 +255,26 @@ def test_the_signal_and_metric_references_list_every_signal_metric_and_segment(s
     assert [spec.name for spec in METRICS if spec.name not in first_cells(metrics)] == []
     segments = {html.unescape(code) for code in re.findall(r"<code>(.*?)</code>", metrics)}
     assert set(SEGMENTS) <= segments
+
+
+def test_the_metric_reference_shows_each_metrics_observable_and_may_be_missing_flags(site):
+    rows = table_rows(page(site[0], "reference/metrics"))
+    shown = {name: (rows[name]["observable"], rows[name]["may be missing"])
+             for name in (spec.name for spec in METRICS)}
+    expected = {spec.name: ("yes" if spec.observable else "no",
+                            "yes" if spec.may_be_missing else "no") for spec in METRICS}
+    assert shown == expected
+    # both values of both flags occur, so a column stuck at one value would be caught
+    assert {flags[0] for flags in shown.values()} == {flags[1] for flags in shown.values()} \
+        == {"yes", "no"}
+
+
+def test_the_api_reference_documents_advise_profile_and_the_advise_modules(site):
+    anchors = ids(page(site[0], "reference/api"))
+    assert "sim.workflows.advise_profile" in anchors
+    advise_modules = sorted(f"sim.advise.{path.stem}" for path in
+                            (ROOT / "sim" / "advise").glob("*.py") if path.stem != "__init__")
+    assert [module for module in advise_modules if module not in anchors] == []
 
 
 def test_the_cli_reference_lists_every_command_and_option(site):
@@ -312,14 +357,30 @@ def test_the_strategist_guides_scenario_and_overrides_load(monkeypatch):
         load_scenario(BASELINE, [text])
 
 
-def test_the_strategist_guide_keeps_a_place_for_advise_and_signposts(site):
+def test_the_strategist_guide_explains_signposts_and_leads_to_the_advice(site):
     text = page(site[0], "guides/strategist")
-    assert {"for-one-enterprise-advise", "signposts"} <= ids(text)
+    assert {"for-one-enterprise-advise", "signposts", "explore-interactively"} <= ids(text)
+    assert "Placeholder:" not in text
+    assert 'href="../enterprise/"' in text
+    assert "signposts.csv" in text and "My enterprise" in text and "--allow-remote" in text
+
+
+def test_the_enterprise_guides_profile_loads(tmp_path):
+    from sim.advise.profile import load_profile
+
+    guide = (ROOT / "docs" / "guides" / "enterprise.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", guide, re.S)
+    assert blocks
+    for number, block in enumerate(blocks):
+        path = tmp_path / f"profile{number}.yaml"
+        path.write_text(block)
+        profile = load_profile(path)
+        assert profile.kind == "profile" and profile.workloads
 
 
 README = ROOT / "README.md"
-#: Each section of the README before it became a front door, and the page (and heading) that
-#: holds its content now.
+#: Each section of the README before it became a front door (with the sections other branches
+#: added to it meanwhile), and the page (and heading) that holds its content now.
 OLD_README_SECTIONS = {
     "(the two commands and what they do)": ("getting-started", "getting-started"),
     "What it models, force by force": ("model", "purpose-and-patterns"),
@@ -328,6 +389,8 @@ OLD_README_SECTIONS = {
     "Sweeps for analysts": ("guides/analyst", "sweeps"),
     "Calibration": ("guides/calibration", "the-method"),
     "What to watch": ("guides/strategist", "what-to-watch-the-articles-futures"),
+    "What to watch: signposts": ("guides/strategist", "signposts"),
+    "For one enterprise": ("guides/enterprise", "for-one-enterprise"),
     "Explore interactively": ("guides/strategist", "explore-interactively"),
     "The code, layer by layer": ("development", "the-code-layer-by-layer"),
     "Performance": ("development", "performance"),

@@ -20,11 +20,16 @@ from sim.docs import odd, tables
 MARKER = re.compile(r"^<!-- generated: (?P<name>[\w-]+)(?: (?P<argument>\S+))? -->$",
                     re.MULTILINE)
 
-#: The core modules whose docstrings the Python API page shows, after the public functions.
+#: The modules whose docstrings the Python API page shows, after the public functions: the
+#: core's, then one enterprise's advice (``adoptsim advise``) and a comparison's signposts.
 API_MODULES = ("sim.core.schema", "sim.core.scenario", "sim.core.signal_table",
                "sim.core.metric_table", "sim.core.signals", "sim.core.population",
-               "sim.core.vendors", "sim.core.economics", "sim.core.kernel", "sim.core.agents",
-               "sim.core.model", "sim.core.metrics", "sim.core.peers", "sim.core.quarters")
+               "sim.core.vendors", "sim.core.economics", "sim.core.market", "sim.core.kernel",
+               "sim.core.agents", "sim.core.model", "sim.core.metrics", "sim.core.peers",
+               "sim.core.quarters",
+               "sim.advise.profile", "sim.advise.enterprise", "sim.advise.draws",
+               "sim.advise.evaluate", "sim.advise.peers", "sim.advise.flips", "sim.advise.advice",
+               "sim.analysis.signposts")
 
 
 class MarkerError(ValueError):

@@ -9,6 +9,7 @@ module does not import the command line that calls it.
 from __future__ import annotations
 
 import argparse
+import itertools
 from collections.abc import Iterable, Sequence
 
 from sim.core.metric_table import METRICS
@@ -19,8 +20,11 @@ from sim.docs.keys import Key, scenario_keys
 
 
 def cell(value: object) -> str:
-    """Text fit for a Markdown table cell: one line, pipes escaped."""
-    return " ".join(str(value).split()).replace("|", "\\|")
+    """Text fit for a Markdown table cell: one line, pipes escaped, and outside code spans the
+    asterisks too (a help text's ``tooling-*-gap-*.yaml`` is a glob, not emphasis)."""
+    parts = " ".join(str(value).split()).replace("|", "\\|").split("`")
+    return "`".join(part if inside else part.replace("*", "\\*")
+                    for inside, part in zip(itertools.cycle((False, True)), parts))
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -91,10 +95,17 @@ def segment_reference() -> str:
                   for kind in kinds])
 
 
+def yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
 def metric_reference() -> str:
-    """The metric table: name, label, unit, segments, meaning."""
-    return table(["metric", "label", "unit", "segments", "meaning"],
-                 [(code(spec.name), spec.label, spec.unit, spec.segments, spec.description)
+    """The metric table: name, label, unit, segments, whether a survey could measure it
+    (``observable``), whether it may have no value (``may_be_missing``), meaning."""
+    return table(["metric", "label", "unit", "segments", "observable", "may be missing",
+                  "meaning"],
+                 [(code(spec.name), spec.label, spec.unit, spec.segments,
+                   yes_no(spec.observable), yes_no(spec.may_be_missing), spec.description)
                   for spec in METRICS])
 
 
