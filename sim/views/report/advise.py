@@ -348,8 +348,8 @@ def _flip_table(data: AdviceData, name: str) -> str:
     return "<h3>What would flip it</h3>" + table(
         [[th("Signal"), th("Now"), th("Rises to"), th("Falls to")]], rows,
         f"Under <i>{esc(data.reference)}</i>: the value of each signal, the others held, at "
-        "which the recommendation changes, and to what; \u201cno flip\u201d within the "
-        "signal's range (up to ten times its value where it has no bound).")
+        "which the recommendation changes, and to what; \u201cno flip\u201d when it does not "
+        "within a factor of ten either way of where the signal stands (within its range).")
 
 
 def _peer_table(data: AdviceData, name: str) -> str:
