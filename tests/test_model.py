@@ -427,7 +427,7 @@ def test_spend_and_tokens_count_what_enterprises_pay():
     kinds = {**{kind: deployment == code for code, kind in enumerate(OPTIONS)},
              "open_any": runs_open}
     assert all(spend[paid].sum() > 0 for paid in kinds.values())  # every share has something
-    represents = scenario.population.represents
+    represents = scenario.population.represents / scenario.population.enterprises
     values = model.metrics.values[quarter]
     members = segment_members(population)
     assert set(members) == {s for s in SEGMENTS if not s.startswith("event=")}

@@ -12,7 +12,8 @@ and on numpy arrays that broadcast (enterprises, or advice cases).
 * :func:`market_terms`: GPU utilisation, a self-hosted workload's staff, a fine-tuned one's
   extra staff and fine-tuning runs, and the platform's cost as a utility spread over the
   enterprise's tokens;
-* :func:`migration_usd`: what moving one deployed workload costs a quarter.
+* :func:`migration_usd`: what moving one deployed workload costs a quarter;
+* :func:`real_per_simulated`: the real enterprises one simulated enterprise stands for in totals.
 """
 
 from __future__ import annotations
@@ -68,3 +69,12 @@ def migration_usd(behaviour, relief=0.0):
     """USD a quarter of moving one deployed workload: the one-off migration cost spread over the
     payback quarters, less the share ``relief`` a vendor event waives."""
     return behaviour.migration_cost_usd / behaviour.payback_quarters * (1.0 - relief)
+
+
+def real_per_simulated(population) -> float:
+    """How many real enterprises one simulated enterprise stands for when spend and tokens are
+    totalled: the real population the scenario names (``represents``) over the number simulated,
+    so totals do not depend on how many enterprises a run simulates."""
+    if population.represents is None:
+        return 1.0
+    return population.represents / population.enterprises

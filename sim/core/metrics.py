@@ -98,8 +98,8 @@ def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
 class MetricCollector:
     """Collects one replication's metrics, quarter by quarter, into ``values``.
 
-    ``represents`` is how many real enterprises one simulated enterprise stands for: totals of
-    spend and tokens are multiplied by it."""
+    ``represents`` is how many real enterprises one simulated enterprise stands for
+    (``market.real_per_simulated``): totals of spend and tokens are multiplied by it."""
 
     def __init__(self, population, quarter_count: int, represents: float = 1.0):
         self.population = population

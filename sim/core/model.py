@@ -112,7 +112,7 @@ class AdoptionModel(mesa.Model):
         self.quarter = -scenario.burn_in_quarters
         self._kernel_cache: kernel.KernelCache | None = None
         self.metrics = MetricCollector(self.population, scenario.horizon.quarter_count,
-                                       scenario.population.represents)
+                                       market.real_per_simulated(scenario.population))
         while self.quarter < 0:
             self.step()
 

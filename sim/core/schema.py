@@ -268,9 +268,10 @@ class Population(Provenance):
     regulated_privacy_multiplier: Annotated[Positive, Unit("multiplier")] = Field(
         description="how much more often regulated sectors' workloads are privacy-sensitive")
     network: Network = Network()
-    represents: Annotated[Positive, Unit("real enterprises")] = Field(
-        1.0, description="real enterprises one simulated enterprise stands for: totals of "
-        "spend and tokens are scaled by it, so they can be set beside market figures")
+    represents: Annotated[Positive, Unit("real enterprises")] | None = Field(
+        None, description="real enterprises the simulated population stands for: totals of "
+        "spend and tokens are scaled to them, whatever the number simulated, so they can be "
+        "set beside market figures; unset, each simulated enterprise stands for itself")
 
     @model_validator(mode="after")
     def _network_fits(self) -> Population:

@@ -63,8 +63,9 @@ class Key:
 
 
 def unit_of(field: FieldInfo) -> str:
-    """The :class:`~sim.core.schema.Unit` a field declares, or ""."""
-    return next((item.text for item in field.metadata if isinstance(item, schema.Unit)), "")
+    """The :class:`~sim.core.schema.Unit` a field declares (on an optional value too), or ""."""
+    return next((item.text for item in (*field.metadata, *_metadata(field.annotation))
+                 if isinstance(item, schema.Unit)), "")
 
 
 def scenario_keys() -> list[Key]:
