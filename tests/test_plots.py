@@ -265,10 +265,11 @@ def test_money_figure_draws_spend_and_tokens_a_year_by_deployment(figures, frame
     spend, tokens, _, _ = money_panels(figures["money_and_tokens.png"])
     assert_draws(spend, frame, deployment_lines("spend_usd"), scale=SPEND_SCALE)
     assert_draws(tokens, frame, deployment_lines("tokens_mtok"), scale=TOKEN_SCALE)
-    assert spend.get_ylabel() == "billion USD a year"
+    # spend on a log scale, so open weights' few percent of it stay readable beside closed APIs
+    assert spend.get_ylabel() == "billion USD a year (log scale)" and spend.get_yscale() == "log"
     assert tokens.get_ylabel() == "trillion tokens a year"
+    assert tokens.get_yscale() == "linear" and tokens.get_ylim()[0] == 0.0
     for ax in (spend, tokens):
-        assert ax.get_yscale() == "linear" and ax.get_ylim()[0] == 0.0
         colours = {label: line.get_color() for label, line in drawn_lines(ax).items()}
         assert colours == {style.DEPLOYMENT_LABELS[kind]: style.DEPLOYMENT_COLOURS[kind]
                            for kind in OPTIONS}
@@ -328,6 +329,25 @@ def test_break_even_lines_break_where_most_replications_never_break_even(frame):
     _, _, _, break_even = money_panels(figure)
     assert not drawn_lines(break_even)
     assert [text.get_text() for text in break_even.texts] == ["No value in most replications"]
+    plt.close(figure)
+
+
+def test_a_break_even_line_that_stops_before_the_horizon_ends_in_a_cross(frame):
+    """Small enterprises' routine break-even unmeasured from 2025Q2 on: its line ends in a cross
+    at 2025Q1, and the panel says what a cross means; lines that run to the end have none."""
+    small = "size=small"
+    never = ((frame.metric == ROUTINE) & (frame.segment == small) & (frame.quarter >= "2025Q2"))
+    with style.theme():
+        figure = money_figure(frame[~never])
+    _, _, _, break_even = money_panels(figure)
+    crosses = [line for line in break_even.lines if line.get_marker() == "x"]
+    assert len(crosses) == 1
+    cross = crosses[0]
+    assert cross.get_color() == style.SIZE_COLOURS["small"]
+    kept = bands.band_table(frame, ROUTINE, small)["mean"]
+    assert cross.get_ydata()[0] == pytest.approx(kept["2025Q1"])
+    assert cross.get_xdata()[0] == bands.quarter_dates(["2025Q1"])[0]
+    assert any("never pays" in text.get_text() for text in break_even.texts)
     plt.close(figure)
 
 

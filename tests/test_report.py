@@ -291,8 +291,8 @@ def test_signals_caption_quotes_the_frame_at_the_horizon_start_and_end(page, run
         segment = f"region={spec.caption_region}" if spec.regional else "all"
         rows = frame[(frame.metric == spec.metric) & (frame.segment == segment)]
         means = rows.groupby("quarter")["value"].mean().sort_index()
-        assert (f"{spec.caption} ({panel.position}) goes from {means.iloc[0]:.{spec.digits}f} to "
-                f"{means.iloc[-1]:.{spec.digits}f} ({spec.unit})") in caption, spec.name
+        assert (f"{spec.caption} ({panel.position}) goes from {spec.formatted(means.iloc[0])} to "
+                f"{spec.formatted(means.iloc[-1])} ({spec.unit})") in caption, spec.name
     assert f"between {frame.quarter.min()} and {frame.quarter.max()}" in caption
 
 

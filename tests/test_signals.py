@@ -316,3 +316,12 @@ def test_an_exponential_rate_of_minus_one_or_below_is_refused():
         with pytest.raises(ScenarioError) as error:
             baseline(f"{key}=-1.5")
         assert error.value.key_path == key and "above -1" in str(error.value)
+
+
+def test_a_signal_is_formatted_with_its_decimals_unless_they_would_show_a_price_as_zero():
+    price = SIGNAL_BY_NAME["fixed_capability_price_usd_per_mtok"]
+    assert price.digits == 2
+    assert price.formatted(5.7) == "5.70"
+    assert price.formatted(0.031) == "0.03"
+    assert price.formatted(0.00097) == "0.00097"
+    assert price.formatted(0.0) == "0.00"

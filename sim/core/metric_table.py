@@ -171,8 +171,9 @@ METRICS: tuple[MetricSpec, ...] = (
                "Break-even volume of a routine workload", "million tokens per month",
                "enterprise",
                "median over enterprises using AI of the monthly tokens above which self-hosting a "
-               "workload of frontier need 0 costs less than the API (its GPUs and engineers, the "
-               "platform aside); none where most never break even", observable=False,
+               "workload of frontier need 0 costs less than the API, its open platform in place "
+               "(the cheaper of dedicated GPUs and a serverless provider's tokens, and the "
+               "workload's engineers); none where most never break even", observable=False,
                may_be_missing=True),
     MetricSpec("break_even_mtok_per_month_frontier",
                "Break-even volume of a frontier workload", "million tokens per month",

@@ -54,7 +54,8 @@ class SignalSpec:
     signal has one path per region (``signals.<name>.<region>``). ``panel`` names the panel of
     the signals figure that draws it (:data:`SIGNAL_PANELS`). The run report's caption of that
     figure says how the signal moved over the horizon when ``caption`` names it (a noun phrase;
-    None: not mentioned), with ``digits`` decimals, for a regional signal in ``caption_region``.
+    None: not mentioned), with ``digits`` decimals (:meth:`formatted`), for a regional signal in
+    ``caption_region``.
     """
 
     name: str
@@ -90,6 +91,12 @@ class SignalSpec:
     def width(self) -> float:
         """``high - low``: the largest standard deviation additive noise may have."""
         return self.high - self.low
+
+    def formatted(self, value: float) -> str:
+        """``value`` with ``digits`` decimals, or with two significant digits where those
+        decimals would show a positive price as 0."""
+        text = f"{value:.{self.digits}f}"
+        return f"{value:.2g}" if value != 0 and float(text) == 0 else text
 
     def allows(self, value: float) -> bool:
         """Whether ``value`` lies in the signal's range (NaN never does)."""

@@ -8,7 +8,10 @@ tables (:mod:`sim.core.metric_table`, :mod:`sim.core.signal_table`); deployment 
 from :mod:`sim.views.style`. Totals are recorded per quarter and drawn per year
 (:data:`sim.views.style.ANNUAL_UNITS`). Each line is the mean over replications with its 5-95% band,
 at the quarters most replications measured (:func:`sim.views.figures.bands.measured_bands`), so a
-price without tokens or a break-even most enterprises never reach leaves a gap, not a line.
+price without tokens or a break-even most enterprises never reach leaves a gap, not a line; a
+break-even line that stops before the horizon ends in a cross (self-hosting stops paying there at
+any volume). Spend is drawn on a log scale, so open weights' spend, a few percent of the closed
+API bill, stays readable beside it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,13 @@ import pandas as pd
 from sim.core.kernel import OPTIONS
 from sim.core.metric_table import METRIC_BY_NAME, deployment_metric
 from sim.core.signal_table import SIGNAL_BY_NAME
-from sim.views.figures.bands import band_caption, draw_band, format_time_axis, measured_bands
+from sim.views.figures.bands import (
+    band_caption,
+    draw_band,
+    format_time_axis,
+    measured_bands,
+    quarter_dates,
+)
 from sim.views.style import (
     ANNUAL_UNITS,
     BREAK_EVEN_METRICS,
@@ -58,21 +67,23 @@ class Line:
 
 @dataclass(frozen=True)
 class Panel:
-    """One panel: its title, y label, lines and whether its y axis is logarithmic."""
+    """One panel: its title, y label, lines, whether its y axis is logarithmic, and what a cross
+    at the end of a line that stops before the horizon means (None: no crosses)."""
 
     title: str
     ylabel: str
     lines: tuple[Line, ...]
     log: bool = False
+    end_note: str | None = None
 
 
-def _annual_panel(family: str, title: str) -> Panel:
+def _annual_panel(family: str, title: str, log: bool = False) -> Panel:
     """A total of ``family`` by deployment, drawn per year (:data:`ANNUAL_UNITS`)."""
     specs = [deployment_metric(family, kind) for kind in OPTIONS]
     scale, unit = ANNUAL_UNITS[specs[0].unit]
-    return Panel(title, unit, tuple(
+    return Panel(title, f"{unit} (log scale)" if log else unit, tuple(
         Line(spec.name, "all", DEPLOYMENT_LABELS[kind], DEPLOYMENT_COLOURS[kind], scale=scale)
-        for spec, kind in zip(specs, OPTIONS)))
+        for spec, kind in zip(specs, OPTIONS)), log=log)
 
 
 def _price_panel() -> Panel:
@@ -109,8 +120,8 @@ def _break_even_panel(frame: pd.DataFrame) -> Panel:
                        style) for (metric, work), style in zip(BREAK_EVEN_METRICS,
                                                                BREAK_EVEN_STYLES)]
     unit = METRIC_BY_NAME[BREAK_EVEN_METRICS[0][0]].unit
-    return Panel("Break-even: self-hosting pays above", f"{unit} (log scale)", tuple(lines),
-                 log=True)
+    return Panel("Break-even: self-hosting one more workload pays above", f"{unit} (log scale)",
+                 tuple(lines), log=True, end_note="×: from here self-hosting it never pays")
 
 
 def _draw_panel(ax: Any, frame: pd.DataFrame, panel: Panel, quarters: Sequence[str]) -> None:
@@ -122,6 +133,8 @@ def _draw_panel(ax: Any, frame: pd.DataFrame, panel: Panel, quarters: Sequence[s
         if bands["mean"].notna().any():
             draw_band(ax, bands, label=line.label, colour=line.colour, linestyle=line.linestyle)
             drawn += 1
+            if panel.end_note is not None:
+                _cross_an_early_end(ax, bands["mean"], line.colour)
     ax.set_title(panel.title)
     ax.set_ylabel(panel.ylabel)
     format_time_axis(ax, quarters)
@@ -137,12 +150,23 @@ def _draw_panel(ax: Any, frame: pd.DataFrame, panel: Panel, quarters: Sequence[s
         ax.set_ylim(bottom=0.0)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,g}"))
     ax.legend(loc="best", fontsize="small", frameon=True, framealpha=0.9)
+    if panel.end_note is not None:
+        ax.text(0.02, 0.02, panel.end_note, transform=ax.transAxes, fontsize="small",
+                color="0.3")
+
+
+def _cross_an_early_end(ax: Any, means: pd.Series, colour: str) -> None:
+    """A cross at the last value of a line that stops before the last quarter."""
+    measured = means.dropna()
+    if measured.index[-1] != means.index[-1]:
+        ax.plot(quarter_dates(measured.index[-1:]), measured.to_numpy()[-1:], marker="x",
+                markersize=8, markeredgewidth=2, color=colour, linestyle="none")
 
 
 def money_panels(frame: pd.DataFrame) -> list[Panel]:
     """The figure's four panels, in reading order: (a) spend, (b) tokens, (c) prices, (d)
     break-even volumes."""
-    return [_annual_panel("spend_usd", "What enterprises pay"),
+    return [_annual_panel("spend_usd", "What enterprises pay", log=True),
             _annual_panel("tokens_mtok", "Tokens they process"),
             _price_panel(),
             _break_even_panel(frame)]

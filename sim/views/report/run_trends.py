@@ -129,8 +129,8 @@ def _caption_signals(run: RunData) -> str:
             if first is None or last is None:
                 continue
             where = f" ({panel.position})" if panel.position else ""
-            moves.append(f"{esc(spec.caption)}{where} goes from {first.mean:.{spec.digits}f} to "
-                         f"{last.mean:.{spec.digits}f} ({esc(spec.unit)})")
+            moves.append(f"{esc(spec.caption)}{where} goes from {spec.formatted(first.mean)} to "
+                         f"{spec.formatted(last.mean)} ({esc(spec.unit)})")
     text = ("<b>The forces behind the choice.</b> These paths are inputs the scenario sets, not "
             "results of the model")
     if moves:
