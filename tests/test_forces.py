@@ -338,6 +338,23 @@ def closed_spend_growth(result: Arm, start: str, end: str) -> np.ndarray:
             / result.metric("spend_usd_closed", quarter=start))
 
 
+def test_moving_to_cheaper_tiers_slowly_keeps_routine_prices_and_spend_up():
+    """Enterprises close only part of the gap to the market's fixed-capability price each
+    quarter: the price their routine work pays lags the market's (which the signal metric still
+    records), so closed API spend falls less while that price collapses in 2024."""
+    at_once = arm("behaviour.price_adoption_rate=1.0")
+    slowly = arm("behaviour.price_adoption_rate=0.2")
+    late_2024 = "2024Q4"
+    assert_increase(slowly.metric("price_paid_usd_per_mtok_closed", quarter=late_2024),
+                    at_once.metric("price_paid_usd_per_mtok_closed", quarter=late_2024),
+                    "average closed price paid at 2024Q4: slow vs immediate moves")
+    assert (slowly.metric("spend_usd_closed", quarter=late_2024)
+            > at_once.metric("spend_usd_closed", quarter=late_2024)).all()
+    market = "signal_fixed_capability_price_usd_per_mtok"
+    np.testing.assert_array_equal(slowly.metric(market, quarter=late_2024),
+                                  at_once.metric(market, quarter=late_2024))
+
+
 def test_faster_token_growth_means_more_spend():
     """Tokens per workload growing 100% a year after 2025 instead of the baseline's 50%: bigger
     bills, in dollars, for the same work."""

@@ -392,7 +392,7 @@ def test_spend_and_tokens_count_what_enterprises_pay():
     quarter = 2
     model.run(quarter_count=quarter + 1)
     population, behaviour, economics = model.population, scenario.behaviour, scenario.economics
-    signals = model.signals.at(quarter)
+    signals = model.paid_signals.at(quarter)   # bills at the prices enterprises have moved to
     deployment = np.where(population.arrival_quarter <= quarter, model.deployment, NOT_DEPLOYED)
     need = population.frontier_need
     volume = population.base_volume * signals.token_demand_index ** population.demand_elasticity

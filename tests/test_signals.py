@@ -10,6 +10,7 @@ import pytest
 from conftest import BASELINE, baseline
 
 from sim.cli import main
+from sim.core.economics import adopted_price_path
 from sim.core.paths import deterministic_path, fold, with_noise
 from sim.core.quarters import parse_quarter, quarter_range
 from sim.core.scenario import ScenarioError
@@ -325,3 +326,11 @@ def test_a_signal_is_formatted_with_its_decimals_unless_they_would_show_a_price_
     assert price.formatted(0.031) == "0.03"
     assert price.formatted(0.00097) == "0.00097"
     assert price.formatted(0.0) == "0.00"
+
+
+def test_the_adopted_price_closes_its_share_of_the_log_gap_each_quarter():
+    market = np.array([8.0, 2.0, 2.0, 0.5])
+    np.testing.assert_allclose(adopted_price_path(market, 1.0), market)
+    np.testing.assert_allclose(adopted_price_path(market, 0.0), np.full(4, 8.0))
+    half = adopted_price_path(market, 0.5)
+    np.testing.assert_allclose(half, [8.0, 4.0, 2.0 * 2 ** 0.5, (2.0 * 2 ** 0.5 * 0.5) ** 0.5])

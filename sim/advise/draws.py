@@ -27,7 +27,7 @@ from sim.core.market import platform_staff
 from sim.core.posterior import replication_scenario
 from sim.core.schema import Scenario
 from sim.core.signal_table import SIGNALS
-from sim.core.signals import expected_signal_paths
+from sim.core.signals import expected_signal_paths, paid_signal_paths
 
 
 def _stacked(models: list) -> SimpleNamespace:
@@ -75,7 +75,8 @@ class Draws:
         available = len(posterior.draws) if posterior and posterior.parameters else 1
         count = available if count is None else min(count, available)
         points = [replication_scenario(scenario, index) for index in range(count)]
-        paths = [expected_signal_paths(point) for point in points]
+        paths = [paid_signal_paths(expected_signal_paths(point), point.behaviour)
+                 for point in points]
         return cls(scenario=scenario, count=count,
                    behaviour=_stacked([point.behaviour for point in points]),
                    economics=_stacked([point.economics for point in points]),

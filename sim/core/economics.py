@@ -45,6 +45,21 @@ def closed_price_paid(frontier_need, fixed_capability_price, frontier_price):
                                              frontier_need)
 
 
+def adopted_price_path(market_price: np.ndarray, adoption_rate: float) -> np.ndarray:
+    """The fixed-capability price routine work pays, quarter by quarter (the first axis), when
+    enterprises move to a cheaper closed tier of the same capability only gradually: each quarter
+    they close ``adoption_rate`` of the gap, on a log scale, between the price they pay and the
+    market's (re-validating prompts and evaluations, procurement). 1 follows the market at once;
+    the path starts at the market's first price."""
+    log_market = np.log(market_price)
+    paid = np.empty_like(log_market)
+    paid[0] = log_market[0]
+    for quarter in range(1, len(paid)):
+        paid[quarter] = paid[quarter - 1] + adoption_rate * (log_market[quarter]
+                                                             - paid[quarter - 1])
+    return np.exp(paid)
+
+
 def open_model(frontier_need, economics) -> tuple:
     """(throughput in millions of tokens per GPU-hour at full load with 2024Q1 hardware and
     software, minimum GPUs) of the open model a workload's frontier need calls for: the small

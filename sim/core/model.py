@@ -25,7 +25,7 @@ from sim.core.metrics import MetricCollector
 from sim.core.peers import peer_lists
 from sim.core.population import build_population
 from sim.core.schema import Scenario
-from sim.core.signals import expected_signal_paths, signal_paths
+from sim.core.signals import expected_signal_paths, paid_signal_paths, signal_paths
 from sim.core.vendors import VendorMarket
 
 STREAMS = (
@@ -92,8 +92,10 @@ class AdoptionModel(mesa.Model):
         self.population = build_population(
             scenario, self.streams["population"], self.streams["growth"]
         )
-        self.signals = signal_paths(scenario, self.streams["signals"])
-        self.expected_signals = expected_signal_paths(scenario)
+        self.signals = signal_paths(scenario, self.streams["signals"])          # the market's
+        self.paid_signals = paid_signal_paths(self.signals, scenario.behaviour)  # as decided on
+        self.expected_signals = paid_signal_paths(expected_signal_paths(scenario),
+                                                  scenario.behaviour)
         self.vendor_names = tuple(scenario.vendors)
         self.vendors = VendorMarket(scenario, self.population.vendor.copy(), self.population.region,
                                     self.streams["vendor_events"])
@@ -152,7 +154,7 @@ class AdoptionModel(mesa.Model):
         behaviour, population = self.behaviour, self.population
         reported = self.quarter >= 0
         now = max(self.quarter, 0)
-        signals = self.signals.at(now)                                            # signals
+        signals = self.paid_signals.at(now)                                       # signals
         events = self.vendors.step(self.quarter, draw_random=reported)            # vendor_events
         active = population.arrival_quarter <= now                                # arrivals
         terms = self._market(signals, now)
@@ -186,7 +188,7 @@ class AdoptionModel(mesa.Model):
                 break_even=[workload_break_even(need, context, self.scenario.economics)
                             for need in (0.0, 1.0)],
                 events=events.events,
-                signals=signals,
+                signals=self.signals.at(now),
             )
         self.quarter += 1
 

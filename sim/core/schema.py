@@ -711,6 +711,10 @@ class Behaviour(Strict):
     migration_cost_usd: Annotated[NonNegative, Unit("USD per workload")] = Field(
         description="one-off cost, USD, of moving one deployed workload to another deployment "
         "(re-engineering, evaluation); new workloads are placed without it")
+    price_adoption_rate: Annotated[Share, Unit("share per quarter")] = Field(
+        description="share of the gap (log scale) between the fixed-capability price routine "
+        "work pays and the market's that enterprises close each quarter, moving to cheaper "
+        "closed tiers: 1 follows the market at once")
     payback_quarters: Annotated[Positive, Unit("quarters")] = Field(
         description="quarters over which an enterprise weighs a one-off migration against "
         "quarterly costs and values")

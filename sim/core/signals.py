@@ -12,6 +12,7 @@ import dataclasses
 
 import numpy as np
 
+from sim.core.economics import adopted_price_path
 from sim.core.paths import deterministic_path, with_noise
 from sim.core.quarters import parse_quarter
 from sim.core.schema import REGIONS, Scenario, planned_quarter_count
@@ -50,6 +51,15 @@ def expected_signal_paths(scenario: Scenario) -> SignalPaths:
     start = parse_quarter(scenario.horizon.start)
     quarters = np.arange(start, start + planned_quarter_count(scenario), dtype=float)
     return _collect(scenario, lambda spec, signal: deterministic_path(signal, quarters))
+
+
+def paid_signal_paths(paths: SignalPaths, behaviour) -> SignalPaths:
+    """The signals as decisions and bills read them: ``paths`` with the price of a fixed
+    capability replaced by the one routine work pays, which follows the market's at
+    ``behaviour.price_adoption_rate`` (:func:`sim.core.economics.adopted_price_path`). The
+    market's own path is what the signal metrics record."""
+    return dataclasses.replace(paths, fixed_capability_price_usd_per_mtok=adopted_price_path(
+        paths.fixed_capability_price_usd_per_mtok, behaviour.price_adoption_rate))
 
 
 def signal_paths(scenario: Scenario, rng: np.random.Generator) -> SignalPaths:
