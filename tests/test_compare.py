@@ -96,7 +96,9 @@ def test_shocks(library):
     # Cheaper GPUs halve self-hosting's serving cost per token by 2030, but serving is a small
     # part of what open work costs (staff and the platform weigh more): adoption moves little.
     open_price = paired_change(library, "hardware-deflation", "price_paid_usd_per_mtok_open")
-    assert (open_price < -0.25 * levels(library, "baseline", "price_paid_usd_per_mtok_open")).all()
+    assert (open_price < 0).all()
+    assert open_price.mean() < -0.25 * levels(library, "baseline",
+                                              "price_paid_usd_per_mtok_open").mean()
     assert_moves(library, "hardware-deflation", "workload_share_open_any", +1, margin=0.0)
     assert_moves(library, "hardware-deflation", "volume_share_open_any", +1, margin=0.0)
     assert_moves(library, "closed-breakthrough", "workload_share_closed", +1)
@@ -139,8 +141,8 @@ def test_paired_intervals_are_narrower_than_unpaired(library):
              / (table["unpaired_high"] - table["unpaired_low"]))
     # Pairing removes the chance both scenarios share; what is left is how much the scenario's
     # effect itself varies with the posterior draw each replication runs on. That is most for
-    # the futures where the frontier gap reopens: their effect scales with frontier_sensitivity,
-    # which the panel leaves wide, so pairing narrows their intervals least.
+    # the futures where the frontier gap moves: their effect scales with frontier_sensitivity,
+    # which the panel leaves wide, so pairing narrows their intervals least (or not at all).
     assert (ratio < 1).all(), ratio
     assert (ratio < 0.9).mean() >= 0.7, ratio
 
