@@ -67,14 +67,16 @@ class Line:
 
 @dataclass(frozen=True)
 class Panel:
-    """One panel: its title, y label, lines, whether its y axis is logarithmic, and what a cross
-    at the end of a line that stops before the horizon means (None: no crosses)."""
+    """One panel: its title, y label, lines, whether its y axis is logarithmic, what a cross at
+    the end of a line that stops before the horizon means (None: no crosses) and where its
+    legend goes (matplotlib's ``loc``)."""
 
     title: str
     ylabel: str
     lines: tuple[Line, ...]
     log: bool = False
     end_note: str | None = None
+    legend: str = "best"
 
 
 def _annual_panel(family: str, title: str, log: bool = False) -> Panel:
@@ -121,7 +123,8 @@ def _break_even_panel(frame: pd.DataFrame) -> Panel:
                                                                BREAK_EVEN_STYLES)]
     unit = METRIC_BY_NAME[BREAK_EVEN_METRICS[0][0]].unit
     return Panel("Break-even: self-hosting one more workload pays above", f"{unit} (log scale)",
-                 tuple(lines), log=True, end_note="×: from here self-hosting it never pays")
+                 tuple(lines), log=True, end_note="×: from here self-hosting it never pays",
+                 legend="upper left")   # routine work's lines climb late, to the right
 
 
 def _draw_panel(ax: Any, frame: pd.DataFrame, panel: Panel, quarters: Sequence[str]) -> None:
@@ -149,7 +152,7 @@ def _draw_panel(ax: Any, frame: pd.DataFrame, panel: Panel, quarters: Sequence[s
     else:
         ax.set_ylim(bottom=0.0)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,g}"))
-    ax.legend(loc="best", fontsize="small", frameon=True, framealpha=0.9)
+    ax.legend(loc=panel.legend, fontsize="small", frameon=True, framealpha=0.9)
     if panel.end_note is not None:
         ax.text(0.02, 0.02, panel.end_note, transform=ax.transAxes, fontsize="small",
                 color="0.3")
