@@ -297,16 +297,22 @@ def command_clean(args) -> int:
     return 0
 
 
-def command_explore(args) -> int:
-    """Start the interactive explorer (the ``viz`` extra) on the scenario, in this project."""
+def _extra_missing(module: str, needs: str, extra: str) -> bool:
+    """Whether an optional extra's ``module`` is not installed; if so, say which to install."""
     import importlib.util
 
+    if importlib.util.find_spec(module) is not None:
+        return False
+    print(f'adoptsim: error: {needs}: pip install -e ".[{extra}]"', file=sys.stderr)
+    return True
+
+
+def command_explore(args) -> int:
+    """Start the interactive explorer (the ``viz`` extra) on the scenario, in this project."""
     from sim.core.scenario import load_scenario
     from sim.explorer.files import project_root, safe_path
 
-    if importlib.util.find_spec("solara") is None:
-        print('adoptsim: error: the explorer needs Solara: pip install -e ".[viz]"',
-              file=sys.stderr)
+    if _extra_missing("solara", "the explorer needs Solara", "viz"):
         return EXIT_USER_ERROR
     root = project_root()
     load_scenario(args.scenario)                      # a bad scenario: the usual message, exit 2
@@ -323,11 +329,7 @@ def command_explore(args) -> int:
 
 def command_docs(args) -> int:
     """Build the documentation site strictly into OUT/site; with --serve, serve it."""
-    import importlib.util
-
-    if importlib.util.find_spec("mkdocs") is None:
-        print('adoptsim: error: the documentation needs MkDocs: pip install -e ".[docs]"',
-              file=sys.stderr)
+    if _extra_missing("mkdocs", "the documentation needs MkDocs", "docs"):
         return EXIT_USER_ERROR
     from sim.docs import build_site, serve_site
 

@@ -11,8 +11,9 @@ out, for any list of cases (each a draw), namespaces whose attributes are column
 case) that broadcast against a row of workloads: one call of the model's formulas evaluates
 every case and workload together.
 
-The signals are the scenario's expected paths (:func:`sim.core.signals.expected_signal_paths`:
-its trends without noise), which is what an enterprise plans on.
+The signals are the scenario's expected paths as decisions read them
+(:func:`sim.core.signals.expected_paid_signal_paths`: its trends without noise, routine work at
+the fixed-capability price enterprises have moved to), which is what an enterprise plans on.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sim.core.market import platform_staff
 from sim.core.posterior import replication_scenario
 from sim.core.schema import Scenario
 from sim.core.signal_table import SIGNALS
-from sim.core.signals import expected_signal_paths, paid_signal_paths
+from sim.core.signals import expected_paid_signal_paths
 
 
 def _stacked(models: list) -> SimpleNamespace:
@@ -75,8 +76,7 @@ class Draws:
         available = len(posterior.draws) if posterior and posterior.parameters else 1
         count = available if count is None else min(count, available)
         points = [replication_scenario(scenario, index) for index in range(count)]
-        paths = [paid_signal_paths(expected_signal_paths(point), point.behaviour)
-                 for point in points]
+        paths = [expected_paid_signal_paths(point) for point in points]
         return cls(scenario=scenario, count=count,
                    behaviour=_stacked([point.behaviour for point in points]),
                    economics=_stacked([point.economics for point in points]),

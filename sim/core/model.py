@@ -25,7 +25,7 @@ from sim.core.metrics import MetricCollector
 from sim.core.peers import peer_lists
 from sim.core.population import build_population
 from sim.core.schema import Scenario
-from sim.core.signals import expected_signal_paths, paid_signal_paths, signal_paths
+from sim.core.signals import expected_paid_signal_paths, paid_signal_paths, signal_paths
 from sim.core.vendors import VendorMarket
 
 STREAMS = (
@@ -94,8 +94,7 @@ class AdoptionModel(mesa.Model):
         )
         self.signals = signal_paths(scenario, self.streams["signals"])          # the market's
         self.paid_signals = paid_signal_paths(self.signals, scenario.behaviour)  # as decided on
-        self.expected_signals = paid_signal_paths(expected_signal_paths(scenario),
-                                                  scenario.behaviour)
+        self.expected_signals = expected_paid_signal_paths(scenario)
         self.vendor_names = tuple(scenario.vendors)
         self.vendors = VendorMarket(scenario, self.population.vendor.copy(), self.population.region,
                                     self.streams["vendor_events"])

@@ -62,6 +62,12 @@ def paid_signal_paths(paths: SignalPaths, behaviour) -> SignalPaths:
         paths.fixed_capability_price_usd_per_mtok, behaviour.price_adoption_rate))
 
 
+def expected_paid_signal_paths(scenario: Scenario) -> SignalPaths:
+    """The noise-free paths as decisions read them (:func:`expected_signal_paths` through
+    :func:`paid_signal_paths`): what enterprises plan on, and what advice is given under."""
+    return paid_signal_paths(expected_signal_paths(scenario), scenario.behaviour)
+
+
 def signal_paths(scenario: Scenario, rng: np.random.Generator) -> SignalPaths:
     """Evaluate every signal of the scenario over its horizon, with its noise.
 
