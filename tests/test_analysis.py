@@ -93,7 +93,7 @@ design: {method: grid}
 replications: 2
 outcomes: [workload_share_open_any@2025Q4, stack_share_hybrid@2025Q4]
 analysis:
-  prim: ["workload_share_open_any@2025Q4 >= 0.5"]
+  prim: ["workload_share_open_any@2025Q4 >= 0.3"]
 """
 
 
@@ -109,9 +109,9 @@ def test_sweep_then_analyze_a_grid(tmp_path, capsys):
     assert {"point_summary.csv",
             "heatmap_workload_share_open_any_2025Q4__behaviour.peer_weight__behaviour.closed_preference.png",
             "lines_stack_share_hybrid_2025Q4__behaviour.closed_preference.png",
-            "prim_workload_share_open_any_2025Q4_ge_0.5.png",
-            "prim_workload_share_open_any_2025Q4_ge_0.5_trajectory.csv",
-            "prim_workload_share_open_any_2025Q4_ge_0.5_limits.csv"} <= names
+            "prim_workload_share_open_any_2025Q4_ge_0.3.png",
+            "prim_workload_share_open_any_2025Q4_ge_0.3_trajectory.csv",
+            "prim_workload_share_open_any_2025Q4_ge_0.3_limits.csv"} <= names
     summary = pd.read_csv(folder / "analysis" / "point_summary.csv")
     assert len(summary) == 4 * 2 and set(summary["runs"]) == {2}
     report = (folder / "report.html").read_text()  # the analysis rebuilds the sweep's report
@@ -127,7 +127,7 @@ def test_sweep_then_analyze_a_grid(tmp_path, capsys):
     )
     assert (folder / "analysis" / "prim_stack_share_hybrid_2025Q4_lt_0.25_limits.csv").exists()
     listed = json.loads((folder / "analysis" / "prim.json").read_text())["prim"]
-    assert [entry["name"] for entry in listed] == ["prim_workload_share_open_any_2025Q4_ge_0.5",
+    assert [entry["name"] for entry in listed] == ["prim_workload_share_open_any_2025Q4_ge_0.3",
                                                    "prim_stack_share_hybrid_2025Q4_lt_0.25"]
     assert listed[1]["condition"] == "stack_share_hybrid@2025Q4 < 0.25"
     assert listed[1]["limits"] == "prim_stack_share_hybrid_2025Q4_lt_0.25_limits.csv"

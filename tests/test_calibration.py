@@ -43,14 +43,14 @@ def baseline_history():
 #: (docs/guides/calibration.md, "What the fit misses"). A new miss fails this test, and so does
 #: an entry that comes within tolerance after a refit, until it is taken off the list.
 KNOWN_MISSES = {
-    # the open share is nearly flat, 15% in 2024 to 14% in mid-2025, where surveys saw 20%
-    # and 19% falling to 13%: the model has no driver specific to the first half of 2025
-    "open_share_2023", "open_share_late_2024",
-    # 84.9% closed against the article's 87% (its 90% interval holds 87%)
-    "closed_workloads_2025",
-    # closed API spend grows 3.5x and 4.8x from late 2024 (measured 2.4x and 3.6x): tokens per
-    # workload grow as fast as the router's tokens per request, an upper bound for enterprises
-    "api_spend_growth_mid_2025", "api_spend_growth_2025",
+    # 13.4% open at 2024Q1 against a16z's 20% for 2023 (second-hand, ~70 leaders): the model
+    # starts lower and its open share rises through 2024 (to 16.3%, Menlo's 19% within
+    # tolerance) as portfolios grow and more enterprises find a hybrid stack worth its platform
+    "open_share_2023",
+    # closed API spend grows 2.0x to 2025Q2 and 3.1x to 2025Q3 (measured 2.4x in July, between
+    # the two) and 5.1x to 2025Q4 (3.6x): tokens of work on reasoning models grow as Epoch's
+    # reasoning answers (5x a year) while frontier list prices stand still
+    "api_spend_growth_mid_2025_q3", "api_spend_growth_2025",
 }
 
 
@@ -85,16 +85,17 @@ def test_the_calibrated_baseline_meets_every_panel_entry_but_the_known_misses(ba
     assert set(missed) == KNOWN_MISSES, missed
 
 
-def test_the_open_share_does_not_rise_while_the_gap_closes(baseline_history):
-    """The measured history: 20% open in 2023-24, 13% mid-2025, while the benchmark gap closed.
-    The model does not read the closing gap as growth for open weights; it does not reproduce
-    the size of the fall either (see KNOWN_MISSES)."""
-    early_2024 = mean_at(baseline_history, "workload_share_open_any", "2024Q1")
-    mid_2025 = [
-        mean_at(baseline_history, "workload_share_open_any", q) for q in ("2025Q2", "2025Q3")
-    ]
-    assert all(share < early_2024 for share in mid_2025)
-    gap = [mean_at(baseline_history, "signal_benchmark_gap", q) for q in ("2024Q1", "2025Q3")]
+def test_the_open_share_falls_in_2025_while_the_gap_closes(baseline_history):
+    """The measured history: 19% open in late 2024, 13% in mid-2025, while the benchmark gap
+    closed. The model does not read the closing gap as growth for open weights: the closed
+    reasoning models of early 2025 (the frontier gap) take the open share down in (nearly)
+    every replication, by a material part of the measured six points."""
+    late_2024 = per_replication(baseline_history, "workload_share_open_any", "2024Q4")
+    mid_2025 = np.mean([per_replication(baseline_history, "workload_share_open_any", quarter)
+                        for quarter in ("2025Q2", "2025Q3")], axis=0)
+    fall = late_2024 - mid_2025
+    assert fall.mean() > 0.02 and (fall > 0).mean() >= 0.9, fall
+    gap = [mean_at(baseline_history, "signal_benchmark_gap", q) for q in ("2024Q4", "2025Q3")]
     assert gap[1] < gap[0]
 
 

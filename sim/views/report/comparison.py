@@ -292,12 +292,7 @@ def _table_section(comparison: ComparisonData, colours: dict[str, str]) -> str:
         f"in small type its 90% confidence interval). Look at the change columns: a bold change "
         f"has an interval that excludes zero.</p>"]
     if overall is not None:
-        parts.append(
-            f"<p>Pairing pays: the paired intervals are <b>{overall:.1f} times narrower</b> "
-            f"(median over the table) than an unpaired comparison of the same runs would give, "
-            f"because the scenarios share their random draws with the reference and the "
-            f"difference carries only what the scenario changes. That is also why two fan bands "
-            f"can overlap while the change between them is clear.</p>")
+        parts.append(f"<p>{_pairing_sentence(overall)}</p>")
     for metric in comparison.metrics:
         parts.append(f"<h3>{esc(METRIC_LABELS.get(metric, metric))}</h3>")
         parts.append(_metric_table(comparison, metric, colours))
@@ -323,6 +318,24 @@ def _metric_table(comparison: ComparisonData, metric: str, colours: dict[str, st
     caption = (f"Paired intervals here are {narrowing:.1f} times narrower than unpaired ones "
                f"(median)." if narrowing is not None else "")
     return table(header, rows, caption)
+
+
+PAIRING_PAYS = 1.1
+"""The median narrowing from which the report says pairing pays."""
+
+
+def _pairing_sentence(narrowing: float) -> str:
+    """What the median narrowing of the paired intervals tells a reader."""
+    if narrowing >= PAIRING_PAYS:
+        return (f"Pairing pays: the paired intervals are <b>{narrowing:.1f} times narrower</b> "
+                f"(median over the table) than an unpaired comparison of the same runs would "
+                f"give, because the scenarios share their random draws with the reference and "
+                f"the difference carries only what the scenario changes. That is also why two "
+                f"fan bands can overlap while the change between them is clear.")
+    return (f"Pairing barely narrows the intervals here (<b>{narrowing:.1f} times</b>, median "
+            f"over the table): the scenarios share their random draws with the reference, but "
+            f"their effect itself varies with the calibrated parameters each replication runs "
+            f"on, so the replications differ on the size of the change, not only by chance.")
 
 
 def _level_cell(row: Change | None, metric: str) -> str:
