@@ -323,14 +323,18 @@ def test_money_caption_quotes_the_run_beside_the_published_figures(page, run_fol
     frame = pd.read_parquet(run_folder / "quarterly.parquet")
     caption = " ".join(page.caption(run_folder / "plots" / "money_and_tokens.png").split())
     published = load_targets(PROJECT_TARGETS)
-    growth = next(t for t in published.targets
-                  if t.metric == "spend_usd_closed" and t.relative_to is not None)
-    before = replication_values(frame, "spend_usd_closed", growth.relative_to)
-    after = replication_values(frame, "spend_usd_closed", growth.quarter)
+    growths = [t for t in published.targets
+               if t.metric == "spend_usd_closed" and t.segment == "all" and t.relative_to]
+    assert len({t.relative_to for t in growths}) == 1 and len(growths) >= 2
+    before = replication_values(frame, "spend_usd_closed", growths[0].relative_to)
     assert (f"closed API spend runs at {number(before.mean() * 4 / 1e9)} billion USD a year at "
-            f"{growth.relative_to} and {number(after.mean() * 4 / 1e9)} billion USD a year at "
-            f"{growth.quarter}, a growth of {(after / before).mean():.1f}×") in caption
-    assert f"measured: {growth.value:g}×" in caption
+            f"{growths[0].relative_to} and grows ") in caption
+    for growth in growths:   # each measured growth beside the run's, in the panel's order
+        after = replication_values(frame, "spend_usd_closed", growth.quarter)
+        assert f"{(after / before).mean():.1f}× by {growth.quarter} (" in caption
+        beside = caption.split(f"by {growth.quarter} (")[1].split(")")[0]
+        assert beside.endswith(f"; measured: {growth.value:g}×")
+        assert growth.source in caption
     check = next(c for c in published.checks if c.metric == FRONTIER_PRICE)
     paid = mean_at(summary, FRONTIER_PRICE, check.quarter)
     verdict = "within" if check.low <= paid <= check.high else "outside"

@@ -10,8 +10,8 @@ from :mod:`sim.views.style`. Totals are recorded per quarter and drawn per year
 at the quarters most replications measured (:func:`sim.views.figures.bands.measured_bands`), so a
 price without tokens or a break-even most enterprises never reach leaves a gap, not a line; a
 break-even line that stops before the horizon ends in a cross (self-hosting stops paying there at
-any volume). Spend is drawn on a log scale, so open weights' spend, a few percent of the closed
-API bill, stays readable beside it.
+any volume). Spend and tokens are drawn on a log scale, so open weights' share, a few percent of
+the closed API's, stays readable beside it.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from sim.views.style import (
 #: order of :data:`~sim.views.style.PRICE_SIGNALS` and :data:`~sim.views.style.BREAK_EVEN_METRICS`.
 SIGNAL_COLOURS = (OKABE_ITO["black"], OKABE_ITO["reddish_purple"])
 BREAK_EVEN_STYLES = ("-", "--")
+KEY_GREY = "0.35"   # a key entry that stands for a line style, whatever the colour
 _SIZE = (12.5, 8.6)
 
 
@@ -68,8 +69,9 @@ class Line:
 @dataclass(frozen=True)
 class Panel:
     """One panel: its title, y label, lines, whether its y axis is logarithmic, what a cross at
-    the end of a line that stops before the horizon means (None: no crosses) and where its
-    legend goes (matplotlib's ``loc``)."""
+    the end of a line that stops before the horizon means (None: no crosses), where its
+    legend goes (matplotlib's ``loc``) and, when the lines cross two attributes (size and kind
+    of work), a shorter key of one entry per attribute value (empty: one entry per line)."""
 
     title: str
     ylabel: str
@@ -77,6 +79,7 @@ class Panel:
     log: bool = False
     end_note: str | None = None
     legend: str = "best"
+    key: tuple[tuple[str, str, str], ...] = ()   # (label, colour, line style) of each entry
 
 
 def _annual_panel(family: str, title: str, log: bool = False) -> Panel:
@@ -122,9 +125,13 @@ def _break_even_panel(frame: pd.DataFrame) -> Panel:
                        style) for (metric, work), style in zip(BREAK_EVEN_METRICS,
                                                                BREAK_EVEN_STYLES)]
     unit = METRIC_BY_NAME[BREAK_EVEN_METRICS[0][0]].unit
-    return Panel("Break-even: self-hosting one more workload pays above", f"{unit} (log scale)",
+    sizes = {line.label.partition(",")[0]: line.colour for line in lines}
+    key = tuple((label, colour, "-") for label, colour in sizes.items())
+    key += tuple((work, KEY_GREY, style)
+                 for (_, work), style in zip(BREAK_EVEN_METRICS, BREAK_EVEN_STYLES))
+    return Panel("Volume above which self-hosting a workload pays", f"{unit} (log scale)",
                  tuple(lines), log=True, end_note="×: from here self-hosting it never pays",
-                 legend="upper left")   # routine work's lines climb late, to the right
+                 legend="upper left", key=key)   # routine work's lines climb late
 
 
 def _draw_panel(ax: Any, frame: pd.DataFrame, panel: Panel, quarters: Sequence[str]) -> None:
@@ -145,17 +152,25 @@ def _draw_panel(ax: Any, frame: pd.DataFrame, panel: Panel, quarters: Sequence[s
         ax.text(0.5, 0.5, "No value in most replications", transform=ax.transAxes,
                 ha="center", va="center", color="0.35")
         return
+    from matplotlib.lines import Line2D
     from matplotlib.ticker import FuncFormatter
 
     if panel.log:
         ax.set_yscale("log")
     else:
         ax.set_ylim(bottom=0.0)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,g}"))
-    ax.legend(loc=panel.legend, fontsize="small", frameon=True, framealpha=0.9)
+    ax.yaxis.set_major_formatter(FuncFormatter(_tick_label))
+    handles = [Line2D([], [], color=colour, linestyle=linestyle, label=label)
+               for label, colour, linestyle in panel.key] or None
+    ax.legend(handles=handles, loc=panel.legend, fontsize="small", frameon=True, framealpha=0.9)
     if panel.end_note is not None:
         ax.text(0.02, 0.02, panel.end_note, transform=ax.transAxes, fontsize="small",
                 color="0.3")
+
+
+def _tick_label(value: float, _position: Any = None) -> str:
+    """A y tick in plain digits with thousands separators at any size (never 1e+07)."""
+    return f"{value:,.0f}" if value >= 1 else f"{value:g}"
 
 
 def _cross_an_early_end(ax: Any, means: pd.Series, colour: str) -> None:
@@ -170,7 +185,7 @@ def money_panels(frame: pd.DataFrame) -> list[Panel]:
     """The figure's four panels, in reading order: (a) spend, (b) tokens, (c) prices, (d)
     break-even volumes."""
     return [_annual_panel("spend_usd", "What enterprises pay", log=True),
-            _annual_panel("tokens_mtok", "Tokens they process"),
+            _annual_panel("tokens_mtok", "Tokens they process", log=True),
             _price_panel(),
             _break_even_panel(frame)]
 

@@ -68,22 +68,33 @@ def money_caption(run: RunData, published: Published) -> str:
 
 
 def _spend_sentence(run: RunData, published: Published) -> str:
-    """Closed API spend at the growth target's quarters (else the start and 2025Q4) and its
-    growth, beside the target's measured growth."""
-    target = published.growth(_SPEND_CLOSED.name)
-    before, after = ((target.relative_to, target.quarter) if target is not None
-                     else (run.start, run.snapshots[0]))
-    first, last = run.stat(_SPEND_CLOSED.name, before), run.stat(_SPEND_CLOSED.name, after)
-    factor = growth(run, _SPEND_CLOSED.name, before, after)
-    if first is None or last is None or factor is None or before == after:
+    """Closed API spend at the first growth target's base quarter (else the start) and its
+    growth to each growth target's quarter (else 2025Q4), each beside the measured growth; what
+    the measurements count, once per source."""
+    growths = published.growths(_SPEND_CLOSED.name)
+    targets = [t for t in growths
+               if t.relative_to == growths[0].relative_to and t.quarter in run.quarters]
+    before = targets[0].relative_to if targets else run.start
+    first = run.stat(_SPEND_CLOSED.name, before)
+    ends = [(t.quarter, t) for t in targets] or [(run.snapshots[0], None)]
+    steps = []
+    for after, target in ends:
+        factor = growth(run, _SPEND_CLOSED.name, before, after)
+        if factor is None or after == before:
+            continue
+        measured = "" if target is None else f"; measured: {target.value:g}&times;"
+        steps.append(f"{factor.mean:.1f}&times; by {after} ({_interval(factor)}{measured})")
+    if first is None or not steps:
         return ""
     text = (f"Look at the blue line top left: closed API spend runs at "
-            f"{_annual(_SPEND_CLOSED.name, first.mean)} at {before} and "
-            f"{_annual(_SPEND_CLOSED.name, last.mean)} at {after}, a growth of "
-            f"{factor.mean:.1f}&times; ({_interval(factor)})")
-    if target is not None:
-        text += (f"; measured: {target.value:g}&times; ({esc(target.counts)}; "
-                 f"{esc(target.source)})")
+            f"{_annual(_SPEND_CLOSED.name, first.mean)} at {before} and grows "
+            f"{', '.join(steps)}")
+    counted = {}   # what each source's first target counts
+    for target in targets:
+        counted.setdefault(target.source, target.counts)
+    if counted:
+        text += " (" + "; ".join(f"{esc(counts)}: {esc(source)}"
+                                 for source, counts in counted.items()) + ")"
     return text + "."
 
 

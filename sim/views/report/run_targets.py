@@ -56,10 +56,11 @@ class Published:
     targets: tuple[Target, ...] = ()
     checks: tuple[Check, ...] = ()
 
-    def growth(self, metric: str) -> Target | None:
-        """The first growth target (``relative_to``) of ``metric`` over all enterprises."""
-        return next((t for t in self.targets if t.metric == metric and t.segment == "all"
-                     and t.relative_to is not None), None)
+    def growths(self, metric: str) -> list[Target]:
+        """The growth targets (``relative_to``) of ``metric`` over all enterprises, in the
+        panel's order."""
+        return [t for t in self.targets if t.metric == metric and t.segment == "all"
+                and t.relative_to is not None]
 
     def numeric_check(self, metric: str) -> Check | None:
         """The first numeric check of ``metric`` over all enterprises."""
