@@ -149,8 +149,8 @@ def test_paired_intervals_are_narrower_than_unpaired(library):
     # effect varies with the draw: most where the lead vanishes (gap-tracks), which pairing
     # leaves about as wide as unpaired (draws with the largest lead lose most of it).
     baseline_gap = small(ROOT / "scenarios" / "baseline.yaml").signals.frontier_gap
-    moves_gap = pd.Series({small(path).name: small(path).signals.frontier_gap != baseline_gap
-                           for path in WATCH.glob("*.yaml")})
+    moves_gap = pd.Series({scenario.name: scenario.signals.frontier_gap != baseline_gap
+                           for scenario in map(small, WATCH.glob("*.yaml"))})
     assert moves_gap.sum() >= 4 and (~moves_gap).sum() >= 6
     assert (ratio[~moves_gap[ratio.index]] < 0.5).all(), ratio
     assert (ratio < 1.25).all(), ratio

@@ -30,6 +30,7 @@ from sim.core.scenario import load_scenario
 from sim.core.signal_table import SIGNALS
 from sim.views import report
 from sim.views.figures.run import RUN_FIGURES
+from sim.views.report.comparison import PAIRING_PAYS, _pairing_sentence
 from sim.views.report.words import number
 from sim.views.signal_grid import signal_panels
 from sim.views.style import HEADLINE_METRICS, METRIC_LABELS, REGION_LABELS
@@ -846,15 +847,13 @@ def test_comparison_says_how_much_pairing_narrows_the_intervals(comparison, comp
     paired = others.difference_high - others.difference_low
     ratio = ((others.unpaired_high - others.unpaired_low) / paired)[paired > 0].median()
     text = comparison_page.text("table")
-    if ratio >= 1.1:
+    if ratio >= PAIRING_PAYS:
         assert f"Pairing pays: the paired intervals are {ratio:.1f} times narrower" in text
     else:   # the 2x2's effects scale with the calibrated frontier sensitivity of each draw
         assert f"Pairing barely narrows the intervals here ({ratio:.1f} times" in text
 
 
 def test_the_report_says_pairing_pays_only_when_it_narrows_the_intervals():
-    from sim.views.report.comparison import _pairing_sentence
-
     assert _pairing_sentence(3.04).startswith("Pairing pays: the paired intervals are <b>3.0 ")
     assert _pairing_sentence(0.97).startswith("Pairing barely narrows the intervals here (<b>1.0")
 

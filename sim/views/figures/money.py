@@ -118,20 +118,19 @@ def _sizes(frame: pd.DataFrame) -> list[str]:
 
 def _break_even_panel(frame: pd.DataFrame) -> Panel:
     """The break-even volumes of a routine and a frontier workload, one colour per size."""
-    lines = []
+    lines, key = [], []
     for number, segment in enumerate(_sizes(frame)):
         colour = SIZE_COLOURS.get(segment.partition("=")[2], PALETTE[number % len(PALETTE)])
-        lines += [Line(metric, segment, f"{segment_label(segment)} enterprises, {work}", colour,
-                       style) for (metric, work), style in zip(BREAK_EVEN_METRICS,
-                                                               BREAK_EVEN_STYLES)]
+        size = f"{segment_label(segment)} enterprises"
+        lines += [Line(metric, segment, f"{size}, {work}", colour, style)
+                  for (metric, work), style in zip(BREAK_EVEN_METRICS, BREAK_EVEN_STYLES)]
+        key.append((size, colour, "-"))
+    key += [(work, KEY_GREY, style)
+            for (_, work), style in zip(BREAK_EVEN_METRICS, BREAK_EVEN_STYLES)]
     unit = METRIC_BY_NAME[BREAK_EVEN_METRICS[0][0]].unit
-    sizes = {line.label.partition(",")[0]: line.colour for line in lines}
-    key = tuple((label, colour, "-") for label, colour in sizes.items())
-    key += tuple((work, KEY_GREY, style)
-                 for (_, work), style in zip(BREAK_EVEN_METRICS, BREAK_EVEN_STYLES))
     return Panel("Volume above which self-hosting a workload pays", f"{unit} (log scale)",
                  tuple(lines), log=True, end_note="×: from here self-hosting it never pays",
-                 legend="upper left", key=key)   # routine work's lines climb late
+                 legend="upper left", key=tuple(key))   # routine work's lines climb late
 
 
 def _draw_panel(ax: Any, frame: pd.DataFrame, panel: Panel, quarters: Sequence[str]) -> None:
